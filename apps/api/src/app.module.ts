@@ -1,0 +1,16 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthHttpModule } from '@sluice/auth/http/auth-http.module';
+import { CoreModule, HttpCoreModule } from '@sluice/core/app/core.module';
+import { EnvDto } from '@sluice/core/config/env.dto';
+import { HealthModule } from '@sluice/core/health/health.module';
+import { ThrottlingModule } from '@sluice/core/throttling/throttling.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(env: EnvDto): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(env), HttpCoreModule, ThrottlingModule, HealthModule, AuthHttpModule],
+    };
+  }
+}

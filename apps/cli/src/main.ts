@@ -1,0 +1,118 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ApiKeyService } from '@sluice/auth/services/api-key.service';
+import { TenantService } from '@sluice/auth/services/tenant.service';
+import { ROLES, Role } from '@sluice/auth/role';
+import { createLogger, loadEnvOrExit, prepareRuntime, runMain } from '@sluice/core/app/bootstrap';
+import { parseArgs } from 'node:util';
+import { CliModule } from './cli.module';
+import { writeOpenApi } from './openapi.command';
+import { startAll } from './start.command';
+
+const USAGE = `Usage: npm run cli -- <command> [options]
+
+  start                                   run the API and the worker together
+  migrate                                 create the database if needed and apply migrations
+  tenant create --name N --admin-email E --admin-password P
+  user create --tenant T --email E --password P --role admin|editor|viewer [--name N]
+  api-key create --tenant T --name N --role admin|editor|viewer
+  openapi (--out FILE | --check FILE)     write or compare the OpenAPI document
+`;
+
+const OPTIONS = {
+  name: { type: 'string' },
+  'admin-email': { type: 'string' },
+  'admin-password': { type: 'string' },
+  tenant: { type: 'string' },
+  email: { type: 'string' },
+  password: { type: 'string' },
+  role: { type: 'string' },
+  out: { type: 'string' },
+  check: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {}
+
+function required(values: Record<string, unknown>, ...names: string[]): string[] {
+  const missing = names.filter((n) => typeof values[n] !== 'string' || values[n] === '');
+  if (missing.length) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
+  return names.map((n) => values[n] as string);
+}
+
+function role(value: string): Role {
+  if (!(ROLES as readonly string[]).includes(value)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  return value as Role;
+}
+
+async function withServices<T>(work: (get: <S>(type: new (...a: never[]) => S) => S) => Promise<T>): Promise<T> {
+  const env = loadEnvOrExit();
+  const logger = createLogger(env);
+  const db = await prepareRuntime(env, logger, { redis: false });
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(env), { logger: ['error'] });
+  try {
+    return await work((type) => app.get(type));
+  } finally {
+    await app.close();
+    await db.stop?.();
+  }
+}
+
+async function tenantId(tenants: TenantService, idOrName: string): Promise<string> {
+  const tenant = await tenants.findByIdOrName(idOrName);
+  if (!tenant) throw new UsageError(`no tenant "${idOrName}"`);
+  return tenant.id;
+}
+
+const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const command = positionals.join(' ');
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  switch (command) {
+    case 'start':
+      return startAll();
+    case 'migrate':
+      return withServices(async () => print({ migrated: true }));
+    case 'tenant create': {
+      const [name, email, password] = required(values, 'name', 'admin-email', 'admin-password');
+      return withServices(async (get) => {
+        const { tenant, adminUserId } = await get(TenantService).createWithAdmin(name, email, password);
+        print({ tenantId: tenant.id, name: tenant.name, adminUserId });
+      });
+    }
+    case 'user create': {
+      const [tenant, email, password, roleName] = required(values, 'tenant', 'email', 'password', 'role');
+      return withServices(async (get) => {
+        const tenants = get(TenantService);
+        const userId = await tenants.addUser(await tenantId(tenants, tenant), email, password, role(roleName), values.name ?? '');
+        print({ userId, email, role: roleName });
+      });
+    }
+    case 'api-key create': {
+      const [tenant, name, roleName] = required(values, 'tenant', 'name', 'role');
+      return withServices(async (get) => {
+        const id = await tenantId(get(TenantService), tenant);
+        print(await get(ApiKeyService).issue({ tenantId: id, name, role: role(roleName), createdBy: null }));
+      });
+    }
+    case 'openapi':
+      return writeOpenApi(values.out, values.check);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+runMain('sluice', () =>
+  main(process.argv.slice(2)).catch((e: unknown) => {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    throw e;
+  }),
+);

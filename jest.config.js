@@ -1,0 +1,35 @@
+// Jest compiles TypeScript with swc, and NestJS 12's ESM-only packages to CommonJS (see PITFALLS).
+const transform = {
+  '^.+\\.(t|j)s$': [
+    '@swc/jest',
+    {
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+        target: 'es2022',
+        keepClassNames: true,
+      },
+      module: { type: 'commonjs' },
+    },
+  ],
+};
+const common = {
+  transform,
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@bull-board)/)'],
+  moduleNameMapper: {
+    '^@sluice/core$': '<rootDir>/libs/core/src',
+    '^@sluice/core/(.*)$': '<rootDir>/libs/core/src/$1',
+    '^@sluice/auth$': '<rootDir>/libs/auth/src',
+    '^@sluice/auth/(.*)$': '<rootDir>/libs/auth/src/$1',
+  },
+  testEnvironment: 'node',
+  testTimeout: 30_000,
+  rootDir: __dirname,
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+};

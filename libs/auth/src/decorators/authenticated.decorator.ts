@@ -1,0 +1,21 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ROLES, Role } from '../role';
+
+export const ROLES_KEY = 'sluice:roles';
+
+/**
+ * The access rule of a route and its Swagger security in one place. Without `roles`, any
+ * signed-in role may call it.
+ */
+export const Authenticated = (options: { roles?: Role[] } = {}): MethodDecorator & ClassDecorator => {
+  const roles = options.roles ?? [...ROLES];
+  return applyDecorators(
+    SetMetadata(ROLES_KEY, roles),
+    ApiBearerAuth('bearer'),
+    ApiSecurity('apiKey'),
+    ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'No valid token or API key' }),
+    ApiForbiddenResponse({ type: ErrorResponseDto, description: `Needs one of the roles: ${roles.join(', ')}` }),
+  );
+};

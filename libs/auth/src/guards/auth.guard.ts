@@ -1,0 +1,69 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
+import { DomainError, ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
+import { IS_PUBLIC_KEY } from '@sluice/core/http/public.decorator';
+import type { Request } from 'express';
+import { ROLES_KEY } from '../decorators/authenticated.decorator';
+import { AuthContext, Role } from '../role';
+import { API_KEY_PREFIX } from '../services/api-key.service';
+import { RequestAuthenticator } from './request-authenticator';
+import { requestedTenant } from './tenant-header';
+
+export type AuthenticatedRequest = Request & { user?: AuthContext };
+
+/** Passport's JWT check with our error bodies instead of Passport's bare 401. */
+@Injectable()
+export class JwtAuthGuard extends PassportAuthGuard('jwt') {
+  override handleRequest<TUser>(err: unknown, user: TUser, info: unknown): TUser {
+    if (err instanceof DomainError) throw err;
+    if (err || !user) {
+      const expired = (info as { name?: string } | undefined)?.name === 'TokenExpiredError';
+      throw expired
+        ? new UnauthorizedError('TOKEN_EXPIRED', 'Access token has expired; refresh it or sign in again')
+        : new UnauthorizedError('TOKEN_INVALID', 'Access token is missing or invalid');
+    }
+    return user;
+  }
+}
+
+/**
+ * The one global guard: public routes pass; every other route needs a JWT or an API key and a
+ * role the route allows. Routes with neither marker are refused at start (RouteAuditor).
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly jwt: JwtAuthGuard,
+    private readonly authenticator: RequestAuthenticator,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    if (!roles) throw new ForbiddenError('ROUTE_NOT_ANNOTATED', 'This route has no access rule');
+
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const apiKey = this.apiKeyOf(req);
+    if (apiKey) {
+      req.user = await this.authenticator.fromApiKey(apiKey, requestedTenant(req));
+    } else if (!req.header('authorization')) {
+      throw new UnauthorizedError('UNAUTHORIZED', 'Send a bearer token (POST /api/v1/auth/login) or an API key');
+    } else {
+      await this.jwt.canActivate(context);
+    }
+    if (!req.user || !roles.includes(req.user.role)) {
+      throw new ForbiddenError('FORBIDDEN', `This needs one of the roles: ${roles.join(', ')}`);
+    }
+    return true;
+  }
+
+  private apiKeyOf(req: Request): string | undefined {
+    const header = req.header('x-api-key');
+    if (header) return header.trim();
+    const bearer = req.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    return bearer?.startsWith(API_KEY_PREFIX) ? bearer : undefined;
+  }
+}

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
+import { MembershipRepository } from '../repositories/membership.repository';
+import { AuthContext } from '../role';
+import { ApiKeyService } from '../services/api-key.service';
+import { AccessTokenClaims } from '../services/token.service';
+
+/**
+ * Turns a verified token or an API key into the caller's tenant and role. Roles are read from
+ * the database on each request, so a demotion or a disabled account takes effect at once.
+ */
+@Injectable()
+export class RequestAuthenticator {
+  constructor(
+    private readonly memberships: MembershipRepository,
+    private readonly apiKeys: ApiKeyService,
+  ) {}
+
+  async fromClaims(claims: AccessTokenClaims, requestedTenant: string | undefined): Promise<AuthContext> {
+    if (claims.typ !== 'access' || !claims.sub || !claims.tid) {
+      throw new UnauthorizedError('TOKEN_INVALID', 'Access token is invalid');
+    }
+    const tenantId = requestedTenant ?? claims.tid;
+    const member = await this.memberships.findMember(tenantId, claims.sub);
+    if (!member || member.user.disabled) {
+      if (requestedTenant && requestedTenant !== claims.tid && !member) {
+        throw new ForbiddenError('TENANT_FORBIDDEN', 'You are not a member of the tenant named in X-Tenant-Id');
+      }
+      throw new UnauthorizedError('TOKEN_INVALID', 'This account can no longer use this token; sign in again');
+    }
+    return { userId: claims.sub, tenantId, role: member.role, via: 'jwt' };
+  }
+
+  async fromApiKey(key: string, requestedTenant: string | undefined): Promise<AuthContext> {
+    const found = await this.apiKeys.authenticate(key);
+    if (!found) throw new UnauthorizedError('API_KEY_INVALID', 'API key is invalid, expired or revoked');
+    if (requestedTenant && requestedTenant !== found.tenantId) {
+      throw new ForbiddenError('TENANT_FORBIDDEN', 'This API key belongs to another tenant than X-Tenant-Id');
+    }
+    return { userId: found.createdBy, tenantId: found.tenantId, role: found.role, via: 'api_key', apiKeyId: found.id };
+  }
+}

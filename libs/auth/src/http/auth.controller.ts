@@ -1,0 +1,64 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { Public } from '@sluice/core/http/public.decorator';
+import { Authenticated } from '../decorators/authenticated.decorator';
+import { CurrentUser } from '../decorators/current-user.decorator';
+import { LoginRateLimited } from '@sluice/core/throttling/login-rate-limited.decorator';
+import { AuthContext } from '../role';
+import { AuthService } from '../services/auth.service';
+import { LoginDto, MeResponseDto, RefreshDto, TokenResponseDto } from './dto/auth.dto';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('login')
+  @HttpCode(200)
+  @Public()
+  @LoginRateLimited()
+  @ApiOperation({
+    operationId: 'auth_login',
+    summary: 'Sign in with e-mail and password',
+    description: 'Returns a short-lived access token and a single-use refresh token. Rate-limited per IP and per account.',
+  })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Wrong e-mail or password (same answer for both)' })
+  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many attempts; see Retry-After' })
+  login(@Body() dto: LoginDto): Promise<TokenResponseDto> {
+    return this.auth.login(dto);
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  @Public()
+  @ApiOperation({
+    operationId: 'auth_refresh',
+    summary: 'Trade a refresh token for a new token pair',
+    description: 'Each refresh token works once; reusing one signs the user out everywhere.',
+  })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto })
+  refresh(@Body() dto: RefreshDto): Promise<TokenResponseDto> {
+    return this.auth.refresh(dto);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Public()
+  @ApiOperation({ operationId: 'auth_logout', summary: 'Revoke a refresh token' })
+  @ApiNoContentResponse({ description: 'Revoked (or already unknown)' })
+  logout(@Body() dto: RefreshDto): Promise<void> {
+    return this.auth.logout(dto);
+  }
+
+  @Get('me')
+  @Authenticated()
+  @ApiOperation({ operationId: 'auth_me', summary: 'Who am I: user, tenant, role and every tenant I belong to' })
+  @ApiOkResponse({ type: MeResponseDto })
+  me(@CurrentUser() auth: AuthContext): Promise<MeResponseDto> {
+    return this.auth.me(auth);
+  }
+}

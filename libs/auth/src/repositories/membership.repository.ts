@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { Keyset } from '@sluice/core/pagination/pagination';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { MembershipEntity } from '../entities/membership.entity';
+import { Role } from '../role';
+
+export interface MemberFilter {
+  q?: string;
+  role?: Role;
+}
+
+/** A membership with its user, as the users routes show it. */
+export type Member = MembershipEntity & { user: NonNullable<MembershipEntity['user']> };
+
+@Injectable()
+export class MembershipRepository {
+  constructor(
+    @InjectRepository(MembershipEntity) private readonly orm: Repository<MembershipEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /** The membership of one user in one tenant, with the user; null when not a member. */
+  async findMember(tenantId: string, userId: string, manager?: EntityManager): Promise<Member | null> {
+    const repo = manager ? manager.getRepository(MembershipEntity) : this.orm;
+    return (await repo.findOne({ where: { tenantId, userId }, relations: { user: true } })) as Member | null;
+  }
+
+  /** Every tenant of a user, oldest membership first. */
+  listForUser(userId: string): Promise<MembershipEntity[]> {
+    return this.orm.find({ where: { userId }, relations: { tenant: true }, order: { createdAt: 'ASC' } });
+  }
+
+  async page(tenantId: string, filter: MemberFilter, limit: number, after?: Keyset): Promise<[Member[], number]> {
+    const qb = this.orm
+      .createQueryBuilder('m')
+      .innerJoinAndSelect('m.user', 'u')
+      .where('m.tenant_id = :tenantId', { tenantId });
+    if (filter.role) qb.andWhere('m.role = :role', { role: filter.role });
+    if (filter.q) {
+      qb.andWhere('(u.email ILIKE :q OR u.name ILIKE :q)', { q: `%${filter.q.replace(/[\\%_]/g, '\\$&')}%` });
+    }
+    const total = await qb.clone().getCount();
+    if (after) {
+      qb.andWhere('(m.created_at, m.user_id) < (:t, :i)', { t: after.createdAt, i: after.id });
+    }
+    const rows = await qb.orderBy('m.created_at', 'DESC').addOrderBy('m.user_id', 'DESC').take(limit + 1).getMany();
+    return [rows as Member[], total];
+  }
+
+  async insert(tenantId: string, userId: string, role: Role, manager?: EntityManager): Promise<void> {
+    const repo = manager ? manager.getRepository(MembershipEntity) : this.orm;
+    await repo.insert({ tenantId, userId, role });
+  }
+
+  async updateRole(tenantId: string, userId: string, role: Role, manager: EntityManager): Promise<void> {
+    await manager.getRepository(MembershipEntity).update({ tenantId, userId }, { role });
+  }
+
+  async delete(tenantId: string, userId: string, manager: EntityManager): Promise<void> {
+    await manager.getRepository(MembershipEntity).delete({ tenantId, userId });
+  }
+
+  /** Admins who can still sign in: a disabled admin does not keep a tenant manageable. */
+  async countActiveAdmins(tenantId: string, manager: EntityManager): Promise<number> {
+    const rows: Array<{ count: number }> = await manager.query(
+      `SELECT count(*)::int AS count FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.tenant_id = $1 AND m.role = 'admin' AND NOT u.disabled`,
+      [tenantId],
+    );
+    return rows[0].count;
+  }
+
+  /**
+   * Runs `work` in a transaction holding the tenant's row lock, so two admins changing roles at
+   * once cannot both pass the "one admin must remain" check.
+   */
+  withTenantLock<T>(tenantId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT id FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+      return work(manager);
+    });
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+}

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
+import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
+import { EntityManager } from 'typeorm';
+import { CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserResponseDto } from '../http/dto/user.dto';
+import { MembershipRepository } from '../repositories/membership.repository';
+import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
+import { UserRepository } from '../repositories/user.repository';
+import { AuthContext } from '../role';
+import { mapMember } from './mappers';
+import { PasswordService } from './password.service';
+import { TenantService } from './tenant.service';
+
+const USER_NOT_FOUND = () => new NotFoundError('USER_NOT_FOUND', 'User not found');
+const LAST_ADMIN = () =>
+  new ConflictError('LAST_ADMIN', 'A tenant needs at least one admin: make another user admin first');
+
+/** Users as a tenant sees them: accounts joined to the caller's tenant through a membership. */
+@Injectable()
+export class UserService {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly memberships: MembershipRepository,
+    private readonly refreshTokens: RefreshTokenRepository,
+    private readonly passwords: PasswordService,
+    private readonly tenants: TenantService,
+  ) {}
+
+  async list(auth: AuthContext, query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const [rows, total] = await this.memberships.page(
+      auth.tenantId,
+      { q: query.q, role: query.role },
+      limit,
+      decodeCursor(query.cursor),
+    );
+    return toPage(rows, total, limit, mapMember, (m) => ({ createdAt: m.createdAt, id: m.userId }));
+  }
+
+  async get(auth: AuthContext, userId: string): Promise<UserResponseDto> {
+    const member = await this.memberships.findMember(auth.tenantId, userId);
+    if (!member) throw USER_NOT_FOUND();
+    return mapMember(member);
+  }
+
+  /** Creates the account, or adds an existing account (from another tenant) to this tenant. */
+  async create(auth: AuthContext, dto: CreateUserDto): Promise<UserResponseDto> {
+    const userId = await this.tenants.addUser(auth.tenantId, dto.email, dto.password, dto.role, dto.name ?? '');
+    return this.get(auth, userId);
+  }
+
+  async update(auth: AuthContext, userId: string, dto: UpdateUserDto): Promise<UserResponseDto> {
+    const passwordHash = dto.password ? await this.passwords.hash(dto.password) : undefined;
+    await this.memberships.withTenantLock(auth.tenantId, async (manager) => {
+      const member = await this.memberships.findMember(auth.tenantId, userId, manager);
+      if (!member) throw USER_NOT_FOUND();
+      const activeAdmin = member.role === 'admin' && !member.user.disabled;
+      const losesAdmin = activeAdmin && ((dto.role && dto.role !== 'admin') || dto.disabled === true);
+      if (losesAdmin) await this.assertAnotherAdmin(auth.tenantId, manager);
+      if (dto.role && dto.role !== member.role) await this.memberships.updateRole(auth.tenantId, userId, dto.role, manager);
+      const changes = {
+        ...(dto.name !== undefined ? { name: dto.name.trim() } : {}),
+        ...(passwordHash ? { passwordHash } : {}),
+        ...(dto.disabled !== undefined ? { disabled: dto.disabled } : {}),
+      };
+      if (Object.keys(changes).length) await this.users.update(userId, changes, manager);
+    });
+    if (dto.password || dto.disabled) await this.refreshTokens.revokeAllForUser(userId, new Date());
+    return this.get(auth, userId);
+  }
+
+  /** Removes the user from this tenant, and the account itself when no tenant is left. */
+  async remove(auth: AuthContext, userId: string): Promise<void> {
+    await this.memberships.withTenantLock(auth.tenantId, async (manager) => {
+      const member = await this.memberships.findMember(auth.tenantId, userId, manager);
+      if (!member) throw USER_NOT_FOUND();
+      if (member.role === 'admin' && !member.user.disabled) await this.assertAnotherAdmin(auth.tenantId, manager);
+      await this.memberships.delete(auth.tenantId, userId, manager);
+      await this.users.deleteIfOrphaned(userId, manager);
+    });
+  }
+
+  private async assertAnotherAdmin(tenantId: string, manager: EntityManager): Promise<void> {
+    if ((await this.memberships.countActiveAdmins(tenantId, manager)) <= 1) throw LAST_ADMIN();
+  }
+}

@@ -1,0 +1,59 @@
+import { INestApplication } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import { EnvDto } from '../config/env.dto';
+import { RequestIdMiddleware } from '../http/request-id.middleware';
+import { buildOpenApiDocument, serveOpenApi } from '../openapi/openapi';
+import { API_PREFIX } from './service.controller';
+
+/** Routes that stay at the root, outside /api/v1. */
+const ROOT_ROUTES = ['/', 'health/live', 'health/ready', 'metrics', 'favicon.ico'];
+
+export function applyApiPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: ROOT_ROUTES });
+}
+
+/**
+ * HTTP hygiene shared by `main.ts` and the e2e tests: request ids first (so even a body-parser
+ * error carries one), security headers, CORS from env, body limits, the /api/v1 prefix, docs.
+ * The app must be created with `bodyParser: false`.
+ */
+export function configureApp(app: NestExpressApplication, env: EnvDto): void {
+  const requestId = new RequestIdMiddleware();
+  app.use(requestId.use.bind(requestId));
+  if (env.TRUST_PROXY) app.set('trust proxy', true);
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          // Swagger UI sets inline styles.
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+    }),
+  );
+  const origins = (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  app.enableCors({
+    origin: origins.length ? origins : false,
+    credentials: true,
+    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+  });
+  app.useBodyParser('json', { limit: env.BODY_LIMIT });
+  app.useBodyParser('urlencoded', { limit: env.BODY_LIMIT, extended: false });
+  applyApiPrefix(app);
+  serveOpenApi(app, buildOpenApiDocument(app));
+}
+
+/** Timeouts that stop slow clients from holding sockets open (slowloris and the like). */
+export function applyServerTimeouts(app: NestExpressApplication, env: EnvDto): void {
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.requestTimeout = env.HTTP_REQUEST_TIMEOUT_MS;
+  server.headersTimeout = env.HTTP_HEADERS_TIMEOUT_MS;
+  server.keepAliveTimeout = env.HTTP_KEEPALIVE_TIMEOUT_MS;
+}

@@ -1,0 +1,42 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { ConfigModule } from '../config/config.module';
+import { EnvDto } from '../config/env.dto';
+import { DatabaseModule } from '../database/database.module';
+import { AllExceptionsFilter } from '../errors/all-exceptions.filter';
+import { createValidationPipe } from '../errors/validation';
+import { MetricsInterceptor } from '../metrics/metrics.interceptor';
+import { MetricsService } from '../metrics/metrics.service';
+import { QueueModule } from '../queue/queue.module';
+import { RedisModule } from '../redis/redis';
+import { ServiceController } from './service.controller';
+
+/** What every app needs: config and PostgreSQL, plus Redis and the Bull queues unless told otherwise. */
+@Module({})
+export class CoreModule {
+  static forRoot(env: EnvDto, options: { redis?: boolean } = {}): DynamicModule {
+    const withRedis = options.redis ?? true;
+    return {
+      module: CoreModule,
+      imports: [
+        ConfigModule.forRoot(env),
+        DatabaseModule,
+        ...(withRedis ? [RedisModule.forRoot(), QueueModule] : []),
+      ],
+      exports: withRedis ? [QueueModule] : [],
+    };
+  }
+}
+
+/** What an HTTP app adds: the error filter, the validation pipe, metrics and the service routes. */
+@Module({
+  controllers: [ServiceController],
+  providers: [
+    MetricsService,
+    { provide: APP_FILTER, useClass: AllExceptionsFilter },
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+    { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
+  ],
+  exports: [MetricsService],
+})
+export class HttpCoreModule {}

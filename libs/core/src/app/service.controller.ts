@@ -1,0 +1,46 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { EnvDto } from '../config/env.dto';
+import { NotFoundError } from '../errors/domain-error';
+import { Public } from '../http/public.decorator';
+import { MetricsService } from '../metrics/metrics.service';
+import { packageInfo } from './package-info';
+import { ServiceInfoDto } from './service-info.dto';
+
+export const API_PREFIX = 'api/v1';
+
+@ApiTags('service')
+@Controller()
+export class ServiceController {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly env: EnvDto,
+  ) {}
+
+  @Get()
+  @Public()
+  @ApiOperation({ operationId: 'service_info', summary: 'Name, version and where the docs are' })
+  @ApiOkResponse({ type: ServiceInfoDto })
+  info(): ServiceInfoDto {
+    const { name, version } = packageInfo();
+    return { name, version, docs: '/docs', openapi: '/openapi.json', api: `/${API_PREFIX}` };
+  }
+
+  @Get('metrics')
+  @Public()
+  @Header('Content-Type', 'text/plain; version=0.0.4')
+  @ApiOperation({ operationId: 'service_metrics', summary: 'Prometheus metrics' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text format', schema: { type: 'string' } })
+  async prometheus(): Promise<string> {
+    if (!this.env.METRICS_ENABLED) throw new NotFoundError('NOT_FOUND', 'Metrics are disabled (METRICS_ENABLED=false)');
+    return this.metrics.text();
+  }
+
+  @Get('favicon.ico')
+  @Public()
+  @ApiExcludeEndpoint()
+  favicon(): void {
+    throw new NotFoundError('NOT_FOUND', 'No favicon');
+  }
+}

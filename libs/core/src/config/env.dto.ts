@@ -1,0 +1,235 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  Validate,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  value === undefined || value === '' ? undefined : Number(value);
+const toBool = ({ value }: { value: unknown }): unknown =>
+  value === undefined || value === ''
+    ? undefined
+    : typeof value === 'boolean'
+      ? value
+      : ['1', 'true', 'yes', 'on'].includes(String(value).toLowerCase());
+const emptyToUndefined = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
+
+const KEY_PATTERN = '(?:[A-Za-z0-9+/]{43}=|[0-9a-fA-F]{64})';
+const KEY_ID_PATTERN = '[A-Za-z0-9_-]{1,32}';
+
+function urlWithProtocol(value: unknown, protocols: string[]): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return protocols.includes(url.protocol) && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+@ValidatorConstraint({ name: 'postgresUrl' })
+class PostgresUrlConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return urlWithProtocol(value, ['postgres:', 'postgresql:']);
+  }
+  defaultMessage(): string {
+    return 'must be a URL like postgresql://user:password@host:5432/sluice';
+  }
+}
+
+@ValidatorConstraint({ name: 'redisUrl' })
+class RedisUrlConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return urlWithProtocol(value, ['redis:', 'rediss:']);
+  }
+  defaultMessage(): string {
+    return 'must be a URL like redis://127.0.0.1:6379';
+  }
+}
+
+/** Every environment variable Sluice reads, checked once at boot (see .env.example). */
+export class EnvDto {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  // ---- database
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Validate(PostgresUrlConstraint)
+  DATABASE_URL?: string;
+
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a lower-case PostgreSQL identifier' })
+  DATABASE_NAME = 'sluice';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @IsString()
+  EMBEDDED_POSTGRES_DIR = '.data/postgres';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  EMBEDDED_POSTGRES_PORT = 54329;
+
+  // ---- redis
+  @Validate(RedisUrlConstraint)
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'must be 1-64 letters, digits or _.-' })
+  REDIS_KEY_PREFIX = 'sluice';
+
+  // ---- secrets
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters (openssl rand -base64 48)' })
+  JWT_SECRET!: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(30)
+  @Max(86_400)
+  JWT_ACCESS_TTL_SECONDS = 900;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(300)
+  @Max(90 * 86_400)
+  JWT_REFRESH_TTL_SECONDS = 14 * 86_400;
+
+  @Matches(new RegExp(`^${KEY_PATTERN}$`), {
+    message: 'must be a 32-byte key: 64 hex characters or 44 base64 characters (openssl rand -base64 32)',
+  })
+  ENCRYPTION_KEY!: string;
+
+  @Matches(new RegExp(`^${KEY_ID_PATTERN}$`), { message: 'must be 1-32 letters, digits, _ or -' })
+  ENCRYPTION_KEY_ID = 'k1';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(new RegExp(`^${KEY_ID_PATTERN}:${KEY_PATTERN}(?:,${KEY_ID_PATTERN}:${KEY_PATTERN})*$`), {
+    message: 'must be a comma-separated list of keyId:key, each key 32 bytes in hex or base64',
+  })
+  ENCRYPTION_OLD_KEYS?: string;
+
+  // ---- network and HTTP
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  SAFE_NETWORK_ALLOW?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
+  @Matches(/^\d+(?:b|kb|mb)$/i, { message: 'must be a size such as 512kb or 1mb' })
+  BODY_LIMIT = '1mb';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 60_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 20_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  HTTP_KEEPALIVE_TIMEOUT_MS = 5_000;
+
+  @Transform(toBool)
+  @IsBoolean()
+  TRUST_PROXY = false;
+
+  // ---- rate limits
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PER_MINUTE = 1200;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_RATE_LIMIT_PER_IP = 30;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_RATE_LIMIT_PER_ACCOUNT = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  LOGIN_RATE_LIMIT_WINDOW_SECONDS = 300;
+
+  // ---- first start
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  BOOTSTRAP_TENANT = 'Default';
+
+  @Matches(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: 'must be an e-mail address' })
+  BOOTSTRAP_ADMIN_EMAIL = 'admin@sluice.local';
+
+  @IsString()
+  @MinLength(8, { message: 'must be at least 8 characters' })
+  BOOTSTRAP_ADMIN_PASSWORD = 'sluice-admin-password';
+
+  // ---- worker and metrics
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WORKER_CONCURRENCY = 2;
+
+  @Transform(toBool)
+  @IsBoolean()
+  METRICS_ENABLED = true;
+}
+
+/** Passwords that ship in .env.example or are trivially guessed: refused when NODE_ENV=production. */
+export const WEAK_BOOTSTRAP_PASSWORDS = new Set([
+  'sluice-admin-password',
+  'change-me',
+  'changeme',
+  'password',
+  'password123',
+  'admin',
+  'administrator',
+  '12345678',
+]);

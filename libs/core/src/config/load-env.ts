@@ -1,0 +1,61 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { EnvDto, WEAK_BOOTSTRAP_PASSWORDS } from './env.dto';
+
+/** A configuration problem: one line per offending variable, printed before the process exits. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function flatten(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) =>
+    Object.values(e.constraints ?? {}).map((message) => {
+      // class-validator starts its messages with the property name; keep ours in front once.
+      const text = message.startsWith(`${e.property} `) ? message.slice(e.property.length + 1) : message;
+      return `${e.property}: ${text}`;
+    }),
+  );
+}
+
+/**
+ * Reads the environment: the process environment wins over a `.env` file in the working
+ * directory. This is the only place in Sluice that looks at `process.env`.
+ */
+export function readEnvironment(cwd = process.cwd()): Record<string, string | undefined> {
+  const file = resolve(cwd, '.env');
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
+  return { ...fromFile, ...process.env };
+}
+
+/** Validates raw variables into an {@link EnvDto}; throws a {@link ConfigError} listing every problem. */
+export function loadEnv(raw: Record<string, string | undefined> = readEnvironment()): EnvDto {
+  const known = Object.keys(new EnvDto());
+  const picked: Record<string, string> = {};
+  for (const key of [...known, 'JWT_SECRET', 'ENCRYPTION_KEY', 'DATABASE_URL', 'ENCRYPTION_OLD_KEYS']) {
+    const value = raw[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  const env = plainToInstance(EnvDto, picked, { exposeDefaultValues: true });
+  const problems = flatten(validateSync(env, { skipMissingProperties: false }));
+  if (!env.JWT_SECRET && !problems.some((p) => p.startsWith('JWT_SECRET'))) problems.push('JWT_SECRET: is required');
+  if (env.NODE_ENV === 'production' && WEAK_BOOTSTRAP_PASSWORDS.has(env.BOOTSTRAP_ADMIN_PASSWORD)) {
+    problems.push('BOOTSTRAP_ADMIN_PASSWORD: the default or a well-known password is refused when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return env;
+}
+
+/** The resolved configuration as variables, so child processes started by `sluice start` see the same values. */
+export function envForChild(env: EnvDto): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== null) out[key] = String(value);
+  }
+  return out;
+}

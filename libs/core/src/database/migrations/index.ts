@@ -1,0 +1,4 @@
+import { Identity1763800000000 } from './1763800000000-identity';
+
+/** Every migration, oldest first. Listed by hand so the build bundles them and nothing is globbed. */
+export const MIGRATIONS = [Identity1763800000000];

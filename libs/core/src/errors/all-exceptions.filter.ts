@@ -1,0 +1,106 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DomainError, TooManyRequestsError } from './domain-error';
+import { ErrorResponseDto } from './error-response.dto';
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Errors raised by Express middleware (body parser) before Nest sees the request. */
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+/**
+ * Turns every error into the one error body of the API. Only messages we wrote reach the
+ * caller: driver errors, stacks and unexpected exceptions become a generic 500 and are logged.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request & { requestId?: string }>();
+    const res = http.getResponse<Response>();
+    const body = this.toBody(exception, req.requestId ?? 'unknown');
+
+    if (body.statusCode >= 500) {
+      this.logger.error(
+        { requestId: body.requestId, method: req.method, path: req.path, err: exception },
+        'Unhandled error',
+      );
+    }
+    if (exception instanceof TooManyRequestsError) {
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(exception.retryAfterSeconds))));
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown, requestId: string): ErrorResponseDto {
+    if (exception instanceof DomainError) {
+      return {
+        statusCode: exception.status,
+        error: exception.message,
+        code: exception.code,
+        ...(exception.details ? { details: exception.details } : {}),
+        requestId,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'string'
+          ? response
+          : typeof (response as { message?: unknown }).message === 'string'
+            ? (response as { message: string }).message
+            : exception.message;
+      return { statusCode: status, error: message, code: STATUS_CODES[status] ?? `HTTP_${status}`, requestId };
+    }
+    const httpLike = exception as HttpLikeError | undefined;
+    const status = httpLike?.status ?? httpLike?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500 && httpLike?.expose !== false) {
+      return this.bodyParserError(status, httpLike?.type, requestId);
+    }
+    return {
+      statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
+      error: 'Internal server error; quote the request id when reporting it',
+      code: 'INTERNAL_ERROR',
+      requestId,
+    };
+  }
+
+  private bodyParserError(status: number, type: string | undefined, requestId: string): ErrorResponseDto {
+    switch (type) {
+      case 'entity.too.large':
+        return { statusCode: 413, error: 'Request body is too large', code: 'PAYLOAD_TOO_LARGE', requestId };
+      case 'entity.parse.failed':
+        return { statusCode: 400, error: 'Request body is not valid JSON', code: 'INVALID_JSON', requestId };
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return { statusCode: 415, error: 'Unsupported request encoding', code: 'UNSUPPORTED_MEDIA_TYPE', requestId };
+      default:
+        return { statusCode: status, error: 'Bad request', code: STATUS_CODES[status] ?? `HTTP_${status}`, requestId };
+    }
+  }
+}

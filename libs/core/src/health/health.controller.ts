@@ -1,0 +1,33 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from '../http/public.decorator';
+import { ErrorResponseDto } from '../errors/error-response.dto';
+import { LivenessResponseDto, ReadinessResponseDto } from './health-response.dto';
+import { HealthService } from './health.service';
+
+@ApiTags('service')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  @Get('live')
+  @Public()
+  @ApiOperation({ operationId: 'health_live', summary: 'Liveness: the process answers' })
+  @ApiOkResponse({ type: LivenessResponseDto })
+  live(): LivenessResponseDto {
+    return this.health.live();
+  }
+
+  @Get('ready')
+  @Public()
+  @ApiOperation({
+    operationId: 'health_ready',
+    summary: 'Readiness: the database and Redis answer',
+    description: 'Answers 503 with `details` naming each dependency that is down.',
+  })
+  @ApiOkResponse({ type: ReadinessResponseDto })
+  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'A dependency is down' })
+  ready(): Promise<ReadinessResponseDto> {
+    return this.health.ready();
+  }
+}

@@ -1,0 +1,109 @@
+import { LoggerService } from '@nestjs/common';
+import pino, { Logger as PinoLogger } from 'pino';
+
+/** Keys whose values never reach a log line, wherever they sit in a logged object. */
+const SECRET_KEYS = [
+  'password',
+  'newPassword',
+  'currentPassword',
+  'secret',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'apiKey',
+  'key',
+  'authorization',
+  'cookie',
+  'authConfig',
+  'connection',
+  'connectionString',
+  'privateKey',
+  'clientSecret',
+];
+
+const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat([
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+]);
+
+/** Credentials embedded in free text: URLs with a password, bearer tokens, API keys. */
+const TEXT_PATTERNS: Array<[RegExp, string]> = [
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^@\s/]+@/gi, '$1[REDACTED]@'],
+  [/\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g, '$1[REDACTED]'],
+  [/\bsk_[A-Za-z0-9_]{8,}/g, 'sk_[REDACTED]'],
+  [/\b(password|pwd|secret|token)=([^&\s]+)/gi, '$1=[REDACTED]'],
+];
+
+/** Removes credentials from a string before it is logged. */
+export function scrubText(text: string): string {
+  return TEXT_PATTERNS.reduce((acc, [pattern, replacement]) => acc.replace(pattern, replacement), text);
+}
+
+export function createPino(level: string, destination?: pino.DestinationStream): PinoLogger {
+  return pino(
+    {
+      level,
+      base: { service: 'sluice' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: {
+        logMethod(args, method) {
+          const scrubbed = args.map((a) => (typeof a === 'string' ? scrubText(a) : a));
+          method.apply(this, scrubbed as Parameters<typeof method>);
+        },
+      },
+      serializers: {
+        err: (err: unknown) => {
+          if (!(err instanceof Error)) return err;
+          return { type: err.name, message: scrubText(err.message), stack: err.stack ? scrubText(err.stack) : undefined };
+        },
+      },
+    },
+    destination,
+  );
+}
+
+/**
+ * Nest's logger interface over pino: one JSON object per line, secrets redacted by key and
+ * scrubbed from messages. Nest calls `log(message, context)`; our code may pass an object first.
+ */
+export class JsonLogger implements LoggerService {
+  constructor(readonly pino: PinoLogger) {}
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
+  }
+
+  private write(level: pino.Level, message: unknown, rest: unknown[]): void {
+    // Nest passes the context name last; a stack string may come before it for errors.
+    const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
+    const extra = rest.slice(0, context ? -1 : undefined);
+    const fields: Record<string, unknown> = context ? { context } : {};
+    if (typeof extra[0] === 'string' && level === 'error') fields.stack = scrubText(extra[0]);
+    if (message instanceof Error) {
+      this.pino[level]({ ...fields, err: message }, message.message);
+    } else if (message && typeof message === 'object') {
+      const { msg, ...obj } = message as Record<string, unknown>;
+      this.pino[level]({ ...fields, ...obj }, typeof msg === 'string' ? msg : typeof extra[0] === 'string' ? extra[0] : '');
+    } else {
+      this.pino[level](fields, String(message));
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { EnvDto } from '../config/env.dto';
+
+export const REDIS = Symbol('REDIS');
+export const InjectRedis = (): ParameterDecorator => Inject(REDIS);
+
+/** A client for our own keys (rate limits, locks, flags); every key goes under `REDIS_KEY_PREFIX:`. */
+export function createRedis(env: EnvDto): Redis {
+  return new Redis(env.REDIS_URL, {
+    keyPrefix: `${env.REDIS_KEY_PREFIX}:`,
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    lazyConnect: false,
+  });
+}
+
+/**
+ * Fails fast, with instructions, when Redis does not answer: the API and worker cannot do
+ * their job without it and a clear message beats a stream of reconnect errors.
+ */
+export async function assertRedisReachable(url: string, timeoutMs = 5000): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+  } catch {
+    const safeUrl = url.replace(/\/\/[^@/]*@/, '//***@');
+    throw new Error(
+      `Redis is not reachable at ${safeUrl}. Start one (for example: redis-server --daemonize yes, or docker compose -f docker/compose.yml up -d redis) or set REDIS_URL to a running server.`,
+    );
+  } finally {
+    client.disconnect();
+  }
+}
+
+class RedisCloser implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+@Global()
+@Module({})
+export class RedisModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: RedisModule,
+      providers: [{ provide: REDIS, inject: [EnvDto], useFactory: createRedis }, RedisCloser],
+      exports: [REDIS],
+    };
+  }
+}

@@ -1,0 +1,37 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type Redis from 'ioredis';
+
+// One round trip, atomic across API instances: count the hit, start the window on the first
+// one, and open a block once the limit is passed. PTTL values come back in milliseconds.
+const INCREMENT = `
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+local blocked = redis.call('PTTL', KEYS[2])
+if blocked <= 0 and hits > tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+  blocked = tonumber(ARGV[3])
+end
+return { hits, ttl, blocked }
+`;
+
+/** @nestjs/throttler storage in Redis, so limits hold across every API instance. */
+export class RedisThrottlerStorage implements ThrottlerStorage {
+  constructor(private readonly redis: Redis) {}
+
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string) {
+    const base = `throttle:${throttlerName}:${key}`;
+    const [hits, ttlMs, blockedMs] = (await this.redis.eval(INCREMENT, 2, `${base}:hits`, `${base}:block`, ttl, limit, blockDuration)) as [
+      number,
+      number,
+      number,
+    ];
+    const isBlocked = blockedMs > 0;
+    return {
+      totalHits: hits,
+      timeToExpire: Math.max(0, Math.ceil(ttlMs / 1000)),
+      isBlocked,
+      timeToBlockExpire: isBlocked ? Math.ceil(blockedMs / 1000) : 0,
+    };
+  }
+}

@@ -1,0 +1,335 @@
+import { TenantService } from '@sluice/auth/services/tenant.service';
+import { sign } from 'jsonwebtoken';
+import { Client } from 'pg';
+import { startTestApp, TestApp } from './helpers/test-app';
+
+const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
+const withoutRequestId = (body: Record<string, unknown>) => ({ ...body, requestId: undefined });
+
+describe('auth (e2e)', () => {
+  let t: TestApp;
+  let adminToken: string;
+  let acmeId: string;
+  let globex: { id: string; adminToken: string; adminUserId: string };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    adminToken = await t.http.login(ADMIN.email, ADMIN.password);
+    acmeId = (await t.http.get('/api/v1/auth/me', { token: adminToken })).body.tenant.id;
+    const created = await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-admin-password');
+    globex = {
+      id: created.tenant.id,
+      adminUserId: created.adminUserId,
+      adminToken: await t.http.login('boss@globex.test', 'globex-admin-password'),
+    };
+  });
+  afterAll(() => t?.close());
+
+  async function createUser(role: 'admin' | 'editor' | 'viewer', email = `${role}-${Date.now()}-${Math.random()}@acme.test`) {
+    const res = await t.http.post('/api/v1/users', { email, password: 'a-long-passphrase', role, name: role }, { token: adminToken });
+    expect(res.status).toBe(201);
+    return { id: res.body.id as string, email, token: await t.http.login(email, 'a-long-passphrase') };
+  }
+
+  describe('login', () => {
+    it('returns tokens, the user, the tenant and the role', async () => {
+      const res = await t.http.post('/api/v1/auth/login', ADMIN);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        tokenType: 'Bearer',
+        expiresIn: 900,
+        user: { email: ADMIN.email },
+        tenant: { id: acmeId, name: 'Acme' },
+        role: 'admin',
+      });
+      expect(res.body.refreshToken).toMatch(/^rt_/);
+    });
+
+    it('gives the same 401 body for a wrong password and for an unknown user', async () => {
+      const wrong = await t.http.post('/api/v1/auth/login', { email: ADMIN.email, password: 'not-the-password' });
+      const unknown = await t.http.post('/api/v1/auth/login', { email: 'nobody@acme.test', password: 'not-the-password' });
+      expect(wrong.status).toBe(401);
+      expect(unknown.status).toBe(401);
+      expect(withoutRequestId(wrong.body)).toEqual(withoutRequestId(unknown.body));
+      expect(wrong.body).toMatchObject({ statusCode: 401, code: 'INVALID_CREDENTIALS' });
+    });
+
+    it('lists each invalid field with a 400', async () => {
+      const res = await t.http.post('/api/v1/auth/login', { email: 'not-an-email', password: '', admin: true });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      const fields = (res.body.details as Array<{ field: string }>).map((d) => d.field).sort();
+      expect(fields).toEqual(['admin', 'email', 'password']);
+    });
+
+    it('refuses a tenant the user does not belong to', async () => {
+      const res = await t.http.post('/api/v1/auth/login', { ...ADMIN, tenant: 'Globex' });
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('TENANT_FORBIDDEN');
+    });
+  });
+
+  describe('tokens', () => {
+    it('accepts a valid access token on /auth/me', async () => {
+      const res = await t.http.get('/api/v1/auth/me', { token: adminToken });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ user: { email: ADMIN.email }, tenant: { id: acmeId }, role: 'admin', via: 'jwt' });
+    });
+
+    it('answers 401 without a token', async () => {
+      const res = await t.http.get('/api/v1/auth/me');
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('UNAUTHORIZED');
+    });
+
+    it('answers 401 TOKEN_EXPIRED for an expired token', async () => {
+      const me = await t.http.get('/api/v1/auth/me', { token: adminToken });
+      const expired = sign(
+        { sub: me.body.user.id, tid: acmeId, typ: 'access', exp: Math.floor(Date.now() / 1000) - 60 },
+        t.env.JWT_SECRET,
+        { issuer: 'sluice', audience: 'sluice-api' },
+      );
+      const res = await t.http.get('/api/v1/auth/me', { token: expired });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('TOKEN_EXPIRED');
+    });
+
+    it('answers 401 for a tampered token and for one signed with another key', async () => {
+      const [header, payload, signature] = adminToken.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const forgedPayload = Buffer.from(JSON.stringify({ ...claims, tid: globex.id })).toString('base64url');
+      const tampered = `${header}.${forgedPayload}.${signature}`;
+      const otherKey = sign({ sub: claims.sub, tid: claims.tid, typ: 'access' }, 'another-secret-another-secret-another', {
+        issuer: 'sluice',
+        audience: 'sluice-api',
+        expiresIn: 600,
+      });
+      for (const token of [tampered, otherKey, `${adminToken}x`, 'not-a-jwt']) {
+        const res = await t.http.get('/api/v1/auth/me', { token });
+        expect(res.status).toBe(401);
+        expect(res.body.code).toBe('TOKEN_INVALID');
+      }
+    });
+
+    it('rotates refresh tokens and treats a reused one as theft', async () => {
+      const login = await t.http.post('/api/v1/auth/login', ADMIN);
+      const first = await t.http.post('/api/v1/auth/refresh', { refreshToken: login.body.refreshToken });
+      expect(first.status).toBe(200);
+      expect(first.body.refreshToken).not.toBe(login.body.refreshToken);
+
+      const replay = await t.http.post('/api/v1/auth/refresh', { refreshToken: login.body.refreshToken });
+      expect(replay.status).toBe(401);
+      expect(replay.body.code).toBe('REFRESH_TOKEN_INVALID');
+      // The replay revoked the whole family, including the token issued by the first refresh.
+      const after = await t.http.post('/api/v1/auth/refresh', { refreshToken: first.body.refreshToken });
+      expect(after.status).toBe(401);
+    });
+
+    it('revokes a refresh token on logout', async () => {
+      const login = await t.http.post('/api/v1/auth/login', ADMIN);
+      expect((await t.http.post('/api/v1/auth/logout', { refreshToken: login.body.refreshToken })).status).toBe(204);
+      expect((await t.http.post('/api/v1/auth/refresh', { refreshToken: login.body.refreshToken })).status).toBe(401);
+    });
+  });
+
+  describe('roles', () => {
+    it('refuses a viewer and an editor on admin routes with 403', async () => {
+      const viewer = await createUser('viewer');
+      const editor = await createUser('editor');
+      for (const token of [viewer.token, editor.token]) {
+        expect((await t.http.get('/api/v1/users', { token })).status).toBe(403);
+        expect((await t.http.post('/api/v1/api-keys', { name: 'x', role: 'viewer' }, { token })).status).toBe(403);
+        const del = await t.http.delete(`/api/v1/users/${viewer.id}`, { token });
+        expect(del.status).toBe(403);
+        expect(del.body.code).toBe('FORBIDDEN');
+      }
+      expect((await t.http.get('/api/v1/auth/me', { token: viewer.token })).body.role).toBe('viewer');
+    });
+
+    it('applies a role change at once, without a new token', async () => {
+      const user = await createUser('admin');
+      expect((await t.http.get('/api/v1/users', { token: user.token })).status).toBe(200);
+      await t.http.put(`/api/v1/users/${user.id}`, { role: 'viewer' }, { token: adminToken });
+      expect((await t.http.get('/api/v1/users', { token: user.token })).status).toBe(403);
+    });
+
+    it('locks out a disabled user, token and password alike', async () => {
+      const user = await createUser('editor');
+      await t.http.put(`/api/v1/users/${user.id}`, { disabled: true }, { token: adminToken });
+      expect((await t.http.get('/api/v1/auth/me', { token: user.token })).status).toBe(401);
+      const login = await t.http.post('/api/v1/auth/login', { email: user.email, password: 'a-long-passphrase' });
+      expect(login.status).toBe(401);
+      expect(login.body.code).toBe('INVALID_CREDENTIALS');
+    });
+  });
+
+  describe('tenancy', () => {
+    it('answers 404 when tenant A reads, changes or removes a user of tenant B', async () => {
+      const path = `/api/v1/users/${globex.adminUserId}`;
+      const read = await t.http.get(path, { token: adminToken });
+      expect(read.status).toBe(404);
+      expect(read.body.code).toBe('USER_NOT_FOUND');
+      expect((await t.http.put(path, { name: 'hijacked' }, { token: adminToken })).status).toBe(404);
+      expect((await t.http.delete(path, { token: adminToken })).status).toBe(404);
+      // Tenant B still sees its admin unchanged.
+      const own = await t.http.get(path, { token: globex.adminToken });
+      expect(own.status).toBe(200);
+      expect(own.body.name).toBe('Administrator');
+    });
+
+    it('lists only the users of the caller tenant', async () => {
+      const list = await t.http.get('/api/v1/users?limit=100', { token: globex.adminToken });
+      expect(list.body.data.map((u: { email: string }) => u.email)).toEqual(['boss@globex.test']);
+    });
+
+    it('answers 403 for X-Tenant-Id of a tenant the user is not in', async () => {
+      const res = await t.http.get('/api/v1/auth/me', { token: adminToken, headers: { 'x-tenant-id': globex.id } });
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('TENANT_FORBIDDEN');
+      const malformed = await t.http.get('/api/v1/auth/me', { token: adminToken, headers: { 'x-tenant-id': "x' OR 1=1" } });
+      expect(malformed.status).toBe(400);
+    });
+
+    it('switches tenant with X-Tenant-Id for a user in both, with the role of each', async () => {
+      const email = `both-${Date.now()}@example.test`;
+      await t.http.post('/api/v1/users', { email, password: 'a-long-passphrase', role: 'viewer' }, { token: adminToken });
+      const joined = await t.http.post('/api/v1/users', { email, password: 'ignored-password', role: 'editor' }, { token: globex.adminToken });
+      expect(joined.status).toBe(201);
+      const token = await t.http.login(email, 'a-long-passphrase');
+      const inAcme = await t.http.get('/api/v1/auth/me', { token });
+      const inGlobex = await t.http.get('/api/v1/auth/me', { token, headers: { 'x-tenant-id': globex.id } });
+      expect(inAcme.body).toMatchObject({ tenant: { id: acmeId }, role: 'viewer' });
+      expect(inGlobex.body).toMatchObject({ tenant: { id: globex.id }, role: 'editor' });
+      expect(inGlobex.body.tenants).toHaveLength(2);
+    });
+  });
+
+  describe('api keys', () => {
+    it('shows the key once, stores only its hash, and authenticates with either header', async () => {
+      const created = await t.http.post('/api/v1/api-keys', { name: 'reporting', role: 'viewer' }, { token: adminToken });
+      expect(created.status).toBe(201);
+      const key: string = created.body.key;
+      expect(key).toMatch(/^sk_[0-9a-z]{40}$/);
+      expect(created.body.prefix).toBe(key.slice(0, 11));
+
+      const list = await t.http.get('/api/v1/api-keys', { token: adminToken });
+      expect(list.text).not.toContain(key);
+      const db = new Client({ connectionString: t.env.DATABASE_URL });
+      await db.connect();
+      const stored = await db.query('SELECT key_hash FROM api_keys WHERE id = $1', [created.body.id]);
+      await db.end();
+      expect(stored.rows[0].key_hash).not.toContain(key.slice(3));
+
+      const viaBearer = await t.http.get('/api/v1/auth/me', { token: key });
+      const viaHeader = await t.http.get('/api/v1/auth/me', { headers: { 'x-api-key': key } });
+      expect(viaBearer.body).toMatchObject({ via: 'api_key', role: 'viewer', tenant: { id: acmeId } });
+      expect(viaHeader.status).toBe(200);
+      // A viewer key is a viewer.
+      expect((await t.http.get('/api/v1/users', { token: key })).status).toBe(403);
+    });
+
+    it('answers 401 for a revoked key', async () => {
+      const created = await t.http.post('/api/v1/api-keys', { name: 'temp', role: 'admin' }, { token: adminToken });
+      const key: string = created.body.key;
+      expect((await t.http.get('/api/v1/users', { token: key })).status).toBe(200);
+      const revoked = await t.http.delete(`/api/v1/api-keys/${created.body.id}`, { token: adminToken });
+      expect(revoked.status).toBe(200);
+      expect(revoked.body.revokedAt).not.toBeNull();
+      const res = await t.http.get('/api/v1/users', { token: key });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('API_KEY_INVALID');
+    });
+
+    it('keeps keys within their tenant', async () => {
+      const created = await t.http.post('/api/v1/api-keys', { name: 'acme', role: 'admin' }, { token: adminToken });
+      expect((await t.http.delete(`/api/v1/api-keys/${created.body.id}`, { token: globex.adminToken })).status).toBe(404);
+      const res = await t.http.get('/api/v1/users', { headers: { 'x-api-key': created.body.key, 'x-tenant-id': globex.id } });
+      expect(res.status).toBe(403);
+      expect((await t.http.get('/api/v1/api-keys', { token: globex.adminToken })).body.data).toHaveLength(0);
+    });
+
+    it('refuses an expiry in the past', async () => {
+      const res = await t.http.post('/api/v1/api-keys', { name: 'old', role: 'viewer', expiresAt: '2020-01-01T00:00:00Z' }, { token: adminToken });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('INVALID_EXPIRY');
+    });
+  });
+
+  describe('users', () => {
+    it('pages through users with a cursor and filters them', async () => {
+      for (let i = 0; i < 5; i++) await createUser('viewer', `page-${i}@paging.test`);
+      const first = await t.http.get('/api/v1/users?limit=2&q=paging', { token: adminToken });
+      expect(first.body.pagination).toMatchObject({ total: 5, limit: 2, hasMore: true });
+      const seen = first.body.data.map((u: { email: string }) => u.email);
+      let cursor = first.body.pagination.nextCursor;
+      while (cursor) {
+        const next = await t.http.get(`/api/v1/users?limit=2&q=paging&cursor=${cursor}`, { token: adminToken });
+        seen.push(...next.body.data.map((u: { email: string }) => u.email));
+        cursor = next.body.pagination.nextCursor;
+      }
+      expect(seen.sort()).toEqual([0, 1, 2, 3, 4].map((i) => `page-${i}@paging.test`));
+      expect((await t.http.get('/api/v1/users?cursor=garbage', { token: adminToken })).body.code).toBe('INVALID_CURSOR');
+      expect((await t.http.get('/api/v1/users?limit=101', { token: adminToken })).status).toBe(400);
+    });
+
+    it('answers 409 when the e-mail is already in the tenant', async () => {
+      const res = await t.http.post('/api/v1/users', { email: ADMIN.email.toUpperCase(), password: 'a-long-passphrase', role: 'viewer' }, { token: adminToken });
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe('USER_EXISTS');
+    });
+
+    it('never returns password hashes', async () => {
+      const list = await t.http.get('/api/v1/users?limit=100', { token: adminToken });
+      expect(list.text).not.toMatch(/argon2|passwordHash/);
+    });
+
+    it('refuses to remove, demote or disable the last admin, and allows it once another admin exists', async () => {
+      const me = (await t.http.get('/api/v1/auth/me', { token: globex.adminToken })).body.user.id;
+      for (const attempt of [
+        () => t.http.delete(`/api/v1/users/${me}`, { token: globex.adminToken }),
+        () => t.http.put(`/api/v1/users/${me}`, { role: 'editor' }, { token: globex.adminToken }),
+        () => t.http.put(`/api/v1/users/${me}`, { disabled: true }, { token: globex.adminToken }),
+      ]) {
+        const res = await attempt();
+        expect(res.status).toBe(409);
+        expect(res.body.code).toBe('LAST_ADMIN');
+      }
+      const second = await t.http.post('/api/v1/users', { email: 'second@globex.test', password: 'a-long-passphrase', role: 'admin' }, { token: globex.adminToken });
+      expect((await t.http.put(`/api/v1/users/${me}`, { role: 'editor' }, { token: globex.adminToken })).status).toBe(200);
+      // Now the second admin is the last one.
+      const secondToken = await t.http.login('second@globex.test', 'a-long-passphrase');
+      const res = await t.http.delete(`/api/v1/users/${second.body.id}`, { token: secondToken });
+      expect(res.status).toBe(409);
+    });
+  });
+});
+
+describe('login rate limits (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ LOGIN_RATE_LIMIT_PER_ACCOUNT: '3', LOGIN_RATE_LIMIT_PER_IP: '6', LOGIN_RATE_LIMIT_WINDOW_SECONDS: '60' });
+  });
+  afterAll(() => t?.close());
+
+  it('answers 429 with Retry-After after repeated failed logins on one account', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      statuses.push((await t.http.post('/api/v1/auth/login', { email: ADMIN.email, password: `wrong-${i}` })).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    const blocked = await t.http.post('/api/v1/auth/login', ADMIN);
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.code).toBe('RATE_LIMITED');
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('limits attempts per IP across accounts', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await t.http.post('/api/v1/auth/login', { email: `other-${i}@acme.test`, password: 'wrong' })).status);
+    }
+    // 5 attempts came before from this IP; the 7th overall passes the per-IP limit of 6.
+    expect(statuses).toEqual([401, 429, 429]);
+  });
+});
