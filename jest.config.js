@@ -15,7 +15,7 @@ const transform = {
 };
 const common = {
   transform,
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@bull-board)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@bull-board|@apidevtools)/)'],
   moduleNameMapper: {
     '^@sluice/core$': '<rootDir>/libs/core/src',
     '^@sluice/core/(.*)$': '<rootDir>/libs/core/src/$1',

@@ -2,7 +2,7 @@
 // Builds dist/ when it is missing or older than any source file, so `npm start` works on a
 // fresh clone and stays fast afterwards.
 const { execSync } = require('node:child_process');
-const { existsSync, readdirSync, statSync, writeFileSync } = require('node:fs');
+const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -20,10 +20,12 @@ function newestSource(dir) {
 }
 
 const sources = ['apps', 'libs'].map((d) => newestSource(join(root, d)));
-const configs = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json'].map((f) => statSync(join(root, f)).mtimeMs);
+const configs = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json'].map(
+  (f) => statSync(join(root, f)).mtimeMs,
+);
 const built = existsSync(marker) ? statSync(marker).mtimeMs : 0;
 if (built < Math.max(...sources, ...configs)) {
   process.stdout.write('Building Sluice...\n');
-  execSync('npx nest build api', { cwd: root, stdio: 'inherit' });
-  writeFileSync(marker, new Date().toISOString());
+  // `npm run build` writes the stamp.
+  execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });
 }

@@ -16,7 +16,9 @@ describe('auth (e2e)', () => {
     t = await startTestApp();
     adminToken = await t.http.login(ADMIN.email, ADMIN.password);
     acmeId = (await t.http.get('/api/v1/auth/me', { token: adminToken })).body.tenant.id;
-    const created = await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-admin-password');
+    const created = await t.app
+      .get(TenantService)
+      .createWithAdmin('Globex', 'boss@globex.test', 'globex-admin-password');
     globex = {
       id: created.tenant.id,
       adminUserId: created.adminUserId,
@@ -25,8 +27,15 @@ describe('auth (e2e)', () => {
   });
   afterAll(() => t?.close());
 
-  async function createUser(role: 'admin' | 'editor' | 'viewer', email = `${role}-${Date.now()}-${Math.random()}@acme.test`) {
-    const res = await t.http.post('/api/v1/users', { email, password: 'a-long-passphrase', role, name: role }, { token: adminToken });
+  async function createUser(
+    role: 'admin' | 'editor' | 'viewer',
+    email = `${role}-${Date.now()}-${Math.random()}@acme.test`,
+  ) {
+    const res = await t.http.post(
+      '/api/v1/users',
+      { email, password: 'a-long-passphrase', role, name: role },
+      { token: adminToken },
+    );
     expect(res.status).toBe(201);
     return { id: res.body.id as string, email, token: await t.http.login(email, 'a-long-passphrase') };
   }
@@ -47,7 +56,10 @@ describe('auth (e2e)', () => {
 
     it('gives the same 401 body for a wrong password and for an unknown user', async () => {
       const wrong = await t.http.post('/api/v1/auth/login', { email: ADMIN.email, password: 'not-the-password' });
-      const unknown = await t.http.post('/api/v1/auth/login', { email: 'nobody@acme.test', password: 'not-the-password' });
+      const unknown = await t.http.post('/api/v1/auth/login', {
+        email: 'nobody@acme.test',
+        password: 'not-the-password',
+      });
       expect(wrong.status).toBe(401);
       expect(unknown.status).toBe(401);
       expect(withoutRequestId(wrong.body)).toEqual(withoutRequestId(unknown.body));
@@ -73,7 +85,12 @@ describe('auth (e2e)', () => {
     it('accepts a valid access token on /auth/me', async () => {
       const res = await t.http.get('/api/v1/auth/me', { token: adminToken });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ user: { email: ADMIN.email }, tenant: { id: acmeId }, role: 'admin', via: 'jwt' });
+      expect(res.body).toMatchObject({
+        user: { email: ADMIN.email },
+        tenant: { id: acmeId },
+        role: 'admin',
+        via: 'jwt',
+      });
     });
 
     it('answers 401 without a token', async () => {
@@ -99,11 +116,15 @@ describe('auth (e2e)', () => {
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
       const forgedPayload = Buffer.from(JSON.stringify({ ...claims, tid: globex.id })).toString('base64url');
       const tampered = `${header}.${forgedPayload}.${signature}`;
-      const otherKey = sign({ sub: claims.sub, tid: claims.tid, typ: 'access' }, 'another-secret-another-secret-another', {
-        issuer: 'sluice',
-        audience: 'sluice-api',
-        expiresIn: 600,
-      });
+      const otherKey = sign(
+        { sub: claims.sub, tid: claims.tid, typ: 'access' },
+        'another-secret-another-secret-another',
+        {
+          issuer: 'sluice',
+          audience: 'sluice-api',
+          expiresIn: 600,
+        },
+      );
       for (const token of [tampered, otherKey, `${adminToken}x`, 'not-a-jwt']) {
         const res = await t.http.get('/api/v1/auth/me', { token });
         expect(res.status).toBe(401);
@@ -186,14 +207,25 @@ describe('auth (e2e)', () => {
       const res = await t.http.get('/api/v1/auth/me', { token: adminToken, headers: { 'x-tenant-id': globex.id } });
       expect(res.status).toBe(403);
       expect(res.body.code).toBe('TENANT_FORBIDDEN');
-      const malformed = await t.http.get('/api/v1/auth/me', { token: adminToken, headers: { 'x-tenant-id': "x' OR 1=1" } });
+      const malformed = await t.http.get('/api/v1/auth/me', {
+        token: adminToken,
+        headers: { 'x-tenant-id': "x' OR 1=1" },
+      });
       expect(malformed.status).toBe(400);
     });
 
     it('switches tenant with X-Tenant-Id for a user in both, with the role of each', async () => {
       const email = `both-${Date.now()}@example.test`;
-      await t.http.post('/api/v1/users', { email, password: 'a-long-passphrase', role: 'viewer' }, { token: adminToken });
-      const joined = await t.http.post('/api/v1/users', { email, password: 'ignored-password', role: 'editor' }, { token: globex.adminToken });
+      await t.http.post(
+        '/api/v1/users',
+        { email, password: 'a-long-passphrase', role: 'viewer' },
+        { token: adminToken },
+      );
+      const joined = await t.http.post(
+        '/api/v1/users',
+        { email, password: 'ignored-password', role: 'editor' },
+        { token: globex.adminToken },
+      );
       expect(joined.status).toBe(201);
       const token = await t.http.login(email, 'a-long-passphrase');
       const inAcme = await t.http.get('/api/v1/auth/me', { token });
@@ -206,7 +238,11 @@ describe('auth (e2e)', () => {
 
   describe('api keys', () => {
     it('shows the key once, stores only its hash, and authenticates with either header', async () => {
-      const created = await t.http.post('/api/v1/api-keys', { name: 'reporting', role: 'viewer' }, { token: adminToken });
+      const created = await t.http.post(
+        '/api/v1/api-keys',
+        { name: 'reporting', role: 'viewer' },
+        { token: adminToken },
+      );
       expect(created.status).toBe(201);
       const key: string = created.body.key;
       expect(key).toMatch(/^sk_[0-9a-z]{40}$/);
@@ -242,14 +278,22 @@ describe('auth (e2e)', () => {
 
     it('keeps keys within their tenant', async () => {
       const created = await t.http.post('/api/v1/api-keys', { name: 'acme', role: 'admin' }, { token: adminToken });
-      expect((await t.http.delete(`/api/v1/api-keys/${created.body.id}`, { token: globex.adminToken })).status).toBe(404);
-      const res = await t.http.get('/api/v1/users', { headers: { 'x-api-key': created.body.key, 'x-tenant-id': globex.id } });
+      expect((await t.http.delete(`/api/v1/api-keys/${created.body.id}`, { token: globex.adminToken })).status).toBe(
+        404,
+      );
+      const res = await t.http.get('/api/v1/users', {
+        headers: { 'x-api-key': created.body.key, 'x-tenant-id': globex.id },
+      });
       expect(res.status).toBe(403);
       expect((await t.http.get('/api/v1/api-keys', { token: globex.adminToken })).body.data).toHaveLength(0);
     });
 
     it('refuses an expiry in the past', async () => {
-      const res = await t.http.post('/api/v1/api-keys', { name: 'old', role: 'viewer', expiresAt: '2020-01-01T00:00:00Z' }, { token: adminToken });
+      const res = await t.http.post(
+        '/api/v1/api-keys',
+        { name: 'old', role: 'viewer', expiresAt: '2020-01-01T00:00:00Z' },
+        { token: adminToken },
+      );
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('INVALID_EXPIRY');
     });
@@ -268,12 +312,18 @@ describe('auth (e2e)', () => {
         cursor = next.body.pagination.nextCursor;
       }
       expect(seen.sort()).toEqual([0, 1, 2, 3, 4].map((i) => `page-${i}@paging.test`));
-      expect((await t.http.get('/api/v1/users?cursor=garbage', { token: adminToken })).body.code).toBe('INVALID_CURSOR');
+      expect((await t.http.get('/api/v1/users?cursor=garbage', { token: adminToken })).body.code).toBe(
+        'INVALID_CURSOR',
+      );
       expect((await t.http.get('/api/v1/users?limit=101', { token: adminToken })).status).toBe(400);
     });
 
     it('answers 409 when the e-mail is already in the tenant', async () => {
-      const res = await t.http.post('/api/v1/users', { email: ADMIN.email.toUpperCase(), password: 'a-long-passphrase', role: 'viewer' }, { token: adminToken });
+      const res = await t.http.post(
+        '/api/v1/users',
+        { email: ADMIN.email.toUpperCase(), password: 'a-long-passphrase', role: 'viewer' },
+        { token: adminToken },
+      );
       expect(res.status).toBe(409);
       expect(res.body.code).toBe('USER_EXISTS');
     });
@@ -294,8 +344,14 @@ describe('auth (e2e)', () => {
         expect(res.status).toBe(409);
         expect(res.body.code).toBe('LAST_ADMIN');
       }
-      const second = await t.http.post('/api/v1/users', { email: 'second@globex.test', password: 'a-long-passphrase', role: 'admin' }, { token: globex.adminToken });
-      expect((await t.http.put(`/api/v1/users/${me}`, { role: 'editor' }, { token: globex.adminToken })).status).toBe(200);
+      const second = await t.http.post(
+        '/api/v1/users',
+        { email: 'second@globex.test', password: 'a-long-passphrase', role: 'admin' },
+        { token: globex.adminToken },
+      );
+      expect((await t.http.put(`/api/v1/users/${me}`, { role: 'editor' }, { token: globex.adminToken })).status).toBe(
+        200,
+      );
       // Now the second admin is the last one.
       const secondToken = await t.http.login('second@globex.test', 'a-long-passphrase');
       const res = await t.http.delete(`/api/v1/users/${second.body.id}`, { token: secondToken });
@@ -308,7 +364,11 @@ describe('login rate limits (e2e)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ LOGIN_RATE_LIMIT_PER_ACCOUNT: '3', LOGIN_RATE_LIMIT_PER_IP: '6', LOGIN_RATE_LIMIT_WINDOW_SECONDS: '60' });
+    t = await startTestApp({
+      LOGIN_RATE_LIMIT_PER_ACCOUNT: '3',
+      LOGIN_RATE_LIMIT_PER_IP: '6',
+      LOGIN_RATE_LIMIT_WINDOW_SECONDS: '60',
+    });
   });
   afterAll(() => t?.close());
 
@@ -327,7 +387,9 @@ describe('login rate limits (e2e)', () => {
   it('limits attempts per IP across accounts', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {
-      statuses.push((await t.http.post('/api/v1/auth/login', { email: `other-${i}@acme.test`, password: 'wrong' })).status);
+      statuses.push(
+        (await t.http.post('/api/v1/auth/login', { email: `other-${i}@acme.test`, password: 'wrong' })).status,
+      );
     }
     // 5 attempts came before from this IP; the 7th overall passes the per-IP limit of 6.
     expect(statuses).toEqual([401, 429, 429]);

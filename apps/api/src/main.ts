@@ -9,5 +9,8 @@ runMain('Sluice API', async () => {
   const app = await createApiApp(env, logger);
   await app.listen(env.PORT, env.HOST);
   onShutdown(() => app.close(), db);
-  logger.log(`API listening on http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${env.PORT} (docs at /docs)`, 'Startup');
+  logger.log(
+    `API listening on http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${env.PORT} (docs at /docs)`,
+    'Startup',
+  );
 });

@@ -89,7 +89,13 @@ async function main(argv: string[]): Promise<void> {
       const [tenant, email, password, roleName] = required(values, 'tenant', 'email', 'password', 'role');
       return withServices(async (get) => {
         const tenants = get(TenantService);
-        const userId = await tenants.addUser(await tenantId(tenants, tenant), email, password, role(roleName), values.name ?? '');
+        const userId = await tenants.addUser(
+          await tenantId(tenants, tenant),
+          email,
+          password,
+          role(roleName),
+          values.name ?? '',
+        );
         print({ userId, email, role: roleName });
       });
     }

@@ -12,7 +12,10 @@ import { AppModule } from '../../api/src/app.module';
  */
 export async function writeOpenApi(out: string | undefined, check: string | undefined): Promise<void> {
   const env = loadEnv({ JWT_SECRET: 'openapi-generation-only-'.padEnd(40, 'x'), ENCRYPTION_KEY: '0'.repeat(64) });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), { preview: true, logger: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
+    preview: true,
+    logger: false,
+  });
   applyApiPrefix(app);
   const text = `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;
   await app.close();

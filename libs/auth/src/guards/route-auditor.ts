@@ -24,7 +24,8 @@ export class RouteAuditor implements OnApplicationBootstrap {
         if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
         const targets = [handler, wrapper.metatype];
         const marked =
-          this.reflector.getAllAndOverride(IS_PUBLIC_KEY, targets) || this.reflector.getAllAndOverride(ROLES_KEY, targets);
+          this.reflector.getAllAndOverride(IS_PUBLIC_KEY, targets) ||
+          this.reflector.getAllAndOverride(ROLES_KEY, targets);
         if (!marked) unmarked.push(`${wrapper.metatype.name}.${name}`);
       }
     }

@@ -1,12 +1,26 @@
 import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
 import { Page } from '@sluice/core/pagination/pagination';
 import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { AuthContext } from '../role';
 import { ApiKeyService } from '../services/api-key.service';
-import { ApiKeyPageDto, ApiKeyResponseDto, CreateApiKeyDto, CreatedApiKeyResponseDto, ListApiKeysQueryDto } from './dto/api-key.dto';
+import {
+  ApiKeyPageDto,
+  ApiKeyResponseDto,
+  CreateApiKeyDto,
+  CreatedApiKeyResponseDto,
+  ListApiKeysQueryDto,
+} from './dto/api-key.dto';
 
 @ApiTags('api-keys')
 @Controller('api-keys')
@@ -35,7 +49,11 @@ export class ApiKeyController {
 
   @Delete(':id')
   @ApiParam({ name: 'id', description: 'API key id', example: 'key_7c2v9b4n1m8x3z6q' })
-  @ApiOperation({ operationId: 'apiKeys_revoke', summary: 'Revoke an API key', description: 'Requests with it get 401 from now on.' })
+  @ApiOperation({
+    operationId: 'apiKeys_revoke',
+    summary: 'Revoke an API key',
+    description: 'Requests with it get 401 from now on.',
+  })
   @ApiOkResponse({ type: ApiKeyResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   revoke(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<ApiKeyResponseDto> {

@@ -1,5 +1,13 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
 import { Public } from '@sluice/core/http/public.decorator';
 import { Authenticated } from '../decorators/authenticated.decorator';
@@ -21,7 +29,8 @@ export class AuthController {
   @ApiOperation({
     operationId: 'auth_login',
     summary: 'Sign in with e-mail and password',
-    description: 'Returns a short-lived access token and a single-use refresh token. Rate-limited per IP and per account.',
+    description:
+      'Returns a short-lived access token and a single-use refresh token. Rate-limited per IP and per account.',
   })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })

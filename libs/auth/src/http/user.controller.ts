@@ -1,5 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
 import { Page } from '@sluice/core/pagination/pagination';
 import { Authenticated } from '../decorators/authenticated.decorator';
@@ -27,7 +37,8 @@ export class UserController {
   @ApiOperation({
     operationId: 'users_create',
     summary: 'Add a user to this tenant',
-    description: 'Creates the account, or adds an account that already exists in another tenant (its password is kept).',
+    description:
+      'Creates the account, or adds an account that already exists in another tenant (its password is kept).',
   })
   @ApiCreatedResponse({ type: UserResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
@@ -56,14 +67,22 @@ export class UserController {
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Would leave the tenant without an admin' })
-  update(@CurrentUser() auth: AuthContext, @Param('id') id: string, @Body() dto: UpdateUserDto): Promise<UserResponseDto> {
+  update(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Body() dto: UpdateUserDto,
+  ): Promise<UserResponseDto> {
     return this.users.update(auth, id, dto);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiParam(USER_ID)
-  @ApiOperation({ operationId: 'users_delete', summary: 'Remove a user from this tenant', description: 'The last active admin cannot be removed (409).' })
+  @ApiOperation({
+    operationId: 'users_delete',
+    summary: 'Remove a user from this tenant',
+    description: 'The last active admin cannot be removed (409).',
+  })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Would leave the tenant without an admin' })

@@ -21,12 +21,21 @@ export class ApiKeyRepository {
     return this.orm.findOne({ where: { tenantId, id } });
   }
 
-  async page(tenantId: string, includeRevoked: boolean, limit: number, after?: Keyset): Promise<[ApiKeyEntity[], number]> {
+  async page(
+    tenantId: string,
+    includeRevoked: boolean,
+    limit: number,
+    after?: Keyset,
+  ): Promise<[ApiKeyEntity[], number]> {
     const qb = this.orm.createQueryBuilder('k').where('k.tenant_id = :tenantId', { tenantId });
     if (!includeRevoked) qb.andWhere('k.revoked_at IS NULL');
     const total = await qb.clone().getCount();
     if (after) qb.andWhere('(k.created_at, k.id) < (:t, :i)', { t: after.createdAt, i: after.id });
-    const rows = await qb.orderBy('k.created_at', 'DESC').addOrderBy('k.id', 'DESC').take(limit + 1).getMany();
+    const rows = await qb
+      .orderBy('k.created_at', 'DESC')
+      .addOrderBy('k.id', 'DESC')
+      .take(limit + 1)
+      .getMany();
     return [rows, total];
   }
 

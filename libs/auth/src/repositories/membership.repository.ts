@@ -44,7 +44,11 @@ export class MembershipRepository {
     if (after) {
       qb.andWhere('(m.created_at, m.user_id) < (:t, :i)', { t: after.createdAt, i: after.id });
     }
-    const rows = await qb.orderBy('m.created_at', 'DESC').addOrderBy('m.user_id', 'DESC').take(limit + 1).getMany();
+    const rows = await qb
+      .orderBy('m.created_at', 'DESC')
+      .addOrderBy('m.user_id', 'DESC')
+      .take(limit + 1)
+      .getMany();
     return [rows as Member[], total];
   }
 

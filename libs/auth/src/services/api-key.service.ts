@@ -3,7 +3,12 @@ import { BadRequestError, NotFoundError } from '@sluice/core/errors/domain-error
 import { newId, randomAlphanumeric } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
 import { ApiKeyEntity } from '../entities/api-key.entity';
-import { ApiKeyResponseDto, CreateApiKeyDto, CreatedApiKeyResponseDto, ListApiKeysQueryDto } from '../http/dto/api-key.dto';
+import {
+  ApiKeyResponseDto,
+  CreateApiKeyDto,
+  CreatedApiKeyResponseDto,
+  ListApiKeysQueryDto,
+} from '../http/dto/api-key.dto';
 import { ApiKeyRepository } from '../repositories/api-key.repository';
 import { AuthContext, Role } from '../role';
 import { mapApiKey } from './mappers';
@@ -28,7 +33,12 @@ export class ApiKeyService {
 
   async list(auth: AuthContext, query: ListApiKeysQueryDto): Promise<Page<ApiKeyResponseDto>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const [rows, total] = await this.keys.page(auth.tenantId, query.includeRevoked ?? false, limit, decodeCursor(query.cursor));
+    const [rows, total] = await this.keys.page(
+      auth.tenantId,
+      query.includeRevoked ?? false,
+      limit,
+      decodeCursor(query.cursor),
+    );
     return toPage(rows, total, limit, mapApiKey);
   }
 

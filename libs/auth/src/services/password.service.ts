@@ -14,7 +14,8 @@ export class PasswordService {
    * an unknown e-mail costs the same time as a wrong password and reveals nothing.
    */
   async verify(hash: string | null, password: string): Promise<boolean> {
-    const target = hash ?? (await (this.dummyHash ??= argon2.hash('no-such-user-dummy-password', { type: argon2.argon2id })));
+    const target =
+      hash ?? (await (this.dummyHash ??= argon2.hash('no-such-user-dummy-password', { type: argon2.argon2id })));
     const ok = await argon2.verify(target, password).catch(() => false);
     return hash !== null && ok;
   }

@@ -42,7 +42,8 @@ export class TenantService {
 
   /** Creates a tenant and makes `email` its admin (creating the account when it does not exist). */
   async createWithAdmin(name: string, email: string, password: string): Promise<TenantWithAdmin> {
-    if (await this.tenants.findByName(name)) throw new ConflictError('TENANT_EXISTS', `Tenant "${name}" already exists`);
+    if (await this.tenants.findByName(name))
+      throw new ConflictError('TENANT_EXISTS', `Tenant "${name}" already exists`);
     const account = await this.prepareAccount(email, password, 'Administrator');
     return this.memberships.transaction(async (manager) => {
       const tenant = await this.tenants.insert(name, manager);
@@ -73,7 +74,12 @@ export class TenantService {
   private async join(manager: EntityManager, tenantId: string, account: PreparedAccount, role: Role): Promise<string> {
     const userId =
       account.existingId ??
-      (await this.users.insert({ email: account.email, name: account.name, passwordHash: account.passwordHash! }, manager)).id;
+      (
+        await this.users.insert(
+          { email: account.email, name: account.name, passwordHash: account.passwordHash! },
+          manager,
+        )
+      ).id;
     await this.memberships.insert(tenantId, userId, role, manager);
     return userId;
   }

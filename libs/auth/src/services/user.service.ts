@@ -57,7 +57,8 @@ export class UserService {
       const activeAdmin = member.role === 'admin' && !member.user.disabled;
       const losesAdmin = activeAdmin && ((dto.role && dto.role !== 'admin') || dto.disabled === true);
       if (losesAdmin) await this.assertAnotherAdmin(auth.tenantId, manager);
-      if (dto.role && dto.role !== member.role) await this.memberships.updateRole(auth.tenantId, userId, dto.role, manager);
+      if (dto.role && dto.role !== member.role)
+        await this.memberships.updateRole(auth.tenantId, userId, dto.role, manager);
       const changes = {
         ...(dto.name !== undefined ? { name: dto.name.trim() } : {}),
         ...(passwordHash ? { passwordHash } : {}),

@@ -25,7 +25,11 @@ export function createLogger(env: EnvDto): JsonLogger {
  * Gets the outside world ready before Nest starts: PostgreSQL (embedded if need be), the
  * database and its migrations, and a reachable Redis. Sets env.DATABASE_URL to what is used.
  */
-export async function prepareRuntime(env: EnvDto, logger: JsonLogger, options: { redis?: boolean } = {}): Promise<PreparedDatabase> {
+export async function prepareRuntime(
+  env: EnvDto,
+  logger: JsonLogger,
+  options: { redis?: boolean } = {},
+): Promise<PreparedDatabase> {
   const db = await prepareDatabase(env, (m) => logger.log(m, 'Startup'));
   env.DATABASE_URL = db.url;
   if (options.redis ?? true) {

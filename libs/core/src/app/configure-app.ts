@@ -38,7 +38,10 @@ export function configureApp(app: NestExpressApplication, env: EnvDto): void {
       },
     }),
   );
-  const origins = (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   app.enableCors({
     origin: origins.length ? origins : false,
     credentials: true,

@@ -18,11 +18,7 @@ export class CoreModule {
     const withRedis = options.redis ?? true;
     return {
       module: CoreModule,
-      imports: [
-        ConfigModule.forRoot(env),
-        DatabaseModule,
-        ...(withRedis ? [RedisModule.forRoot(), QueueModule] : []),
-      ],
+      imports: [ConfigModule.forRoot(env), DatabaseModule, ...(withRedis ? [RedisModule.forRoot(), QueueModule] : [])],
       exports: withRedis ? [QueueModule] : [],
     };
   }

@@ -1,4 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { EnvDto } from '../config/env.dto';
 import { NotFoundError } from '../errors/domain-error';
@@ -28,6 +29,7 @@ export class ServiceController {
 
   @Get('metrics')
   @Public()
+  @SkipThrottle({ default: true, 'login-ip': true, 'login-account': true })
   @Header('Content-Type', 'text/plain; version=0.0.4')
   @ApiOperation({ operationId: 'service_metrics', summary: 'Prometheus metrics' })
   @ApiProduces('text/plain')

@@ -17,12 +17,14 @@ import {
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   value === undefined || value === '' ? undefined : Number(value);
-const toBool = ({ value }: { value: unknown }): unknown =>
-  value === undefined || value === ''
-    ? undefined
-    : typeof value === 'boolean'
-      ? value
-      : ['1', 'true', 'yes', 'on'].includes(String(value).toLowerCase());
+// Anything but a known spelling stays a string, so IsBoolean refuses a typo such as "ture".
+const toBool = ({ value }: { value: unknown }): unknown => {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+  if (['0', 'false', 'no', 'off'].includes(text)) return false;
+  return value;
+};
 const emptyToUndefined = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
 
 const KEY_PATTERN = '(?:[A-Za-z0-9+/]{43}=|[0-9a-fA-F]{64})';

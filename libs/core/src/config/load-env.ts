@@ -13,14 +13,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** One line per offending variable, however many of its rules failed. */
 function flatten(errors: ValidationError[]): string[] {
-  return errors.flatMap((e) =>
-    Object.values(e.constraints ?? {}).map((message) => {
+  return errors.map((e) => {
+    const messages = Object.values(e.constraints ?? {}).map((message) =>
       // class-validator starts its messages with the property name; keep ours in front once.
-      const text = message.startsWith(`${e.property} `) ? message.slice(e.property.length + 1) : message;
-      return `${e.property}: ${text}`;
-    }),
-  );
+      message.startsWith(`${e.property} `) ? message.slice(e.property.length + 1) : message,
+    );
+    return `${e.property}: ${messages.join('; ')}`;
+  });
 }
 
 /**
@@ -39,11 +40,11 @@ export function loadEnv(raw: Record<string, string | undefined> = readEnvironmen
   const picked: Record<string, string> = {};
   for (const key of [...known, 'JWT_SECRET', 'ENCRYPTION_KEY', 'DATABASE_URL', 'ENCRYPTION_OLD_KEYS']) {
     const value = raw[key];
-    if (value !== undefined) picked[key] = value;
+    // An empty value (`PORT=` in a file, `${PORT:-}` in compose) means "unset": keep the default.
+    if (value !== undefined && value !== '') picked[key] = value;
   }
   const env = plainToInstance(EnvDto, picked, { exposeDefaultValues: true });
   const problems = flatten(validateSync(env, { skipMissingProperties: false }));
-  if (!env.JWT_SECRET && !problems.some((p) => p.startsWith('JWT_SECRET'))) problems.push('JWT_SECRET: is required');
   if (env.NODE_ENV === 'production' && WEAK_BOOTSTRAP_PASSWORDS.has(env.BOOTSTRAP_ADMIN_PASSWORD)) {
     problems.push('BOOTSTRAP_ADMIN_PASSWORD: the default or a well-known password is refused when NODE_ENV=production');
   }

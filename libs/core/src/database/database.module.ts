@@ -17,7 +17,8 @@ import { EnvDto } from '../config/env.dto';
         synchronize: false,
         migrationsRun: false,
         extra: { max: env.DATABASE_POOL_SIZE, connectionTimeoutMillis: 10_000 },
-        logging: ['error' as const],
+        // Failed queries surface as exceptions and are logged once, as JSON, by the error filter.
+        logging: false,
       }),
     }),
   ],

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomAlphanumeric } from '../ids/ids';
 import { importEsm } from './esm-import';
@@ -9,6 +10,22 @@ interface EmbeddedPostgresInstance {
   stop(): Promise<void>;
 }
 type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
+
+/**
+ * PostgreSQL refuses to run as root, so as root the package runs it as a `postgres` user, who
+ * must be able to walk down to the data directory. Say so plainly instead of failing in initdb.
+ */
+function assertReachableByServiceUser(dataDir: string): void {
+  if (userInfo().uid !== 0) return;
+  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as user "postgres" when started by root, and that user cannot enter ${dir}. ` +
+          'Set EMBEDDED_POSTGRES_DIR to a directory whose parents others may traverse (e.g. /var/lib/sluice/postgres), or set DATABASE_URL.',
+      );
+    }
+  }
+}
 
 export interface EmbeddedServer {
   url: string;
@@ -28,7 +45,8 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedServer> {
   const dataDir = resolve(dir);
   const passwordFile = join(dirname(dataDir), `${dataDir.split('/').pop()}.password`);
-  mkdirSync(dirname(dataDir), { recursive: true });
+  mkdirSync(dirname(dataDir), { recursive: true, mode: 0o755 });
+  assertReachableByServiceUser(dataDir);
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomAlphanumeric(24), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
 

@@ -26,13 +26,17 @@ function answersOn(host: string, port: number, timeoutMs = 1000): Promise<boolea
 }
 
 /** Which PostgreSQL to use: DATABASE_URL, else a local server on 5432, else an embedded one. */
-export async function resolveDatabaseUrl(env: EnvDto, log: (m: string) => void): Promise<PreparedDatabase> {
+export async function resolveDatabaseUrl(
+  env: EnvDto,
+  log: (m: string) => void,
+  localPort = 5432,
+): Promise<PreparedDatabase> {
   if (env.DATABASE_URL) return { url: env.DATABASE_URL };
-  if (await answersOn('127.0.0.1', 5432)) {
-    log('DATABASE_URL is not set; using the PostgreSQL server on 127.0.0.1:5432');
-    return { url: `postgresql://postgres@127.0.0.1:5432/${env.DATABASE_NAME}` };
+  if (await answersOn('127.0.0.1', localPort)) {
+    log(`DATABASE_URL is not set; using the PostgreSQL server on 127.0.0.1:${localPort}`);
+    return { url: `postgresql://postgres@127.0.0.1:${localPort}/${env.DATABASE_NAME}` };
   }
-  log('DATABASE_URL is not set and nothing answers on 127.0.0.1:5432; starting an embedded PostgreSQL');
+  log(`DATABASE_URL is not set and nothing answers on 127.0.0.1:${localPort}; starting an embedded PostgreSQL`);
   return startEmbeddedPostgres(env.EMBEDDED_POSTGRES_DIR, env.EMBEDDED_POSTGRES_PORT, env.DATABASE_NAME, log);
 }
 
@@ -68,7 +72,12 @@ const MIGRATION_LOCK_KEY = 71_823_001;
 
 /** Applies pending migrations; an advisory lock lets several processes start at once safely. */
 export async function runMigrations(url: string): Promise<string[]> {
-  const dataSource = new DataSource({ type: 'postgres', url, migrations: MIGRATIONS, migrationsTransactionMode: 'each' });
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each',
+  });
   await dataSource.initialize();
   const runner = dataSource.createQueryRunner();
   try {
@@ -93,6 +102,8 @@ export async function prepareDatabase(env: EnvDto, log: (m: string) => void): Pr
   } catch (e) {
     await prepared.stop?.();
     const reason = (e as Error).message.replace(/\/\/[^@/]*@/, '//***@');
+    // The driver's error is not attached as `cause`: its text may carry the connection password.
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(`Cannot prepare the database (check DATABASE_URL and that PostgreSQL is running): ${reason}`);
   }
 }

@@ -19,6 +19,9 @@ export class ErrorResponseDto {
   })
   details?: unknown[];
 
-  @ApiProperty({ description: 'Id of this request, also in the X-Request-Id header and the logs', example: 'req_9x2kq1c8v0a7' })
+  @ApiProperty({
+    description: 'Id of this request, also in the X-Request-Id header and the logs',
+    example: 'req_9x2kq1c8v0a7',
+  })
   requestId: string;
 }

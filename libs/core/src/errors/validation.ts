@@ -5,7 +5,14 @@ function collect(errors: ValidationError[], parent = ''): FieldProblem[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const own = error.constraints
-      ? [{ field, messages: Object.values(error.constraints).map((m) => m.replace(/^property (\S+) should not exist$/, 'is not a known field')) }]
+      ? [
+          {
+            field,
+            messages: Object.values(error.constraints).map((m) =>
+              m.replace(/^property (\S+) should not exist$/, 'is not a known field'),
+            ),
+          },
+        ]
       : [];
     return [...own, ...collect(error.children ?? [], field)];
   });

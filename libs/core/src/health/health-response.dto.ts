@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 
 export class DependencyStatusDto {
   @ApiProperty({ enum: ['up', 'down'], example: 'up' })
@@ -16,7 +16,7 @@ export class ReadinessResponseDto {
     description: 'Each dependency and its state',
     example: { database: { status: 'up' }, redis: { status: 'up' } },
     type: 'object',
-    additionalProperties: { $ref: '#/components/schemas/DependencyStatusDto' },
+    additionalProperties: { $ref: getSchemaPath(DependencyStatusDto) },
   })
   dependencies: Record<string, DependencyStatusDto>;
 }

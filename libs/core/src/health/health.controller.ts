@@ -1,11 +1,15 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../http/public.decorator';
 import { ErrorResponseDto } from '../errors/error-response.dto';
-import { LivenessResponseDto, ReadinessResponseDto } from './health-response.dto';
+import { DependencyStatusDto, LivenessResponseDto, ReadinessResponseDto } from './health-response.dto';
 import { HealthService } from './health.service';
 
 @ApiTags('service')
+@ApiExtraModels(DependencyStatusDto)
+// Probes must answer even when Redis, which holds the rate limits, is down.
+@SkipThrottle({ default: true, 'login-ip': true, 'login-account': true })
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}

@@ -38,7 +38,8 @@ export class HealthService {
     const details = (result as { details?: Record<string, { status: string; message?: string }> }).details ?? {};
     const dependencies: Record<string, DependencyStatusDto> = {};
     for (const [name, value] of Object.entries(details)) {
-      dependencies[name] = value.status === 'up' ? { status: 'up' } : { status: 'down', message: value.message ?? 'not answering' };
+      dependencies[name] =
+        value.status === 'up' ? { status: 'up' } : { status: 'down', message: value.message ?? 'not answering' };
     }
     const down = Object.entries(dependencies).filter(([, v]) => v.status === 'down');
     if ((result as { status?: string }).status !== 'ok' || down.length > 0) {

@@ -30,9 +30,9 @@ const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).conca
 /** Credentials embedded in free text: URLs with a password, bearer tokens, API keys. */
 const TEXT_PATTERNS: Array<[RegExp, string]> = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^@\s/]+@/gi, '$1[REDACTED]@'],
-  [/\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g, '$1[REDACTED]'],
+  [/\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/gi, '$1[REDACTED]'],
   [/\bsk_[A-Za-z0-9_]{8,}/g, 'sk_[REDACTED]'],
-  [/\b(password|pwd|secret|token)=([^&\s]+)/gi, '$1=[REDACTED]'],
+  [/\b(\w*(?:password|passwd|pwd|secret|token|apikey|api_key))=([^&\s]+)/gi, '$1=[REDACTED]'],
 ];
 
 /** Removes credentials from a string before it is logged. */
@@ -57,7 +57,11 @@ export function createPino(level: string, destination?: pino.DestinationStream):
       serializers: {
         err: (err: unknown) => {
           if (!(err instanceof Error)) return err;
-          return { type: err.name, message: scrubText(err.message), stack: err.stack ? scrubText(err.stack) : undefined };
+          return {
+            type: err.name,
+            message: scrubText(err.message),
+            stack: err.stack ? scrubText(err.stack) : undefined,
+          };
         },
       },
     },
@@ -96,12 +100,16 @@ export class JsonLogger implements LoggerService {
     const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
     const extra = rest.slice(0, context ? -1 : undefined);
     const fields: Record<string, unknown> = context ? { context } : {};
-    if (typeof extra[0] === 'string' && level === 'error') fields.stack = scrubText(extra[0]);
+    // Nest's own error logs pass a stack trace second; a plain message there is not a stack.
+    if (typeof extra[0] === 'string' && extra[0].includes('\n    at ')) fields.stack = scrubText(extra[0]);
     if (message instanceof Error) {
       this.pino[level]({ ...fields, err: message }, message.message);
     } else if (message && typeof message === 'object') {
       const { msg, ...obj } = message as Record<string, unknown>;
-      this.pino[level]({ ...fields, ...obj }, typeof msg === 'string' ? msg : typeof extra[0] === 'string' ? extra[0] : '');
+      this.pino[level](
+        { ...fields, ...obj },
+        typeof msg === 'string' ? msg : typeof extra[0] === 'string' ? extra[0] : '',
+      );
     } else {
       this.pino[level](fields, String(message));
     }

@@ -161,6 +161,7 @@ function canonicalHost(raw: string): string | undefined {
   if (host.endsWith('.')) host = host.slice(0, -1);
   // Delimiters would let the parser pick a host other than the one the caller
   // sees, e.g. "public.example@127.0.0.1" or "a.example:80".
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused
   if (!host || /[\s\x00-\x1f\x7f/\\?#@]/.test(host)) return undefined;
   const literalV6 = isIP(host) === 6;
   if (!literalV6 && host.includes(':')) return undefined;

@@ -30,7 +30,12 @@ export class PaginationDto {
   @ApiProperty({ description: 'Whether another page follows', example: true })
   hasMore: boolean;
 
-  @ApiProperty({ description: 'Pass as `cursor` to get the next page', nullable: true, type: String, example: 'eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ' })
+  @ApiProperty({
+    description: 'Pass as `cursor` to get the next page',
+    nullable: true,
+    type: String,
+    example: 'eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ',
+  })
   nextCursor: string | null;
 }
 

@@ -9,7 +9,9 @@ export const InjectRedis = (): ParameterDecorator => Inject(REDIS);
 export function createRedis(env: EnvDto): Redis {
   return new Redis(env.REDIS_URL, {
     keyPrefix: `${env.REDIS_KEY_PREFIX}:`,
-    maxRetriesPerRequest: 2,
+    maxRetriesPerRequest: 1,
+    // A command waits at most this long, so an outage gives a quick 503 rather than a hung request.
+    commandTimeout: 2000,
     enableOfflineQueue: true,
     lazyConnect: false,
   });
@@ -20,7 +22,13 @@ export function createRedis(env: EnvDto): Redis {
  * their job without it and a clear message beats a stream of reconnect errors.
  */
 export async function assertRedisReachable(url: string, timeoutMs = 5000): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: timeoutMs });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -38,7 +46,9 @@ export async function assertRedisReachable(url: string, timeoutMs = 5000): Promi
 class RedisCloser implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    // QUIT would wait in the offline queue for a server that is gone.
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type Redis from 'ioredis';
+import { ServiceUnavailableError } from '../errors/domain-error';
 
 // One round trip, atomic across API instances: count the hit, start the window on the first
 // one, and open a block once the limit is passed. PTTL values come back in milliseconds.
@@ -21,11 +22,25 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string) {
     const base = `throttle:${throttlerName}:${key}`;
-    const [hits, ttlMs, blockedMs] = (await this.redis.eval(INCREMENT, 2, `${base}:hits`, `${base}:block`, ttl, limit, blockDuration)) as [
-      number,
-      number,
-      number,
-    ];
+    let reply: [number, number, number];
+    try {
+      reply = (await this.redis.eval(
+        INCREMENT,
+        2,
+        `${base}:hits`,
+        `${base}:block`,
+        ttl,
+        limit,
+        blockDuration,
+      )) as typeof reply;
+    } catch {
+      // Without Redis no limit can be enforced; refusing is safer than letting sign-in guessing through.
+      throw new ServiceUnavailableError(
+        'RATE_LIMITER_UNAVAILABLE',
+        'Redis is not reachable, so requests cannot be rate-limited; try again shortly',
+      );
+    }
+    const [hits, ttlMs, blockedMs] = reply;
     const isBlocked = blockedMs > 0;
     return {
       totalHits: hits,

@@ -9,7 +9,8 @@ import { REDIS } from '../redis/redis';
 import { LOGIN_RATE_LIMITED_KEY } from './login-rate-limited.decorator';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 
-const isLoginRoute = (ctx: ExecutionContext): boolean => Reflect.getMetadata(LOGIN_RATE_LIMITED_KEY, ctx.getHandler()) === true;
+const isLoginRoute = (ctx: ExecutionContext): boolean =>
+  Reflect.getMetadata(LOGIN_RATE_LIMITED_KEY, ctx.getHandler()) === true;
 
 /** Answers 429 in our error body, with Retry-After, whichever limit was hit. */
 @Injectable()

@@ -16,7 +16,12 @@ export class CreateApiKeyDto {
   @IsIn(ROLES)
   role: Role;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Optional expiry', example: '2027-01-01T00:00:00Z' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Optional expiry',
+    example: '2027-01-01T00:00:00Z',
+  })
   @IsOptional()
   @IsDateString()
   expiresAt?: string;

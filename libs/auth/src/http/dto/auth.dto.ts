@@ -25,7 +25,10 @@ export class LoginDto {
 }
 
 export class RefreshDto {
-  @ApiProperty({ description: 'Refresh token from the login or a previous refresh (single use)', example: 'rt_3q8Zb1x...' })
+  @ApiProperty({
+    description: 'Refresh token from the login or a previous refresh (single use)',
+    example: 'rt_3q8Zb1x...',
+  })
   @IsString()
   @MinLength(10)
   @MaxLength(200)
@@ -75,7 +78,10 @@ export class TokenResponseDto {
   @ApiProperty({ type: UserSummaryDto })
   user: UserSummaryDto;
 
-  @ApiProperty({ type: TenantSummaryDto, description: 'Tenant the tokens are for (override per request with X-Tenant-Id)' })
+  @ApiProperty({
+    type: TenantSummaryDto,
+    description: 'Tenant the tokens are for (override per request with X-Tenant-Id)',
+  })
   tenant: TenantSummaryDto;
 
   @ApiProperty({ enum: ROLES, example: 'admin' })

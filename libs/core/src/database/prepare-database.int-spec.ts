@@ -1,0 +1,133 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { dropDatabase, PG_ADMIN_URL, testEnv } from '../../../../test/helpers/test-env';
+import { ensureDatabaseExists, prepareDatabase, resolveDatabaseUrl, runMigrations } from './prepare-database';
+
+async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('database preparation (real PostgreSQL)', () => {
+  const env = testEnv();
+  const url = env.DATABASE_URL!;
+  const log: string[] = [];
+  afterAll(() => dropDatabase(url));
+
+  it('creates the database when it is missing, once', async () => {
+    const name = new URL(url).pathname.slice(1);
+    expect(await query(PG_ADMIN_URL, 'SELECT 1 FROM pg_database WHERE datname = $1', [name])).toHaveLength(0);
+    expect(await ensureDatabaseExists(url)).toBe(true);
+    expect(await ensureDatabaseExists(url)).toBe(false);
+    expect(await query(PG_ADMIN_URL, 'SELECT 1 FROM pg_database WHERE datname = $1', [name])).toHaveLength(1);
+  });
+
+  it('applies the migrations, creating the identity tables, and then has nothing left to apply', async () => {
+    const prepared = await prepareDatabase(env, (m) => log.push(m));
+    expect(prepared.url).toBe(url);
+    expect(log).toContain('Applied migrations: Identity1763800000000');
+    const tables = await query<{ table_name: string }>(
+      url,
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(
+      expect.arrayContaining(['api_keys', 'memberships', 'migrations', 'refresh_tokens', 'tenants', 'users']),
+    );
+    expect(await runMigrations(url)).toEqual([]);
+  });
+
+  it('lets several processes migrate one fresh database at once without failing', async () => {
+    const fresh = testEnv().DATABASE_URL!;
+    try {
+      await ensureDatabaseExists(fresh);
+      const results = await Promise.all([runMigrations(fresh), runMigrations(fresh), runMigrations(fresh)]);
+      expect(results.flat()).toEqual(['Identity1763800000000']);
+      const applied = await query<{ n: number }>(fresh, 'SELECT count(*)::int AS n FROM migrations');
+      expect(applied[0].n).toBe(1);
+    } finally {
+      await dropDatabase(fresh);
+    }
+  });
+
+  it('enforces case-insensitive unique e-mails and tenant names in the schema itself', async () => {
+    await query(url, "INSERT INTO users (id, email, password_hash) VALUES ('usr_a', 'Ann@Example.com', 'x')");
+    await expect(
+      query(url, "INSERT INTO users (id, email, password_hash) VALUES ('usr_b', 'ann@example.COM', 'x')"),
+    ).rejects.toThrow(/users_email_ci/);
+    await query(url, "INSERT INTO tenants (id, name) VALUES ('ten_a', 'Acme')");
+    await expect(query(url, "INSERT INTO tenants (id, name) VALUES ('ten_b', 'ACME')")).rejects.toThrow(
+      /tenants_name_ci/,
+    );
+    await expect(
+      query(url, "INSERT INTO memberships (tenant_id, user_id, role) VALUES ('ten_a', 'usr_a', 'owner')"),
+    ).rejects.toThrow(/check/i);
+  });
+
+  it('uses the local server when DATABASE_URL is unset and something answers on the port', async () => {
+    const local = testEnv({ DATABASE_URL: '', DATABASE_NAME: 'sluice_probe' });
+    const prepared = await resolveDatabaseUrl(local, () => undefined, 5432);
+    expect(prepared).toEqual({ url: 'postgresql://postgres@127.0.0.1:5432/sluice_probe' });
+  });
+
+  it('fails with a message naming DATABASE_URL, without the password, when the server is unreachable', async () => {
+    const port = await freePort();
+    const bad = testEnv({ DATABASE_URL: `postgresql://postgres:topsecret@127.0.0.1:${port}/nothing` });
+    const error = await prepareDatabase(bad, () => undefined).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/check DATABASE_URL/);
+    expect((error as Error).message).not.toContain('topsecret');
+  });
+});
+
+describe('embedded PostgreSQL fallback (real server from the npm package)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-embedded-'));
+  // As root the server runs as another user, who must be able to enter the directory.
+  chmodSync(dir, 0o755);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('starts an embedded server when nothing answers, migrates it, and keeps the data across restarts', async () => {
+    const closedPort = await freePort();
+    const port = await freePort();
+    const env = testEnv({
+      DATABASE_URL: '',
+      EMBEDDED_POSTGRES_DIR: join(dir, 'postgres'),
+      EMBEDDED_POSTGRES_PORT: String(port),
+    });
+    const messages: string[] = [];
+
+    const first = await resolveDatabaseUrl(env, (m) => messages.push(m), closedPort);
+    try {
+      expect(first.url).toMatch(new RegExp(`^postgresql://postgres:[0-9a-z]+@127\\.0\\.0\\.1:${port}/sluice$`));
+      expect(messages.join('\n')).toMatch(/starting an embedded PostgreSQL/);
+      await ensureDatabaseExists(first.url);
+      await runMigrations(first.url);
+      await query(first.url, "INSERT INTO tenants (id, name) VALUES ('ten_kept', 'Kept')");
+    } finally {
+      await first.stop?.();
+    }
+
+    const second = await resolveDatabaseUrl(env, () => undefined, closedPort);
+    try {
+      const rows = await query<{ name: string }>(second.url, 'SELECT name FROM tenants');
+      expect(rows).toEqual([{ name: 'Kept' }]);
+    } finally {
+      await second.stop?.();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,140 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { clearRedisPrefix, dropDatabase, testVariables } from './helpers/test-env';
+
+const ROOT = join(__dirname, '..');
+const API_MAIN = join(ROOT, 'dist/apps/api/src/main.js');
+const CLI_MAIN = join(ROOT, 'dist/apps/cli/src/main.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Only what a fresh shell would have, so nothing from the test runner's environment leaks in. */
+function cleanEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...vars };
+}
+
+function runToExit(script: string, args: string[], vars: Record<string, string>, cwd: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, ...args], { cwd, env: cleanEnv(vars) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('processes (e2e, built apps)', () => {
+  let cwd: string;
+
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build-if-needed.js')], { cwd: ROOT, stdio: 'ignore' });
+    cwd = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+  }, 180_000);
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it.each([
+    ['a malformed DATABASE_URL', { DATABASE_URL: 'postgres//missing-colon' }, 'DATABASE_URL'],
+    ['a non-PostgreSQL DATABASE_URL', { DATABASE_URL: 'mysql://root@127.0.0.1/sluice' }, 'DATABASE_URL'],
+    ['a 16-byte ENCRYPTION_KEY', { ENCRYPTION_KEY: randomBytes(16).toString('base64') }, 'ENCRYPTION_KEY'],
+    ['a short JWT_SECRET', { JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [
+      'a default admin password in production',
+      { NODE_ENV: 'production', BOOTSTRAP_ADMIN_PASSWORD: 'sluice-admin-password' },
+      'BOOTSTRAP_ADMIN_PASSWORD',
+    ],
+  ])('exits non-zero naming the variable for %s', async (_, bad, variable) => {
+    const run = await runToExit(API_MAIN, [], { ...testVariables(), ...bad }, cwd);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${variable}:`);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // a list of problems, not a stack trace
+  });
+
+  it('exits non-zero with instructions when Redis is unreachable', async () => {
+    const vars = testVariables({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    try {
+      const run = await runToExit(API_MAIN, [], vars, cwd);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /Redis is not reachable at redis:\/\/127\.0\.0\.1:\d+\. Start one .* or set REDIS_URL/,
+      );
+    } finally {
+      await dropDatabase(vars.DATABASE_URL);
+    }
+  });
+
+  describe('`start` (the README start command after the build)', () => {
+    let child: ChildProcess;
+    let output = '';
+    const vars = testVariables();
+
+    afterAll(async () => {
+      if (child && child.exitCode === null) child.kill('SIGKILL');
+      await dropDatabase(vars.DATABASE_URL);
+      await clearRedisPrefix(vars.REDIS_KEY_PREFIX);
+    });
+
+    it('serves readiness, Swagger UI and a bootstrap admin login, runs the worker, and stops on SIGTERM', async () => {
+      // The bootstrap admin of .env.example, as a newcomer would use it.
+      const example = parseEnv(readFileSync(join(ROOT, '.env.example'), 'utf8'));
+      const port = await freePort();
+      const { BOOTSTRAP_ADMIN_EMAIL: _e, BOOTSTRAP_ADMIN_PASSWORD: _p, BOOTSTRAP_TENANT: _t, ...rest } = vars;
+      const started = Date.now();
+      child = spawn(process.execPath, [CLI_MAIN, 'start'], {
+        cwd,
+        env: cleanEnv({ ...rest, PORT: String(port), LOG_LEVEL: 'info' }),
+      });
+      child.stdout!.on('data', (d) => (output += d));
+      child.stderr!.on('data', (d) => (output += d));
+
+      const base = `http://127.0.0.1:${port}`;
+      let ready = 0;
+      while (Date.now() - started < 90_000 && ready !== 200) {
+        await new Promise((r) => setTimeout(r, 250));
+        ready = await fetch(`${base}/health/ready`).then(
+          (r) => r.status,
+          () => 0,
+        );
+      }
+      expect(ready).toBe(200);
+      expect(Date.now() - started).toBeLessThan(90_000);
+
+      const login = await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: example.BOOTSTRAP_ADMIN_EMAIL, password: example.BOOTSTRAP_ADMIN_PASSWORD }),
+      });
+      expect(login.status).toBe(200);
+      expect(((await login.json()) as { accessToken: unknown }).accessToken).toEqual(expect.any(String));
+      const docs = await fetch(`${base}/docs/`);
+      expect(docs.status).toBe(200);
+      expect(await docs.text()).toContain('swagger-ui');
+
+      for (let i = 0; i < 40 && !output.includes('Worker ready'); i++) await new Promise((r) => setTimeout(r, 250));
+      expect(output).toContain('Worker ready');
+      expect(output).not.toContain(vars.JWT_SECRET);
+
+      const exited = new Promise<number | null>((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await expect(fetch(`${base}/health/live`)).rejects.toThrow();
+    }, 120_000);
+  });
+});
