@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
+import { Client } from 'pg';
 import { clearRedisPrefix, dropDatabase, testVariables } from './helpers/test-env';
 
 const ROOT = join(__dirname, '..');
@@ -78,6 +79,99 @@ describe('processes (e2e, built apps)', () => {
     } finally {
       await dropDatabase(vars.DATABASE_URL);
     }
+  });
+
+  describe('admin CLI', () => {
+    const vars = testVariables();
+    const cli = (...args: string[]) => runToExit(CLI_MAIN, args, vars, cwd);
+    const sql = async <T>(text: string, params: unknown[] = []): Promise<T[]> => {
+      const client = new Client({ connectionString: vars.DATABASE_URL });
+      await client.connect();
+      try {
+        return (await client.query(text, params)).rows as T[];
+      } finally {
+        await client.end();
+      }
+    };
+    afterAll(() => dropDatabase(vars.DATABASE_URL));
+
+    it('migrates, creates a tenant with its admin, adds a user and issues an API key', async () => {
+      expect((await cli('migrate')).code).toBe(0);
+      const tenant = await cli(
+        'tenant',
+        'create',
+        '--name',
+        'Globex',
+        '--admin-email',
+        'boss@globex.test',
+        '--admin-password',
+        'globex-passphrase',
+      );
+      expect(tenant.code).toBe(0);
+      const { tenantId, adminUserId } = JSON.parse(tenant.stdout);
+      expect(tenantId).toMatch(/^ten_/);
+
+      const user = await cli(
+        'user',
+        'create',
+        '--tenant',
+        'Globex',
+        '--email',
+        'ann@globex.test',
+        '--password',
+        'ann-passphrase',
+        '--role',
+        'viewer',
+      );
+      expect(user.code).toBe(0);
+      const key = await cli('api-key', 'create', '--tenant', tenantId, '--name', 'ci', '--role', 'editor');
+      expect(key.code).toBe(0);
+      const issued = JSON.parse(key.stdout);
+      expect(issued.key).toMatch(/^sk_/);
+
+      const members = await sql<{ email: string; role: string }>(
+        'SELECT u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 ORDER BY u.email',
+        [tenantId],
+      );
+      expect(members).toEqual([
+        { email: 'ann@globex.test', role: 'viewer' },
+        { email: 'boss@globex.test', role: 'admin' },
+      ]);
+      const [stored] = await sql<{ key_hash: string; role: string }>(
+        'SELECT key_hash, role FROM api_keys WHERE id = $1',
+        [issued.id],
+      );
+      expect(stored.role).toBe('editor');
+      expect(stored.key_hash).not.toContain(issued.key);
+      const [admin] = await sql<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [
+        adminUserId,
+      ]);
+      expect(admin.password_hash).toMatch(/^\$argon2id\$/);
+    });
+
+    it('explains usage mistakes with exit code 2', async () => {
+      const missing = await cli('user', 'create', '--tenant', 'Globex');
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('missing --email, --password, --role');
+      const badRole = await cli('api-key', 'create', '--tenant', 'Globex', '--name', 'x', '--role', 'owner');
+      expect(badRole.code).toBe(2);
+      expect(badRole.stderr).toContain('--role must be one of admin, editor, viewer');
+      expect((await cli('frobnicate')).code).toBe(2);
+      expect(
+        (
+          await cli(
+            'tenant',
+            'create',
+            '--name',
+            'Globex',
+            '--admin-email',
+            'x@y.test',
+            '--admin-password',
+            'long-enough-pw',
+          )
+        ).code,
+      ).toBe(1);
+    });
   });
 
   describe('`start` (the README start command after the build)', () => {

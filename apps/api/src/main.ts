@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createLogger, loadEnvOrExit, onShutdown, prepareRuntime, runMain } from '@sluice/core/app/bootstrap';
 import { createApiApp } from './create-app';
 
-runMain('Sluice API', async () => {
+runMain('Sluice API failed to start', async () => {
   const env = loadEnvOrExit();
   const logger = createLogger(env);
   const db = await prepareRuntime(env, logger);

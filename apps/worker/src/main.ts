@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { createLogger, loadEnvOrExit, onShutdown, prepareRuntime, runMain } from '@sluice/core/app/bootstrap';
 import { WorkerModule } from './worker.module';
 
-runMain('Sluice worker', async () => {
+runMain('Sluice worker failed to start', async () => {
   const env = loadEnvOrExit();
   const logger = createLogger(env);
   const db = await prepareRuntime(env, logger);

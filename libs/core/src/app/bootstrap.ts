@@ -43,10 +43,10 @@ export async function prepareRuntime(
   return db;
 }
 
-/** Runs `main`, and on failure prints the reason (never a stack for expected problems) and exits 1. */
-export function runMain(name: string, main: () => Promise<void>): void {
+/** Runs `main`, and on failure prints `label: reason` (never a stack) and exits 1. */
+export function runMain(label: string, main: () => Promise<void>): void {
   main().catch((e: unknown) => {
-    process.stderr.write(`${name} failed to start: ${(e as Error).message ?? String(e)}\n`);
+    process.stderr.write(`${label}: ${(e as Error).message ?? String(e)}\n`);
     process.exit(1);
   });
 }
