@@ -233,6 +233,19 @@ describe('auth (e2e)', () => {
       expect(inAcme.body).toMatchObject({ tenant: { id: acmeId }, role: 'viewer' });
       expect(inGlobex.body).toMatchObject({ tenant: { id: globex.id }, role: 'editor' });
       expect(inGlobex.body.tenants).toHaveLength(2);
+
+      // Neither tenant's admin may take over the shared account; each may still set the role here.
+      const id = inAcme.body.user.id;
+      for (const change of [{ password: 'taken-over-passphrase' }, { disabled: true }, { name: 'renamed' }]) {
+        const res = await t.http.put(`/api/v1/users/${id}`, change, { token: globex.adminToken });
+        expect(res.status).toBe(409);
+        expect(res.body.code).toBe('ACCOUNT_SHARED');
+      }
+      expect((await t.http.post('/api/v1/auth/login', { email, password: 'taken-over-passphrase' })).status).toBe(401);
+      const role = await t.http.put(`/api/v1/users/${id}`, { role: 'viewer' }, { token: globex.adminToken });
+      expect(role.status).toBe(200);
+      const after = await t.http.get('/api/v1/auth/me', { token, headers: { 'x-tenant-id': globex.id } });
+      expect(after.body.role).toBe('viewer');
     });
   });
 
@@ -260,6 +273,7 @@ describe('auth (e2e)', () => {
       const viaHeader = await t.http.get('/api/v1/auth/me', { headers: { 'x-api-key': key } });
       expect(viaBearer.body).toMatchObject({ via: 'api_key', role: 'viewer', tenant: { id: acmeId } });
       expect(viaHeader.status).toBe(200);
+      expect(viaBearer.body.user).toBeNull();
       // A viewer key is a viewer.
       expect((await t.http.get('/api/v1/users', { token: key })).status).toBe(403);
     });

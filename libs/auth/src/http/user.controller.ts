@@ -61,12 +61,17 @@ export class UserController {
   @ApiOperation({
     operationId: 'users_update',
     summary: 'Change name, role, password or disabled state',
-    description: 'Only the fields sent change. The last active admin cannot be demoted or disabled (409).',
+    description:
+      'Only the fields sent change. The last active admin cannot be demoted or disabled (409 LAST_ADMIN). ' +
+      'An account that also belongs to other tenants keeps its name, password and disabled state (409 ACCOUNT_SHARED); its role here can change.',
   })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Would leave the tenant without an admin' })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: 'Would leave the tenant without an admin, or the account is shared',
+  })
   update(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,

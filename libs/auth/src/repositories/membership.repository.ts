@@ -65,6 +65,10 @@ export class MembershipRepository {
     await manager.getRepository(MembershipEntity).delete({ tenantId, userId });
   }
 
+  countTenantsOf(userId: string, manager: EntityManager): Promise<number> {
+    return manager.getRepository(MembershipEntity).count({ where: { userId } });
+  }
+
   /** Admins who can still sign in: a disabled admin does not keep a tenant manageable. */
   async countActiveAdmins(tenantId: string, manager: EntityManager): Promise<number> {
     const rows: Array<{ count: number }> = await manager.query(

@@ -61,7 +61,8 @@ export class AuthService {
   async me(auth: AuthContext): Promise<MeResponseDto> {
     const tenant = await this.tenants.findById(auth.tenantId);
     if (!tenant) throw new UnauthorizedError('TENANT_GONE', 'The tenant of this token no longer exists');
-    if (!auth.userId) {
+    // An API key acts for the tenant, not for the admin who created it.
+    if (auth.via === 'api_key' || !auth.userId) {
       return { user: null, tenant: { id: tenant.id, name: tenant.name }, role: auth.role, via: auth.via, tenants: [] };
     }
     const member = await this.memberships.findMember(auth.tenantId, auth.userId);

@@ -12,6 +12,11 @@ import { PasswordService } from './password.service';
 import { TenantService } from './tenant.service';
 
 const USER_NOT_FOUND = () => new NotFoundError('USER_NOT_FOUND', 'User not found');
+const ACCOUNT_SHARED = () =>
+  new ConflictError(
+    'ACCOUNT_SHARED',
+    'This account also belongs to other tenants: here you can change its role or remove it, but not its name, password or disabled state',
+  );
 const LAST_ADMIN = () =>
   new ConflictError('LAST_ADMIN', 'A tenant needs at least one admin: make another user admin first');
 
@@ -54,6 +59,9 @@ export class UserService {
     await this.memberships.withTenantLock(auth.tenantId, async (manager) => {
       const member = await this.memberships.findMember(auth.tenantId, userId, manager);
       if (!member) throw USER_NOT_FOUND();
+      // The account is shared: changing it from one tenant would reach into the others.
+      const touchesAccount = dto.name !== undefined || dto.password !== undefined || dto.disabled !== undefined;
+      if (touchesAccount && (await this.memberships.countTenantsOf(userId, manager)) > 1) throw ACCOUNT_SHARED();
       const activeAdmin = member.role === 'admin' && !member.user.disabled;
       const losesAdmin = activeAdmin && ((dto.role && dto.role !== 'admin') || dto.disabled === true);
       if (losesAdmin) await this.assertAnotherAdmin(auth.tenantId, manager);
