@@ -212,6 +212,65 @@ export class EnvDto {
   @MinLength(8, { message: 'must be at least 8 characters' })
   BOOTSTRAP_ADMIN_PASSWORD = 'sluice-admin-password';
 
+  // ---- connectors
+  @IsString()
+  STORAGE_DIR = '.data/storage';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  SQLITE_ALLOWED_DIRS?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  FOLDER_ALLOWED_ROOTS?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  CONNECTOR_PROBE_TIMEOUT_MS = 10_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  SQL_STATEMENT_TIMEOUT_MS = 30_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  SQL_MAX_ROWS = 10_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  CIRCUIT_BREAKER_THRESHOLD = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  CIRCUIT_BREAKER_COOLDOWN_SECONDS = 60;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  PROBE_RATE_LIMIT_PER_MINUTE = 100;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  CONNECTORS_FILE?: string;
+
   // ---- worker and metrics
   @Transform(toInt)
   @IsInt()

@@ -1,0 +1,163 @@
+import type { LoggerService } from '@nestjs/common';
+import type { SafeNetwork } from '@sluice/core/network/safe-network';
+import type { Readable } from 'node:stream';
+
+export type ConnectorCategory = 'sql' | 'files' | 'object_storage' | 'api' | 'stream';
+export type Readiness = 'ready' | 'coming_soon';
+export type SqlDialect = 'postgresql' | 'redshift' | 'mysql' | 'sqlite';
+export type Capability = 'test' | 'introspect' | 'execute' | 'discover' | 'read' | 'upload';
+
+/** A JSON Schema (draft 2020-12 subset understood by ajv), served by GET /connector-types. */
+export type JsonSchema = Record<string, unknown>;
+
+/** What the @ConnectorPlugin decorator records about a type. */
+export interface ConnectorTypeInfo {
+  type: string;
+  category: ConnectorCategory;
+  displayName: string;
+  description: string;
+  readiness: Readiness;
+  capabilities: Capability[];
+  /** SQL types only: the dialect their SQL is written in. */
+  dialect?: SqlDialect;
+}
+
+/** Everything a plugin call may use. Plugins never read the database or env themselves. */
+export interface ConnectorContext<C = Record<string, unknown>> {
+  tenantId: string;
+  /** Null for POST /connectors/test-connection (an unsaved configuration). */
+  connectorId: string | null;
+  /** Validated `config` and decrypted `authConfig`, merged by the plugin's parseConfig. */
+  config: C;
+  /** Cancelled when the caller gives up or a timeout passes. */
+  signal: AbortSignal;
+  /** Every outbound connection resolves its host here first and connects to the address returned. */
+  net: SafeNetwork;
+  logger: LoggerService;
+}
+
+export interface ProbeDetails {
+  serverVersion?: string;
+  database?: string;
+  tables?: number;
+  [key: string]: unknown;
+}
+
+/** The outcome of a real connection attempt. Failures are results, not exceptions. */
+export interface ProbeOutcome {
+  success: boolean;
+  message: string;
+  /** A transient remark (e.g. "SSL is off"); never persisted. */
+  warning?: string;
+  details: ProbeDetails;
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+  nullable: boolean;
+  default: string | null;
+  primaryKey: boolean;
+  comment: string | null;
+}
+
+export interface ForeignKeyInfo {
+  name: string;
+  columns: string[];
+  referencedSchema: string | null;
+  referencedTable: string;
+  referencedColumns: string[];
+}
+
+export interface TableInfo {
+  /** Null for engines without schemas (SQLite); MySQL uses the database name. */
+  schema: string | null;
+  name: string;
+  kind: 'table' | 'view';
+  comment: string | null;
+  rowEstimate: number | null;
+  columns: ColumnInfo[];
+  primaryKey: string[];
+  foreignKeys: ForeignKeyInfo[];
+}
+
+export interface SchemaSnapshot {
+  dialect: SqlDialect;
+  database: string;
+  tables: TableInfo[];
+  /** How many catalog queries introspection took: constant, never one per table. */
+  catalogQueries: number;
+}
+
+export interface ExecuteOptions {
+  /** Run inside a read-only transaction (the database itself refuses writes). */
+  readOnly: boolean;
+  /** Statement timeout enforced by the database. */
+  timeoutMs: number;
+  /** Rows returned at most; one more is read to tell whether the result was cut. */
+  maxRows: number;
+}
+
+export interface QueryColumn {
+  name: string;
+  type: string;
+}
+
+export interface QueryResult {
+  columns: QueryColumn[];
+  /** Row values in column order (arrays, so duplicate column names survive). */
+  rows: unknown[][];
+  rowCount: number;
+  truncated: boolean;
+  executionMs: number;
+}
+
+export interface SqlCapability<C> {
+  readonly dialect: SqlDialect;
+  introspect(ctx: ConnectorContext<C>): Promise<SchemaSnapshot>;
+  execute(ctx: ConnectorContext<C>, sql: string, options: ExecuteOptions): Promise<QueryResult>;
+}
+
+/** A file or table found at the source, as a sync will turn it into a document. */
+export interface DiscoveredItem {
+  externalId: string;
+  kind: 'file' | 'table' | 'view' | 'record';
+  name: string;
+  path?: string;
+  mimeType?: string;
+  size?: number;
+  checksum?: string;
+  modifiedAt?: Date;
+  metadata?: Record<string, unknown>;
+}
+
+export interface ByteRange {
+  start?: number;
+  end?: number;
+}
+
+/**
+ * One connector type. Implementations live in `plugins/<type>/`, carry @ConnectorPlugin and
+ * are found at start by the registry: adding a type is adding a folder.
+ */
+export interface ConnectorPlugin<C = Record<string, unknown>> {
+  /** JSON Schema of the non-secret `config`. */
+  readonly configSchema: JsonSchema;
+  /** JSON Schema of the secret `authConfig` (each property is a secret, masked in answers). */
+  readonly authSchema: JsonSchema;
+  /**
+   * Turns validated `config` and decrypted `authConfig` into the typed configuration the other
+   * methods take. Both objects already passed their JSON Schemas; throw ConnectorConfigError
+   * for cross-field problems.
+   */
+  parseConfig(config: Record<string, unknown>, auth: Record<string, unknown>): C;
+  /** A real connection attempt, bounded by ctx.signal. */
+  test(ctx: ConnectorContext<C>): Promise<ProbeOutcome>;
+  /** Tables and views, or files, in batches. */
+  discover?(ctx: ConnectorContext<C>): AsyncIterable<DiscoveredItem[]>;
+  /** The bytes of one discovered file. */
+  read?(ctx: ConnectorContext<C>, item: Pick<DiscoveredItem, 'externalId' | 'path'>, range?: ByteRange): Promise<Readable>;
+  readonly sql?: SqlCapability<C>;
+  /** Drops what is cached for one connector (pools), on update, delete and shutdown. */
+  release?(connectorId: string): Promise<void>;
+}
