@@ -21,6 +21,8 @@ const common = {
     '^@sluice/core/(.*)$': '<rootDir>/libs/core/src/$1',
     '^@sluice/auth$': '<rootDir>/libs/auth/src',
     '^@sluice/auth/(.*)$': '<rootDir>/libs/auth/src/$1',
+    '^@sluice/connectors$': '<rootDir>/libs/connectors/src',
+    '^@sluice/connectors/(.*)$': '<rootDir>/libs/connectors/src/$1',
   },
   testEnvironment: 'node',
   testTimeout: 30_000,

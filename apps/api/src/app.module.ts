@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthHttpModule } from '@sluice/auth/http/auth-http.module';
+import { ConnectorsHttpModule } from '@sluice/connectors/http/connectors-http.module';
 import { CoreModule, HttpCoreModule } from '@sluice/core/app/core.module';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { HealthModule } from '@sluice/core/health/health.module';
@@ -10,7 +11,14 @@ export class AppModule {
   static forRoot(env: EnvDto): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(env), HttpCoreModule, ThrottlingModule, HealthModule, AuthHttpModule],
+      imports: [
+        CoreModule.forRoot(env),
+        HttpCoreModule,
+        ThrottlingModule,
+        HealthModule,
+        AuthHttpModule,
+        ConnectorsHttpModule,
+      ],
     };
   }
 }

@@ -5,7 +5,8 @@ export const CONNECTOR_PLUGIN = 'sluice:connector-plugin';
 
 /** Marks a connector type; the registry finds every class carrying it at start. */
 export const ConnectorPlugin = (
-  info: Omit<ConnectorTypeInfo, 'description' | 'capabilities'> & Partial<Pick<ConnectorTypeInfo, 'description' | 'capabilities'>>,
+  info: Omit<ConnectorTypeInfo, 'description' | 'capabilities'> &
+    Partial<Pick<ConnectorTypeInfo, 'description' | 'capabilities'>>,
 ): ClassDecorator =>
   applyDecorators(
     Injectable(),

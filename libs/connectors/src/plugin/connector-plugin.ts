@@ -156,7 +156,11 @@ export interface ConnectorPlugin<C = Record<string, unknown>> {
   /** Tables and views, or files, in batches. */
   discover?(ctx: ConnectorContext<C>): AsyncIterable<DiscoveredItem[]>;
   /** The bytes of one discovered file. */
-  read?(ctx: ConnectorContext<C>, item: Pick<DiscoveredItem, 'externalId' | 'path'>, range?: ByteRange): Promise<Readable>;
+  read?(
+    ctx: ConnectorContext<C>,
+    item: Pick<DiscoveredItem, 'externalId' | 'path'>,
+    range?: ByteRange,
+  ): Promise<Readable>;
   readonly sql?: SqlCapability<C>;
   /** Drops what is cached for one connector (pools), on update, delete and shutdown. */
   release?(connectorId: string): Promise<void>;

@@ -1,9 +1,10 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { EnvDto } from '../config/env.dto';
+import { REDIS } from './redis.token';
+import { RateLimiter } from '../throttling/rate-limiter';
 
-export const REDIS = Symbol('REDIS');
-export const InjectRedis = (): ParameterDecorator => Inject(REDIS);
+export { InjectRedis, REDIS } from './redis.token';
 
 /** A client for our own keys (rate limits, locks, flags); every key goes under `REDIS_KEY_PREFIX:`. */
 export function createRedis(env: EnvDto): Redis {
@@ -58,8 +59,8 @@ export class RedisModule {
   static forRoot(): DynamicModule {
     return {
       module: RedisModule,
-      providers: [{ provide: REDIS, inject: [EnvDto], useFactory: createRedis }, RedisCloser],
-      exports: [REDIS],
+      providers: [{ provide: REDIS, inject: [EnvDto], useFactory: createRedis }, RedisCloser, RateLimiter],
+      exports: [REDIS, RateLimiter],
     };
   }
 }

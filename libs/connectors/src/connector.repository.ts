@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Keyset } from '@sluice/core/pagination/pagination';
+import { Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm';
+import { ConnectorEntity, ConnectorRole, ConnectorStatus } from './connector.entity';
+
+export interface ConnectorFilter {
+  type?: string;
+  status?: ConnectorStatus;
+  role?: ConnectorRole;
+  q?: string;
+}
+
+export type ConnectorChanges = Partial<
+  Omit<ConnectorEntity, 'id' | 'tenantId' | 'createdAt' | 'updatedAt' | 'createdBy'>
+>;
+
+/** The only place that queries connectors; every method is scoped to a tenant. */
+@Injectable()
+export class ConnectorRepository {
+  constructor(@InjectRepository(ConnectorEntity) private readonly orm: Repository<ConnectorEntity>) {}
+
+  findOne(tenantId: string, id: string): Promise<ConnectorEntity | null> {
+    return this.orm.findOne({ where: { tenantId, id } });
+  }
+
+  findByName(tenantId: string, name: string): Promise<ConnectorEntity | null> {
+    return this.orm
+      .createQueryBuilder('c')
+      .where('c.tenant_id = :tenantId AND lower(c.name) = lower(:name)', { tenantId, name })
+      .getOne();
+  }
+
+  async page(
+    tenantId: string,
+    filter: ConnectorFilter,
+    limit: number,
+    after?: Keyset,
+  ): Promise<[ConnectorEntity[], number]> {
+    const qb = this.orm.createQueryBuilder('c').where('c.tenant_id = :tenantId', { tenantId });
+    if (filter.type) qb.andWhere('c.type = :type', { type: filter.type });
+    if (filter.status) qb.andWhere('c.status = :status', { status: filter.status });
+    if (filter.role) qb.andWhere('c.role = :role', { role: filter.role });
+    if (filter.q) {
+      qb.andWhere('(c.name ILIKE :q OR c.description ILIKE :q)', { q: `%${filter.q.replace(/[\\%_]/g, '\\$&')}%` });
+    }
+    const total = await qb.clone().getCount();
+    if (after) qb.andWhere('(c.created_at, c.id) < (:t, :i)', { t: after.createdAt, i: after.id });
+    const rows = await qb
+      .orderBy('c.created_at', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .take(limit + 1)
+      .getMany();
+    return [rows, total];
+  }
+
+  insert(values: Omit<ConnectorEntity, 'createdAt' | 'updatedAt'>): Promise<ConnectorEntity> {
+    return this.orm.save(this.orm.create(values));
+  }
+
+  async update(tenantId: string, id: string, changes: ConnectorChanges): Promise<void> {
+    // TypeORM's deep-partial type does not accept open jsonb records; the columns are ours.
+    if (Object.keys(changes).length)
+      await this.orm.update({ tenantId, id }, changes as QueryDeepPartialEntity<ConnectorEntity>);
+  }
+
+  async delete(tenantId: string, id: string): Promise<void> {
+    await this.orm.delete({ tenantId, id });
+  }
+}

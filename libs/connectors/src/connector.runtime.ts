@@ -1,0 +1,70 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { SecretBox } from '@sluice/core/crypto/secret-box';
+import { SafeNetwork } from '@sluice/core/network/safe-network';
+import { ConnectorEntity } from './connector.entity';
+import { ConnectorRegistry, RegisteredPlugin } from './connector.registry';
+import { validateAgainstSchema } from './plugin/config-validator';
+import { ConnectorContext } from './plugin/connector-plugin';
+import { ConnectorConfigError } from './plugin/connector-errors';
+
+export interface OpenedConnector {
+  registered: RegisteredPlugin;
+  /** The plugin's typed configuration, secrets included: never leaves the server. */
+  parsed: unknown;
+}
+
+/**
+ * Turns stored or submitted settings into what plugins need: schema-checked config, decrypted
+ * credentials, a context with the safe-network guard and a deadline.
+ */
+@Injectable()
+export class ConnectorRuntime {
+  private readonly logger = new Logger('Connectors');
+
+  constructor(
+    private readonly registry: ConnectorRegistry,
+    private readonly secrets: SecretBox,
+    private readonly net: SafeNetwork,
+  ) {}
+
+  /** Validates config and credentials against the type's schemas; 400 lists every bad field. */
+  check(type: string, config: Record<string, unknown>, auth: Record<string, unknown>): OpenedConnector {
+    const registered = this.registry.get(type);
+    const problems = [
+      ...validateAgainstSchema(registered.plugin.configSchema, config, 'config'),
+      // A copy: schema defaults must never be written into what the user sent as secrets.
+      ...validateAgainstSchema(registered.plugin.authSchema, structuredClone(auth), 'authConfig'),
+    ];
+    if (problems.length) throw new ConnectorConfigError(problems);
+    return { registered, parsed: registered.plugin.parseConfig(config, auth) };
+  }
+
+  seal(tenantId: string, auth: Record<string, unknown>): string | null {
+    return Object.keys(auth).length ? this.secrets.sealJson(auth, tenantId) : null;
+  }
+
+  unseal(entity: Pick<ConnectorEntity, 'tenantId' | 'authConfig'>): Record<string, unknown> {
+    return entity.authConfig ? this.secrets.openJson<Record<string, unknown>>(entity.authConfig, entity.tenantId) : {};
+  }
+
+  open(entity: ConnectorEntity): OpenedConnector {
+    return this.check(entity.type, entity.config, this.unseal(entity));
+  }
+
+  /** Closes cached pools of a connector about to go away; a broken config must not block deletion. */
+  async releaseQuietly(entity: ConnectorEntity): Promise<void> {
+    const registered = this.registry.list().find((r) => r.info.type === entity.type);
+    await registered?.plugin.release?.(entity.id).catch(() => undefined);
+  }
+
+  context<C>(tenantId: string, connectorId: string | null, parsed: C, timeoutMs: number): ConnectorContext<C> {
+    return {
+      tenantId,
+      connectorId,
+      config: parsed,
+      signal: AbortSignal.timeout(timeoutMs),
+      net: this.net,
+      logger: this.logger,
+    };
+  }
+}

@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthContext } from '@sluice/auth/role';
+import { EnvDto } from '@sluice/core/config/env.dto';
+import { ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
+import { newId } from '@sluice/core/ids/ids';
+import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
+import { ConnectorEntity } from './connector.entity';
+import { mapConnector } from './connector.mapper';
+import { ConnectorChanges, ConnectorRepository } from './connector.repository';
+import { ConnectorRuntime } from './connector.runtime';
+import { applyAuthUpdate } from './credentials';
+import {
+  ConnectorResponseDto,
+  CreateConnectorDto,
+  ListConnectorsQueryDto,
+  UpdateConnectorDto,
+} from './http/dto/connector.dto';
+
+export const CONNECTOR_NOT_FOUND = () => new NotFoundError('CONNECTOR_NOT_FOUND', 'Connector not found');
+
+/** Types whose data arrives by upload: they wait in `pending_upload` until it does. */
+const UPLOAD_TYPES = new Set(['local_file']);
+
+@Injectable()
+export class ConnectorService {
+  constructor(
+    private readonly repo: ConnectorRepository,
+    private readonly runtime: ConnectorRuntime,
+    private readonly env: EnvDto,
+  ) {}
+
+  async list(auth: AuthContext, query: ListConnectorsQueryDto): Promise<Page<ConnectorResponseDto>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const filter = { type: query.type, status: query.status, role: query.role, q: query.q };
+    const [rows, total] = await this.repo.page(auth.tenantId, filter, limit, decodeCursor(query.cursor));
+    return toPage(rows, total, limit, (c) => mapConnector(c, this.runtime.unseal(c)));
+  }
+
+  async get(auth: AuthContext, id: string): Promise<ConnectorResponseDto> {
+    const connector = await this.find(auth.tenantId, id);
+    return mapConnector(connector, this.runtime.unseal(connector));
+  }
+
+  async create(auth: AuthContext, dto: CreateConnectorDto): Promise<ConnectorResponseDto> {
+    const config = { ...dto.connectionConfig, ...dto.config };
+    const secrets = dto.authConfig ?? {};
+    this.runtime.check(dto.type, config, secrets);
+    await this.assertNameFree(auth.tenantId, dto.name);
+    const entity = await this.repo.insert({
+      id: newId('connector'),
+      tenantId: auth.tenantId,
+      name: dto.name.trim(),
+      type: dto.type,
+      role: dto.role ?? 'source',
+      description: dto.description ?? '',
+      config,
+      authMethod: dto.authMethod ?? null,
+      authConfig: this.runtime.seal(auth.tenantId, secrets),
+      status: UPLOAD_TYPES.has(dto.type) ? 'pending_upload' : 'pending',
+      managed: false,
+      metadata: {},
+      lastTestedAt: null,
+      lastError: null,
+      lastSyncAt: null,
+      lastSyncRowCount: null,
+      lastUsedAt: null,
+      createdBy: auth.userId,
+    });
+    return mapConnector(entity, secrets);
+  }
+
+  /** Changes only the fields sent; credentials follow the contract of applyAuthUpdate. */
+  async update(auth: AuthContext, id: string, dto: UpdateConnectorDto): Promise<ConnectorResponseDto> {
+    const current = await this.find(auth.tenantId, id);
+    this.assertNotManaged(current);
+    const configSent = dto.config !== undefined || dto.connectionConfig !== undefined;
+    const config = configSent ? { ...dto.connectionConfig, ...dto.config } : current.config;
+    const secrets = applyAuthUpdate(this.runtime.unseal(current), dto.authConfig);
+    const { registered } = this.runtime.check(current.type, config, secrets);
+    if (dto.name !== undefined && dto.name.trim().toLowerCase() !== current.name.toLowerCase()) {
+      await this.assertNameFree(auth.tenantId, dto.name);
+    }
+
+    const changes: ConnectorChanges = {};
+    if (dto.name !== undefined) changes.name = dto.name.trim();
+    if (dto.description !== undefined) changes.description = dto.description;
+    if (dto.authMethod !== undefined) changes.authMethod = dto.authMethod;
+    if (configSent) changes.config = config;
+    if (dto.authConfig !== undefined) changes.authConfig = this.runtime.seal(auth.tenantId, secrets);
+    if (dto.status === 'inactive') changes.status = 'inactive';
+    if (dto.status === 'active' && current.status === 'inactive') changes.status = 'active';
+    await this.repo.update(auth.tenantId, id, changes);
+    // A changed address or password must not reuse a pool opened with the old one.
+    if (configSent || dto.authConfig !== undefined) await registered.plugin.release?.(id);
+    return this.get(auth, id);
+  }
+
+  async remove(auth: AuthContext, id: string): Promise<void> {
+    const current = await this.find(auth.tenantId, id);
+    this.assertNotManaged(current);
+    await this.runtime.releaseQuietly(current);
+    await this.repo.delete(auth.tenantId, id);
+  }
+
+  /** The connector of this tenant, or 404 (also for another tenant's id: no existence oracle). */
+  async find(tenantId: string, id: string): Promise<ConnectorEntity> {
+    const found = await this.repo.findOne(tenantId, id);
+    if (!found) throw CONNECTOR_NOT_FOUND();
+    return found;
+  }
+
+  private async assertNameFree(tenantId: string, name: string): Promise<void> {
+    if (await this.repo.findByName(tenantId, name.trim())) {
+      throw new ConflictError(
+        'CONNECTOR_NAME_TAKEN',
+        `A connector named "${name.trim()}" already exists in this tenant`,
+      );
+    }
+  }
+
+  private assertNotManaged(connector: ConnectorEntity): void {
+    if (connector.managed) {
+      throw new ConflictError(
+        'CONNECTOR_MANAGED',
+        `Connector "${connector.name}" is managed by ${this.env.CONNECTORS_FILE ?? 'the provisioning file'}; change it there`,
+      );
+    }
+  }
+}

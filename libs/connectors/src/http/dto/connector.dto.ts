@@ -1,0 +1,216 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Paginated } from '@sluice/core/pagination/paginated.dto';
+import { PageQueryDto } from '@sluice/core/pagination/pagination';
+import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { CONNECTOR_ROLES, CONNECTOR_STATUSES, ConnectorRole, ConnectorStatus } from '../../connector.entity';
+
+const TYPE_PATTERN = /^[a-z][a-z0-9_]{1,39}$/;
+
+export class CreateConnectorDto {
+  @ApiProperty({ description: 'Unique within the tenant (case-insensitive)', example: 'Sales warehouse' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name: string;
+
+  @ApiProperty({ description: 'A type from GET /connector-types', example: 'postgresql' })
+  @Matches(TYPE_PATTERN, { message: 'type must be a connector type such as postgresql' })
+  type: string;
+
+  @ApiPropertyOptional({ enum: CONNECTOR_ROLES, default: 'source' })
+  @IsOptional()
+  @IsIn(CONNECTOR_ROLES)
+  role?: ConnectorRole;
+
+  @ApiPropertyOptional({ example: 'Read replica of the sales database' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  @ApiPropertyOptional({
+    description: "Non-secret settings, checked against the type's configSchema",
+    type: 'object',
+    additionalProperties: true,
+    example: { host: 'db.example.com', port: 5432, database: 'sales', user: 'reader' },
+  })
+  @IsOptional()
+  @IsObject()
+  config?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    description: 'Alias of `config`; both are merged, `config` winning',
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptional()
+  @IsObject()
+  connectionConfig?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'How the credentials authenticate (informational)', example: 'password' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  authMethod?: string;
+
+  @ApiPropertyOptional({
+    description: "Secrets, checked against the type's authSchema, encrypted at rest and never returned",
+    type: 'object',
+    additionalProperties: true,
+    example: { password: 's3cret' },
+  })
+  @IsOptional()
+  @IsObject()
+  authConfig?: Record<string, unknown>;
+}
+
+export class UpdateConnectorDto {
+  @ApiPropertyOptional({ example: 'Sales warehouse (replica)' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  @ApiPropertyOptional({
+    description: 'Replaces the stored config when sent',
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptional()
+  @IsObject()
+  config?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Alias of `config`', type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  connectionConfig?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ example: 'password' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  authMethod?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Omitted: kept. `{}`: wiped. Otherwise replaced, except fields sent back as `********` (the mask), which keep their stored value.',
+    type: 'object',
+    additionalProperties: true,
+    example: { password: '********' },
+  })
+  @IsOptional()
+  @IsObject()
+  authConfig?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    enum: ['active', 'inactive'],
+    description: '`inactive` disables the connector (sync, probes and queries answer 409) until set back to `active`',
+  })
+  @IsOptional()
+  @IsIn(['active', 'inactive'])
+  status?: 'active' | 'inactive';
+}
+
+export class ListConnectorsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ example: 'postgresql' })
+  @IsOptional()
+  @Matches(TYPE_PATTERN)
+  type?: string;
+
+  @ApiPropertyOptional({ enum: CONNECTOR_STATUSES })
+  @IsOptional()
+  @IsIn(CONNECTOR_STATUSES)
+  status?: ConnectorStatus;
+
+  @ApiPropertyOptional({ enum: CONNECTOR_ROLES })
+  @IsOptional()
+  @IsIn(CONNECTOR_ROLES)
+  role?: ConnectorRole;
+
+  @ApiPropertyOptional({ description: 'Matches name or description, case-insensitive', example: 'sales' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  q?: string;
+}
+
+export class ConnectorResponseDto {
+  @ApiProperty({ example: 'conn_4k2x9q0m1v7b3n8c' })
+  id: string;
+
+  @ApiProperty({ example: 'Sales warehouse' })
+  name: string;
+
+  @ApiProperty({ example: 'postgresql' })
+  type: string;
+
+  @ApiProperty({ enum: CONNECTOR_ROLES })
+  role: ConnectorRole;
+
+  @ApiProperty({ example: 'Read replica of the sales database' })
+  description: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { host: 'db.example.com', port: 5432, database: 'sales', user: 'reader' },
+  })
+  config: Record<string, unknown>;
+
+  @ApiProperty({ type: String, nullable: true, example: 'password' })
+  authMethod: string | null;
+
+  @ApiProperty({ description: 'Whether credentials are stored', example: true })
+  authConfigured: boolean;
+
+  @ApiProperty({
+    description: 'The stored credential fields, each masked',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { password: '********' },
+  })
+  authConfig: Record<string, string>;
+
+  @ApiProperty({ enum: CONNECTOR_STATUSES, example: 'active' })
+  status: ConnectorStatus;
+
+  @ApiProperty({ description: 'Declared in CONNECTORS_FILE: read-only through the API', example: false })
+  managed: boolean;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Type-specific facts, e.g. fileSize for uploads',
+  })
+  metadata: Record<string, unknown>;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastTestedAt: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  lastError: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastSyncAt: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 3503 })
+  lastSyncRowCount: number | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastUsedAt: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  updatedAt: string;
+}
+
+export class ConnectorPageDto extends Paginated(ConnectorResponseDto) {}

@@ -1,0 +1,123 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { CONNECTOR_STATUSES, ConnectorStatus } from '../../connector.entity';
+
+export class TestConnectionDto {
+  @ApiProperty({ example: 'postgresql' })
+  @Matches(/^[a-z][a-z0-9_]{1,39}$/, { message: 'type must be a connector type such as postgresql' })
+  type: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { host: 'db.example.com', port: 5432, database: 'sales', user: 'reader' },
+  })
+  @IsOptional()
+  @IsObject()
+  config?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Alias of `config`', type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  connectionConfig?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { password: 's3cret' } })
+  @IsOptional()
+  @IsObject()
+  authConfig?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    description: 'A connection string instead of config and authConfig (postgresql, redshift, mysql)',
+    example: 'postgresql://reader:s3cret@db.example.com:5432/sales',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  connection?: string;
+
+  @ApiPropertyOptional({ description: 'TLS settings for the connection-string form', example: { mode: 'require' } })
+  @IsOptional()
+  @IsObject()
+  ssl?: { mode?: string; ca?: string };
+}
+
+export class ProbeDetailsDto {
+  @ApiPropertyOptional({ example: 'PostgreSQL 15.19' })
+  serverVersion?: string;
+
+  @ApiPropertyOptional({ example: 'sales' })
+  database?: string;
+
+  @ApiPropertyOptional({ example: 11 })
+  tables?: number;
+}
+
+export class ProbeResponseDto {
+  @ApiProperty({ example: true })
+  success: boolean;
+
+  @ApiProperty({ example: 'Connected to PostgreSQL 15.19' })
+  message: string;
+
+  @ApiPropertyOptional({ description: 'A remark that does not fail the probe; not stored', example: 'SSL is disabled' })
+  warning?: string;
+
+  @ApiProperty({ example: 42 })
+  latencyMs: number;
+
+  @ApiProperty({
+    enum: CONNECTOR_STATUSES,
+    nullable: true,
+    description: 'The connector status after the probe (null for an unsaved config)',
+  })
+  status: ConnectorStatus | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastTestedAt: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Set only by a real failure' })
+  lastError: string | null;
+
+  @ApiProperty({ type: ProbeDetailsDto })
+  details: ProbeDetailsDto;
+}
+
+export class ConnectorHealthDto {
+  @ApiProperty({ enum: ['healthy', 'unhealthy', 'unknown'], example: 'healthy' })
+  status: 'healthy' | 'unhealthy' | 'unknown';
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastCheck: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 42 })
+  latencyMs: number | null;
+}
+
+export class ConnectorTypeDto {
+  @ApiProperty({ example: 'postgresql' })
+  type: string;
+
+  @ApiProperty({ example: 'PostgreSQL' })
+  displayName: string;
+
+  @ApiProperty({ enum: ['sql', 'files', 'object_storage', 'api', 'stream'] })
+  category: string;
+
+  @ApiProperty({ example: 'PostgreSQL 10 or later' })
+  description: string;
+
+  @ApiProperty({ type: [String], example: ['test', 'introspect', 'execute', 'discover'] })
+  capabilities: string[];
+
+  @ApiPropertyOptional({ enum: ['postgresql', 'redshift', 'mysql', 'sqlite'] })
+  dialect?: string;
+
+  @ApiProperty({ enum: ['ready', 'coming_soon'] })
+  readiness: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of `config`' })
+  configSchema: Record<string, unknown>;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of `authConfig` (all secret)' })
+  authSchema: Record<string, unknown>;
+}

@@ -1,0 +1,252 @@
+import { EnvDto } from '@sluice/core/config/env.dto';
+import { BadRequestError, DomainError, type FieldProblem } from '@sluice/core/errors/domain-error';
+import * as mime from 'mime-types';
+import { constants, realpathSync, statSync } from 'node:fs';
+import { open, readlink, realpath } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
+import type {
+  ByteRange,
+  ConnectorContext,
+  ConnectorPlugin as ConnectorPluginContract,
+  DiscoveredItem,
+  JsonSchema,
+  ProbeOutcome,
+} from '../../plugin/connector-plugin';
+import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
+import { allowedRoots, globMatcher, isInside, walkFiles, type WalkedFile } from './folder-paths';
+
+/** Configuration of a server-folder connector, as parseConfig returns it. */
+export interface FolderConfig {
+  /** The folder's real path (symbolic links resolved), inside one of FOLDER_ALLOWED_ROOTS. */
+  path: string;
+  recursive: boolean;
+  include: string[];
+  maxFiles: number;
+}
+
+export const FOLDER_BATCH_SIZE = 500;
+const DEFAULT_MAX_FILES = 100_000;
+/** How far `test` walks: enough to prove access and give a feel for the size, bounded in time. */
+const TEST_MAX_FILES = 10_000;
+
+const CONFIG_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['path'],
+  additionalProperties: false,
+  properties: {
+    path: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 4096,
+      description: 'Absolute path of a folder on the server, inside FOLDER_ALLOWED_ROOTS',
+    },
+    recursive: { type: 'boolean', default: true, description: 'Include sub-folders' },
+    include: {
+      type: 'array',
+      maxItems: 50,
+      items: { type: 'string', minLength: 1, maxLength: 200 },
+      description: 'Only files matching one of these patterns, e.g. ["*.csv", "reports/*.json"]',
+    },
+    maxFiles: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1_000_000,
+      default: DEFAULT_MAX_FILES,
+      description: 'Stop discovering after this many files',
+    },
+  },
+};
+
+const problem = (field: string, message: string): ConnectorConfigError =>
+  new ConnectorConfigError([{ field: `config.${field}`, messages: [message] }]);
+
+/** A message safe to show: field problems spelled out, other internals hidden. */
+function probeMessage(error: unknown): string {
+  if (error instanceof ConnectorConfigError) {
+    return (error.details as FieldProblem[]).map((p) => `${p.field} ${p.messages.join('; ')}`).join('; ');
+  }
+  return error instanceof DomainError ? error.message : 'The folder could not be read';
+}
+
+const outside = (): ConnectorRequestError =>
+  new ConnectorRequestError('PATH_OUTSIDE_FOLDER', 'The path leads outside the connector folder');
+const notFound = (): ConnectorRequestError =>
+  new ConnectorRequestError('FILE_NOT_FOUND', 'No such file in the connector folder');
+
+/**
+ * A folder on the server's own disk (or a volume mounted there). Only folders under
+ * FOLDER_ALLOWED_ROOTS are accepted, judged on real paths so a symbolic link cannot smuggle
+ * `/etc` in; every read checks again, since the folder's content can change after the check.
+ */
+@ConnectorPlugin({
+  type: 'folder',
+  category: 'files',
+  displayName: 'Server folder',
+  description: 'Files in a folder on the server, limited to the roots an administrator allowed.',
+  readiness: 'ready',
+  capabilities: ['test', 'discover', 'read'],
+})
+export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
+  readonly configSchema = CONFIG_SCHEMA;
+  readonly authSchema: JsonSchema = { type: 'object', additionalProperties: false, properties: {} };
+
+  constructor(private readonly env: EnvDto) {}
+
+  parseConfig(config: Record<string, unknown>, _auth: Record<string, unknown>): FolderConfig {
+    const { path, recursive = true, include = [], maxFiles = DEFAULT_MAX_FILES } = config;
+    if (typeof path !== 'string' || path.length === 0) throw problem('path', 'is required');
+    if (typeof recursive !== 'boolean') throw problem('recursive', 'must be true or false');
+    if (!Array.isArray(include) || !include.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 200)) {
+      throw problem('include', 'must be a list of patterns such as "*.csv"');
+    }
+    if (!Number.isSafeInteger(maxFiles) || (maxFiles as number) < 1) {
+      throw problem('maxFiles', 'must be a positive integer');
+    }
+    return { path: this.resolveRoot(path), recursive, include: include as string[], maxFiles: maxFiles as number };
+  }
+
+  async test(ctx: ConnectorContext<FolderConfig>): Promise<ProbeOutcome> {
+    try {
+      const root = this.resolveRoot(ctx.config.path);
+      const limit = Math.min(ctx.config.maxFiles, TEST_MAX_FILES);
+      let files = 0;
+      let totalBytes = 0;
+      for await (const file of this.walk(ctx, root)) {
+        if (files === limit) {
+          return this.found(files, totalBytes, true);
+        }
+        files++;
+        totalBytes += file.stats.size;
+      }
+      return this.found(files, totalBytes, false);
+    } catch (error) {
+      return { success: false, message: probeMessage(error), details: {} };
+    }
+  }
+
+  async *discover(ctx: ConnectorContext<FolderConfig>): AsyncIterable<DiscoveredItem[]> {
+    const root = this.resolveRoot(ctx.config.path);
+    let batch: DiscoveredItem[] = [];
+    let count = 0;
+    for await (const file of this.walk(ctx, root)) {
+      if (count === ctx.config.maxFiles) {
+        ctx.logger.warn(`Folder holds more than maxFiles (${ctx.config.maxFiles}) files; the rest are left out`);
+        break;
+      }
+      count++;
+      batch.push(this.toItem(file));
+      if (batch.length === FOLDER_BATCH_SIZE) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  /** Streams one file; `range.end` is inclusive. `item.externalId` is the path from the root. */
+  async read(
+    ctx: ConnectorContext<FolderConfig>,
+    item: Pick<DiscoveredItem, 'externalId' | 'path'>,
+    range: ByteRange = {},
+  ): Promise<Readable> {
+    const { start, end } = range;
+    if (
+      [start, end].some((n) => n !== undefined && (!Number.isSafeInteger(n) || n < 0)) ||
+      (start !== undefined && end !== undefined && end < start)
+    ) {
+      throw new BadRequestError('INVALID_RANGE', 'The byte range must be non-negative integers with end ≥ start');
+    }
+    const root = this.resolveRoot(ctx.config.path);
+    const wanted = item.externalId;
+    if (typeof wanted !== 'string' || wanted === '' || wanted.includes('\0') || isAbsolute(wanted)) throw outside();
+    const lexical = resolve(root, wanted);
+    if (!isInside(root, lexical)) throw outside();
+    let real: string;
+    try {
+      real = await realpath(lexical);
+    } catch {
+      throw notFound();
+    }
+    if (!isInside(root, real)) throw outside();
+
+    // O_NONBLOCK: if the file was swapped for a FIFO since realpath, open must not hang on it.
+    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => {
+      throw notFound();
+    });
+    try {
+      if (!(await handle.stat()).isFile()) throw notFound();
+      // realpath and open are two steps; where /proc exists, confirm what was actually opened.
+      const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => null);
+      if (opened !== null && !isInside(root, opened)) throw outside();
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return handle.createReadStream({ start, end });
+  }
+
+  private walk(ctx: ConnectorContext<FolderConfig>, root: string): AsyncGenerator<WalkedFile> {
+    const matchers = ctx.config.include.map(globMatcher);
+    return walkFiles(root, {
+      recursive: ctx.config.recursive,
+      matches: matchers.length === 0 ? () => true : (path) => matchers.some((matches) => matches(path)),
+      signal: ctx.signal,
+      onSkip: (path, reason) => ctx.logger.warn(`Skipped unreadable folder "${path}" (${reason})`),
+    });
+  }
+
+  private found(files: number, totalBytes: number, truncated: boolean): ProbeOutcome {
+    const count = truncated ? `more than ${files}` : String(files);
+    return {
+      success: true,
+      message: `Folder is readable: ${count} matching files`,
+      details: { files, totalBytes, ...(truncated ? { truncated } : {}) },
+    };
+  }
+
+  private toItem({ relativePath, stats }: WalkedFile): DiscoveredItem {
+    const name = relativePath.slice(relativePath.lastIndexOf('/') + 1);
+    return {
+      externalId: relativePath,
+      kind: 'file',
+      name,
+      path: relativePath,
+      mimeType: mime.lookup(name) || undefined,
+      size: stats.size,
+      checksum: `${stats.mtimeMs}-${stats.size}`,
+      modifiedAt: stats.mtime,
+    };
+  }
+
+  /**
+   * The real path of `path` if it is a folder inside an allowed root. Run on every call, not
+   * only when the config is saved: the folder may since have been replaced by a link elsewhere.
+   */
+  private resolveRoot(path: string): string {
+    const roots = allowedRoots(this.env.FOLDER_ALLOWED_ROOTS);
+    if (roots.length === 0) {
+      throw problem('path', 'cannot be used: server folders are disabled until FOLDER_ALLOWED_ROOTS is set');
+    }
+    if (!isAbsolute(path)) throw problem('path', 'must be an absolute path');
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      throw problem('path', 'does not exist or cannot be read by the server');
+    }
+    if (!statSync(real).isDirectory()) throw problem('path', 'is not a folder');
+    const allowed = roots.some((root) => {
+      try {
+        return isInside(realpathSync(root), real);
+      } catch {
+        return false;
+      }
+    });
+    if (!allowed) {
+      throw problem('path', 'is outside the allowed roots; add its root to FOLDER_ALLOWED_ROOTS to allow it');
+    }
+    return real;
+  }
+}

@@ -1,0 +1,141 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthContext } from '@sluice/auth/role';
+import { EnvDto } from '@sluice/core/config/env.dto';
+import { BadRequestError, ConflictError, UnprocessableError } from '@sluice/core/errors/domain-error';
+import { SafeNetworkError } from '@sluice/core/network/safe-network';
+import { RateLimiter } from '@sluice/core/throttling/rate-limiter';
+import { ConnectorEntity } from '../connector.entity';
+import { ConnectorRepository } from '../connector.repository';
+import { ConnectorRuntime, OpenedConnector } from '../connector.runtime';
+import { ConnectorService } from '../connector.service';
+import { ConnectorHealthDto, ProbeResponseDto, TestConnectionDto } from '../http/dto/probe.dto';
+import { ProbeOutcome } from '../plugin/connector-plugin';
+import { connectionStringToConfig } from '../plugin/connection-string';
+import { CircuitBreaker } from './circuit-breaker';
+
+interface LastProbe {
+  success: boolean;
+  latencyMs: number;
+  at: string;
+}
+
+/** Real connection tests: rate-limited per tenant, short-circuited after repeated failures. */
+@Injectable()
+export class ConnectorProbeService {
+  constructor(
+    private readonly connectors: ConnectorService,
+    private readonly repo: ConnectorRepository,
+    private readonly runtime: ConnectorRuntime,
+    private readonly breaker: CircuitBreaker,
+    private readonly limiter: RateLimiter,
+    private readonly env: EnvDto,
+  ) {}
+
+  /** Probes a saved connector and records the outcome on it. */
+  async test(auth: AuthContext, id: string): Promise<ProbeResponseDto> {
+    const connector = await this.connectors.find(auth.tenantId, id);
+    if (connector.status === 'inactive') {
+      throw new ConflictError(
+        'CONNECTOR_INACTIVE',
+        'Connector is not active (status: inactive); set its status to active first',
+      );
+    }
+    await this.consumeBudget(auth);
+    const breaker = await this.breaker.state(id);
+    if (breaker.open) {
+      return this.answer(
+        connector,
+        {
+          success: false,
+          message: `Probes are paused after ${this.env.CIRCUIT_BREAKER_THRESHOLD} failures in a row; next attempt allowed in ${breaker.retryInSeconds} s`,
+          details: { circuit: 'open' },
+        },
+        0,
+      );
+    }
+
+    const started = Date.now();
+    const outcome = await this.probe(auth.tenantId, id, this.runtime.open(connector));
+    const latencyMs = Date.now() - started;
+    if (outcome.success) await this.breaker.recordSuccess(id);
+    else await this.breaker.recordFailure(id);
+
+    const now = new Date();
+    const status = outcome.success ? (connector.status === 'pending_upload' ? 'pending_upload' : 'active') : 'error';
+    const lastProbe: LastProbe = { success: outcome.success, latencyMs, at: now.toISOString() };
+    await this.repo.update(auth.tenantId, id, {
+      status,
+      lastTestedAt: now,
+      // A warning is passing news; only a real failure is remembered as the last error.
+      lastError: outcome.success ? connector.lastError : outcome.message,
+      metadata: { ...connector.metadata, lastProbe },
+    });
+    return this.answer(await this.connectors.find(auth.tenantId, id), outcome, latencyMs);
+  }
+
+  /** Probes an unsaved configuration (or connection string); nothing is stored. */
+  async testConnection(auth: AuthContext, dto: TestConnectionDto): Promise<ProbeResponseDto> {
+    const fromString = dto.connection ? connectionStringToConfig(dto.type, dto.connection, dto.ssl) : undefined;
+    const config = { ...fromString?.config, ...dto.connectionConfig, ...dto.config };
+    const secrets = { ...fromString?.authConfig, ...dto.authConfig };
+    const opened = this.runtime.check(dto.type, config, secrets);
+    await this.consumeBudget(auth);
+    const started = Date.now();
+    const outcome = await this.probe(auth.tenantId, null, opened);
+    return { ...this.shape(outcome, Date.now() - started), status: null, lastTestedAt: null, lastError: null };
+  }
+
+  async health(auth: AuthContext, id: string): Promise<ConnectorHealthDto> {
+    const connector = await this.connectors.find(auth.tenantId, id);
+    const last = connector.metadata.lastProbe as LastProbe | undefined;
+    if (!last) return { status: 'unknown', lastCheck: null, latencyMs: null };
+    return { status: last.success ? 'healthy' : 'unhealthy', lastCheck: last.at, latencyMs: last.latencyMs };
+  }
+
+  private async probe(tenantId: string, connectorId: string | null, opened: OpenedConnector): Promise<ProbeOutcome> {
+    const ctx = this.runtime.context(tenantId, connectorId, opened.parsed, this.env.CONNECTOR_PROBE_TIMEOUT_MS);
+    try {
+      return await opened.registered.plugin.test(ctx);
+    } catch (e) {
+      // A refused address is the caller's configuration, answered before any connection is made.
+      if (e instanceof SafeNetworkError) throw new UnprocessableError('ADDRESS_REFUSED', e.message);
+      if (e instanceof BadRequestError) throw e;
+      return {
+        success: false,
+        message: ctx.signal.aborted
+          ? `Timed out after ${this.env.CONNECTOR_PROBE_TIMEOUT_MS} ms`
+          : 'Connection test failed',
+        details: {},
+      };
+    }
+  }
+
+  private consumeBudget(auth: AuthContext): Promise<void> {
+    return this.limiter.consume(
+      'probe',
+      auth.tenantId,
+      this.env.PROBE_RATE_LIMIT_PER_MINUTE,
+      60_000,
+      'connection tests',
+    );
+  }
+
+  private shape(outcome: ProbeOutcome, latencyMs: number) {
+    return {
+      success: outcome.success,
+      message: outcome.message,
+      ...(outcome.warning ? { warning: outcome.warning } : {}),
+      latencyMs,
+      details: outcome.details,
+    };
+  }
+
+  private answer(connector: ConnectorEntity, outcome: ProbeOutcome, latencyMs: number): ProbeResponseDto {
+    return {
+      ...this.shape(outcome, latencyMs),
+      status: connector.status,
+      lastTestedAt: connector.lastTestedAt?.toISOString() ?? null,
+      lastError: connector.lastError,
+    };
+  }
+}

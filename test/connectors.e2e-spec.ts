@@ -1,0 +1,449 @@
+import { TenantService } from '@sluice/auth/services/tenant.service';
+import { SecretBox } from '@sluice/core/crypto/secret-box';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { AddressInfo, createServer, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { testVariables } from './helpers/test-env';
+
+const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
+
+async function sql<T>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** A PostgreSQL connector body pointing at the test's own database server. */
+function pgConnector(t: TestApp, name: string, password = 'irrelevant-under-trust-auth') {
+  const url = new URL(t.env.DATABASE_URL!);
+  return {
+    name,
+    type: 'postgresql',
+    config: {
+      host: '127.0.0.1',
+      port: Number(url.port),
+      database: url.pathname.slice(1),
+      user: 'postgres',
+      ssl: { mode: 'disable' },
+    },
+    authConfig: { password },
+  };
+}
+
+/** A TCP listener that counts connections: proof that a refused address was never dialled. */
+async function countingListener(host: string): Promise<{ server: Server; port: number; connections: () => number }> {
+  let count = 0;
+  const server = createServer((socket) => {
+    count++;
+    socket.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, host, r));
+  return { server, port: (server.address() as AddressInfo).port, connections: () => count };
+}
+
+describe('connectors (e2e)', () => {
+  let t: TestApp;
+  let admin: string;
+  let viewer: string;
+  let otherTenant: string;
+
+  beforeAll(async () => {
+    t = await startTestApp(
+      { SAFE_NETWORK_ALLOW: '127.0.0.1', CIRCUIT_BREAKER_THRESHOLD: '3', CIRCUIT_BREAKER_COOLDOWN_SECONDS: '2' },
+      { captureLogs: true },
+    );
+    admin = await t.http.login(ADMIN.email, ADMIN.password);
+    await t.http.post(
+      '/api/v1/users',
+      { email: 'vic@acme.test', password: 'viewer-passphrase', role: 'viewer' },
+      { token: admin },
+    );
+    viewer = await t.http.login('vic@acme.test', 'viewer-passphrase');
+    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
+    otherTenant = await t.http.login('boss@globex.test', 'globex-passphrase');
+  });
+  afterAll(() => t?.close());
+
+  it('lists the connector types with their JSON Schemas and readiness', async () => {
+    const res = await t.http.get('/api/v1/connector-types', { token: viewer });
+    expect(res.status).toBe(200);
+    const pg = res.body.find((x: { type: string }) => x.type === 'postgresql');
+    expect(pg).toMatchObject({ category: 'sql', readiness: 'ready', dialect: 'postgresql' });
+    expect(pg.configSchema.type).toBe('object');
+    expect(pg.authSchema.properties).toHaveProperty('password');
+  });
+
+  it('refuses an unknown type and lists each invalid config field', async () => {
+    const unknown = await t.http.post('/api/v1/connectors', { name: 'x', type: 'oracle_db' }, { token: admin });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.code).toBe('UNKNOWN_CONNECTOR_TYPE');
+    const bad = await t.http.post(
+      '/api/v1/connectors',
+      { name: 'bad', type: 'postgresql', config: { host: 42, port: 'five', surprise: true } },
+      { token: admin },
+    );
+    expect(bad.status).toBe(400);
+    const fields = (bad.body.details as Array<{ field: string }>).map((d) => d.field);
+    expect(fields).toEqual(expect.arrayContaining(['config.host', 'config.port', 'config.surprise']));
+  });
+
+  it('creates, lists with filters, pages, renames and deletes', async () => {
+    const a = await t.http.post(
+      '/api/v1/connectors',
+      { ...pgConnector(t, 'Alpha warehouse'), description: 'first' },
+      { token: admin },
+    );
+    expect(a.status).toBe(201);
+    expect(a.body).toMatchObject({
+      name: 'Alpha warehouse',
+      type: 'postgresql',
+      role: 'source',
+      status: 'pending',
+      managed: false,
+    });
+    expect(a.body.id).toMatch(/^conn_[0-9a-z]{12,}$/);
+    const dup = await t.http.post('/api/v1/connectors', pgConnector(t, 'ALPHA WAREHOUSE'), { token: admin });
+    expect(dup.status).toBe(409);
+    expect(dup.body.code).toBe('CONNECTOR_NAME_TAKEN');
+
+    const b = await t.http.post('/api/v1/connectors', pgConnector(t, 'Beta'), { token: admin });
+    const filtered = await t.http.get('/api/v1/connectors?q=alpha&type=postgresql&status=pending', { token: viewer });
+    expect(filtered.body.data.map((c: { id: string }) => c.id)).toEqual([a.body.id]);
+    const page = await t.http.get('/api/v1/connectors?limit=1', { token: viewer });
+    expect(page.body.pagination).toMatchObject({ limit: 1, hasMore: true });
+
+    const renamed = await t.http.put(`/api/v1/connectors/${b.body.id}`, { name: 'Beta 2' }, { token: admin });
+    expect(renamed.body).toMatchObject({ name: 'Beta 2', description: '' });
+    expect((await t.http.delete(`/api/v1/connectors/${b.body.id}`, { token: admin })).status).toBe(204);
+    expect((await t.http.get(`/api/v1/connectors/${b.body.id}`, { token: admin })).status).toBe(404);
+  });
+
+  it('never shows a password in any answer or log line, and stores no plaintext', async () => {
+    const secret = `pw-${randomBytes(12).toString('hex')}`;
+    const bodies: string[] = [];
+    const created = await t.http.post('/api/v1/connectors', pgConnector(t, 'Secretive', secret), { token: admin });
+    const id = created.body.id;
+    bodies.push(created.text);
+    for (const res of [
+      await t.http.get('/api/v1/connectors', { token: admin }),
+      await t.http.get(`/api/v1/connectors/${id}`, { token: admin }),
+      await t.http.put(`/api/v1/connectors/${id}`, { description: 'changed' }, { token: admin }),
+      await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin }),
+      await t.http.get(`/api/v1/connectors/${id}/health`, { token: admin }),
+      await t.http.post(
+        '/api/v1/connectors/test-connection',
+        { ...pgConnector(t, 'x', secret), name: undefined },
+        { token: admin },
+      ),
+      await t.http.post(
+        '/api/v1/connectors/test-connection',
+        { type: 'postgresql', connection: `postgresql://postgres:${secret}@10.0.0.1:5432/x` },
+        { token: admin },
+      ),
+      await t.http.get('/api/v1/connector-types', { token: admin }),
+      await t.http.delete(`/api/v1/connectors/${id}`, { token: admin }),
+    ]) {
+      bodies.push(res.text);
+    }
+    expect(created.body).toMatchObject({ authConfigured: true, authConfig: { password: '********' } });
+    for (const body of bodies) expect(body).not.toContain(secret);
+    expect(t.logs.length).toBeGreaterThan(0);
+    for (const line of t.logs) expect(line).not.toContain(secret);
+
+    const again = await t.http.post('/api/v1/connectors', pgConnector(t, 'Secretive 2', secret), { token: admin });
+    const [row] = await sql<{ auth_config: string; config: unknown }>(
+      t.env.DATABASE_URL!,
+      'SELECT auth_config, config FROM connectors WHERE id = $1',
+      [again.body.id],
+    );
+    expect(row.auth_config).not.toContain(secret);
+    expect(row.auth_config).toMatch(/^v1\./);
+    expect(JSON.stringify(row.config)).not.toContain(secret);
+  });
+
+  describe('credential contract', () => {
+    const stored = async (id: string) => {
+      const [row] = await sql<{ auth_config: string | null; tenant_id: string }>(
+        t.env.DATABASE_URL!,
+        'SELECT auth_config, tenant_id FROM connectors WHERE id = $1',
+        [id],
+      );
+      return row.auth_config
+        ? t.app.get(SecretBox).openJson<Record<string, unknown>>(row.auth_config, row.tenant_id)
+        : {};
+    };
+    let id: string;
+    beforeEach(async () => {
+      const res = await t.http.post(
+        '/api/v1/connectors',
+        pgConnector(t, `Contract ${randomBytes(4).toString('hex')}`, 'original'),
+        { token: admin },
+      );
+      id = res.body.id;
+    });
+
+    it('keeps the credentials when authConfig is omitted', async () => {
+      await t.http.put(`/api/v1/connectors/${id}`, { description: 'no secrets sent' }, { token: admin });
+      expect(await stored(id)).toEqual({ password: 'original' });
+    });
+
+    it('replaces them when a non-empty authConfig is sent', async () => {
+      const res = await t.http.put(
+        `/api/v1/connectors/${id}`,
+        { authConfig: { password: 'rotated' } },
+        { token: admin },
+      );
+      expect(res.body.authConfig).toEqual({ password: '********' });
+      expect(await stored(id)).toEqual({ password: 'rotated' });
+    });
+
+    it('wipes them when {} is sent', async () => {
+      const res = await t.http.put(`/api/v1/connectors/${id}`, { authConfig: {} }, { token: admin });
+      expect(res.body.authConfigured).toBe(false);
+      expect(res.body.authConfig).toEqual({});
+      expect(await stored(id)).toEqual({});
+    });
+
+    it('keeps a field sent back as the mask', async () => {
+      await t.http.put(`/api/v1/connectors/${id}`, { authConfig: { password: '********' } }, { token: admin });
+      expect(await stored(id)).toEqual({ password: 'original' });
+    });
+  });
+
+  describe('roles and tenancy', () => {
+    let id: string;
+    beforeAll(async () => {
+      id = (await t.http.post('/api/v1/connectors', pgConnector(t, 'Guarded'), { token: admin })).body.id;
+    });
+
+    it('lets a viewer list and read but not create, change, delete or test', async () => {
+      expect((await t.http.get('/api/v1/connectors', { token: viewer })).status).toBe(200);
+      expect((await t.http.get(`/api/v1/connectors/${id}`, { token: viewer })).status).toBe(200);
+      expect((await t.http.get(`/api/v1/connectors/${id}/health`, { token: viewer })).status).toBe(200);
+      expect((await t.http.post('/api/v1/connectors', pgConnector(t, 'By viewer'), { token: viewer })).status).toBe(
+        403,
+      );
+      expect((await t.http.put(`/api/v1/connectors/${id}`, { description: 'x' }, { token: viewer })).status).toBe(403);
+      expect((await t.http.delete(`/api/v1/connectors/${id}`, { token: viewer })).status).toBe(403);
+      expect((await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: viewer })).status).toBe(403);
+      expect(
+        (await t.http.post('/api/v1/connectors/test-connection', { type: 'postgresql' }, { token: viewer })).status,
+      ).toBe(403);
+    });
+
+    it("answers 404 to another tenant on every route of this tenant's connector", async () => {
+      for (const res of [
+        await t.http.get(`/api/v1/connectors/${id}`, { token: otherTenant }),
+        await t.http.put(`/api/v1/connectors/${id}`, { description: 'x' }, { token: otherTenant }),
+        await t.http.delete(`/api/v1/connectors/${id}`, { token: otherTenant }),
+        await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: otherTenant }),
+        await t.http.get(`/api/v1/connectors/${id}/health`, { token: otherTenant }),
+      ]) {
+        expect(res.status).toBe(404);
+        expect(res.body.code).toBe('CONNECTOR_NOT_FOUND');
+      }
+      expect((await t.http.get('/api/v1/connectors', { token: otherTenant })).body.data).toEqual([]);
+      expect((await t.http.get(`/api/v1/connectors/${id}`, { token: admin })).body.description).toBe('');
+    });
+  });
+
+  describe('probes', () => {
+    it('tests a saved connector for real and records the outcome', async () => {
+      const id = (await t.http.post('/api/v1/connectors', pgConnector(t, 'Probe me'), { token: admin })).body.id;
+      expect((await t.http.get(`/api/v1/connectors/${id}/health`, { token: admin })).body).toEqual({
+        status: 'unknown',
+        lastCheck: null,
+        latencyMs: null,
+      });
+      const res = await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        success: true,
+        status: 'active',
+        lastError: null,
+        details: { serverVersion: expect.stringMatching(/\d+/), database: expect.any(String) },
+      });
+      expect(res.body.lastTestedAt).toEqual(expect.any(String));
+      expect((await t.http.get(`/api/v1/connectors/${id}/health`, { token: admin })).body.status).toBe('healthy');
+    });
+
+    it('tests an unsaved configuration, also as a connection string', async () => {
+      const url = new URL(t.env.DATABASE_URL!);
+      const plain = await t.http.post(
+        '/api/v1/connectors/test-connection',
+        { ...pgConnector(t, 'x'), name: undefined },
+        { token: admin },
+      );
+      expect(plain.body).toMatchObject({ success: true, status: null });
+      const asString = await t.http.post(
+        '/api/v1/connectors/test-connection',
+        {
+          type: 'postgresql',
+          connection: `postgresql://postgres:pw@127.0.0.1:${url.port}${url.pathname}?sslmode=disable`,
+          ssl: { mode: 'disable' },
+        },
+        { token: admin },
+      );
+      expect(asString.body.success).toBe(true);
+    });
+
+    it('refuses metadata, private and not-allow-listed loopback addresses before connecting', async () => {
+      const listener = await countingListener('127.0.0.2');
+      try {
+        for (const host of ['169.254.169.254', '10.0.0.1', '127.0.0.2']) {
+          const started = Date.now();
+          const res = await t.http.post(
+            '/api/v1/connectors/test-connection',
+            { type: 'postgresql', config: { host, port: listener.port, database: 'x', user: 'x' } },
+            { token: admin },
+          );
+          expect(res.status).toBe(422);
+          expect(res.body.code).toBe('ADDRESS_REFUSED');
+          expect(res.body.error).toContain('SAFE_NETWORK_ALLOW');
+          expect(Date.now() - started).toBeLessThan(2000);
+        }
+        expect(listener.connections()).toBe(0);
+      } finally {
+        listener.server.close();
+      }
+    });
+
+    it('opens the circuit after repeated failures and closes it after the cool-down', async () => {
+      const closed = await countingListener('127.0.0.1');
+      const port = closed.port;
+      await new Promise((r) => closed.server.close(r));
+      const body = { ...pgConnector(t, 'Flaky'), config: { host: '127.0.0.1', port, database: 'x', user: 'x' } };
+      const id = (await t.http.post('/api/v1/connectors', body, { token: admin })).body.id;
+      for (let i = 0; i < 3; i++) {
+        const res = await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin });
+        expect(res.body).toMatchObject({ success: false, status: 'error' });
+        expect(res.body.message).not.toMatch(/paused/);
+        expect(res.body.lastError).toEqual(res.body.message);
+      }
+      const open = await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin });
+      expect(open.body.success).toBe(false);
+      expect(open.body.message).toMatch(/paused after 3 failures in a row; next attempt allowed in \d+ s/);
+      await new Promise((r) => setTimeout(r, 2200));
+      const after = await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin });
+      expect(after.body.message).not.toMatch(/paused/);
+      expect((await t.http.get(`/api/v1/connectors/${id}/health`, { token: admin })).body.status).toBe('unhealthy');
+    });
+
+    it('refuses probes of an inactive connector with 409 until it is active again', async () => {
+      const id = (await t.http.post('/api/v1/connectors', pgConnector(t, 'Sleeper'), { token: admin })).body.id;
+      expect((await t.http.put(`/api/v1/connectors/${id}`, { status: 'inactive' }, { token: admin })).body.status).toBe(
+        'inactive',
+      );
+      const refused = await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: 'CONNECTOR_INACTIVE' });
+      await t.http.put(`/api/v1/connectors/${id}`, { status: 'active' }, { token: admin });
+      expect((await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin })).status).toBe(200);
+    });
+  });
+});
+
+describe('probe rate limit (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('answers 429 to the 101st probe of a tenant within a minute', async () => {
+    const token = await t.http.login(ADMIN.email, ADMIN.password);
+    // 10.0.0.1 is refused without any connection, so each probe costs the same and nothing waits.
+    const body = { type: 'postgresql', config: { host: '10.0.0.1', port: 5432, database: 'x', user: 'x' } };
+    const statuses: number[] = [];
+    for (let i = 0; i < 101; i++)
+      statuses.push((await t.http.post('/api/v1/connectors/test-connection', body, { token })).status);
+    expect(statuses.slice(0, 100).every((s) => s === 422)).toBe(true);
+    expect(statuses[100]).toBe(429);
+  });
+});
+
+describe('managed connectors (e2e)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-managed-'));
+  const file = join(dir, 'connectors.yaml');
+  const vars = testVariables();
+  const write = (description: string) =>
+    writeFileSync(
+      file,
+      `connectors:
+  - tenant: Acme
+    name: Warehouse
+    type: postgresql
+    description: ${description}
+    config:
+      host: 127.0.0.1
+      port: 5432
+      database: ${new URL(vars.DATABASE_URL).pathname.slice(1)}
+      user: postgres
+      ssl:
+        mode: disable
+    authConfig:
+      password: \${SLUICE_TEST_WAREHOUSE_PASSWORD}
+`,
+    );
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates at start, updates on restart, and refuses edits through the API', async () => {
+    process.env.SLUICE_TEST_WAREHOUSE_PASSWORD = 'from-the-environment';
+    write('first description');
+    const overrides = {
+      DATABASE_URL: vars.DATABASE_URL,
+      REDIS_KEY_PREFIX: vars.REDIS_KEY_PREFIX,
+      CONNECTORS_FILE: file,
+      SAFE_NETWORK_ALLOW: '127.0.0.1',
+    };
+    const first = await startTestApp(overrides, { keepData: true });
+    let token = await first.http.login(ADMIN.email, ADMIN.password);
+    const [created] = (await first.http.get('/api/v1/connectors', { token })).body.data;
+    expect(created).toMatchObject({
+      name: 'Warehouse',
+      managed: true,
+      description: 'first description',
+      authConfig: { password: '********' },
+    });
+    const [row] = await sql<{ auth_config: string; tenant_id: string }>(
+      vars.DATABASE_URL,
+      'SELECT auth_config, tenant_id FROM connectors WHERE id = $1',
+      [created.id],
+    );
+    expect(first.app.get(SecretBox).openJson(row.auth_config, row.tenant_id)).toEqual({
+      password: 'from-the-environment',
+    });
+    await first.close();
+
+    write('second description');
+    const second = await startTestApp(overrides);
+    try {
+      token = await second.http.login(ADMIN.email, ADMIN.password);
+      const list = (await second.http.get('/api/v1/connectors', { token })).body.data;
+      expect(list).toHaveLength(1);
+      expect(list[0]).toMatchObject({ id: created.id, description: 'second description' });
+      for (const res of [
+        await second.http.put(`/api/v1/connectors/${created.id}`, { description: 'edited' }, { token }),
+        await second.http.delete(`/api/v1/connectors/${created.id}`, { token }),
+      ]) {
+        expect(res.status).toBe(409);
+        expect(res.body.code).toBe('CONNECTOR_MANAGED');
+        expect(res.body.error).toContain(file);
+      }
+      expect((await second.http.post(`/api/v1/connectors/${created.id}/test`, undefined, { token })).body.success).toBe(
+        true,
+      );
+    } finally {
+      await second.close();
+      delete process.env.SLUICE_TEST_WAREHOUSE_PASSWORD;
+    }
+  });
+});
