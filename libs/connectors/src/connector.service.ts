@@ -7,14 +7,36 @@ import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagi
 import { ConnectorEntity } from './connector.entity';
 import { mapConnector } from './connector.mapper';
 import { ConnectorChanges, ConnectorRepository } from './connector.repository';
+import { ConnectorRegistry } from './connector.registry';
 import { ConnectorRuntime } from './connector.runtime';
 import { applyAuthUpdate } from './credentials';
+import { UploadService } from './files/upload.service';
+import { JsonSchema } from './plugin/connector-plugin';
 import {
   ConnectorResponseDto,
   CreateConnectorDto,
   ListConnectorsQueryDto,
   UpdateConnectorDto,
 } from './http/dto/connector.dto';
+
+/**
+ * Config fields the schema marks `readOnly` are the server's to set (e.g. where an upload is
+ * stored): dropped from what the client sends, kept from what is stored.
+ */
+function withServerFields(
+  schema: JsonSchema,
+  sent: Record<string, unknown>,
+  stored: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const properties = (schema.properties ?? {}) as Record<string, { readOnly?: boolean }>;
+  const result = { ...sent };
+  for (const [key, property] of Object.entries(properties)) {
+    if (!property.readOnly) continue;
+    delete result[key];
+    if (key in stored) result[key] = stored[key];
+  }
+  return result;
+}
 
 export const CONNECTOR_NOT_FOUND = () => new NotFoundError('CONNECTOR_NOT_FOUND', 'Connector not found');
 
@@ -26,6 +48,8 @@ export class ConnectorService {
   constructor(
     private readonly repo: ConnectorRepository,
     private readonly runtime: ConnectorRuntime,
+    private readonly registry: ConnectorRegistry,
+    private readonly uploads: UploadService,
     private readonly env: EnvDto,
   ) {}
 
@@ -42,7 +66,8 @@ export class ConnectorService {
   }
 
   async create(auth: AuthContext, dto: CreateConnectorDto): Promise<ConnectorResponseDto> {
-    const config = { ...dto.connectionConfig, ...dto.config };
+    const { plugin } = this.registry.get(dto.type);
+    const config = withServerFields(plugin.configSchema, { ...dto.connectionConfig, ...dto.config });
     const secrets = dto.authConfig ?? {};
     this.runtime.check(dto.type, config, secrets);
     await this.assertNameFree(auth.tenantId, dto.name);
@@ -74,7 +99,10 @@ export class ConnectorService {
     const current = await this.find(auth.tenantId, id);
     this.assertNotManaged(current);
     const configSent = dto.config !== undefined || dto.connectionConfig !== undefined;
-    const config = configSent ? { ...dto.connectionConfig, ...dto.config } : current.config;
+    const { plugin } = this.registry.get(current.type);
+    const config = configSent
+      ? withServerFields(plugin.configSchema, { ...dto.connectionConfig, ...dto.config }, current.config)
+      : current.config;
     const secrets = applyAuthUpdate(this.runtime.unseal(current), dto.authConfig);
     const { registered } = this.runtime.check(current.type, config, secrets);
     if (dto.name !== undefined && dto.name.trim().toLowerCase() !== current.name.toLowerCase()) {
@@ -100,6 +128,7 @@ export class ConnectorService {
     this.assertNotManaged(current);
     await this.runtime.releaseQuietly(current);
     await this.repo.delete(auth.tenantId, id);
+    await this.uploads.discardConnector(auth.tenantId, id);
   }
 
   /** The connector of this tenant, or 404 (also for another tenant's id: no existence oracle). */

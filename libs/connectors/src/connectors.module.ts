@@ -8,6 +8,7 @@ import { ConnectorRepository } from './connector.repository';
 import { ConnectorRuntime } from './connector.runtime';
 import { ConnectorService } from './connector.service';
 import { ContentReader } from './files/content-reader';
+import { FileConnectorService } from './files/file-connector.service';
 import { fileStorageProvider } from './files/file-storage.provider';
 import { UploadService } from './files/upload.service';
 import { ManagedConnectorsProvisioner } from './managed/managed-connectors';
@@ -32,8 +33,10 @@ const PLUGINS = loadPluginClasses(join(__dirname, 'plugins'));
     fileStorageProvider,
     UploadService,
     ContentReader,
+    FileConnectorService,
   ],
   exports: [
+    FileConnectorService,
     ConnectorRegistry,
     ConnectorRuntime,
     ConnectorService,

@@ -1,6 +1,8 @@
 import { INestApplication } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import type { IncomingMessage } from 'node:http';
 import { EnvDto } from '../config/env.dto';
 import { RequestIdMiddleware } from '../http/request-id.middleware';
 import { buildOpenApiDocument, serveOpenApi } from '../openapi/openapi';
@@ -8,6 +10,22 @@ import { API_PREFIX } from './service.controller';
 
 /** Routes that stay at the root, outside /api/v1. */
 const ROOT_ROUTES = ['/', 'health/live', 'health/ready', 'metrics', 'favicon.ico'];
+
+// `POST /api/v1/connectors/{id}:upload` is the custom-method spelling of `/{id}/upload`.
+const CUSTOM_METHOD = /^(\/api\/v1\/[a-z-]+\/[^/:?]+):([a-z][a-z-]*)(\?.*)?$/;
+// Upload bodies are streamed by their route; a body parser must never buffer them.
+const UPLOAD_PATH = /\/upload(?:\?|$)/;
+
+function rewriteCustomMethods(req: Request, _res: Response, next: NextFunction): void {
+  const match = req.method === 'POST' ? CUSTOM_METHOD.exec(req.url) : null;
+  if (match) req.url = `${match[1]}/${match[2]}${match[3] ?? ''}`;
+  next();
+}
+
+const parsesAs =
+  (kind: RegExp) =>
+  (req: IncomingMessage): boolean =>
+    kind.test(req.headers['content-type'] ?? '') && !UPLOAD_PATH.test(req.url ?? '');
 
 export function applyApiPrefix(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, { exclude: ROOT_ROUTES });
@@ -47,8 +65,9 @@ export function configureApp(app: NestExpressApplication, env: EnvDto): void {
     credentials: true,
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
   });
-  app.useBodyParser('json', { limit: env.BODY_LIMIT });
-  app.useBodyParser('urlencoded', { limit: env.BODY_LIMIT, extended: false });
+  app.use(rewriteCustomMethods);
+  app.useBodyParser('json', { limit: env.BODY_LIMIT, type: parsesAs(/\bjson\b/i) });
+  app.useBodyParser('urlencoded', { limit: env.BODY_LIMIT, extended: false, type: parsesAs(/x-www-form-urlencoded/i) });
   applyApiPrefix(app);
   serveOpenApi(app, buildOpenApiDocument(app));
 }

@@ -1,0 +1,94 @@
+import { Controller, Get, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
+import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
+import type { AuthContext } from '@sluice/auth/role';
+import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import type { Request } from 'express';
+import { FileConnectorService } from '../files/file-connector.service';
+import { ConnectorResponseDto } from './dto/connector.dto';
+import { ContentQueryDto, ContentResponseDto } from './dto/content.dto';
+
+const CONNECTOR_ID = { name: 'id', description: 'Connector id', example: 'conn_4k2x9q0m1v7b3n8c' };
+
+@ApiTags('connectors')
+@Controller('connectors')
+export class ConnectorFileController {
+  constructor(private readonly files: FileConnectorService) {}
+
+  @Post(':id/upload')
+  @HttpCode(200)
+  @Authenticated({ roles: ['admin', 'editor'] })
+  @ApiParam(CONNECTOR_ID)
+  @ApiQuery({
+    name: 'fileName',
+    required: false,
+    description: 'Name of the file (also X-File-Name)',
+    example: 'customers.csv',
+  })
+  @ApiConsumes('application/octet-stream', 'text/csv', 'text/plain')
+  @ApiBody({ description: 'The raw file, streamed', schema: { type: 'string', format: 'binary' } })
+  @ApiOperation({
+    operationId: 'connectors_upload',
+    summary: 'Upload the file of a local_file connector (also POST /connectors/{id}:upload)',
+    description:
+      'The raw body is streamed to storage, hashed and indexed; the connector becomes active. Over MAX_UPLOAD_BYTES: 413 and nothing is kept. An interrupted upload keeps nothing.',
+  })
+  @ApiOkResponse({ type: ConnectorResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Not a local_file connector' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Connector is inactive' })
+  @ApiPayloadTooLargeResponse({ type: ErrorResponseDto })
+  upload(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Query('fileName') fileName?: string,
+    @Headers('x-file-name') headerName?: string,
+  ): Promise<ConnectorResponseDto> {
+    const aborted = new AbortController();
+    req.once('close', () => {
+      if (!req.complete) aborted.abort(new Error('client closed the upload'));
+    });
+    const length = Number(req.headers['content-length']);
+    return this.files.upload(auth, id, req, {
+      fileName: fileName ?? headerName,
+      contentType: req.headers['content-type'],
+      contentLength: Number.isFinite(length) ? length : undefined,
+      signal: aborted.signal,
+    });
+  }
+
+  @Get(':id/content')
+  @Authenticated()
+  @ApiParam(CONNECTOR_ID)
+  @ApiOperation({
+    operationId: 'connectors_content',
+    summary: 'Read a window of the uploaded file',
+    description:
+      'Line windows (offset, limit) use the line index built at upload; byte windows (bytesStart, bytesEnd) read exactly that range.',
+  })
+  @ApiOkResponse({ type: ContentResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'No file uploaded yet (pending_upload)' })
+  content(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Query() query: ContentQueryDto,
+  ): Promise<ContentResponseDto> {
+    return this.files.content(auth, id, query);
+  }
+}

@@ -1,0 +1,172 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestApp, TestApp } from './helpers/test-app';
+
+const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
+
+/** Every file below a directory, recursively (what is left on disk). */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+describe('uploaded files (e2e)', () => {
+  let t: TestApp;
+  let token: string;
+  let storage: string;
+
+  beforeAll(async () => {
+    storage = mkdtempSync(join(tmpdir(), 'sluice-storage-'));
+    t = await startTestApp({ STORAGE_DIR: storage, MAX_UPLOAD_BYTES: String(64 * 1024) });
+    token = await t.http.login(ADMIN.email, ADMIN.password);
+  });
+  afterAll(async () => {
+    await t?.close();
+    rmSync(storage, { recursive: true, force: true });
+  });
+
+  async function createFileConnector(name: string, config: Record<string, unknown> = {}): Promise<string> {
+    const res = await t.http.post('/api/v1/connectors', { name, type: 'local_file', config }, { token });
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('pending_upload');
+    return res.body.id;
+  }
+
+  function upload(
+    id: string,
+    body: Buffer | string,
+    path = `/api/v1/connectors/${id}/upload`,
+    contentType = 'text/csv',
+  ) {
+    return t.http.request('POST', path, { token, rawBody: body as string, headers: { 'content-type': contentType } });
+  }
+
+  it('follows the two steps: created pending_upload, 409 on content, then upload makes it active', async () => {
+    const id = await createFileConnector('Customers', { fileName: 'customers.csv' });
+    const early = await t.http.get(`/api/v1/connectors/${id}/content`, { token });
+    expect(early.status).toBe(409);
+    expect(early.body.error).toBe('Connector is not active (status: pending_upload)');
+
+    const csv = ['id,name', ...Array.from({ length: 250 }, (_, i) => `${i + 1},customer ${i + 1}`)].join('\n') + '\n';
+    const res = await upload(id, csv);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: 'active',
+      lastSyncRowCount: 250,
+      metadata: { fileSize: Buffer.byteLength(csv), mimeType: 'text/csv', lastModified: expect.any(String) },
+    });
+    // Where the file is stored is the server's business: a client cannot point it elsewhere.
+    const hijack = await t.http.put(
+      `/api/v1/connectors/${id}`,
+      { config: { storageKey: '../other/secret' } },
+      { token },
+    );
+    expect(hijack.status).toBe(200);
+    expect(hijack.body.config.storageKey).toBe(res.body.config.storageKey);
+
+    const lines = await t.http.get(`/api/v1/connectors/${id}/content?offset=100&limit=3`, { token });
+    expect(lines.status).toBe(200);
+    expect(lines.body).toMatchObject({
+      connectorId: id,
+      encoding: 'utf-8',
+      contentType: 'text/csv',
+      totalSize: Buffer.byteLength(csv),
+    });
+    expect(lines.body.content).toBe('100,customer 100\n101,customer 101\n102,customer 102');
+    expect(lines.body.chunkInfo).toMatchObject({ offset: 100, limit: 3, totalLines: 251 });
+
+    const bytes = await t.http.get(`/api/v1/connectors/${id}/content?bytesStart=0&bytesEnd=6`, { token });
+    expect(bytes.body.content).toBe('id,name');
+    const bad = await t.http.get(`/api/v1/connectors/${id}/content?bytesStart=10&bytesEnd=2`, { token });
+    expect(bad.status).toBe(400);
+  });
+
+  it('accepts the /{id}:upload spelling', async () => {
+    const id = await createFileConnector('Colon form');
+    const res = await upload(id, 'a,b\n1,2\n', `/api/v1/connectors/${id}:upload`);
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('active');
+  });
+
+  it('decodes a latin-1 file as declared', async () => {
+    const id = await createFileConnector('Latin', { fileName: 'cities.txt', encoding: 'latin1' });
+    await upload(id, Buffer.from('Café São Paulo\nMünchen\n', 'latin1'), undefined, 'application/octet-stream');
+    const res = await t.http.get(`/api/v1/connectors/${id}/content`, { token });
+    expect(res.body.content).toBe('Café São Paulo\nMünchen');
+  });
+
+  it('answers 413 over MAX_UPLOAD_BYTES and keeps nothing', async () => {
+    const id = await createFileConnector('Too big');
+    const before = filesUnder(storage).length;
+    const res = await upload(id, Buffer.alloc(100 * 1024, 'x'), undefined, 'application/octet-stream');
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('FILE_TOO_LARGE');
+    expect(filesUnder(storage)).toHaveLength(before);
+    expect((await t.http.get(`/api/v1/connectors/${id}`, { token })).body.status).toBe('pending_upload');
+  });
+
+  it('keeps the connector pending_upload and no partial file when the client disconnects mid-upload', async () => {
+    const id = await createFileConnector('Interrupted');
+    const before = filesUnder(storage).length;
+    const { port } = new URL(t.baseUrl);
+    await new Promise<void>((resolve) => {
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: `/api/v1/connectors/${id}/upload`,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/octet-stream',
+          'content-length': 50_000,
+        },
+      });
+      req.on('error', () => resolve());
+      req.write(Buffer.alloc(20_000, 'y'));
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await t.http.get(`/api/v1/connectors/${id}`, { token })).body.status).toBe('pending_upload');
+    expect(filesUnder(storage)).toHaveLength(before);
+  });
+
+  it('refuses uploads to other connector types and deletes stored files with the connector', async () => {
+    const pg = await t.http.post(
+      '/api/v1/connectors',
+      { name: 'Not a file', type: 'postgresql', config: { host: 'db.example.com', database: 'x', user: 'x' } },
+      { token },
+    );
+    const refused = await upload(pg.body.id, 'a,b\n');
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('UPLOAD_NOT_SUPPORTED');
+
+    const id = await createFileConnector('Short lived');
+    await upload(id, 'x\n');
+    const withFile = filesUnder(storage).filter((f) => f.includes(id));
+    expect(withFile.length).toBeGreaterThan(0);
+    expect((await t.http.delete(`/api/v1/connectors/${id}`, { token })).status).toBe(204);
+    expect(filesUnder(storage).filter((f) => f.includes(id))).toEqual([]);
+  });
+
+  it('refuses a viewer upload', async () => {
+    const id = await createFileConnector('Viewer blocked');
+    await t.http.post(
+      '/api/v1/users',
+      { email: 'view@acme.test', password: 'viewer-passphrase', role: 'viewer' },
+      { token },
+    );
+    const viewer = await t.http.login('view@acme.test', 'viewer-passphrase');
+    const res = await t.http.request('POST', `/api/v1/connectors/${id}/upload`, {
+      token: viewer,
+      rawBody: 'a\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(res.status).toBe(403);
+  });
+});
