@@ -5,21 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { AddressInfo, createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { testVariables } from './helpers/test-env';
+import { query, testVariables } from './helpers/test-env';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 
-async function sql<T>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const sql = query;
 
 /** A PostgreSQL connector body pointing at the test's own database server. */
 function pgConnector(t: TestApp, name: string, password = 'irrelevant-under-trust-auth') {
@@ -246,6 +237,12 @@ describe('connectors (e2e)', () => {
         await t.http.delete(`/api/v1/connectors/${id}`, { token: otherTenant }),
         await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: otherTenant }),
         await t.http.get(`/api/v1/connectors/${id}/health`, { token: otherTenant }),
+        await t.http.get(`/api/v1/connectors/${id}/content`, { token: otherTenant }),
+        await t.http.request('POST', `/api/v1/connectors/${id}/upload`, {
+          token: otherTenant,
+          rawBody: 'a,b\n',
+          headers: { 'content-type': 'text/csv' },
+        }),
       ]) {
         expect(res.status).toBe(404);
         expect(res.body.code).toBe('CONNECTOR_NOT_FOUND');
@@ -293,6 +290,22 @@ describe('connectors (e2e)', () => {
         { token: admin },
       );
       expect(asString.body.success).toBe(true);
+      const badSsl = await t.http.post(
+        '/api/v1/connectors/test-connection',
+        { type: 'postgresql', connection: 'postgresql://u@h/d', ssl: { mode: 'prefer' } },
+        { token: admin },
+      );
+      expect(badSsl.status).toBe(400);
+      expect(badSsl.body.details).toEqual([expect.objectContaining({ field: 'ssl.mode' })]);
+      const sqliteString = await t.http.post(
+        '/api/v1/connectors/test-connection',
+        { type: 'sqlite', connection: 'file:///etc/passwd' },
+        { token: admin },
+      );
+      expect(sqliteString.status).toBe(400);
+      expect(sqliteString.body.details).toEqual([
+        { field: 'connection', messages: [expect.stringContaining('postgresql, redshift, mysql')] },
+      ]);
     });
 
     it('refuses metadata, private and not-allow-listed loopback addresses before connecting', async () => {

@@ -1,12 +1,10 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
-import { Client } from 'pg';
-import { clearRedisPrefix, dropDatabase, testVariables } from './helpers/test-env';
+import { clearRedisPrefix, dropDatabase, freePort, query, testVariables } from './helpers/test-env';
 
 const ROOT = join(__dirname, '..');
 const API_MAIN = join(ROOT, 'dist/apps/api/src/main.js');
@@ -32,14 +30,6 @@ function runToExit(script: string, args: string[], vars: Record<string, string>,
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 describe('processes (e2e, built apps)', () => {
@@ -84,15 +74,7 @@ describe('processes (e2e, built apps)', () => {
   describe('admin CLI', () => {
     const vars = testVariables();
     const cli = (...args: string[]) => runToExit(CLI_MAIN, args, vars, cwd);
-    const sql = async <T>(text: string, params: unknown[] = []): Promise<T[]> => {
-      const client = new Client({ connectionString: vars.DATABASE_URL });
-      await client.connect();
-      try {
-        return (await client.query(text, params)).rows as T[];
-      } finally {
-        await client.end();
-      }
-    };
+    const sql = <T>(text: string, params: unknown[] = []) => query<T>(vars.DATABASE_URL, text, params);
     afterAll(() => dropDatabase(vars.DATABASE_URL));
 
     it('migrates, creates a tenant with its admin, adds a user and issues an API key', async () => {

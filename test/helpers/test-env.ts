@@ -3,6 +3,7 @@ import { loadEnv } from '@sluice/core/config/load-env';
 import { randomAlphanumeric } from '@sluice/core/ids/ids';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
+import { AddressInfo, createServer } from 'node:net';
 import { Client } from 'pg';
 
 export const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -63,4 +64,24 @@ export async function clearRedisPrefix(prefix: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** Runs one statement on its own connection (to check what the app wrote, bypassing it). */
+export async function query<T>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
 }

@@ -1,28 +1,8 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { dropDatabase, PG_ADMIN_URL, testEnv } from '../../../../test/helpers/test-env';
+import { dropDatabase, freePort, PG_ADMIN_URL, query, testEnv } from '../../../../test/helpers/test-env';
 import { ensureDatabaseExists, prepareDatabase, resolveDatabaseUrl, runMigrations } from './prepare-database';
-
-async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('database preparation (real PostgreSQL)', () => {
   const env = testEnv();
@@ -41,7 +21,7 @@ describe('database preparation (real PostgreSQL)', () => {
   it('applies the migrations, creating the identity tables, and then has nothing left to apply', async () => {
     const prepared = await prepareDatabase(env, (m) => log.push(m));
     expect(prepared.url).toBe(url);
-    expect(log).toContain('Applied migrations: Identity1763800000000');
+    expect(log).toContain('Applied migrations: Identity1763800000000, Connectors1763900000000');
     const tables = await query<{ table_name: string }>(
       url,
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
@@ -57,9 +37,9 @@ describe('database preparation (real PostgreSQL)', () => {
     try {
       await ensureDatabaseExists(fresh);
       const results = await Promise.all([runMigrations(fresh), runMigrations(fresh), runMigrations(fresh)]);
-      expect(results.flat()).toEqual(['Identity1763800000000']);
+      expect(results.flat().sort()).toEqual(['Connectors1763900000000', 'Identity1763800000000']);
       const applied = await query<{ n: number }>(fresh, 'SELECT count(*)::int AS n FROM migrations');
-      expect(applied[0].n).toBe(1);
+      expect(applied[0].n).toBe(2);
     } finally {
       await dropDatabase(fresh);
     }

@@ -1,6 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { CONNECTOR_STATUSES, ConnectorStatus } from '../../connector.entity';
+
+export class SslOptionsDto {
+  @ApiPropertyOptional({ enum: ['disable', 'require', 'verify-full'], example: 'require' })
+  @IsOptional()
+  @IsIn(['disable', 'require', 'verify-full'])
+  mode?: 'disable' | 'require' | 'verify-full';
+
+  @ApiPropertyOptional({ description: 'PEM certificate authority for verify-full' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65_536)
+  ca?: string;
+}
 
 export class TestConnectionDto {
   @ApiProperty({ example: 'postgresql' })
@@ -35,10 +49,11 @@ export class TestConnectionDto {
   @MaxLength(2000)
   connection?: string;
 
-  @ApiPropertyOptional({ description: 'TLS settings for the connection-string form', example: { mode: 'require' } })
+  @ApiPropertyOptional({ type: SslOptionsDto, description: 'TLS settings for the connection-string form' })
   @IsOptional()
-  @IsObject()
-  ssl?: { mode?: string; ca?: string };
+  @ValidateNested()
+  @Type(() => SslOptionsDto)
+  ssl?: SslOptionsDto;
 }
 
 export class ProbeDetailsDto {

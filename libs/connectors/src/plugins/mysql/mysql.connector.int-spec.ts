@@ -1,0 +1,310 @@
+import { randomAlphanumeric } from '@sluice/core/ids/ids';
+import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
+import { createHash } from 'node:crypto';
+import { createConnection } from 'mysql2/promise';
+import { dropMariadbDatabase, loadChinookMariadb, MARIADB_ADMIN } from '../../../../../test/helpers/chinook';
+import { testEnv } from '../../../../../test/helpers/test-env';
+import { ConnectorRequestError } from '../../plugin/connector-errors';
+import { DiscoveredItem } from '../../plugin/connector-plugin';
+import { contextFor, CountingListener } from '../../../../../test/helpers/connector-testing';
+import { MysqlConfig, MysqlConnector } from './mysql.connector';
+
+const env = testEnv({ CONNECTOR_PROBE_TIMEOUT_MS: '1500' });
+const database = `sluice_chinook_${randomAlphanumeric(8).toLowerCase()}`;
+const connector = new MysqlConnector(env);
+const config = connector.parseConfig(
+  { host: '127.0.0.1', port: 3306, database, user: 'root', ssl: { mode: 'disable' } },
+  { password: '' },
+);
+const ctx = (overrides: Partial<MysqlConfig> = {}, connectorId: string | null = null) =>
+  contextFor<MysqlConfig>({ ...config, ...overrides }, { connectorId });
+
+async function scalar<T>(sql: string): Promise<T> {
+  const conn = await createConnection({ ...MARIADB_ADMIN, database });
+  try {
+    const [rows] = await conn.query(sql);
+    return Object.values((rows as Array<Record<string, T>>)[0])[0];
+  } finally {
+    await conn.end();
+  }
+}
+
+describe('MysqlConnector (real MariaDB with Chinook)', () => {
+  beforeAll(async () => {
+    await loadChinookMariadb(database);
+    const conn = await createConnection({ ...MARIADB_ADMIN, database });
+    try {
+      await conn.query(`CREATE TABLE Listen (PlaylistId INT NOT NULL, TrackId INT NOT NULL,
+        Note VARCHAR(20) DEFAULT 'it''s', At DATETIME DEFAULT CURRENT_TIMESTAMP,
+        CONSTRAINT FK_ListenEntry FOREIGN KEY (PlaylistId, TrackId) REFERENCES PlaylistTrack (PlaylistId, TrackId))
+        COMMENT 'Plays of a playlist entry'`);
+      await conn.query('CREATE VIEW RockTrack AS SELECT TrackId, Name FROM Track WHERE GenreId = 1');
+      await conn.query('ANALYZE TABLE Track');
+    } finally {
+      await conn.end();
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await connector.onModuleDestroy();
+    await dropMariadbDatabase(database);
+  });
+
+  it('probes the server: MariaDB version, database and its tables', async () => {
+    const outcome = await connector.test(ctx());
+    expect(outcome).toMatchObject({ success: true, details: { database, tables: 13, product: 'mariadb' } });
+    expect(outcome.details.serverVersion).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(outcome.message).toBe(`Connected to MariaDB ${outcome.details.serverVersion}`);
+  });
+
+  it('reports a wrong password and a missing database without throwing or repeating secrets', async () => {
+    const wrong = await connector.test(ctx({ password: 'wr0ng-pa55word' }));
+    expect(wrong).toMatchObject({
+      success: false,
+      message: expect.stringMatching(/Authentication failed for user "root"/),
+    });
+    expect(JSON.stringify(wrong)).not.toContain('wr0ng-pa55word');
+    const missing = await connector.test(ctx({ database: 'no_such_db_here' }));
+    expect(missing).toMatchObject({
+      success: false,
+      message: expect.stringMatching(/no_such_db_here.*does not exist/),
+    });
+  });
+
+  it('gives up on a server that never answers within the probe timeout', async () => {
+    const silent = await new CountingListener().start();
+    try {
+      const started = Date.now();
+      const outcome = await connector.test(ctx({ port: silent.port }));
+      expect(outcome).toMatchObject({ success: false, message: expect.stringMatching(/Timed out/) });
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  it('refuses a loopback address that is not allow-listed before opening any socket', async () => {
+    const listener = await new CountingListener().start();
+    try {
+      const refused = contextFor<MysqlConfig>({ ...config, port: listener.port }, { net: new SafeNetwork(undefined) });
+      await expect(connector.test(refused)).rejects.toBeInstanceOf(SafeNetworkError);
+      await expect(connector.sql.introspect(refused)).rejects.toBeInstanceOf(SafeNetworkError);
+      await expect(
+        connector.sql.execute(refused, 'SELECT 1', { readOnly: true, timeoutMs: 1000, maxRows: 1 }),
+      ).rejects.toBeInstanceOf(SafeNetworkError);
+      expect(listener.connections).toBe(0);
+    } finally {
+      await listener.stop();
+    }
+  });
+
+  it.each(['169.254.169.254', '10.0.0.1'])('refuses %s at once', async (host) => {
+    const started = Date.now();
+    await expect(connector.test(ctx({ host }))).rejects.toBeInstanceOf(SafeNetworkError);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it('introspects tables, keys and comments in a fixed number of catalog queries', async () => {
+    const snapshot = await connector.sql.introspect(ctx());
+    expect(snapshot).toMatchObject({ dialect: 'mysql', database, catalogQueries: 3 });
+    const chinook = snapshot.tables.filter((t) => !['Listen', 'RockTrack'].includes(t.name));
+    expect(chinook.map((t) => t.name)).toEqual([
+      'Album',
+      'Artist',
+      'Customer',
+      'Employee',
+      'Genre',
+      'Invoice',
+      'InvoiceLine',
+      'MediaType',
+      'Playlist',
+      'PlaylistTrack',
+      'Track',
+    ]);
+    const album = snapshot.tables.find((t) => t.name === 'Album')!;
+    expect(album).toMatchObject({ schema: database, kind: 'table', primaryKey: ['AlbumId'] });
+    expect(album.foreignKeys).toEqual([
+      {
+        name: 'FK_AlbumArtistId',
+        columns: ['ArtistId'],
+        referencedSchema: database,
+        referencedTable: 'Artist',
+        referencedColumns: ['ArtistId'],
+      },
+    ]);
+    expect(album.columns[0]).toEqual({
+      name: 'AlbumId',
+      type: 'int(11)',
+      nullable: false,
+      default: null,
+      primaryKey: true,
+      comment: null,
+    });
+    expect(snapshot.tables.find((t) => t.name === 'Track')!.rowEstimate).toBeGreaterThan(3000);
+    expect(snapshot.tables.find((t) => t.name === 'PlaylistTrack')!.primaryKey).toEqual(['PlaylistId', 'TrackId']);
+    const listen = snapshot.tables.find((t) => t.name === 'Listen')!;
+    expect(listen).toMatchObject({ comment: 'Plays of a playlist entry', primaryKey: [] });
+    expect(listen.columns.map((c) => c.default)).toEqual([null, null, "'it''s'", 'current_timestamp()']);
+    expect(listen.foreignKeys).toEqual([
+      {
+        name: 'FK_ListenEntry',
+        columns: ['PlaylistId', 'TrackId'],
+        referencedSchema: database,
+        referencedTable: 'PlaylistTrack',
+        referencedColumns: ['PlaylistId', 'TrackId'],
+      },
+    ]);
+    expect(snapshot.tables.find((t) => t.name === 'RockTrack')).toMatchObject({
+      kind: 'view',
+      comment: null,
+      rowEstimate: null,
+    });
+  });
+
+  it('streams at most maxRows rows and says the result was cut', async () => {
+    const result = await connector.sql.execute(ctx(), 'SELECT * FROM Track ORDER BY TrackId', {
+      readOnly: true,
+      timeoutMs: 5000,
+      maxRows: 10,
+    });
+    expect(result).toMatchObject({ rowCount: 10, truncated: true });
+    expect(result.rows).toHaveLength(10);
+    expect(result.columns.slice(0, 3)).toEqual([
+      { name: 'TrackId', type: 'int' },
+      { name: 'Name', type: 'varchar' },
+      { name: 'AlbumId', type: 'int' },
+    ]);
+    expect(result.rows[0][0]).toBe(1);
+    expect(result.rows[0][8]).toBe('0.99');
+    const all = await connector.sql.execute(ctx(), 'SELECT GenreId FROM Genre', {
+      readOnly: true,
+      timeoutMs: 5000,
+      maxRows: 100,
+    });
+    expect(all).toMatchObject({ rowCount: 25, truncated: false });
+  });
+
+  it('returns JSON-safe values', async () => {
+    const result = await connector.sql.execute(
+      ctx(),
+      `SELECT CAST(9007199254740993 AS SIGNED) AS big, CAST(1.5 AS DECIMAL(5,2)) AS num, UNHEX('0102FF') AS bytes,
+              DATE '2020-01-02' AS day, TIMESTAMP '2020-01-02 03:04:05' AS at, 1 AS dup, 2 AS dup`,
+      { readOnly: true, timeoutMs: 5000, maxRows: 5 },
+    );
+    expect(result.rows[0]).toEqual([
+      '9007199254740993',
+      '1.50',
+      Buffer.from([1, 2, 255]).toString('base64'),
+      '2020-01-02',
+      '2020-01-02T03:04:05.000Z',
+      1,
+      2,
+    ]);
+    expect(result.columns.map((c) => c.type)).toEqual([
+      'bigint',
+      'decimal',
+      'varbinary',
+      'date',
+      'datetime',
+      'int',
+      'int',
+    ]);
+  });
+
+  it('refuses writes, including DDL, in a read-only run and leaves the data alone', async () => {
+    const before = await scalar<number>('SELECT COUNT(*) FROM InvoiceLine');
+    for (const sql of ['DELETE FROM InvoiceLine', 'DROP TABLE Listen', 'CREATE TABLE Sneaky (a INT)']) {
+      const error = await connector.sql
+        .execute(ctx(), sql, { readOnly: true, timeoutMs: 5000, maxRows: 10 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConnectorRequestError);
+      expect(error).toMatchObject({ code: 'SQL_ERROR', message: expect.stringMatching(/READ ONLY/i) });
+    }
+    expect(await scalar<number>('SELECT COUNT(*) FROM InvoiceLine')).toBe(before);
+    const tables = await scalar<number>(
+      "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('Listen', 'Sneaky')",
+    );
+    expect(tables).toBe(1);
+    const twoStatements = await connector.sql
+      .execute(ctx(), 'COMMIT; DELETE FROM InvoiceLine', { readOnly: true, timeoutMs: 5000, maxRows: 10 })
+      .catch((e: unknown) => e);
+    expect(twoStatements).toMatchObject({ code: 'SQL_ERROR' });
+    expect(await scalar<number>('SELECT COUNT(*) FROM InvoiceLine')).toBe(before);
+  });
+
+  it('commits a write when one is allowed, on a pooled connection left read-only before', async () => {
+    const pooled = ctx({}, 'con_write');
+    await connector.sql.execute(pooled, 'SELECT 1', { readOnly: true, timeoutMs: 1000, maxRows: 1 });
+    const result = await connector.sql.execute(pooled, "UPDATE Genre SET Name = 'Rock' WHERE GenreId = 1", {
+      readOnly: false,
+      timeoutMs: 5000,
+      maxRows: 10,
+    });
+    expect(result).toMatchObject({ columns: [], rows: [], rowCount: 1, truncated: false });
+  });
+
+  it('stops a slow statement at the timeout', async () => {
+    const started = Date.now();
+    const error = await connector.sql
+      .execute(ctx({}, 'con_slow'), 'SELECT SLEEP(5)', { readOnly: true, timeoutMs: 300, maxRows: 1 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectorRequestError);
+    expect(error).toMatchObject({ code: 'SQL_TIMEOUT', message: 'Query exceeded the statement timeout of 300 ms' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    // The same pool still works, and introspection is not bound by the short timeout left behind.
+    const snapshot = await connector.sql.introspect(ctx({}, 'con_slow'));
+    expect(snapshot.tables.length).toBeGreaterThan(10);
+  });
+
+  it('passes the database message through for a bad statement', async () => {
+    await expect(
+      connector.sql.execute(ctx(), 'SELECT nope FROM Album', { readOnly: true, timeoutMs: 1000, maxRows: 1 }),
+    ).rejects.toMatchObject({ code: 'SQL_ERROR', message: expect.stringMatching(/Unknown column 'nope'/) });
+  });
+
+  it('keeps one pool per saved connector, cuts a truncated read and closes the pool on release', async () => {
+    const id = async () =>
+      (
+        await connector.sql.execute(ctx({}, 'con_pool'), 'SELECT CONNECTION_ID()', {
+          readOnly: true,
+          timeoutMs: 1000,
+          maxRows: 1,
+        })
+      ).rows[0][0];
+    const first = await id();
+    expect(await id()).toBe(first);
+    const cut = await connector.sql.execute(ctx({}, 'con_pool'), 'SELECT * FROM Track', {
+      readOnly: true,
+      timeoutMs: 1000,
+      maxRows: 1,
+    });
+    expect(cut).toMatchObject({ rowCount: 1, truncated: true });
+    // Stopping the rest of the result meant dropping that connection.
+    const second = await id();
+    expect(second).not.toBe(first);
+    await connector.release('con_pool');
+    await new Promise((r) => setTimeout(r, 200));
+    const left = await scalar<number>(
+      `SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID IN (${Number(first)}, ${Number(second)})`,
+    );
+    expect(left).toBe(0);
+  });
+
+  it('discovers tables and views with their DDL and a checksum of it', async () => {
+    const batches: DiscoveredItem[][] = [];
+    for await (const batch of connector.discover(ctx())) batches.push(batch);
+    const items = batches.flat();
+    expect(items).toHaveLength(13);
+    const album = items.find((i) => i.externalId === `${database}.Album`)!;
+    const ddl = album.metadata!.ddl as string;
+    expect(ddl).toContain(`CREATE TABLE ${database}.Album (\n  AlbumId int(11) NOT NULL,`);
+    expect(ddl).toContain(
+      `CONSTRAINT FK_AlbumArtistId FOREIGN KEY (ArtistId) REFERENCES ${database}.Artist (ArtistId)`,
+    );
+    expect(album.checksum).toBe(createHash('sha256').update(ddl).digest('hex'));
+    expect(items.find((i) => i.name === 'Listen')!.metadata!.ddl).toContain("COMMENT='Plays of a playlist entry';");
+    const view = items.find((i) => i.name === 'RockTrack')!;
+    expect(view).toMatchObject({ kind: 'view' });
+    expect(view.metadata!.ddl).toMatch(new RegExp(`^CREATE VIEW ${database}.RockTrack AS\\nselect`));
+  });
+});

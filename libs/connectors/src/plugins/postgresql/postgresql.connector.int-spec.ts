@@ -1,0 +1,354 @@
+import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
+import { createHash } from 'node:crypto';
+import { Socket } from 'node:net';
+import { Client } from 'pg';
+import { loadChinookPostgres } from '../../../../../test/helpers/chinook';
+import { databaseName, dropDatabase, testEnv } from '../../../../../test/helpers/test-env';
+import { ConnectorRequestError } from '../../plugin/connector-errors';
+import { DiscoveredItem } from '../../plugin/connector-plugin';
+import { contextFor, CountingListener } from '../../../../../test/helpers/connector-testing';
+import { PostgresConfig, PostgresqlConnector } from './postgresql.connector';
+import { RedshiftConnector } from './redshift.connector';
+
+const env = testEnv({ CONNECTOR_PROBE_TIMEOUT_MS: '1500' });
+const url = env.DATABASE_URL!;
+const connector = new PostgresqlConnector(env);
+const base = { host: '127.0.0.1', port: 5432, database: databaseName(url), user: 'postgres', ssl: { mode: 'disable' } };
+const config = connector.parseConfig({ ...base, schemas: ['public'] }, { password: '' });
+const ctx = (overrides: Partial<PostgresConfig> = {}, connectorId: string | null = null) =>
+  contextFor<PostgresConfig>({ ...config, ...overrides }, { connectorId });
+
+async function run<T>(sql: string): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+async function scalar<T>(sql: string): Promise<T> {
+  return Object.values((await run<Record<string, T>>(sql))[0])[0];
+}
+
+/** Answers a startup message the way a server with password authentication rejects a wrong one. */
+function rejectPassword(socket: Socket): void {
+  let stage = 0;
+  socket.on('data', () => {
+    if (stage++ === 0) {
+      socket.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3])); // AuthenticationCleartextPassword
+      return;
+    }
+    const fields = ['SFATAL', 'VFATAL', 'C28P01', 'Mpassword authentication failed for user "postgres"'];
+    const body = Buffer.concat([...fields.map((f) => Buffer.from(`${f}\0`)), Buffer.from([0])]);
+    const header = Buffer.alloc(5);
+    header.write('E');
+    header.writeInt32BE(body.length + 4, 1);
+    socket.end(Buffer.concat([header, body]));
+  });
+}
+
+describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
+  beforeAll(async () => {
+    await loadChinookPostgres(url);
+    // A second schema with a two-column foreign key, kept out of the configured schema list.
+    await run(`CREATE SCHEMA extra;
+      CREATE TABLE extra.listen (playlist_id int, track_id int, at timestamp DEFAULT now(),
+        CONSTRAINT listen_entry_fkey FOREIGN KEY (playlist_id, track_id)
+          REFERENCES public.playlist_track (playlist_id, track_id));
+      COMMENT ON TABLE extra.listen IS 'Plays of a playlist entry';
+      CREATE VIEW extra.recent AS SELECT * FROM extra.listen WHERE at > now() - interval '1 day'`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await connector.onModuleDestroy();
+    await dropDatabase(url);
+  });
+
+  it('describes itself with JSON Schemas and a default port', () => {
+    expect(connector.sql.dialect).toBe('postgresql');
+    expect(connector.configSchema).toMatchObject({ type: 'object', additionalProperties: false });
+    expect((connector.configSchema.properties as Record<string, { default?: unknown }>).port.default).toBe(5432);
+    const redshift = new RedshiftConnector(env);
+    expect(redshift.sql.dialect).toBe('redshift');
+    expect((redshift.configSchema.properties as Record<string, { default?: unknown }>).port.default).toBe(5439);
+    expect(redshift.parseConfig({ host: 'rs.example.com', database: 'dev', user: 'u' }, {}).port).toBe(5439);
+  });
+
+  it('probes the server: version, database and the 11 Chinook tables', async () => {
+    const outcome = await connector.test(ctx());
+    expect(outcome).toMatchObject({ success: true, details: { database: config.database, tables: 11 } });
+    expect(outcome.details.serverVersion).toMatch(/^\d+\.\d+/);
+    expect(outcome.message).toBe(`Connected to PostgreSQL ${outcome.details.serverVersion}`);
+    expect(outcome.warning).toBeUndefined();
+  });
+
+  it('reports an unknown role and a missing database without throwing', async () => {
+    const role = await connector.test(ctx({ user: 'nobody_here', password: 'hunter2-secret' }));
+    expect(role.success).toBe(false);
+    expect(role.message).toMatch(/nobody_here/);
+    expect(role.message).not.toContain('hunter2-secret');
+    const db = await connector.test(ctx({ database: 'no_such_db_here' }));
+    expect(db).toMatchObject({ success: false, message: expect.stringMatching(/no_such_db_here.*does not exist/) });
+  });
+
+  it('reports a wrong password as an authentication failure without repeating it', async () => {
+    const server = await new CountingListener(rejectPassword).start();
+    try {
+      const outcome = await connector.test(ctx({ port: server.port, password: 'wr0ng-pa55word' }));
+      expect(outcome).toMatchObject({ success: false, message: expect.stringMatching(/Authentication failed/) });
+      expect(JSON.stringify(outcome)).not.toContain('wr0ng-pa55word');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('gives up on a server that never answers within the probe timeout', async () => {
+    const silent = await new CountingListener().start();
+    try {
+      const started = Date.now();
+      const outcome = await connector.test(ctx({ port: silent.port }));
+      expect(outcome).toMatchObject({ success: false, message: expect.stringMatching(/Timed out after 1500 ms/) });
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  it('refuses a loopback address that is not allow-listed before opening any socket', async () => {
+    const listener = await new CountingListener().start();
+    try {
+      const refused = contextFor<PostgresConfig>(
+        { ...config, port: listener.port },
+        { net: new SafeNetwork(undefined) },
+      );
+      await expect(connector.test(refused)).rejects.toBeInstanceOf(SafeNetworkError);
+      await expect(connector.sql.introspect(refused)).rejects.toBeInstanceOf(SafeNetworkError);
+      await expect(
+        connector.sql.execute(refused, 'SELECT 1', { readOnly: true, timeoutMs: 1000, maxRows: 1 }),
+      ).rejects.toBeInstanceOf(SafeNetworkError);
+      expect(listener.connections).toBe(0);
+    } finally {
+      await listener.stop();
+    }
+  });
+
+  it.each(['169.254.169.254', '10.0.0.1'])('refuses %s at once', async (host) => {
+    const started = Date.now();
+    await expect(connector.test(ctx({ host }))).rejects.toBeInstanceOf(SafeNetworkError);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it('introspects tables, keys and comments in a fixed number of catalog queries', async () => {
+    const snapshot = await connector.sql.introspect(ctx());
+    expect(snapshot).toMatchObject({ dialect: 'postgresql', database: config.database, catalogQueries: 3 });
+    expect(snapshot.tables.map((t) => t.name)).toEqual([
+      'album',
+      'artist',
+      'customer',
+      'employee',
+      'genre',
+      'invoice',
+      'invoice_line',
+      'media_type',
+      'playlist',
+      'playlist_track',
+      'track',
+    ]);
+    const album = snapshot.tables.find((t) => t.name === 'album')!;
+    expect(album).toMatchObject({ schema: 'public', kind: 'table', primaryKey: ['album_id'] });
+    expect(album.foreignKeys).toEqual([
+      {
+        name: 'album_artist_id_fkey',
+        columns: ['artist_id'],
+        referencedSchema: 'public',
+        referencedTable: 'artist',
+        referencedColumns: ['artist_id'],
+      },
+    ]);
+    expect(album.columns[1]).toEqual({
+      name: 'title',
+      type: 'character varying(160)',
+      nullable: false,
+      default: null,
+      primaryKey: false,
+      comment: null,
+    });
+    const track = snapshot.tables.find((t) => t.name === 'track')!;
+    expect(track.foreignKeys.map((f) => f.name).sort()).toEqual([
+      'track_album_id_fkey',
+      'track_genre_id_fkey',
+      'track_media_type_id_fkey',
+    ]);
+    expect(track.rowEstimate).toBe(3503);
+    expect(snapshot.tables.find((t) => t.name === 'playlist_track')!.primaryKey).toEqual(['playlist_id', 'track_id']);
+
+    const extra = await connector.sql.introspect(ctx({ schemas: ['extra'] }));
+    expect(extra.catalogQueries).toBe(3);
+    const listen = extra.tables.find((t) => t.name === 'listen')!;
+    expect(listen).toMatchObject({ schema: 'extra', comment: 'Plays of a playlist entry', primaryKey: [] });
+    expect(listen.columns[2]).toMatchObject({ name: 'at', default: 'now()', nullable: true });
+    expect(listen.foreignKeys).toEqual([
+      {
+        name: 'listen_entry_fkey',
+        columns: ['playlist_id', 'track_id'],
+        referencedSchema: 'public',
+        referencedTable: 'playlist_track',
+        referencedColumns: ['playlist_id', 'track_id'],
+      },
+    ]);
+    expect(extra.tables.find((t) => t.name === 'recent')).toMatchObject({ kind: 'view', rowEstimate: null });
+  });
+
+  it('reads at most maxRows rows and says the result was cut', async () => {
+    const result = await connector.sql.execute(ctx(), 'SELECT * FROM track ORDER BY track_id', {
+      readOnly: true,
+      timeoutMs: 5000,
+      maxRows: 10,
+    });
+    expect(result).toMatchObject({ rowCount: 10, truncated: true });
+    expect(result.rows).toHaveLength(10);
+    expect(result.columns.slice(0, 3)).toEqual([
+      { name: 'track_id', type: 'integer' },
+      { name: 'name', type: 'character varying' },
+      { name: 'album_id', type: 'integer' },
+    ]);
+    expect(result.rows[0][0]).toBe(1);
+    expect(result.rows[0][8]).toBe('0.99');
+    expect(result.executionMs).toBeGreaterThanOrEqual(0);
+    const all = await connector.sql.execute(ctx(), 'SELECT genre_id FROM genre', {
+      readOnly: true,
+      timeoutMs: 5000,
+      maxRows: 100,
+    });
+    expect(all).toMatchObject({ rowCount: 25, truncated: false });
+  });
+
+  it('returns JSON-safe values', async () => {
+    const result = await connector.sql.execute(
+      ctx(),
+      `SELECT 9007199254740993::bigint AS big, 1.50::numeric(5,2) AS num, '\\x0102ff'::bytea AS bytes,
+              date '2020-01-02' AS day, timestamp '2020-01-02 03:04:05' AS at, '{"a":1}'::jsonb AS doc,
+              'infinity'::float8 AS inf, 1 AS dup, 2 AS dup, '1 day'::interval AS span`,
+      { readOnly: true, timeoutMs: 5000, maxRows: 5 },
+    );
+    expect(result.columns.map((c) => c.type)).toEqual([
+      'bigint',
+      'numeric',
+      'bytea',
+      'date',
+      'timestamp without time zone',
+      'jsonb',
+      'double precision',
+      'integer',
+      'integer',
+      'interval',
+    ]);
+    expect(result.rows[0].slice(0, 9)).toEqual([
+      '9007199254740993',
+      '1.50',
+      Buffer.from([1, 2, 255]).toString('base64'),
+      '2020-01-02',
+      '2020-01-02T03:04:05.000Z',
+      { a: 1 },
+      'Infinity',
+      1,
+      2,
+    ]);
+    expect(() => JSON.stringify(result)).not.toThrow();
+  });
+
+  it('refuses writes in a read-only run and leaves the data alone', async () => {
+    const before = await scalar<string>('SELECT count(*) FROM invoice_line');
+    const error = await connector.sql
+      .execute(ctx(), 'DELETE FROM invoice_line', { readOnly: true, timeoutMs: 5000, maxRows: 10 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectorRequestError);
+    expect(error).toMatchObject({ code: 'SQL_ERROR', message: expect.stringMatching(/read-only transaction/) });
+    expect(await scalar<string>('SELECT count(*) FROM invoice_line')).toBe(before);
+    const twoStatements = await connector.sql
+      .execute(ctx(), 'COMMIT; DELETE FROM invoice_line', { readOnly: true, timeoutMs: 5000, maxRows: 10 })
+      .catch((e: unknown) => e);
+    expect(twoStatements).toBeInstanceOf(ConnectorRequestError);
+    expect(await scalar<string>('SELECT count(*) FROM invoice_line')).toBe(before);
+  });
+
+  it('commits a write when one is allowed', async () => {
+    const result = await connector.sql.execute(ctx(), "UPDATE genre SET name = 'Rock' WHERE genre_id = 1", {
+      readOnly: false,
+      timeoutMs: 5000,
+      maxRows: 10,
+    });
+    expect(result).toMatchObject({ columns: [], rows: [], rowCount: 1, truncated: false });
+  });
+
+  it('stops a slow statement at the timeout', async () => {
+    const started = Date.now();
+    const error = await connector.sql
+      .execute(ctx({}, 'con_slow'), 'SELECT pg_sleep(5)', { readOnly: true, timeoutMs: 300, maxRows: 1 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectorRequestError);
+    expect(error).toMatchObject({ code: 'SQL_TIMEOUT', message: 'Query exceeded the statement timeout of 300 ms' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    // The pooled connection is still good afterwards.
+    const after = await connector.sql.execute(ctx({}, 'con_slow'), 'SELECT 1', {
+      readOnly: true,
+      timeoutMs: 1000,
+      maxRows: 1,
+    });
+    expect(after.rows).toEqual([[1]]);
+  });
+
+  it('passes the database message through for a bad statement', async () => {
+    await expect(
+      connector.sql.execute(ctx(), 'SELECT nope FROM album', { readOnly: true, timeoutMs: 1000, maxRows: 1 }),
+    ).rejects.toMatchObject({ code: 'SQL_ERROR', message: expect.stringMatching(/column "nope" does not exist/) });
+  });
+
+  it('keeps one pool per saved connector and rebuilds it when the config changes', async () => {
+    const pid = async (c: ReturnType<typeof ctx>) =>
+      (await connector.sql.execute(c, 'SELECT pg_backend_pid()', { readOnly: true, timeoutMs: 1000, maxRows: 1 }))
+        .rows[0][0];
+    const first = await pid(ctx({}, 'con_pool'));
+    expect(await pid(ctx({}, 'con_pool'))).toBe(first);
+    // Which schemas to read is not part of the connection; the password is.
+    expect(await pid(ctx({ schemas: null }, 'con_pool'))).toBe(first);
+    const second = await pid(ctx({ password: 'rotated' }, 'con_pool'));
+    expect(second).not.toBe(first);
+    await connector.release('con_pool');
+    await new Promise((r) => setTimeout(r, 100));
+    const active = await scalar<string>(
+      `SELECT count(*) FROM pg_stat_activity WHERE pid IN (${Number(first)}, ${Number(second)})`,
+    );
+    expect(active).toBe('0');
+  });
+
+  it('discovers tables and views with their DDL and a checksum of it', async () => {
+    const batches: DiscoveredItem[][] = [];
+    for await (const batch of connector.discover(ctx({ schemas: null }))) batches.push(batch);
+    const items = batches.flat();
+    expect(items).toHaveLength(13);
+    const album = items.find((i) => i.externalId === 'public.album')!;
+    const ddl = album.metadata!.ddl as string;
+    expect(album).toMatchObject({ kind: 'table', name: 'album' });
+    expect(ddl).toContain('CREATE TABLE public.album (\n  album_id integer NOT NULL,');
+    expect(ddl).toContain(
+      'CONSTRAINT album_artist_id_fkey FOREIGN KEY (artist_id) REFERENCES public.artist (artist_id)',
+    );
+    expect(album.checksum).toBe(createHash('sha256').update(ddl).digest('hex'));
+    expect(album.metadata).toMatchObject({ rowEstimate: 347, columns: expect.any(Array) });
+    const view = items.find((i) => i.externalId === 'extra.recent')!;
+    expect(view.kind).toBe('view');
+    expect(view.metadata!.ddl).toMatch(/^CREATE VIEW extra.recent AS\n\s*SELECT/);
+    expect(items.find((i) => i.externalId === 'extra.listen')!.metadata!.ddl).toContain(
+      "COMMENT ON TABLE extra.listen IS 'Plays of a playlist entry';",
+    );
+  });
+
+  it('warns when SSL is off towards a host that is not loopback', async () => {
+    const remote = new SafeNetwork('203.0.113.0/24', async () => [{ address: '203.0.113.5', family: 4 }]);
+    const outcome = await connector.test(contextFor({ ...config, host: 'db.example.test' }, { net: remote }));
+    expect(outcome).toMatchObject({ success: false, warning: expect.stringMatching(/SSL is disabled/) });
+  });
+});

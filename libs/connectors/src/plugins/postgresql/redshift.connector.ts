@@ -1,0 +1,34 @@
+import { EnvDto } from '@sluice/core/config/env.dto';
+import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
+import { PostgresFlavor, PostgresqlConnector } from './postgresql.connector';
+
+const REDSHIFT: PostgresFlavor = {
+  dialect: 'redshift',
+  product: 'Amazon Redshift',
+  defaultPort: 5439,
+  hostExample: 'examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com',
+};
+
+/**
+ * Amazon Redshift speaks the PostgreSQL wire protocol and keeps a pg_catalog of the same shape,
+ * so it shares the PostgreSQL code path; only its dialect, name and default port differ.
+ */
+@ConnectorPlugin({
+  type: 'redshift',
+  category: 'sql',
+  displayName: 'Amazon Redshift',
+  description: 'An Amazon Redshift cluster or Serverless workgroup, reached with a database user and password.',
+  readiness: 'ready',
+  capabilities: ['test', 'introspect', 'execute', 'discover'],
+  dialect: 'redshift',
+})
+export class RedshiftConnector extends PostgresqlConnector {
+  // Declared so the dependency-injection metadata is emitted for this class itself.
+  constructor(env: EnvDto) {
+    super(env);
+  }
+
+  protected override flavor(): PostgresFlavor {
+    return REDSHIFT;
+  }
+}

@@ -1,0 +1,100 @@
+import { ConnectorConfigError } from '../../plugin/connector-errors';
+import { SSL_MODES, SslMode, SslSettings } from './network-sql-config';
+
+export type ConnectionStringType = 'postgresql' | 'redshift' | 'mysql';
+
+export interface ParsedConnectionString {
+  config: Record<string, unknown>;
+  authConfig: { password: string };
+}
+
+const SCHEMES: Record<ConnectionStringType, string[]> = {
+  postgresql: ['postgresql:', 'postgres:'],
+  redshift: ['redshift:', 'postgresql:', 'postgres:'],
+  mysql: ['mysql:', 'mariadb:'],
+};
+
+const DEFAULT_PORTS: Record<ConnectionStringType, number> = { postgresql: 5432, redshift: 5439, mysql: 3306 };
+
+// The spellings libpq (sslmode) and the MySQL clients (ssl-mode) use, for the modes we offer.
+// "prefer" and "allow" silently fall back to plain TCP; that choice has to be made explicitly.
+const SSL_ALIASES: Record<string, SslMode> = {
+  disable: 'disable',
+  disabled: 'disable',
+  require: 'require',
+  required: 'require',
+  'verify-ca': 'verify-full',
+  verify_ca: 'verify-full',
+  'verify-full': 'verify-full',
+  verify_identity: 'verify-full',
+};
+
+function problem(messages: string): ConnectorConfigError {
+  return new ConnectorConfigError([{ field: 'connection', messages: [messages] }]);
+}
+
+function decode(text: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw problem(`the ${what} in the connection string is not valid percent-encoding`);
+  }
+}
+
+function sslFromQuery(params: URLSearchParams): SslSettings | undefined {
+  const raw = params.get('sslmode') ?? params.get('ssl-mode') ?? params.get('ssl_mode');
+  if (raw !== null) {
+    const mode = SSL_ALIASES[raw.trim().toLowerCase()];
+    if (!mode) throw problem(`sslmode=${raw.slice(0, 20)} is not supported: use ${SSL_MODES.join(', ')}`);
+    return { mode };
+  }
+  const flag = params.get('ssl');
+  if (flag === 'true' || flag === '1') return { mode: 'require' };
+  if (flag === 'false' || flag === '0') return { mode: 'disable' };
+  return undefined;
+}
+
+/**
+ * Splits a connection URL into the plugin's `config` and `authConfig`, so a pasted URL is stored
+ * like a form entry: the password goes to the encrypted side. An explicit `ssl` wins over the
+ * URL's sslmode. Error messages never repeat the URL, which carries the password.
+ */
+export function connectionStringToConfig(
+  type: ConnectionStringType,
+  connection: string,
+  ssl?: Partial<SslSettings>,
+): ParsedConnectionString {
+  let url: URL;
+  try {
+    url = new URL(connection.trim());
+  } catch {
+    throw problem(`not a valid URL; expected ${SCHEMES[type][0]}//user:password@host:port/database`);
+  }
+  if (!SCHEMES[type].includes(url.protocol)) {
+    throw problem(`the scheme must be ${SCHEMES[type].map((s) => `${s}//`).join(' or ')}`);
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw problem('the connection string has no host');
+  const database = decode(url.pathname.replace(/^\//, ''), 'database');
+  if (!database || database.includes('/')) throw problem('the connection string must name one database after the host');
+  const user = decode(url.username, 'user');
+  if (!user) throw problem('the connection string has no user');
+
+  const config: Record<string, unknown> = {
+    host,
+    port: url.port ? Number(url.port) : DEFAULT_PORTS[type],
+    database,
+    user,
+  };
+  const fromQuery = sslFromQuery(url.searchParams);
+  if (ssl?.mode) config.ssl = { mode: ssl.mode, ...(ssl.ca ? { ca: ssl.ca } : {}) };
+  else if (fromQuery) config.ssl = fromQuery;
+  const schema = url.searchParams.get('schema');
+  if (schema && type !== 'mysql') {
+    config.schemas = schema
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+  return { config, authConfig: { password: decode(url.password, 'password') } };
+}

@@ -1,0 +1,228 @@
+import { OnModuleDestroy } from '@nestjs/common';
+import { EnvDto } from '@sluice/core/config/env.dto';
+import BetterSqlite3, { Database } from 'better-sqlite3';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
+import {
+  ConnectorContext,
+  ConnectorPlugin as ConnectorPluginContract,
+  DiscoveredItem,
+  ExecuteOptions,
+  JsonSchema,
+  ProbeOutcome,
+  QueryResult,
+  SchemaSnapshot,
+  SqlCapability,
+  TableInfo,
+} from '../../plugin/connector-plugin';
+import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
+import { errorCode, errorMessage } from '../sql-common/connection-errors';
+import { PoolCache } from '../sql-common/pool-cache';
+import { inBatches, tableItem } from '../sql-common/table-discovery';
+import { CATALOG_QUERIES, PROBE_SQL, readSqliteCatalog, SqliteTable } from './sqlite-catalog';
+import { runSqliteQuery } from './sqlite-execute';
+import { checkSqlitePath, resolveSqlitePath } from './sqlite-path';
+
+/** An SQLite file on the server, inside one of SQLITE_ALLOWED_DIRS. */
+export interface SqliteConfig {
+  path: string;
+}
+
+// A file locked by a writer should fail fast rather than hold the event loop.
+const BUSY_TIMEOUT_MS = 1_000;
+
+function positive(value: number, fallback: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback;
+}
+
+function openReadOnly(path: string): Database {
+  return new BetterSqlite3(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+}
+
+function describeOpenError(error: unknown): string {
+  const code = errorCode(error);
+  if (code === 'SQLITE_NOTADB') return 'The file is not an SQLite database.';
+  if (code === 'SQLITE_CORRUPT') return 'The SQLite file is damaged.';
+  if (code === 'SQLITE_BUSY') return 'The SQLite file is locked by another process; try again later.';
+  if (code === 'SQLITE_CANTOPEN') return 'The SQLite file cannot be opened.';
+  return `The SQLite file cannot be read: ${errorMessage(error)}`;
+}
+
+function toTableInfo(table: SqliteTable): TableInfo {
+  const { name, kind, columns, primaryKey, foreignKeys } = table;
+  return { schema: null, name, kind, comment: null, rowEstimate: null, columns, primaryKey, foreignKeys };
+}
+
+/**
+ * SQLite files on the server's own disk, limited to SQLITE_ALLOWED_DIRS. Introspection reads the
+ * schema in two queries; SQL runs in a child process (read-only unless a write is allowed) that
+ * is killed at the timeout, since SQLite cannot be interrupted from the event loop.
+ */
+@ConnectorPlugin({
+  type: 'sqlite',
+  category: 'sql',
+  displayName: 'SQLite',
+  description: 'An SQLite database file on the server, inside a directory the administrator allowed.',
+  readiness: 'ready',
+  capabilities: ['test', 'introspect', 'execute', 'discover'],
+  dialect: 'sqlite',
+})
+export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, OnModuleDestroy {
+  readonly configSchema: JsonSchema = {
+    type: 'object',
+    title: 'SQLite file',
+    additionalProperties: false,
+    required: ['path'],
+    properties: {
+      path: {
+        type: 'string',
+        title: 'File path',
+        description:
+          'Absolute path of the database file on the server. It must lie inside one of the directories in ' +
+          'SQLITE_ALLOWED_DIRS; symbolic links are followed before checking.',
+        minLength: 1,
+        maxLength: 4096,
+        examples: ['/srv/sluice/sqlite/chinook.sqlite'],
+      },
+    },
+  };
+
+  readonly authSchema: JsonSchema = {
+    type: 'object',
+    title: 'Credentials',
+    additionalProperties: false,
+    properties: {},
+  };
+
+  readonly sql: SqlCapability<SqliteConfig> = {
+    dialect: 'sqlite',
+    introspect: (ctx) => this.introspect(ctx),
+    execute: (ctx, sql, options) => this.execute(ctx, sql, options),
+  };
+
+  private readonly handles = new PoolCache<Database>(async (db) => void db.close());
+
+  constructor(private readonly env: EnvDto) {}
+
+  parseConfig(config: Record<string, unknown>): SqliteConfig {
+    const path = typeof config.path === 'string' ? config.path : '';
+    resolveSqlitePath(path, this.env.SQLITE_ALLOWED_DIRS);
+    return { path };
+  }
+
+  async test(ctx: ConnectorContext<SqliteConfig>): Promise<ProbeOutcome> {
+    const check = checkSqlitePath(ctx.config.path, this.env.SQLITE_ALLOWED_DIRS);
+    // A path outside the allowed directories is refused like a blocked address: not a failed probe.
+    if (check.problem?.kind === 'refused') {
+      throw new ConnectorConfigError([{ field: 'config.path', messages: [check.problem.message] }]);
+    }
+    if (check.problem)
+      return { success: false, message: `Cannot open the SQLite file: ${check.problem.message}.`, details: {} };
+    if (ctx.signal.aborted) return { success: false, message: 'The connection test was cancelled.', details: {} };
+    let db: Database | undefined;
+    try {
+      db = openReadOnly(check.realPath);
+      const probe = db.prepare(PROBE_SQL).get() as { version: string; tables: number };
+      return {
+        success: true,
+        message: `Connected to SQLite ${probe.version}`,
+        details: { serverVersion: probe.version, database: basename(check.realPath), tables: probe.tables },
+      };
+    } catch (error) {
+      return { success: false, message: describeOpenError(error), details: {} };
+    } finally {
+      db?.close();
+    }
+  }
+
+  async *discover(ctx: ConnectorContext<SqliteConfig>): AsyncIterable<DiscoveredItem[]> {
+    const tables = await this.readCatalog(ctx);
+    yield* inBatches(tables.map((table) => tableItem(toTableInfo(table), table.sql)));
+  }
+
+  async release(connectorId: string): Promise<void> {
+    await this.handles.release(connectorId);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.handles.closeAll();
+  }
+
+  private async introspect(ctx: ConnectorContext<SqliteConfig>): Promise<SchemaSnapshot> {
+    const realPath = this.openablePath(ctx.config.path);
+    const tables = await this.readCatalog(ctx, realPath);
+    return {
+      dialect: 'sqlite',
+      database: basename(realPath),
+      tables: tables.map(toTableInfo),
+      catalogQueries: CATALOG_QUERIES,
+    };
+  }
+
+  private async readCatalog(ctx: ConnectorContext<SqliteConfig>, knownPath?: string): Promise<SqliteTable[]> {
+    const realPath = knownPath ?? this.openablePath(ctx.config.path);
+    if (!ctx.connectorId) {
+      const db = this.open(realPath);
+      try {
+        return this.catalogOf(db);
+      } finally {
+        db.close();
+      }
+    }
+    // Keyed on the file's identity too: a file replaced by a new upload gets a fresh handle.
+    const { dev, ino } = statSync(realPath);
+    const db = await this.handles.get(ctx.connectorId, { realPath, dev, ino }, () => this.open(realPath));
+    return this.catalogOf(db);
+  }
+
+  private async execute(
+    ctx: ConnectorContext<SqliteConfig>,
+    sql: string,
+    options: ExecuteOptions,
+  ): Promise<QueryResult> {
+    const realPath = this.openablePath(ctx.config.path);
+    const timeoutMs = positive(options.timeoutMs, this.env.SQL_STATEMENT_TIMEOUT_MS);
+    const started = performance.now();
+    const result = await runSqliteQuery(
+      {
+        path: realPath,
+        sql,
+        readOnly: options.readOnly !== false,
+        maxRows: positive(options.maxRows, this.env.SQL_MAX_ROWS),
+      },
+      timeoutMs,
+      ctx.signal,
+    );
+    return { ...result, executionMs: Math.round(performance.now() - started) };
+  }
+
+  /** Checked again at every use: the file or a link on its path may have changed since saving. */
+  private openablePath(path: string): string {
+    const check = checkSqlitePath(path, this.env.SQLITE_ALLOWED_DIRS);
+    if (!check.problem) return check.realPath;
+    if (check.problem.kind === 'refused') {
+      throw new ConnectorConfigError([{ field: 'config.path', messages: [check.problem.message] }]);
+    }
+    throw new ConnectorRequestError(
+      'SQLITE_FILE_UNAVAILABLE',
+      `Cannot open the SQLite file: ${check.problem.message}.`,
+    );
+  }
+
+  private open(realPath: string): Database {
+    try {
+      return openReadOnly(realPath);
+    } catch (error) {
+      throw new ConnectorRequestError('SQLITE_FILE_UNAVAILABLE', describeOpenError(error));
+    }
+  }
+
+  private catalogOf(db: Database): SqliteTable[] {
+    try {
+      return readSqliteCatalog(db);
+    } catch (error) {
+      throw new ConnectorRequestError('SQL_ERROR', describeOpenError(error));
+    }
+  }
+}
