@@ -25,10 +25,11 @@ const common = {
     '^@sluice/connectors/(.*)$': '<rootDir>/libs/connectors/src/$1',
   },
   testEnvironment: 'node',
-  testTimeout: 30_000,
   rootDir: __dirname,
 };
 module.exports = {
+  // A global option: inside a project entry Jest ignores it.
+  testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'] },

@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,15 +18,27 @@ describe('uploaded files (e2e)', () => {
   let t: TestApp;
   let token: string;
   let storage: string;
+  let folder: string;
+  let base: string;
 
   beforeAll(async () => {
     storage = mkdtempSync(join(tmpdir(), 'sluice-storage-'));
-    t = await startTestApp({ STORAGE_DIR: storage, MAX_UPLOAD_BYTES: String(64 * 1024) });
+    // base/root is the allowed folder; base/secret.txt sits just outside it.
+    base = mkdtempSync(join(tmpdir(), 'sluice-folder-'));
+    folder = join(base, 'root');
+    mkdirSync(join(folder, 'exports'), { recursive: true });
+    writeFileSync(join(base, 'secret.txt'), 'not yours');
+    writeFileSync(
+      join(folder, 'exports', 'orders.csv'),
+      ['id,total', ...Array.from({ length: 50 }, (_, i) => `${i},${i * 10}`)].join('\n'),
+    );
+    t = await startTestApp({ STORAGE_DIR: storage, MAX_UPLOAD_BYTES: String(64 * 1024), FOLDER_ALLOWED_ROOTS: folder });
     token = await t.http.login(ADMIN.email, ADMIN.password);
   });
   afterAll(async () => {
     await t?.close();
     rmSync(storage, { recursive: true, force: true });
+    rmSync(base, { recursive: true, force: true });
   });
 
   async function createFileConnector(name: string, config: Record<string, unknown> = {}): Promise<string> {
@@ -152,6 +165,83 @@ describe('uploaded files (e2e)', () => {
     expect(withFile.length).toBeGreaterThan(0);
     expect((await t.http.delete(`/api/v1/connectors/${id}`, { token })).status).toBe(204);
     expect(filesUnder(storage).filter((f) => f.includes(id))).toEqual([]);
+  });
+
+  it('serves windows of a folder file by path, and nothing outside the folder', async () => {
+    const created = await t.http.post(
+      '/api/v1/connectors',
+      { name: 'Exports', type: 'folder', config: { path: folder } },
+      { token },
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const lines = await t.http.get(`/api/v1/connectors/${id}/content?path=exports/orders.csv&offset=3&limit=2`, {
+      token,
+    });
+    expect(lines.status).toBe(200);
+    expect(lines.body).toMatchObject({
+      content: '2,20\n3,30',
+      contentType: 'text/csv',
+      chunkInfo: { mode: 'lines', returnedLines: 2, hasMore: true },
+    });
+    const last = await t.http.get(`/api/v1/connectors/${id}/content?path=exports/orders.csv&offset=50&limit=10`, {
+      token,
+    });
+    expect(last.body).toMatchObject({ content: '49,490', chunkInfo: { returnedLines: 1, hasMore: false } });
+    const bytes = await t.http.get(`/api/v1/connectors/${id}/content?path=exports/orders.csv&bytesStart=0&bytesEnd=7`, {
+      token,
+    });
+    expect(bytes.body.content).toBe('id,total');
+
+    expect((await t.http.get(`/api/v1/connectors/${id}/content`, { token })).body.code).toBe('PATH_REQUIRED');
+    const escape = await t.http.get(`/api/v1/connectors/${id}/content?path=../secret.txt`, { token });
+    expect(escape.status).toBeGreaterThanOrEqual(400);
+    expect(escape.status).toBeLessThan(500);
+    expect(escape.text).not.toContain('not yours');
+    const outside = await t.http.post(
+      '/api/v1/connectors',
+      { name: 'Root', type: 'folder', config: { path: '/etc' } },
+      { token },
+    );
+    expect(outside.status).toBe(400);
+    expect(outside.body.details).toEqual([expect.objectContaining({ field: 'config.path' })]);
+  });
+
+  it('takes an uploaded SQLite database for an sqlite connector, and refuses other files for it', async () => {
+    const dbFile = join(base, 'tiny.sqlite');
+    const db = new BetterSqlite3(dbFile);
+    db.exec(
+      "CREATE TABLE planet (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO planet (name) VALUES ('Mercury'), ('Venus');",
+    );
+    db.close();
+
+    const created = await t.http.post('/api/v1/connectors', { name: 'Uploaded SQLite', type: 'sqlite' }, { token });
+    expect(created.status).toBe(201);
+    expect(created.body.status).toBe('pending_upload');
+    const id = created.body.id;
+    expect((await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token })).body).toMatchObject({
+      success: false,
+      message: 'No file uploaded yet',
+    });
+
+    const notSqlite = await upload(id, 'a,b\n1,2\n');
+    expect(notSqlite.status).toBe(400);
+    expect(notSqlite.body.code).toBe('UNSUPPORTED_FILE_TYPE');
+    expect(filesUnder(storage).filter((f) => f.includes(id))).toEqual([]);
+
+    const res = await upload(id, readFileSync(dbFile), undefined, 'application/octet-stream');
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('active');
+    expect(Object.keys(res.body.config)).toEqual(['storageKey']);
+    const probe = await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token });
+    expect(probe.body).toMatchObject({ success: true, details: { tables: 1 } });
+    // The server's file location cannot be swapped for a path of the client's choosing.
+    const moved = await t.http.put(
+      `/api/v1/connectors/${id}`,
+      { config: { storageKey: 'ten_x/conn_y/other.sqlite' } },
+      { token },
+    );
+    expect(moved.body.config.storageKey).toBe(res.body.config.storageKey);
   });
 
   it('refuses a viewer upload', async () => {

@@ -40,9 +40,6 @@ function withServerFields(
 
 export const CONNECTOR_NOT_FOUND = () => new NotFoundError('CONNECTOR_NOT_FOUND', 'Connector not found');
 
-/** Types whose data arrives by upload: they wait in `pending_upload` until it does. */
-const UPLOAD_TYPES = new Set(['local_file']);
-
 @Injectable()
 export class ConnectorService {
   constructor(
@@ -66,7 +63,7 @@ export class ConnectorService {
   }
 
   async create(auth: AuthContext, dto: CreateConnectorDto): Promise<ConnectorResponseDto> {
-    const { plugin } = this.registry.get(dto.type);
+    const { plugin, info } = this.registry.get(dto.type);
     const config = withServerFields(plugin.configSchema, { ...dto.connectionConfig, ...dto.config });
     const secrets = dto.authConfig ?? {};
     this.runtime.check(dto.type, config, secrets);
@@ -81,7 +78,8 @@ export class ConnectorService {
       config,
       authMethod: dto.authMethod ?? null,
       authConfig: this.runtime.seal(auth.tenantId, secrets),
-      status: UPLOAD_TYPES.has(dto.type) ? 'pending_upload' : 'pending',
+      // A type that takes uploads and was given no path waits for its file.
+      status: info.capabilities.includes('upload') && config.path === undefined ? 'pending_upload' : 'pending',
       managed: false,
       metadata: {},
       lastTestedAt: null,

@@ -19,6 +19,7 @@ class CountingStorage implements FileStorage {
   stat = (key: string) => this.inner.stat(key);
   delete = (key: string) => this.inner.delete(key);
   deletePrefix = (prefix: string) => this.inner.deletePrefix(prefix);
+  localPath = (key: string) => this.inner.localPath(key);
   async createReadStream(key: string, range?: StorageRange): Promise<Readable> {
     const source = await this.inner.createReadStream(key, range);
     const counter = new Transform({

@@ -1,15 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { BadRequestError, ConflictError } from '@sluice/core/errors/domain-error';
+import { EnvDto } from '@sluice/core/config/env.dto';
+import { lookup } from 'mime-types';
 import type { Readable } from 'node:stream';
 import { ConnectorEntity } from '../connector.entity';
+import { ConnectorRegistry } from '../connector.registry';
 import { ConnectorRepository } from '../connector.repository';
+import { ConnectorRuntime } from '../connector.runtime';
 import { ConnectorService } from '../connector.service';
 import { ConnectorResponseDto } from '../http/dto/connector.dto';
 import { ContentQueryDto, ContentResponseDto } from '../http/dto/content.dto';
-import { ContentReader, ReadableFile } from './content-reader';
+import { ContentReader, ContentWindow, ReadableFile } from './content-reader';
 import type { FileStorage } from './file-storage';
 import { FILE_STORAGE } from './file-storage.provider';
+import { readStreamWindow } from './stream-window';
 import { StoredFile, UploadService } from './upload.service';
 
 export interface UploadRequest {
@@ -28,16 +33,17 @@ export class FileConnectorService {
     private readonly repo: ConnectorRepository,
     private readonly uploads: UploadService,
     private readonly reader: ContentReader,
+    private readonly runtime: ConnectorRuntime,
+    private readonly registry: ConnectorRegistry,
+    private readonly env: EnvDto,
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
   ) {}
 
   async upload(auth: AuthContext, id: string, body: Readable, request: UploadRequest): Promise<ConnectorResponseDto> {
     const connector = await this.connectors.find(auth.tenantId, id);
-    if (connector.type !== 'local_file') {
-      throw new BadRequestError(
-        'UPLOAD_NOT_SUPPORTED',
-        `Uploads go to local_file connectors; this one is ${connector.type}`,
-      );
+    const { info, plugin } = this.registry.get(connector.type);
+    if (!info.capabilities.includes('upload')) {
+      throw new BadRequestError('UPLOAD_NOT_SUPPORTED', `Connectors of type ${connector.type} do not take uploads`);
     }
     if (connector.status === 'inactive') {
       throw new ConflictError(
@@ -59,14 +65,26 @@ export class FileConnectorService {
       contentLength: request.contentLength,
       signal: request.signal,
     });
+    const properties = (plugin.configSchema.properties ?? {}) as Record<string, { contentMediaType?: string }>;
+    const expected = properties.storageKey?.contentMediaType;
+    if (expected && stored.mimeType !== expected) {
+      await this.uploads.discard(stored.key);
+      throw new BadRequestError(
+        'UNSUPPORTED_FILE_TYPE',
+        `A ${connector.type} connector takes ${expected} files; this one is ${stored.mimeType}`,
+      );
+    }
+    // Only the fields the type declares: an SQLite connector records where the file is, nothing else.
+    const facts: Record<string, unknown> = {
+      fileName: declared.fileName ?? stored.fileName,
+      storageKey: stored.key,
+      sha256: stored.sha256,
+      mimeType: stored.mimeType,
+    };
+    const config = { ...connector.config };
+    for (const [key, value] of Object.entries(facts)) if (key in properties) config[key] = value;
     await this.repo.update(auth.tenantId, id, {
-      config: {
-        ...connector.config,
-        fileName: declared.fileName ?? stored.fileName,
-        storageKey: stored.key,
-        sha256: stored.sha256,
-        mimeType: stored.mimeType,
-      },
+      config,
       status: 'active',
       lastError: null,
       lastUsedAt: new Date(),
@@ -81,15 +99,41 @@ export class FileConnectorService {
         file: stored,
       },
     });
-    if (declared.storageKey && declared.storageKey !== stored.key) await this.uploads.discard(declared.storageKey);
+    // A replaced file goes once the new one is recorded; the old pool must not keep it open.
+    if (declared.storageKey && declared.storageKey !== stored.key) {
+      await plugin.release?.(id);
+      await this.uploads.discard(declared.storageKey);
+    }
     return this.connectors.get(auth, id);
   }
 
   async content(auth: AuthContext, id: string, query: ContentQueryDto): Promise<ContentResponseDto> {
     const connector = await this.connectors.find(auth.tenantId, id);
-    const file = this.storedFile(connector);
-    const content = await this.reader.read(this.storage, file, query);
+    const { path, ...window } = query;
+    if (connector.type !== 'local_file')
+      return { connectorId: id, ...(await this.sourceWindow(connector, path, window)) };
+    const content = await this.reader.read(this.storage, this.storedFile(connector), window);
     return { connectorId: id, ...content };
+  }
+
+  /** A window of one file of a file-source connector (a folder), read through its plugin. */
+  private async sourceWindow(connector: ConnectorEntity, path: string | undefined, window: ContentWindow) {
+    const { registered, parsed } = this.runtime.open(connector);
+    const plugin = registered.plugin;
+    if (!plugin.read || registered.info.category !== 'files') {
+      throw new BadRequestError(
+        'CONTENT_NOT_SUPPORTED',
+        `Connectors of type ${connector.type} have no file content to read`,
+      );
+    }
+    if (!path) throw new BadRequestError('PATH_REQUIRED', 'Name the file with ?path= (a path relative to the folder)');
+    if (connector.status === 'inactive') {
+      throw new ConflictError('CONNECTOR_NOT_ACTIVE', 'Connector is not active (status: inactive)');
+    }
+    const ctx = this.runtime.context(connector.tenantId, connector.id, parsed, this.env.CONNECTOR_PROBE_TIMEOUT_MS * 6);
+    const item = { externalId: path, path };
+    const mimeType = lookup(path) || 'application/octet-stream';
+    return readStreamWindow((range) => plugin.read!(ctx, item, range), { mimeType, size: null }, window);
   }
 
   private storedFile(connector: ConnectorEntity): ReadableFile {

@@ -50,6 +50,8 @@ export interface FileStorage {
   delete(key: string): Promise<void>;
   /** Deletes every key starting with `prefix` (e.g. `ten_x/conn_y/` when a connector goes). */
   deletePrefix(prefix: string): Promise<void>;
+  /** Where a key lives on this machine's disk, for engines that must open a file (SQLite); null when remote. */
+  localPath(key: string): string | null;
 }
 
 const MAX_KEY_LENGTH = 1024;
@@ -235,6 +237,10 @@ export class LocalFileStorage implements FileStorage {
         .filter((name) => name.startsWith(leaf))
         .map((name) => rm(join(dirname(path), name), { recursive: true, force: true })),
     );
+  }
+
+  localPath(key: string): string {
+    return this.pathOf(key);
   }
 
   private pathOf(key: string): string {

@@ -1,8 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 
 export class ContentQueryDto {
+  @ApiPropertyOptional({
+    description: 'For folder connectors: the file, relative to the folder',
+    example: 'exports/2026/orders.csv',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  path?: string;
+
   @ApiPropertyOptional({ description: 'First line of a line window, 0-based', default: 0, example: 0 })
   @IsOptional()
   @Type(() => Number)
@@ -45,8 +54,13 @@ export class ChunkInfoDto {
   @ApiProperty({ type: Number, nullable: true, example: 100 })
   limit: number | null;
 
-  @ApiProperty({ example: 3504 })
-  totalLines: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 3504,
+    description: 'Null for files that were never indexed (folder files)',
+  })
+  totalLines: number | null;
 
   @ApiPropertyOptional({ example: 100 })
   returnedLines?: number;
@@ -77,8 +91,13 @@ export class ContentResponseDto {
   @ApiProperty({ example: 'text/csv' })
   contentType: string;
 
-  @ApiProperty({ description: 'File size in bytes', example: 1048576 })
-  totalSize: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'File size in bytes (null when not known)',
+    example: 1048576,
+  })
+  totalSize: number | null;
 
   @ApiProperty({ type: ChunkInfoDto })
   chunkInfo: ChunkInfoDto;

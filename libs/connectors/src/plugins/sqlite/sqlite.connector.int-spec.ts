@@ -8,6 +8,7 @@ import { testEnv } from '../../../../../test/helpers/test-env';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
 import { DiscoveredItem } from '../../plugin/connector-plugin';
 import { contextFor } from '../../../../../test/helpers/connector-testing';
+import { LocalFileStorage } from '../../files/file-storage';
 import { SqliteConfig, SqliteConnector } from './sqlite.connector';
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'sluice-sqlite-')));
@@ -17,8 +18,10 @@ mkdirSync(allowed);
 mkdirSync(outside);
 const file = chinookSqliteCopy(allowed);
 const env = testEnv({ SQLITE_ALLOWED_DIRS: ` ${allowed} , /nonexistent/dir` });
-const connector = new SqliteConnector(env);
-const ctx = (path = file, connectorId: string | null = null) => contextFor<SqliteConfig>({ path }, { connectorId });
+const storage = new LocalFileStorage(testEnv({ STORAGE_DIR: join(root, 'storage') }));
+const connector = new SqliteConnector(env, storage);
+const ctx = (path = file, connectorId: string | null = null) =>
+  contextFor<SqliteConfig>({ path, allowed: env.SQLITE_ALLOWED_DIRS, awaitingUpload: false }, { connectorId });
 
 function count(sql: string): number {
   const db = new BetterSqlite3(file, { readonly: true });
@@ -44,7 +47,11 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
   });
 
   it('accepts a file inside SQLITE_ALLOWED_DIRS and refuses everything else with a field error', () => {
-    expect(connector.parseConfig({ path: file })).toEqual({ path: file });
+    expect(connector.parseConfig({ path: file })).toEqual({
+      path: file,
+      allowed: env.SQLITE_ALLOWED_DIRS,
+      awaitingUpload: false,
+    });
     const copyOutside = chinookSqliteCopy(outside);
     const link = join(allowed, 'escape.sqlite');
     symlinkSync(copyOutside, link);
@@ -70,7 +77,7 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
   });
 
   it('refuses every path when SQLITE_ALLOWED_DIRS is empty, saying how to fix it', () => {
-    const closed = new SqliteConnector(testEnv());
+    const closed = new SqliteConnector(testEnv(), storage);
     const error = (() => {
       try {
         closed.parseConfig({ path: file });

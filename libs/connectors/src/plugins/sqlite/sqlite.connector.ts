@@ -1,8 +1,10 @@
-import { OnModuleDestroy } from '@nestjs/common';
+import { Inject, OnModuleDestroy } from '@nestjs/common';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import BetterSqlite3, { Database } from 'better-sqlite3';
 import { statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
+import type { FileStorage } from '../../files/file-storage';
+import { FILE_STORAGE } from '../../files/file-storage.provider';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
 import {
   ConnectorContext,
@@ -24,9 +26,16 @@ import { CATALOG_QUERIES, PROBE_SQL, readSqliteCatalog, SqliteTable } from './sq
 import { runSqliteQuery } from './sqlite-execute';
 import { checkSqlitePath, resolveSqlitePath } from './sqlite-path';
 
-/** An SQLite file on the server, inside one of SQLITE_ALLOWED_DIRS. */
+/**
+ * An SQLite file: on the server inside one of SQLITE_ALLOWED_DIRS, or uploaded to the connector
+ * (then `path` is in file storage and `allowed` is the connector's own storage directory).
+ */
 export interface SqliteConfig {
   path: string;
+  /** The directories `path` must stay inside, in the SQLITE_ALLOWED_DIRS format. */
+  allowed: string | undefined;
+  /** No path and no upload yet: the connector waits in pending_upload. */
+  awaitingUpload: boolean;
 }
 
 // A file locked by a writer should fail fast rather than hold the event loop.
@@ -63,9 +72,10 @@ function toTableInfo(table: SqliteTable): TableInfo {
   type: 'sqlite',
   category: 'sql',
   displayName: 'SQLite',
-  description: 'An SQLite database file on the server, inside a directory the administrator allowed.',
+  description:
+    'An SQLite database file: one on the server inside a directory the administrator allowed, or one uploaded to the connector.',
   readiness: 'ready',
-  capabilities: ['test', 'introspect', 'execute', 'discover'],
+  capabilities: ['test', 'introspect', 'execute', 'discover', 'upload'],
   dialect: 'sqlite',
 })
 export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, OnModuleDestroy {
@@ -73,14 +83,20 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
     type: 'object',
     title: 'SQLite file',
     additionalProperties: false,
-    required: ['path'],
     properties: {
+      storageKey: {
+        type: 'string',
+        maxLength: 1024,
+        readOnly: true,
+        contentMediaType: 'application/vnd.sqlite3',
+        description: 'Set by the server when a database file is uploaded (POST /connectors/{id}/upload)',
+      },
       path: {
         type: 'string',
         title: 'File path',
         description:
           'Absolute path of the database file on the server. It must lie inside one of the directories in ' +
-          'SQLITE_ALLOWED_DIRS; symbolic links are followed before checking.',
+          'SQLITE_ALLOWED_DIRS; symbolic links are followed before checking. Omit it to upload the file instead.',
         minLength: 1,
         maxLength: 4096,
         examples: ['/srv/sluice/sqlite/chinook.sqlite'],
@@ -103,16 +119,30 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
 
   private readonly handles = new PoolCache<Database>(async (db) => void db.close());
 
-  constructor(private readonly env: EnvDto) {}
+  constructor(
+    private readonly env: EnvDto,
+    @Inject(FILE_STORAGE) private readonly storage: FileStorage,
+  ) {}
 
   parseConfig(config: Record<string, unknown>): SqliteConfig {
-    const path = typeof config.path === 'string' ? config.path : '';
-    resolveSqlitePath(path, this.env.SQLITE_ALLOWED_DIRS);
-    return { path };
+    if (typeof config.storageKey === 'string') {
+      const path = this.storage.localPath(config.storageKey);
+      if (!path) {
+        throw new ConnectorConfigError([
+          { field: 'config.storageKey', messages: ['uploaded SQLite files need the local storage driver'] },
+        ]);
+      }
+      // The upload lives under <tenant>/<connector>/: that directory is all it may reach.
+      return { path, allowed: dirname(path), awaitingUpload: false };
+    }
+    if (typeof config.path !== 'string') return { path: '', allowed: undefined, awaitingUpload: true };
+    resolveSqlitePath(config.path, this.env.SQLITE_ALLOWED_DIRS);
+    return { path: config.path, allowed: this.env.SQLITE_ALLOWED_DIRS, awaitingUpload: false };
   }
 
   async test(ctx: ConnectorContext<SqliteConfig>): Promise<ProbeOutcome> {
-    const check = checkSqlitePath(ctx.config.path, this.env.SQLITE_ALLOWED_DIRS);
+    if (ctx.config.awaitingUpload) return { success: false, message: 'No file uploaded yet', details: {} };
+    const check = checkSqlitePath(ctx.config.path, ctx.config.allowed);
     // A path outside the allowed directories is refused like a blocked address: not a failed probe.
     if (check.problem?.kind === 'refused') {
       throw new ConnectorConfigError([{ field: 'config.path', messages: [check.problem.message] }]);
@@ -150,7 +180,7 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
   }
 
   private async introspect(ctx: ConnectorContext<SqliteConfig>): Promise<SchemaSnapshot> {
-    const realPath = this.openablePath(ctx.config.path);
+    const realPath = this.openablePath(ctx.config);
     const tables = await this.readCatalog(ctx, realPath);
     return {
       dialect: 'sqlite',
@@ -161,7 +191,7 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
   }
 
   private async readCatalog(ctx: ConnectorContext<SqliteConfig>, knownPath?: string): Promise<SqliteTable[]> {
-    const realPath = knownPath ?? this.openablePath(ctx.config.path);
+    const realPath = knownPath ?? this.openablePath(ctx.config);
     if (!ctx.connectorId) {
       const db = this.open(realPath);
       try {
@@ -181,7 +211,7 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
     sql: string,
     options: ExecuteOptions,
   ): Promise<QueryResult> {
-    const realPath = this.openablePath(ctx.config.path);
+    const realPath = this.openablePath(ctx.config);
     const timeoutMs = positive(options.timeoutMs, this.env.SQL_STATEMENT_TIMEOUT_MS);
     const started = performance.now();
     const result = await runSqliteQuery(
@@ -198,8 +228,10 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
   }
 
   /** Checked again at every use: the file or a link on its path may have changed since saving. */
-  private openablePath(path: string): string {
-    const check = checkSqlitePath(path, this.env.SQLITE_ALLOWED_DIRS);
+  private openablePath(config: SqliteConfig): string {
+    if (config.awaitingUpload)
+      throw new ConnectorRequestError('SQLITE_FILE_UNAVAILABLE', 'No SQLite file uploaded yet.');
+    const check = checkSqlitePath(config.path, config.allowed);
     if (!check.problem) return check.realPath;
     if (check.problem.kind === 'refused') {
       throw new ConnectorConfigError([{ field: 'config.path', messages: [check.problem.message] }]);
