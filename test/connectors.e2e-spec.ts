@@ -2,11 +2,11 @@ import { TenantService } from '@sluice/auth/services/tenant.service';
 import { SecretBox } from '@sluice/core/crypto/secret-box';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { AddressInfo, createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { query, testVariables } from './helpers/test-env';
+import { CountingListener } from './helpers/connector-testing';
+import { freePort, query, testVariables } from './helpers/test-env';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 
@@ -27,17 +27,6 @@ function pgConnector(t: TestApp, name: string, password = 'irrelevant-under-trus
     },
     authConfig: { password },
   };
-}
-
-/** A TCP listener that counts connections: proof that a refused address was never dialled. */
-async function countingListener(host: string): Promise<{ server: Server; port: number; connections: () => number }> {
-  let count = 0;
-  const server = createServer((socket) => {
-    count++;
-    socket.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, host, r));
-  return { server, port: (server.address() as AddressInfo).port, connections: () => count };
 }
 
 describe('connectors (e2e)', () => {
@@ -309,7 +298,7 @@ describe('connectors (e2e)', () => {
     });
 
     it('refuses metadata, private and not-allow-listed loopback addresses before connecting', async () => {
-      const listener = await countingListener('127.0.0.2');
+      const listener = await new CountingListener().start('127.0.0.2');
       try {
         for (const host of ['169.254.169.254', '10.0.0.1', '127.0.0.2']) {
           const started = Date.now();
@@ -323,16 +312,14 @@ describe('connectors (e2e)', () => {
           expect(res.body.error).toContain('SAFE_NETWORK_ALLOW');
           expect(Date.now() - started).toBeLessThan(2000);
         }
-        expect(listener.connections()).toBe(0);
+        expect(listener.connections).toBe(0);
       } finally {
-        listener.server.close();
+        await listener.stop();
       }
     });
 
     it('opens the circuit after repeated failures and closes it after the cool-down', async () => {
-      const closed = await countingListener('127.0.0.1');
-      const port = closed.port;
-      await new Promise((r) => closed.server.close(r));
+      const port = await freePort();
       const body = { ...pgConnector(t, 'Flaky'), config: { host: '127.0.0.1', port, database: 'x', user: 'x' } };
       const id = (await t.http.post('/api/v1/connectors', body, { token: admin })).body.id;
       for (let i = 0; i < 3; i++) {

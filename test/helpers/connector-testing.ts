@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
-import { SafeNetwork } from '@sluice/core/network/safe-network';
+import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
-import { ConnectorContext } from '@sluice/connectors/plugin/connector-plugin';
+import { ConnectorContext, ConnectorPlugin, SqlCapability } from '@sluice/connectors/plugin/connector-plugin';
 
 /** Test support for the SQL connector suites: contexts, and listeners that count who knocks. */
 export const silentLogger: LoggerService = {
@@ -35,7 +35,8 @@ export class CountingListener {
 
   constructor(private readonly onConnection: (socket: Socket) => void = () => undefined) {}
 
-  async start(): Promise<this> {
+  /** Listens on `host` (any loopback address works on Linux: 127.0.0.2 is not 127.0.0.1 to an allow-list). */
+  async start(host = '127.0.0.1'): Promise<this> {
     this.server = createServer((socket) => {
       this.connections += 1;
       this.sockets.add(socket);
@@ -43,7 +44,7 @@ export class CountingListener {
       socket.on('error', () => undefined);
       this.onConnection(socket);
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(0, host, resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
   }
@@ -52,4 +53,34 @@ export class CountingListener {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+/**
+ * The safe-network contract of every network SQL type: a refused address is never dialled, by
+ * a probe, an introspection or a query, and the refusal is immediate.
+ */
+export function itRefusesUnsafeAddresses<C extends { host: string; port: number }>(
+  connector: ConnectorPlugin<C> & { sql: SqlCapability<C> },
+  config: C,
+): void {
+  it('refuses a loopback address that is not allow-listed before opening any socket', async () => {
+    const listener = await new CountingListener().start();
+    try {
+      const refused = contextFor<C>({ ...config, port: listener.port }, { net: new SafeNetwork(undefined) });
+      await expect(connector.test(refused)).rejects.toBeInstanceOf(SafeNetworkError);
+      await expect(connector.sql.introspect(refused)).rejects.toBeInstanceOf(SafeNetworkError);
+      await expect(
+        connector.sql.execute(refused, 'SELECT 1', { readOnly: true, timeoutMs: 1000, maxRows: 1 }),
+      ).rejects.toBeInstanceOf(SafeNetworkError);
+      expect(listener.connections).toBe(0);
+    } finally {
+      await listener.stop();
+    }
+  });
+
+  it.each(['169.254.169.254', '10.0.0.1'])('refuses %s at once', async (host) => {
+    const started = Date.now();
+    await expect(connector.test(contextFor<C>({ ...config, host }))).rejects.toBeInstanceOf(SafeNetworkError);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
 }

@@ -1,12 +1,11 @@
 import { randomAlphanumeric } from '@sluice/core/ids/ids';
-import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
 import { createHash } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 import { dropMariadbDatabase, loadChinookMariadb, MARIADB_ADMIN } from '../../../../../test/helpers/chinook';
 import { testEnv } from '../../../../../test/helpers/test-env';
 import { ConnectorRequestError } from '../../plugin/connector-errors';
 import { DiscoveredItem } from '../../plugin/connector-plugin';
-import { contextFor, CountingListener } from '../../../../../test/helpers/connector-testing';
+import { contextFor, CountingListener, itRefusesUnsafeAddresses } from '../../../../../test/helpers/connector-testing';
 import { MysqlConfig, MysqlConnector } from './mysql.connector';
 
 const env = testEnv({ CONNECTOR_PROBE_TIMEOUT_MS: '1500' });
@@ -83,26 +82,7 @@ describe('MysqlConnector (real MariaDB with Chinook)', () => {
     }
   });
 
-  it('refuses a loopback address that is not allow-listed before opening any socket', async () => {
-    const listener = await new CountingListener().start();
-    try {
-      const refused = contextFor<MysqlConfig>({ ...config, port: listener.port }, { net: new SafeNetwork(undefined) });
-      await expect(connector.test(refused)).rejects.toBeInstanceOf(SafeNetworkError);
-      await expect(connector.sql.introspect(refused)).rejects.toBeInstanceOf(SafeNetworkError);
-      await expect(
-        connector.sql.execute(refused, 'SELECT 1', { readOnly: true, timeoutMs: 1000, maxRows: 1 }),
-      ).rejects.toBeInstanceOf(SafeNetworkError);
-      expect(listener.connections).toBe(0);
-    } finally {
-      await listener.stop();
-    }
-  });
-
-  it.each(['169.254.169.254', '10.0.0.1'])('refuses %s at once', async (host) => {
-    const started = Date.now();
-    await expect(connector.test(ctx({ host }))).rejects.toBeInstanceOf(SafeNetworkError);
-    expect(Date.now() - started).toBeLessThan(500);
-  });
+  itRefusesUnsafeAddresses(connector, config);
 
   it('introspects tables, keys and comments in a fixed number of catalog queries', async () => {
     const snapshot = await connector.sql.introspect(ctx());

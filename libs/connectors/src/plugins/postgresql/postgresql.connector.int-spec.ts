@@ -1,4 +1,4 @@
-import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
+import { SafeNetwork } from '@sluice/core/network/safe-network';
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
 import { Client } from 'pg';
@@ -6,7 +6,7 @@ import { loadChinookPostgres } from '../../../../../test/helpers/chinook';
 import { databaseName, dropDatabase, testEnv } from '../../../../../test/helpers/test-env';
 import { ConnectorRequestError } from '../../plugin/connector-errors';
 import { DiscoveredItem } from '../../plugin/connector-plugin';
-import { contextFor, CountingListener } from '../../../../../test/helpers/connector-testing';
+import { contextFor, CountingListener, itRefusesUnsafeAddresses } from '../../../../../test/helpers/connector-testing';
 import { PostgresConfig, PostgresqlConnector } from './postgresql.connector';
 import { RedshiftConnector } from './redshift.connector';
 
@@ -116,29 +116,7 @@ describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
     }
   });
 
-  it('refuses a loopback address that is not allow-listed before opening any socket', async () => {
-    const listener = await new CountingListener().start();
-    try {
-      const refused = contextFor<PostgresConfig>(
-        { ...config, port: listener.port },
-        { net: new SafeNetwork(undefined) },
-      );
-      await expect(connector.test(refused)).rejects.toBeInstanceOf(SafeNetworkError);
-      await expect(connector.sql.introspect(refused)).rejects.toBeInstanceOf(SafeNetworkError);
-      await expect(
-        connector.sql.execute(refused, 'SELECT 1', { readOnly: true, timeoutMs: 1000, maxRows: 1 }),
-      ).rejects.toBeInstanceOf(SafeNetworkError);
-      expect(listener.connections).toBe(0);
-    } finally {
-      await listener.stop();
-    }
-  });
-
-  it.each(['169.254.169.254', '10.0.0.1'])('refuses %s at once', async (host) => {
-    const started = Date.now();
-    await expect(connector.test(ctx({ host }))).rejects.toBeInstanceOf(SafeNetworkError);
-    expect(Date.now() - started).toBeLessThan(500);
-  });
+  itRefusesUnsafeAddresses(connector, config);
 
   it('introspects tables, keys and comments in a fixed number of catalog queries', async () => {
     const snapshot = await connector.sql.introspect(ctx());
