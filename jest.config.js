@@ -22,6 +22,8 @@ const common = {
     '^@sluice/auth$': '<rootDir>/libs/auth/src',
     '^@sluice/auth/(.*)$': '<rootDir>/libs/auth/src/$1',
     '^@sluice/connectors$': '<rootDir>/libs/connectors/src',
+    '^@sluice/documents$': '<rootDir>/libs/documents/src',
+    '^@sluice/documents/(.*)$': '<rootDir>/libs/documents/src/$1',
     '^@sluice/connectors/(.*)$': '<rootDir>/libs/connectors/src/$1',
   },
   testEnvironment: 'node',

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthHttpModule } from '@sluice/auth/http/auth-http.module';
 import { ConnectorsHttpModule } from '@sluice/connectors/http/connectors-http.module';
+import { DocumentsHttpModule } from '@sluice/documents/http/documents-http.module';
 import { CoreModule, HttpCoreModule } from '@sluice/core/app/core.module';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { HealthModule } from '@sluice/core/health/health.module';
@@ -18,6 +19,7 @@ export class AppModule {
         HealthModule,
         AuthHttpModule,
         ConnectorsHttpModule,
+        DocumentsHttpModule,
       ],
     };
   }

@@ -1,11 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CoreModule } from '@sluice/core/app/core.module';
 import { EnvDto } from '@sluice/core/config/env.dto';
+import { DocumentsJobsModule } from '@sluice/documents/jobs/documents-jobs.module';
 
 /** The worker: Bull processors of the feature libraries, no HTTP server. */
 @Module({})
 export class WorkerModule {
   static forRoot(env: EnvDto): DynamicModule {
-    return { module: WorkerModule, imports: [CoreModule.forRoot(env)] };
+    return { module: WorkerModule, imports: [CoreModule.forRoot(env), DocumentsJobsModule] };
   }
 }

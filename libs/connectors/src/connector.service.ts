@@ -129,6 +129,11 @@ export class ConnectorService {
     await this.uploads.discardConnector(auth.tenantId, id);
   }
 
+  /** Records a finished sync (called by the worker). */
+  async markSynced(tenantId: string, id: string): Promise<void> {
+    await this.repo.update(tenantId, id, { lastSyncAt: new Date() });
+  }
+
   /** The connector of this tenant, or 404 (also for another tenant's id: no existence oracle). */
   async find(tenantId: string, id: string): Promise<ConnectorEntity> {
     const found = await this.repo.findOne(tenantId, id);

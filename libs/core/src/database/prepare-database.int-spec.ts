@@ -21,7 +21,7 @@ describe('database preparation (real PostgreSQL)', () => {
   it('applies the migrations, creating the identity tables, and then has nothing left to apply', async () => {
     const prepared = await prepareDatabase(env, (m) => log.push(m));
     expect(prepared.url).toBe(url);
-    expect(log).toContain('Applied migrations: Identity1763800000000, Connectors1763900000000');
+    expect(log).toContain('Applied migrations: Identity1763800000000, Connectors1763900000000, Documents1764000000000');
     const tables = await query<{ table_name: string }>(
       url,
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
@@ -37,9 +37,13 @@ describe('database preparation (real PostgreSQL)', () => {
     try {
       await ensureDatabaseExists(fresh);
       const results = await Promise.all([runMigrations(fresh), runMigrations(fresh), runMigrations(fresh)]);
-      expect(results.flat().sort()).toEqual(['Connectors1763900000000', 'Identity1763800000000']);
+      expect(results.flat().sort()).toEqual([
+        'Connectors1763900000000',
+        'Documents1764000000000',
+        'Identity1763800000000',
+      ]);
       const applied = await query<{ n: number }>(fresh, 'SELECT count(*)::int AS n FROM migrations');
-      expect(applied[0].n).toBe(2);
+      expect(applied[0].n).toBe(3);
     } finally {
       await dropDatabase(fresh);
     }

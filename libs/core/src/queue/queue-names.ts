@@ -6,3 +6,20 @@ export enum QueueName {
 }
 
 export const ALL_QUEUES: QueueName[] = Object.values(QueueName);
+
+/** Every job name. The worker refuses to start while one has no processor. */
+export enum JobName {
+  SyncConnector = 'sync-connector',
+}
+
+/** The queue each job runs on. */
+export const JOB_QUEUE: Record<JobName, QueueName> = {
+  [JobName.SyncConnector]: QueueName.ConnectorSync,
+};
+
+/** The payload of a connector sync: the run row holds everything else (force, progress, cancel). */
+export interface SyncConnectorPayload {
+  runId: string;
+  tenantId: string;
+  connectorId: string;
+}

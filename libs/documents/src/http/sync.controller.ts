@@ -1,0 +1,120 @@
+import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
+import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
+import type { AuthContext } from '@sluice/auth/role';
+import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { Page, PageQueryDto } from '@sluice/core/pagination/pagination';
+import type { Response } from 'express';
+import { SyncService } from '../sync.service';
+import {
+  DocumentPageDto,
+  ListDocumentsQueryDto,
+  SyncQueryDto,
+  SyncRunPageDto,
+  SyncRunResponseDto,
+} from './dto/sync.dto';
+
+const CONNECTOR_ID = { name: 'id', description: 'Connector id', example: 'conn_4k2x9q0m1v7b3n8c' };
+
+@ApiTags('sync')
+@Controller('connectors')
+export class SyncController {
+  constructor(private readonly sync: SyncService) {}
+
+  @Post(':id/sync')
+  @HttpCode(202)
+  @Authenticated({ roles: ['admin', 'editor'] })
+  @ApiParam(CONNECTOR_ID)
+  @ApiOperation({
+    operationId: 'connectors_sync',
+    summary: 'Sync a connector into documents',
+    description:
+      'Answers 202 with a new run, or 200 with the run already queued or running (one at a time per connector).',
+  })
+  @ApiAcceptedResponse({ type: SyncRunResponseDto, description: 'A new run was queued' })
+  @ApiOkResponse({ type: SyncRunResponseDto, description: 'A run was already queued or running' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Connector is inactive or waits for its upload' })
+  async start(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Query() query: SyncQueryDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SyncRunResponseDto> {
+    const { run, created } = await this.sync.start(auth, id, query.force ?? false);
+    if (!created) res.status(200);
+    return run;
+  }
+
+  @Post(':id/stop')
+  @HttpCode(200)
+  @Authenticated({ roles: ['admin', 'editor'] })
+  @ApiParam(CONNECTOR_ID)
+  @ApiOperation({
+    operationId: 'connectors_stop',
+    summary: 'Stop the running sync',
+    description: 'A queued run is cancelled at once; a running one ends cancelled at its next batch boundary.',
+  })
+  @ApiOkResponse({ type: SyncRunResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Nothing is running' })
+  stop(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<SyncRunResponseDto> {
+    return this.sync.stop(auth, id);
+  }
+
+  @Get(':id/runs')
+  @Authenticated()
+  @ApiParam(CONNECTOR_ID)
+  @ApiOperation({ operationId: 'connectors_runs', summary: 'Sync runs of a connector, newest first' })
+  @ApiOkResponse({ type: SyncRunPageDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  runs(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Query() query: PageQueryDto,
+  ): Promise<Page<SyncRunResponseDto>> {
+    return this.sync.list(auth, id, query);
+  }
+
+  @Get(':id/runs/:runId')
+  @Authenticated()
+  @ApiParam(CONNECTOR_ID)
+  @ApiParam({ name: 'runId', example: 'run_8f2k1m4n7b0v3c6x' })
+  @ApiOperation({ operationId: 'connectors_run', summary: 'One sync run with its progress' })
+  @ApiOkResponse({ type: SyncRunResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  run(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Param('runId') runId: string,
+  ): Promise<SyncRunResponseDto> {
+    return this.sync.get(auth, id, runId);
+  }
+
+  @Get(':id/documents')
+  @Authenticated()
+  @ApiParam(CONNECTOR_ID)
+  @ApiOperation({
+    operationId: 'documents_list',
+    summary: 'Documents of a connector',
+    description: 'Filters: status, q (name or path).',
+  })
+  @ApiOkResponse({ type: DocumentPageDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  documents(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Query() query: ListDocumentsQueryDto,
+  ): Promise<DocumentPageDto> {
+    return this.sync.documentsOf(auth, id, query);
+  }
+}

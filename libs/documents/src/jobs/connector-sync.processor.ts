@@ -1,0 +1,113 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
+import { ConnectorService } from '@sluice/connectors/connector.service';
+import { DomainError } from '@sluice/core/errors/domain-error';
+import { SafeNetworkError } from '@sluice/core/network/safe-network';
+import { JobHandler } from '@sluice/core/queue/job-runner';
+import { JobName, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
+import type { Job } from 'bull';
+import { DocumentRepository } from '../document.repository';
+import { EMPTY_PROGRESS, RunProgress } from '../sync-run.entity';
+import { SyncRunRepository } from '../sync-run.repository';
+
+// Discovery of a large source takes long; the signal only guards against a source that hangs.
+const SYNC_DEADLINE_MS = 6 * 60 * 60 * 1000;
+
+/** Failures that another attempt cannot fix: bad configuration, refused address, missing connector. */
+function isPermanent(error: unknown): boolean {
+  return error instanceof SafeNetworkError || (error instanceof DomainError && error.status < 500);
+}
+
+/**
+ * Walks a connector's discover() in batches and upserts documents. Each batch and the run's
+ * progress commit together; the stop flag is read between batches; documents the source no
+ * longer has are marked deleted only when the walk completed.
+ */
+@Injectable()
+export class ConnectorSyncProcessor {
+  private readonly logger = new Logger('ConnectorSync');
+
+  constructor(
+    private readonly runs: SyncRunRepository,
+    private readonly documents: DocumentRepository,
+    private readonly connectors: ConnectorService,
+    private readonly runtime: ConnectorRuntime,
+  ) {}
+
+  @JobHandler(JobName.SyncConnector)
+  async handle(job: Job<SyncConnectorPayload>): Promise<RunProgress | undefined> {
+    const { runId, tenantId, connectorId } = job.data;
+    // A run stopped while queued, or already finished by another worker, is left alone.
+    if (!(await this.runs.claim(tenantId, runId))) return undefined;
+    const run = (await this.runs.findOne(tenantId, connectorId, runId))!;
+    let progress: RunProgress = { ...EMPTY_PROGRESS };
+    try {
+      const connector = await this.connectors.find(tenantId, connectorId);
+      const { registered, parsed } = this.runtime.open(connector);
+      const discover = registered.plugin.discover;
+      if (!discover)
+        throw new DomainError(400, 'SYNC_NOT_SUPPORTED', `Connectors of type ${connector.type} cannot be synced`);
+      const ctx = this.runtime.context(tenantId, connectorId, parsed, SYNC_DEADLINE_MS);
+
+      for await (const batch of discover.call(registered.plugin, ctx)) {
+        if (await this.runs.cancelRequested(tenantId, runId))
+          return this.finish(tenantId, runId, 'cancelled', progress);
+        progress = await this.documents.transaction(async (manager) => {
+          const counts = await this.documents.upsertBatch(manager, { tenantId, connectorId, runId }, batch, run.force);
+          const next = {
+            ...progress,
+            processed: progress.processed + batch.length,
+            created: progress.created + counts.created,
+            updated: progress.updated + counts.updated,
+            unchanged: progress.unchanged + counts.unchanged,
+          };
+          await this.runs.update(tenantId, runId, { progress: next }, manager);
+          return next;
+        });
+        await job.progress(progress.processed);
+      }
+      if (await this.runs.cancelRequested(tenantId, runId)) return this.finish(tenantId, runId, 'cancelled', progress);
+
+      progress = await this.documents.transaction(async (manager) => {
+        const deleted = await this.documents.markUnseenDeleted(manager, connectorId, runId);
+        const done = { ...progress, deleted, total: progress.processed };
+        await this.runs.update(
+          tenantId,
+          runId,
+          { status: 'succeeded', progress: done, finishedAt: new Date() },
+          manager,
+        );
+        return done;
+      });
+      await this.connectors.markSynced(tenantId, connectorId);
+      return progress;
+    } catch (error) {
+      return this.failed(job, error, progress);
+    }
+  }
+
+  private async finish(
+    tenantId: string,
+    runId: string,
+    status: 'cancelled',
+    progress: RunProgress,
+  ): Promise<RunProgress> {
+    await this.runs.update(tenantId, runId, { status, progress, finishedAt: new Date() });
+    return progress;
+  }
+
+  /** Permanent errors fail the run at once; transient ones are retried by Bull with backoff. */
+  private async failed(job: Job<SyncConnectorPayload>, error: unknown, progress: RunProgress): Promise<never> {
+    const { runId, tenantId } = job.data;
+    const message = error instanceof Error ? error.message : String(error);
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (isPermanent(error) || lastAttempt) {
+      if (isPermanent(error)) await job.discard();
+      await this.runs.update(tenantId, runId, { status: 'failed', error: message, progress, finishedAt: new Date() });
+    } else {
+      this.logger.warn({ runId, attempt: job.attemptsMade + 1, msg: `Sync failed, will retry: ${message}` });
+      await this.runs.update(tenantId, runId, { status: 'queued', error: message, progress });
+    }
+    throw error;
+  }
+}

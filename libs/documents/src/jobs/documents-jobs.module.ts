@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { JobRunner } from '@sluice/core/queue/job-runner';
+import { DocumentsModule } from '../documents.module';
+import { ConnectorSyncProcessor } from './connector-sync.processor';
+
+/** The job processors of documents; imported by the worker app only. */
+@Module({
+  imports: [DocumentsModule, DiscoveryModule],
+  providers: [ConnectorSyncProcessor, JobRunner],
+})
+export class DocumentsJobsModule {}

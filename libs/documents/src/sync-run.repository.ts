@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Keyset } from '@sluice/core/pagination/pagination';
+import { EntityManager, In, QueryDeepPartialEntity, Repository } from 'typeorm';
+import { SyncRunEntity } from './sync-run.entity';
+
+const ACTIVE = ['queued', 'running'] as const;
+
+@Injectable()
+export class SyncRunRepository {
+  constructor(@InjectRepository(SyncRunEntity) private readonly orm: Repository<SyncRunEntity>) {}
+
+  /** Inserts a queued run; null when the connector already has an active one (the unique index says so). */
+  async insertActive(values: Omit<SyncRunEntity, 'createdAt' | 'updatedAt'>): Promise<SyncRunEntity | null> {
+    try {
+      return await this.orm.save(this.orm.create(values));
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505') return null;
+      throw e;
+    }
+  }
+
+  findActive(tenantId: string, connectorId: string): Promise<SyncRunEntity | null> {
+    return this.orm.findOne({ where: { tenantId, connectorId, status: In([...ACTIVE]) } });
+  }
+
+  findOne(tenantId: string, connectorId: string, id: string): Promise<SyncRunEntity | null> {
+    return this.orm.findOne({ where: { tenantId, connectorId, id } });
+  }
+
+  async page(tenantId: string, connectorId: string, limit: number, after?: Keyset): Promise<[SyncRunEntity[], number]> {
+    const qb = this.orm
+      .createQueryBuilder('r')
+      .where('r.tenant_id = :tenantId AND r.connector_id = :connectorId', { tenantId, connectorId });
+    const total = await qb.clone().getCount();
+    if (after) qb.andWhere('(r.created_at, r.id) < (:t, :i)', { t: after.createdAt, i: after.id });
+    const rows = await qb
+      .orderBy('r.created_at', 'DESC')
+      .addOrderBy('r.id', 'DESC')
+      .take(limit + 1)
+      .getMany();
+    return [rows, total];
+  }
+
+  async update(tenantId: string, id: string, changes: Partial<SyncRunEntity>, manager?: EntityManager): Promise<void> {
+    const repo = manager ? manager.getRepository(SyncRunEntity) : this.orm;
+    await repo.update({ tenantId, id }, changes as QueryDeepPartialEntity<SyncRunEntity>);
+  }
+
+  /** Moves a queued run straight to cancelled; false when a worker already took it. */
+  async cancelIfQueued(tenantId: string, id: string): Promise<boolean> {
+    const result = await this.orm.update(
+      { tenantId, id, status: 'queued' },
+      { status: 'cancelled', cancelRequested: true, finishedAt: new Date() },
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Claims a queued run for a worker; false when it was cancelled or taken meanwhile. */
+  async claim(tenantId: string, id: string): Promise<boolean> {
+    const result = await this.orm.update(
+      { tenantId, id, status: In(['queued', 'running']), cancelRequested: false },
+      { status: 'running', startedAt: new Date() },
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  async cancelRequested(tenantId: string, id: string): Promise<boolean> {
+    const run = await this.orm.findOne({ where: { tenantId, id }, select: { id: true, cancelRequested: true } });
+    return run?.cancelRequested ?? true;
+  }
+}

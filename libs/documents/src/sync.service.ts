@@ -1,0 +1,109 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import type { AuthContext } from '@sluice/auth/role';
+import { ConnectorService } from '@sluice/connectors/connector.service';
+import { ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
+import { newId } from '@sluice/core/ids/ids';
+import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '@sluice/core/pagination/pagination';
+import { JobName, QueueName, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
+import type { Queue } from 'bull';
+import { DocumentRepository } from './document.repository';
+import { DocumentPageDto, ListDocumentsQueryDto, SyncRunResponseDto } from './http/dto/sync.dto';
+import { mapDocument, mapRun } from './mappers';
+import { EMPTY_PROGRESS } from './sync-run.entity';
+import { SyncRunRepository } from './sync-run.repository';
+
+export interface StartedRun {
+  run: SyncRunResponseDto;
+  /** False when a run was already queued or running and is returned instead. */
+  created: boolean;
+}
+
+/** The API side of syncs: one active run per connector, enqueued for the worker, stoppable. */
+@Injectable()
+export class SyncService {
+  constructor(
+    private readonly connectors: ConnectorService,
+    private readonly runs: SyncRunRepository,
+    private readonly documents: DocumentRepository,
+    @InjectQueue(QueueName.ConnectorSync) private readonly queue: Queue<SyncConnectorPayload>,
+  ) {}
+
+  async start(auth: AuthContext, connectorId: string, force: boolean): Promise<StartedRun> {
+    const connector = await this.connectors.find(auth.tenantId, connectorId);
+    if (connector.status === 'inactive' || connector.status === 'pending_upload') {
+      throw new ConflictError('CONNECTOR_NOT_ACTIVE', `Connector is not active (status: ${connector.status})`);
+    }
+    const run = await this.runs.insertActive({
+      id: newId('run'),
+      tenantId: auth.tenantId,
+      connectorId,
+      status: 'queued',
+      force,
+      progress: { ...EMPTY_PROGRESS },
+      error: null,
+      cancelRequested: false,
+      startedAt: null,
+      finishedAt: null,
+      createdBy: auth.userId,
+    });
+    if (!run) {
+      const active = await this.runs.findActive(auth.tenantId, connectorId);
+      if (active) return { run: mapRun(active), created: false };
+      return this.start(auth, connectorId, force);
+    }
+    // The job id is the run id: a retried request cannot enqueue the same run twice.
+    await this.queue.add(
+      JobName.SyncConnector,
+      { runId: run.id, tenantId: auth.tenantId, connectorId },
+      {
+        jobId: run.id,
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 2000 },
+        removeOnComplete: 1000,
+        removeOnFail: 1000,
+      },
+    );
+    return { run: mapRun(run), created: true };
+  }
+
+  /** Asks the active run to stop: a queued one is cancelled at once, a running one at its next batch. */
+  async stop(auth: AuthContext, connectorId: string): Promise<SyncRunResponseDto> {
+    await this.connectors.find(auth.tenantId, connectorId);
+    const active = await this.runs.findActive(auth.tenantId, connectorId);
+    if (!active) throw new ConflictError('NOTHING_RUNNING', 'No sync of this connector is queued or running');
+    if (await this.runs.cancelIfQueued(auth.tenantId, active.id)) {
+      await (await this.queue.getJob(active.id))?.remove().catch(() => undefined);
+    } else {
+      await this.runs.update(auth.tenantId, active.id, { cancelRequested: true });
+    }
+    return this.get(auth, connectorId, active.id);
+  }
+
+  async list(auth: AuthContext, connectorId: string, query: PageQueryDto): Promise<Page<SyncRunResponseDto>> {
+    await this.connectors.find(auth.tenantId, connectorId);
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const [rows, total] = await this.runs.page(auth.tenantId, connectorId, limit, decodeCursor(query.cursor));
+    return toPage(rows, total, limit, mapRun);
+  }
+
+  async get(auth: AuthContext, connectorId: string, runId: string): Promise<SyncRunResponseDto> {
+    const run = await this.runs.findOne(auth.tenantId, connectorId, runId);
+    if (!run) throw new NotFoundError('RUN_NOT_FOUND', 'Sync run not found');
+    return mapRun(run);
+  }
+
+  async documentsOf(auth: AuthContext, connectorId: string, query: ListDocumentsQueryDto): Promise<DocumentPageDto> {
+    await this.connectors.find(auth.tenantId, connectorId);
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const filter = { status: query.status, q: query.q };
+    const [rows, total] = await this.documents.page(
+      auth.tenantId,
+      connectorId,
+      filter,
+      limit,
+      decodeCursor(query.cursor),
+    );
+    return toPage(rows, total, limit, mapDocument);
+  }
+}

@@ -1,0 +1,160 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TenantService } from '@sluice/auth/services/tenant.service';
+import { WorkerModule } from '../apps/worker/src/worker.module';
+import { loadChinookPostgres } from './helpers/chinook';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { dropDatabase, query, testVariables } from './helpers/test-env';
+
+const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
+
+describe('connector sync with the real worker (e2e)', () => {
+  const chinookUrl = testVariables().DATABASE_URL.replace('sluice_test_', 'chinook_sync_');
+  let t: TestApp;
+  let worker: INestApplicationContext;
+  let token: string;
+  let connectorId: string;
+
+  async function waitForRun(runId: string): Promise<Record<string, any>> {
+    for (let i = 0; i < 150; i++) {
+      const res = await t.http.get(`/api/v1/connectors/${connectorId}/runs/${runId}`, { token });
+      if (['succeeded', 'failed', 'cancelled'].includes(res.body.status)) return res.body;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`run ${runId} did not finish`);
+  }
+
+  async function syncOnce(force = false): Promise<Record<string, any>> {
+    const started = await t.http.post(
+      `/api/v1/connectors/${connectorId}/sync${force ? '?force=true' : ''}`,
+      undefined,
+      { token },
+    );
+    expect(started.status).toBe(202);
+    return waitForRun(started.body.id);
+  }
+
+  beforeAll(async () => {
+    await loadChinookPostgres(chinookUrl);
+    t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1' });
+    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(t.env), {
+      logger: false,
+      abortOnError: false,
+    });
+    await worker.init();
+    token = await t.http.login(ADMIN.email, ADMIN.password);
+    const created = await t.http.post(
+      '/api/v1/connectors',
+      {
+        name: 'Chinook',
+        type: 'postgresql',
+        config: {
+          host: '127.0.0.1',
+          port: 5432,
+          database: new URL(chinookUrl).pathname.slice(1),
+          user: 'postgres',
+          ssl: { mode: 'disable' },
+        },
+        authConfig: { password: 'unused' },
+      },
+      { token },
+    );
+    connectorId = created.body.id;
+  }, 120_000);
+  afterAll(async () => {
+    await worker?.close();
+    await t?.close();
+    await dropDatabase(chinookUrl);
+  });
+
+  it('syncs 11 table documents whose DDL runs in a fresh database', async () => {
+    const run = await syncOnce();
+    expect(run).toMatchObject({ status: 'succeeded', progress: { processed: 11, created: 11, total: 11, deleted: 0 } });
+    const docs = await t.http.get(`/api/v1/connectors/${connectorId}/documents?limit=100`, { token });
+    expect(docs.body.pagination.total).toBe(11);
+    expect(
+      docs.body.data.every((d: { kind: string; status: string }) => d.kind === 'table' && d.status === 'synced'),
+    ).toBe(true);
+
+    const scratch = testVariables().DATABASE_URL;
+    await query(scratch.replace(/\/[^/]+$/, '/postgres'), `CREATE DATABASE "${new URL(scratch).pathname.slice(1)}"`);
+    try {
+      // Tables first, then foreign keys may refer to any of them: run each DDL until all pass.
+      let pending: string[] = docs.body.data.map((d: { metadata: { ddl: string } }) => d.metadata.ddl);
+      for (let round = 0; round < 11 && pending.length; round++) {
+        const failed: string[] = [];
+        for (const ddl of pending) await query(scratch, ddl).catch(() => failed.push(ddl));
+        pending = failed;
+      }
+      expect(pending).toEqual([]);
+    } finally {
+      await dropDatabase(scratch);
+    }
+  });
+
+  it('marks a dropped table deleted, leaves an unchanged source unchanged, and updates all on force', async () => {
+    await query(chinookUrl, 'DROP TABLE playlist_track');
+    const afterDrop = await syncOnce();
+    expect(afterDrop.progress).toMatchObject({ processed: 10, deleted: 1, created: 0 });
+    const deleted = await t.http.get(`/api/v1/connectors/${connectorId}/documents?status=deleted`, { token });
+    expect(deleted.body.data.map((d: { externalId: string }) => d.externalId)).toEqual(['public.playlist_track']);
+
+    const again = await syncOnce();
+    expect(again.progress).toMatchObject({ processed: 10, unchanged: 10, created: 0, updated: 0, deleted: 0 });
+    const forced = await syncOnce(true);
+    expect(forced.progress).toMatchObject({ processed: 10, updated: 10, unchanged: 0 });
+    const runs = await t.http.get(`/api/v1/connectors/${connectorId}/runs`, { token });
+    expect(runs.body.pagination.total).toBe(4);
+  });
+
+  it('keeps one run per connector when two syncs are asked for at once', async () => {
+    const [a, b] = await Promise.all([
+      t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token }),
+      t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 202]);
+    expect(a.body.id).toBe(b.body.id);
+    await waitForRun(a.body.id);
+  });
+
+  it('answers 409 to a stop with nothing running, and cancels a queued run at once', async () => {
+    const nothing = await t.http.post(`/api/v1/connectors/${connectorId}/stop`, undefined, { token });
+    expect(nothing.status).toBe(409);
+    expect(nothing.body.code).toBe('NOTHING_RUNNING');
+
+    // With the worker paused, the run stays queued until stopped.
+    await worker.close();
+    const queued = await t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token });
+    const stopped = await t.http.post(`/api/v1/connectors/${connectorId}/stop`, undefined, { token });
+    expect(stopped.body).toMatchObject({ id: queued.body.id, status: 'cancelled', cancelRequested: true });
+    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(t.env), {
+      logger: false,
+      abortOnError: false,
+    });
+    await worker.init();
+  });
+
+  it('keeps syncs to editors and within the tenant', async () => {
+    await t.http.post(
+      '/api/v1/users',
+      { email: 'view@acme.test', password: 'viewer-passphrase', role: 'viewer' },
+      { token },
+    );
+    const viewer = await t.http.login('view@acme.test', 'viewer-passphrase');
+    expect((await t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token: viewer })).status).toBe(
+      403,
+    );
+    expect((await t.http.get(`/api/v1/connectors/${connectorId}/documents`, { token: viewer })).status).toBe(200);
+
+    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
+    const other = await t.http.login('boss@globex.test', 'globex-passphrase');
+    for (const res of [
+      await t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token: other }),
+      await t.http.post(`/api/v1/connectors/${connectorId}/stop`, undefined, { token: other }),
+      await t.http.get(`/api/v1/connectors/${connectorId}/runs`, { token: other }),
+      await t.http.get(`/api/v1/connectors/${connectorId}/documents`, { token: other }),
+    ]) {
+      expect(res.status).toBe(404);
+    }
+  });
+});
