@@ -65,8 +65,16 @@ export class SyncRunRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async cancelRequested(tenantId: string, id: string): Promise<boolean> {
-    const run = await this.orm.findOne({ where: { tenantId, id }, select: { id: true, cancelRequested: true } });
-    return run?.cancelRequested ?? true;
+  /**
+   * Locks the run row for the rest of the caller's transaction and says whether a stop was
+   * asked for. A stop updates the same row, so it waits for a batch in flight and every batch
+   * after it sees the flag: once the stop has answered, nothing more is written.
+   */
+  async lockAndCheckCancel(manager: EntityManager, tenantId: string, id: string): Promise<boolean> {
+    const rows: Array<{ cancel_requested: boolean }> = await manager.query(
+      'SELECT cancel_requested FROM sync_runs WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
+      [tenantId, id],
+    );
+    return rows[0]?.cancel_requested ?? true;
   }
 }

@@ -2,16 +2,26 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { ConnectorService } from '@sluice/connectors/connector.service';
-import { ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
+import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
+import { BadRequestError, ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '@sluice/core/pagination/pagination';
 import { JobName, QueueName, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
 import type { Queue } from 'bull';
+import { distinctUntilChanged, filter, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
 import { DocumentRepository } from './document.repository';
 import { DocumentPageDto, ListDocumentsQueryDto, SyncRunResponseDto } from './http/dto/sync.dto';
 import { mapDocument, mapRun } from './mappers';
-import { EMPTY_PROGRESS } from './sync-run.entity';
+import { EMPTY_PROGRESS, SyncRunEntity } from './sync-run.entity';
 import { SyncRunRepository } from './sync-run.repository';
+
+const EVENT_POLL_MS = 250;
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+export interface MessageEvent {
+  type: 'progress' | 'final';
+  data: SyncRunResponseDto;
+}
 
 export interface StartedRun {
   run: SyncRunResponseDto;
@@ -26,6 +36,7 @@ export class SyncService {
     private readonly connectors: ConnectorService,
     private readonly runs: SyncRunRepository,
     private readonly documents: DocumentRepository,
+    private readonly registry: ConnectorRegistry,
     @InjectQueue(QueueName.ConnectorSync) private readonly queue: Queue<SyncConnectorPayload>,
   ) {}
 
@@ -65,6 +76,34 @@ export class SyncService {
       },
     );
     return { run: mapRun(run), created: true };
+  }
+
+  /** Lists the files of a file connector into documents (a sync restricted to file sources). */
+  async scanFiles(auth: AuthContext, connectorId: string): Promise<StartedRun> {
+    const connector = await this.connectors.find(auth.tenantId, connectorId);
+    if (this.registry.get(connector.type).info.category !== 'files') {
+      throw new BadRequestError(
+        'SCAN_NOT_SUPPORTED',
+        `scan-files lists the files of file connectors; a ${connector.type} connector is synced with POST /connectors/{id}/sync`,
+      );
+    }
+    return this.start(auth, connectorId, false);
+  }
+
+  /**
+   * The run's progress as it changes, then its final state, for a UI that should not poll.
+   * Read from the run row, so any API instance can serve the stream of any worker's run.
+   */
+  async events(auth: AuthContext, connectorId: string, runId: string): Promise<Observable<MessageEvent>> {
+    await this.get(auth, connectorId, runId);
+    const fingerprint = (r: SyncRunEntity) => `${r.status}|${r.cancelRequested}|${JSON.stringify(r.progress)}`;
+    return timer(0, EVENT_POLL_MS).pipe(
+      switchMap(() => from(this.runs.findOne(auth.tenantId, connectorId, runId))),
+      filter((run): run is SyncRunEntity => run !== null),
+      distinctUntilChanged((a, b) => fingerprint(a) === fingerprint(b)),
+      map((run) => ({ type: FINAL.has(run.status) ? 'final' : 'progress', data: mapRun(run) }) as MessageEvent),
+      takeWhile((event) => event.type !== 'final', true),
+    );
   }
 
   /** Asks the active run to stop: a queued one is cancelled at once, a running one at its next batch. */

@@ -281,6 +281,24 @@ export class EnvDto {
   @Transform(toBool)
   @IsBoolean()
   METRICS_ENABLED = true;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  QUEUE_LOCK_DURATION_MS = 30_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(500)
+  @Max(600_000)
+  QUEUE_STALLED_INTERVAL_MS = 30_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(7 * 86_400_000)
+  QUEUE_JOB_TIMEOUT_MS = 6 * 3_600_000;
 }
 
 /** Passwords that ship in .env.example or are trivially guessed: refused when NODE_ENV=production. */

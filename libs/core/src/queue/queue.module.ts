@@ -8,7 +8,17 @@ import { ALL_QUEUES } from './queue-names';
   imports: [
     BullModule.forRootAsync({
       inject: [EnvDto],
-      useFactory: (env: EnvDto) => ({ url: env.REDIS_URL, prefix: `${env.REDIS_KEY_PREFIX}:bull` }),
+      useFactory: (env: EnvDto) => ({
+        url: env.REDIS_URL,
+        prefix: `${env.REDIS_KEY_PREFIX}:bull`,
+        // A worker that dies keeps its job locked until the lock expires; then the stalled check re-queues it.
+        settings: {
+          lockDuration: env.QUEUE_LOCK_DURATION_MS,
+          stalledInterval: env.QUEUE_STALLED_INTERVAL_MS,
+          maxStalledCount: 2,
+        },
+        defaultJobOptions: { timeout: env.QUEUE_JOB_TIMEOUT_MS },
+      }),
     }),
     BullModule.registerQueue(...ALL_QUEUES.map((name) => ({ name }))),
   ],

@@ -1,6 +1,8 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, Res, Sse } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiProduces,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -14,7 +16,8 @@ import type { AuthContext } from '@sluice/auth/role';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
 import { Page, PageQueryDto } from '@sluice/core/pagination/pagination';
 import type { Response } from 'express';
-import { SyncService } from '../sync.service';
+import type { Observable } from 'rxjs';
+import { MessageEvent, SyncService } from '../sync.service';
 import {
   DocumentPageDto,
   ListDocumentsQueryDto,
@@ -53,6 +56,50 @@ export class SyncController {
     const { run, created } = await this.sync.start(auth, id, query.force ?? false);
     if (!created) res.status(200);
     return run;
+  }
+
+  @Post(':id/scan-files')
+  @HttpCode(202)
+  @Authenticated({ roles: ['admin', 'editor'] })
+  @ApiParam(CONNECTOR_ID)
+  @ApiOperation({
+    operationId: 'connectors_scanFiles',
+    summary: 'List the files of a file connector into documents',
+    description: 'Like sync, for file connectors (folder, local_file); 400 for SQL connectors.',
+  })
+  @ApiAcceptedResponse({ type: SyncRunResponseDto })
+  @ApiOkResponse({ type: SyncRunResponseDto, description: 'A run was already queued or running' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Not a file connector' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async scanFiles(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SyncRunResponseDto> {
+    const { run, created } = await this.sync.scanFiles(auth, id);
+    if (!created) res.status(200);
+    return run;
+  }
+
+  @Get(':id/runs/:runId/events')
+  @Sse()
+  @Authenticated()
+  @ApiParam(CONNECTOR_ID)
+  @ApiParam({ name: 'runId', example: 'run_8f2k1m4n7b0v3c6x' })
+  @ApiProduces('text/event-stream')
+  @ApiOperation({
+    operationId: 'connectors_runEvents',
+    summary: 'Server-sent events of a run: `progress` as it changes, then `final`',
+    description: 'Each event carries the run as in GET /connectors/{id}/runs/{runId}; the stream ends after `final`.',
+  })
+  @ApiOkResponse({ description: 'text/event-stream of SyncRunResponseDto events', schema: { type: 'string' } })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  events(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Param('runId') runId: string,
+  ): Promise<Observable<MessageEvent>> {
+    return this.sync.events(auth, id, runId);
   }
 
   @Post(':id/stop')

@@ -50,35 +50,39 @@ export class ConnectorSyncProcessor {
       const ctx = this.runtime.context(tenantId, connectorId, parsed, SYNC_DEADLINE_MS);
 
       for await (const batch of discover.call(registered.plugin, ctx)) {
-        if (await this.runs.cancelRequested(tenantId, runId))
-          return this.finish(tenantId, runId, 'cancelled', progress);
-        progress = await this.documents.transaction(async (manager) => {
+        const next = await this.documents.transaction(async (manager) => {
+          if (await this.runs.lockAndCheckCancel(manager, tenantId, runId)) return null;
           const counts = await this.documents.upsertBatch(manager, { tenantId, connectorId, runId }, batch, run.force);
-          const next = {
+          const advanced: RunProgress = {
             ...progress,
             processed: progress.processed + batch.length,
             created: progress.created + counts.created,
             updated: progress.updated + counts.updated,
             unchanged: progress.unchanged + counts.unchanged,
           };
-          await this.runs.update(tenantId, runId, { progress: next }, manager);
-          return next;
+          await this.runs.update(tenantId, runId, { progress: advanced }, manager);
+          return advanced;
         });
+        if (!next) return this.finish(tenantId, runId, 'cancelled', progress);
+        progress = next;
         await job.progress(progress.processed);
       }
-      if (await this.runs.cancelRequested(tenantId, runId)) return this.finish(tenantId, runId, 'cancelled', progress);
 
-      progress = await this.documents.transaction(async (manager) => {
+      // Deletions only after a complete walk: a cancelled or failed run must not delete anything.
+      const done = await this.documents.transaction(async (manager) => {
+        if (await this.runs.lockAndCheckCancel(manager, tenantId, runId)) return null;
         const deleted = await this.documents.markUnseenDeleted(manager, connectorId, runId);
-        const done = { ...progress, deleted, total: progress.processed };
+        const final = { ...progress, deleted, total: progress.processed };
         await this.runs.update(
           tenantId,
           runId,
-          { status: 'succeeded', progress: done, finishedAt: new Date() },
+          { status: 'succeeded', progress: final, finishedAt: new Date() },
           manager,
         );
-        return done;
+        return final;
       });
+      if (!done) return this.finish(tenantId, runId, 'cancelled', progress);
+      progress = done;
       await this.connectors.markSynced(tenantId, connectorId);
       return progress;
     } catch (error) {
