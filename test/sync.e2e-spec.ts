@@ -134,6 +134,24 @@ describe('connector sync with the real worker (e2e)', () => {
     await worker.init();
   });
 
+  it('ends a run whose stop came while its worker was dying, so later syncs are not blocked', async () => {
+    await worker.close();
+    const queued = await t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token });
+    // As left by a worker that took the run and died after the stop was recorded.
+    await query(t.env.DATABASE_URL!, "UPDATE sync_runs SET status = 'running', cancel_requested = true WHERE id = $1", [
+      queued.body.id,
+    ]);
+    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(t.env), {
+      logger: false,
+      abortOnError: false,
+    });
+    await worker.init();
+    expect((await waitForRun(queued.body.id)).status).toBe('cancelled');
+    const next = await t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token });
+    expect(next.status).toBe(202);
+    expect((await waitForRun(next.body.id)).status).toBe('succeeded');
+  });
+
   it('keeps syncs to editors and within the tenant', async () => {
     await t.http.post(
       '/api/v1/users',

@@ -56,13 +56,24 @@ export class SyncRunRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /** Claims a queued run for a worker; false when it was cancelled or taken meanwhile. */
+  /**
+   * Claims a run for a worker: a queued one, or a running one whose worker died (Bull hands the
+   * stalled job to another). False when it was stopped or finished meanwhile.
+   */
   async claim(tenantId: string, id: string): Promise<boolean> {
     const result = await this.orm.update(
       { tenantId, id, status: In(['queued', 'running']), cancelRequested: false },
       { status: 'running', startedAt: new Date() },
     );
     return (result.affected ?? 0) > 0;
+  }
+
+  /** Ends a run whose stop was asked for while no worker was left to see it. */
+  async finishIfStopped(tenantId: string, id: string): Promise<void> {
+    await this.orm.update(
+      { tenantId, id, status: In(['queued', 'running']), cancelRequested: true },
+      { status: 'cancelled', finishedAt: new Date() },
+    );
   }
 
   /**

@@ -37,8 +37,12 @@ export class ConnectorSyncProcessor {
   @JobHandler(JobName.SyncConnector)
   async handle(job: Job<SyncConnectorPayload>): Promise<RunProgress | undefined> {
     const { runId, tenantId, connectorId } = job.data;
-    // A run stopped while queued, or already finished by another worker, is left alone.
-    if (!(await this.runs.claim(tenantId, runId))) return undefined;
+    // A run stopped while queued, or already finished by another worker, is left alone; one whose
+    // stop came while its worker was dying is ended here, or it would block every later sync.
+    if (!(await this.runs.claim(tenantId, runId))) {
+      await this.runs.finishIfStopped(tenantId, runId);
+      return undefined;
+    }
     const run = (await this.runs.findOne(tenantId, connectorId, runId))!;
     let progress: RunProgress = { ...EMPTY_PROGRESS };
     try {
