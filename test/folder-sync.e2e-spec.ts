@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkerModule } from '../apps/worker/src/worker.module';
+import { waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { query } from './helpers/test-env';
 
@@ -32,14 +33,7 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
   let id: string;
 
   const run = (runId: string) => t.http.get(`/api/v1/connectors/${id}/runs/${runId}`, { token });
-  async function waitForRun(runId: string): Promise<Record<string, any>> {
-    for (let i = 0; i < 300; i++) {
-      const res = await run(runId);
-      if (['succeeded', 'failed', 'cancelled'].includes(res.body.status)) return res.body;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`run ${runId} did not finish`);
-  }
+  const waitFor = (runId: string) => waitForRun(t.http, token, id, runId);
 
   beforeAll(async () => {
     for (let i = 0; i < FILES; i++)
@@ -80,7 +74,7 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
     for (let i = 0; i < 10; i++) unlinkSync(join(root, `file-${String(i).padStart(5, '0')}.txt`));
     for (let i = 0; i < 5; i++) writeFileSync(join(root, `new-${i}.txt`), `new ${i}\n`);
     const started = await t.http.post(`/api/v1/connectors/${id}/sync`, undefined, { token });
-    const done = await waitForRun(started.body.id);
+    const done = await waitFor(started.body.id);
     expect(done.progress).toMatchObject({
       processed: FILES - 5,
       created: 5,
@@ -116,7 +110,7 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
       )[0].n;
     const atStop = await written();
 
-    const done = await waitForRun(started.body.id);
+    const done = await waitFor(started.body.id);
     expect(done.status).toBe('cancelled');
     expect(Date.now() - stopAt).toBeLessThan(5000);
     await new Promise((r) => setTimeout(r, 500));

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { TenantService } from '@sluice/auth/services/tenant.service';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { loadChinookPostgres } from './helpers/chinook';
+import { waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { dropDatabase, query, testVariables } from './helpers/test-env';
 
@@ -15,14 +16,7 @@ describe('connector sync with the real worker (e2e)', () => {
   let token: string;
   let connectorId: string;
 
-  async function waitForRun(runId: string): Promise<Record<string, any>> {
-    for (let i = 0; i < 150; i++) {
-      const res = await t.http.get(`/api/v1/connectors/${connectorId}/runs/${runId}`, { token });
-      if (['succeeded', 'failed', 'cancelled'].includes(res.body.status)) return res.body;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`run ${runId} did not finish`);
-  }
+  const waitFor = (runId: string) => waitForRun(t.http, token, connectorId, runId);
 
   async function syncOnce(force = false): Promise<Record<string, any>> {
     const started = await t.http.post(
@@ -31,7 +25,7 @@ describe('connector sync with the real worker (e2e)', () => {
       { token },
     );
     expect(started.status).toBe(202);
-    return waitForRun(started.body.id);
+    return waitFor(started.body.id);
   }
 
   beforeAll(async () => {
@@ -114,7 +108,7 @@ describe('connector sync with the real worker (e2e)', () => {
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 202]);
     expect(a.body.id).toBe(b.body.id);
-    await waitForRun(a.body.id);
+    await waitFor(a.body.id);
   });
 
   it('answers 409 to a stop with nothing running, and cancels a queued run at once', async () => {
@@ -146,10 +140,10 @@ describe('connector sync with the real worker (e2e)', () => {
       abortOnError: false,
     });
     await worker.init();
-    expect((await waitForRun(queued.body.id)).status).toBe('cancelled');
+    expect((await waitFor(queued.body.id)).status).toBe('cancelled');
     const next = await t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token });
     expect(next.status).toBe(202);
-    expect((await waitForRun(next.body.id)).status).toBe('succeeded');
+    expect((await waitFor(next.body.id)).status).toBe('succeeded');
   });
 
   it('keeps syncs to editors and within the tenant', async () => {

@@ -3,6 +3,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { query } from './helpers/test-env';
 
@@ -73,12 +74,7 @@ describe('a worker killed in the middle of a sync (e2e, built worker)', () => {
     await exited;
 
     worker = startWorker();
-    let final: Record<string, any> = {};
-    for (let i = 0; i < 600; i++) {
-      final = (await t.http.get(runUrl, { token })).body;
-      if (['succeeded', 'failed', 'cancelled'].includes(final.status)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const final = await waitForRun(t.http, token, id, started.body.id);
     // The worker's own warnings (if any) explain a failure better than the status alone.
     expect({ status: final.status, output: final.status === 'succeeded' ? '' : output }).toEqual({
       status: 'succeeded',
