@@ -3,7 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TenantService } from '@sluice/auth/services/tenant.service';
 import { WorkerModule } from '../apps/worker/src/worker.module';
+import { HttpResponse } from './helpers/http-client';
 import { waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { query } from './helpers/test-env';
@@ -119,6 +121,101 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
     // A cancelled run deletes nothing.
     const deleted = await t.http.get(`/api/v1/connectors/${id}/documents?status=deleted&limit=1`, { token });
     expect(deleted.body.pagination.total).toBe(10);
+  });
+
+  it('pages documents by cursor and serves one document, its content and a window of it', async () => {
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    for (let page = 0; page < 3; page++) {
+      const path = `/api/v1/connectors/${id}/documents?limit=50${cursor ? `&cursor=${cursor}` : ''}`;
+      const res: HttpResponse = await t.http.get(path, { token });
+      expect(res.body.data).toHaveLength(50);
+      expect(res.body.pagination.hasMore).toBe(true);
+      for (const d of res.body.data) seen.add(d.id);
+      cursor = res.body.pagination.nextCursor;
+    }
+    expect(seen.size).toBe(150);
+
+    const [doc] = (await t.http.get(`/api/v1/connectors/${id}/documents?q=file-04999`, { token })).body.data;
+    const one = await t.http.get(`/api/v1/connectors/${id}/documents/${doc.id}`, { token });
+    expect(one.body).toMatchObject({ id: doc.id, kind: 'file', externalId: 'file-04999.txt', status: 'synced' });
+    const content = await t.http.get(`/api/v1/connectors/${id}/documents/${doc.id}/content`, { token });
+    expect(content.body.content).toBe('content 4999');
+    const window = await t.http.get(`/api/v1/connectors/${id}/documents/${doc.id}/content?bytesStart=8&bytesEnd=11`, {
+      token,
+    });
+    expect(window.body.content).toBe('4999');
+    expect(
+      (await t.http.put(`/api/v1/connectors/${id}/documents/${doc.id}`, { content: 'x' }, { token })).body.code,
+    ).toBe('CONTENT_READ_ONLY');
+  });
+
+  it('adds, edits and deletes a document by hand, which a sync leaves alone', async () => {
+    const created = await t.http.post(
+      `/api/v1/connectors/${id}/documents`,
+      { externalId: 'notes/glossary', name: 'Glossary', content: 'ARR' },
+      { token },
+    );
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ kind: 'record', status: 'synced', size: 3 });
+    expect(
+      (
+        await t.http.post(
+          `/api/v1/connectors/${id}/documents`,
+          { externalId: 'notes/glossary', name: 'Again' },
+          { token },
+        )
+      ).status,
+    ).toBe(409);
+    const edited = await t.http.put(
+      `/api/v1/connectors/${id}/documents/${created.body.id}`,
+      { name: 'Terms', content: 'ARR, MRR' },
+      { token },
+    );
+    expect(edited.body).toMatchObject({ name: 'Terms', size: 8 });
+    expect(
+      (await t.http.get(`/api/v1/connectors/${id}/documents/${created.body.id}/content`, { token })).body.content,
+    ).toBe('ARR, MRR');
+
+    const resync = await t.http.post(`/api/v1/connectors/${id}/sync`, undefined, { token });
+    await waitFor(resync.body.id);
+    expect((await t.http.get(`/api/v1/connectors/${id}/documents/${created.body.id}`, { token })).body.status).toBe(
+      'synced',
+    );
+
+    expect((await t.http.delete(`/api/v1/connectors/${id}/documents/${created.body.id}`, { token })).status).toBe(204);
+    expect((await t.http.get(`/api/v1/connectors/${id}/documents/${created.body.id}`, { token })).status).toBe(404);
+  });
+
+  it('keeps document routes to their roles and tenant', async () => {
+    const [doc] = (await t.http.get(`/api/v1/connectors/${id}/documents?limit=1`, { token })).body.data;
+    await t.http.post(
+      '/api/v1/users',
+      { email: 'view@acme.test', password: 'viewer-passphrase', role: 'viewer' },
+      { token },
+    );
+    const viewer = await t.http.login('view@acme.test', 'viewer-passphrase');
+    expect((await t.http.get(`/api/v1/connectors/${id}/documents/${doc.id}`, { token: viewer })).status).toBe(200);
+    expect(
+      (await t.http.post(`/api/v1/connectors/${id}/documents`, { externalId: 'v', name: 'v' }, { token: viewer }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await t.http.put(`/api/v1/connectors/${id}/documents/${doc.id}`, { name: 'v' }, { token: viewer })).status,
+    ).toBe(403);
+    expect((await t.http.delete(`/api/v1/connectors/${id}/documents/${doc.id}`, { token: viewer })).status).toBe(403);
+
+    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
+    const other = await t.http.login('boss@globex.test', 'globex-passphrase');
+    for (const res of [
+      await t.http.get(`/api/v1/connectors/${id}/documents/${doc.id}`, { token: other }),
+      await t.http.get(`/api/v1/connectors/${id}/documents/${doc.id}/content`, { token: other }),
+      await t.http.put(`/api/v1/connectors/${id}/documents/${doc.id}`, { name: 'x' }, { token: other }),
+      await t.http.delete(`/api/v1/connectors/${id}/documents/${doc.id}`, { token: other }),
+      await t.http.post(`/api/v1/connectors/${id}/documents`, { externalId: 'x', name: 'x' }, { token: other }),
+    ]) {
+      expect(res.status).toBe(404);
+    }
   });
 
   it('refuses scan-files for an SQL connector', async () => {

@@ -134,7 +134,25 @@ export class DocumentRepository {
     return [rows, total];
   }
 
-  countLive(connectorId: string): Promise<number> {
-    return this.orm.count({ where: { connectorId, status: 'synced' } });
+  findOne(tenantId: string, connectorId: string, id: string): Promise<DocumentEntity | null> {
+    return this.orm.findOne({ where: { tenantId, connectorId, id } });
+  }
+
+  /** Inserts a document; null when the connector already has one with this externalId. */
+  async insert(values: Omit<DocumentEntity, 'createdAt' | 'updatedAt'>): Promise<DocumentEntity | null> {
+    try {
+      return await this.orm.save(this.orm.create(values));
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505') return null;
+      throw e;
+    }
+  }
+
+  async update(tenantId: string, connectorId: string, id: string, changes: Partial<DocumentEntity>): Promise<void> {
+    await this.orm.update({ tenantId, connectorId, id }, changes as QueryDeepPartialEntity<DocumentEntity>);
+  }
+
+  async delete(tenantId: string, connectorId: string, id: string): Promise<void> {
+    await this.orm.delete({ tenantId, connectorId, id });
   }
 }

@@ -9,9 +9,8 @@ import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '@sl
 import { JobName, QueueName, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
 import type { Queue } from 'bull';
 import { distinctUntilChanged, filter, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
-import { DocumentRepository } from './document.repository';
-import { DocumentPageDto, ListDocumentsQueryDto, SyncRunResponseDto } from './http/dto/sync.dto';
-import { mapDocument, mapRun } from './mappers';
+import { SyncRunResponseDto } from './http/dto/sync.dto';
+import { mapRun } from './mappers';
 import { EMPTY_PROGRESS, SyncRunEntity } from './sync-run.entity';
 import { SyncRunRepository } from './sync-run.repository';
 
@@ -35,7 +34,6 @@ export class SyncService {
   constructor(
     private readonly connectors: ConnectorService,
     private readonly runs: SyncRunRepository,
-    private readonly documents: DocumentRepository,
     private readonly registry: ConnectorRegistry,
     @InjectQueue(QueueName.ConnectorSync) private readonly queue: Queue<SyncConnectorPayload>,
   ) {}
@@ -130,19 +128,5 @@ export class SyncService {
     const run = await this.runs.findOne(auth.tenantId, connectorId, runId);
     if (!run) throw new NotFoundError('RUN_NOT_FOUND', 'Sync run not found');
     return mapRun(run);
-  }
-
-  async documentsOf(auth: AuthContext, connectorId: string, query: ListDocumentsQueryDto): Promise<DocumentPageDto> {
-    await this.connectors.find(auth.tenantId, connectorId);
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const filter = { status: query.status, q: query.q };
-    const [rows, total] = await this.documents.page(
-      auth.tenantId,
-      connectorId,
-      filter,
-      limit,
-      decodeCursor(query.cursor),
-    );
-    return toPage(rows, total, limit, mapDocument);
   }
 }

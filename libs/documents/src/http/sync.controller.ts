@@ -18,13 +18,7 @@ import { Page, PageQueryDto } from '@sluice/core/pagination/pagination';
 import type { Response } from 'express';
 import type { Observable } from 'rxjs';
 import { MessageEvent, SyncService } from '../sync.service';
-import {
-  DocumentPageDto,
-  ListDocumentsQueryDto,
-  SyncQueryDto,
-  SyncRunPageDto,
-  SyncRunResponseDto,
-} from './dto/sync.dto';
+import { SyncQueryDto, SyncRunPageDto, SyncRunResponseDto } from './dto/sync.dto';
 
 const CONNECTOR_ID = { name: 'id', description: 'Connector id', example: 'conn_4k2x9q0m1v7b3n8c' };
 
@@ -145,23 +139,5 @@ export class SyncController {
     @Param('runId') runId: string,
   ): Promise<SyncRunResponseDto> {
     return this.sync.get(auth, id, runId);
-  }
-
-  @Get(':id/documents')
-  @Authenticated()
-  @ApiParam(CONNECTOR_ID)
-  @ApiOperation({
-    operationId: 'documents_list',
-    summary: 'Documents of a connector',
-    description: 'Filters: status, q (name or path).',
-  })
-  @ApiOkResponse({ type: DocumentPageDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  documents(
-    @CurrentUser() auth: AuthContext,
-    @Param('id') id: string,
-    @Query() query: ListDocumentsQueryDto,
-  ): Promise<DocumentPageDto> {
-    return this.sync.documentsOf(auth, id, query);
   }
 }

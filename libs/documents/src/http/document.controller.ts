@@ -1,0 +1,141 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
+import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
+import type { AuthContext } from '@sluice/auth/role';
+import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/http/dto/content.dto';
+import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { DocumentService } from '../document.service';
+import { CreateDocumentDto, UpdateDocumentDto } from './dto/document.dto';
+import { DocumentPageDto, DocumentResponseDto, ListDocumentsQueryDto } from './dto/sync.dto';
+
+const CONNECTOR_ID = { name: 'id', description: 'Connector id', example: 'conn_4k2x9q0m1v7b3n8c' };
+const DOCUMENT_ID = { name: 'docId', description: 'Document id', example: 'doc_2v9c1x8z7m3n4b5q' };
+const EDITORS = { roles: ['admin' as const, 'editor' as const] };
+
+@ApiTags('documents')
+@Controller('connectors/:id/documents')
+export class DocumentController {
+  constructor(private readonly documents: DocumentService) {}
+
+  @Get()
+  @Authenticated()
+  @ApiParam(CONNECTOR_ID)
+  @ApiOperation({
+    operationId: 'documents_list',
+    summary: 'Documents of a connector',
+    description: 'Filters: status, q (name or path).',
+  })
+  @ApiOkResponse({ type: DocumentPageDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  list(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Query() query: ListDocumentsQueryDto,
+  ): Promise<DocumentPageDto> {
+    return this.documents.list(auth, id, query);
+  }
+
+  @Post()
+  @Authenticated(EDITORS)
+  @ApiParam(CONNECTOR_ID)
+  @ApiOperation({
+    operationId: 'documents_create',
+    summary: 'Add a document by hand',
+    description: 'Kind `record`; a sync never marks it deleted.',
+  })
+  @ApiCreatedResponse({ type: DocumentResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'externalId already used in this connector' })
+  create(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Body() dto: CreateDocumentDto,
+  ): Promise<DocumentResponseDto> {
+    return this.documents.create(auth, id, dto);
+  }
+
+  @Get(':docId')
+  @Authenticated()
+  @ApiParam(CONNECTOR_ID)
+  @ApiParam(DOCUMENT_ID)
+  @ApiOperation({ operationId: 'documents_get', summary: 'Get a document' })
+  @ApiOkResponse({ type: DocumentResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  get(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Param('docId') docId: string,
+  ): Promise<DocumentResponseDto> {
+    return this.documents.get(auth, id, docId);
+  }
+
+  @Put(':docId')
+  @Authenticated(EDITORS)
+  @ApiParam(CONNECTOR_ID)
+  @ApiParam(DOCUMENT_ID)
+  @ApiOperation({
+    operationId: 'documents_update',
+    summary: 'Rename a document, merge metadata, or replace the text of one added by hand',
+  })
+  @ApiOkResponse({ type: DocumentResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Content of a synced document cannot be edited' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  update(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Param('docId') docId: string,
+    @Body() dto: UpdateDocumentDto,
+  ): Promise<DocumentResponseDto> {
+    return this.documents.update(auth, id, docId, dto);
+  }
+
+  @Delete(':docId')
+  @HttpCode(204)
+  @Authenticated(EDITORS)
+  @ApiParam(CONNECTOR_ID)
+  @ApiParam(DOCUMENT_ID)
+  @ApiOperation({
+    operationId: 'documents_delete',
+    summary: 'Delete a document',
+    description: 'A later sync brings it back if the source still has it.',
+  })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  remove(@CurrentUser() auth: AuthContext, @Param('id') id: string, @Param('docId') docId: string): Promise<void> {
+    return this.documents.remove(auth, id, docId);
+  }
+
+  @Get(':docId/content')
+  @Authenticated()
+  @ApiParam(CONNECTOR_ID)
+  @ApiParam(DOCUMENT_ID)
+  @ApiOperation({
+    operationId: 'documents_content',
+    summary: 'Content of a document',
+    description:
+      'Files: the same line and byte windows as the connector content route. Tables and views: their DDL. Hand-made documents: their text.',
+  })
+  @ApiOkResponse({ type: ContentResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The source no longer has this document' })
+  content(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Param('docId') docId: string,
+    @Query() query: ContentQueryDto,
+  ): Promise<ContentResponseDto> {
+    return this.documents.content(auth, id, docId, query);
+  }
+}
