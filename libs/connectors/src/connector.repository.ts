@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { newId } from '@sluice/core/ids/ids';
 import { Keyset } from '@sluice/core/pagination/pagination';
 import { Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
@@ -11,6 +12,22 @@ export interface ConnectorFilter {
   role?: ConnectorRole;
   q?: string;
 }
+
+/** What a caller decides about a new connector; the rest starts empty. */
+export type NewConnector = Pick<
+  ConnectorEntity,
+  | 'tenantId'
+  | 'name'
+  | 'type'
+  | 'role'
+  | 'description'
+  | 'config'
+  | 'authMethod'
+  | 'authConfig'
+  | 'status'
+  | 'managed'
+  | 'createdBy'
+>;
 
 export type ConnectorChanges = Partial<
   Omit<ConnectorEntity, 'id' | 'tenantId' | 'createdAt' | 'updatedAt' | 'createdBy'>
@@ -55,8 +72,19 @@ export class ConnectorRepository {
     return [rows, total];
   }
 
-  insert(values: Omit<ConnectorEntity, 'createdAt' | 'updatedAt'>): Promise<ConnectorEntity> {
-    return this.orm.save(this.orm.create(values));
+  insert(values: NewConnector): Promise<ConnectorEntity> {
+    return this.orm.save(
+      this.orm.create({
+        id: newId('connector'),
+        metadata: {},
+        lastTestedAt: null,
+        lastError: null,
+        lastSyncAt: null,
+        lastSyncRowCount: null,
+        lastUsedAt: null,
+        ...values,
+      }),
+    );
   }
 
   async update(tenantId: string, id: string, changes: ConnectorChanges): Promise<void> {

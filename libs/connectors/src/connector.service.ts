@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
-import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
 import { ConnectorEntity } from './connector.entity';
 import { mapConnector } from './connector.mapper';
@@ -69,7 +68,6 @@ export class ConnectorService {
     this.runtime.check(dto.type, config, secrets);
     await this.assertNameFree(auth.tenantId, dto.name);
     const entity = await this.repo.insert({
-      id: newId('connector'),
       tenantId: auth.tenantId,
       name: dto.name.trim(),
       type: dto.type,
@@ -81,12 +79,6 @@ export class ConnectorService {
       // A type that takes uploads and was given no path waits for its file.
       status: info.capabilities.includes('upload') && config.path === undefined ? 'pending_upload' : 'pending',
       managed: false,
-      metadata: {},
-      lastTestedAt: null,
-      lastError: null,
-      lastSyncAt: null,
-      lastSyncRowCount: null,
-      lastUsedAt: null,
       createdBy: auth.userId,
     });
     return mapConnector(entity, secrets);

@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { readEnvironment } from '@sluice/core/config/load-env';
-import { newId } from '@sluice/core/ids/ids';
 import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { parse } from 'yaml';
@@ -119,17 +118,10 @@ export class ManagedConnectorsProvisioner {
       return;
     }
     await this.repo.insert({
-      id: newId('connector'),
       tenantId,
       name: entry.name,
       authMethod: null,
       status: 'pending',
-      metadata: {},
-      lastTestedAt: null,
-      lastError: null,
-      lastSyncAt: null,
-      lastSyncRowCount: null,
-      lastUsedAt: null,
       createdBy: null,
       ...values,
     });

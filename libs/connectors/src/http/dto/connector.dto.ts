@@ -6,27 +6,11 @@ import { CONNECTOR_ROLES, CONNECTOR_STATUSES, ConnectorRole, ConnectorStatus } f
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_]{1,39}$/;
 
-export class CreateConnectorDto {
-  @ApiProperty({ description: 'Unique within the tenant (case-insensitive)', example: 'Sales warehouse' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(100)
-  name: string;
-
+/** The fields that describe a connection: shared by creating a connector and testing an unsaved one. */
+export class ConnectorSettingsDto {
   @ApiProperty({ description: 'A type from GET /connector-types', example: 'postgresql' })
   @Matches(TYPE_PATTERN, { message: 'type must be a connector type such as postgresql' })
   type: string;
-
-  @ApiPropertyOptional({ enum: CONNECTOR_ROLES, default: 'source' })
-  @IsOptional()
-  @IsIn(CONNECTOR_ROLES)
-  role?: ConnectorRole;
-
-  @ApiPropertyOptional({ example: 'Read replica of the sales database' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  description?: string;
 
   @ApiPropertyOptional({
     description: "Non-secret settings, checked against the type's configSchema",
@@ -47,12 +31,6 @@ export class CreateConnectorDto {
   @IsObject()
   connectionConfig?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'How the credentials authenticate (informational)', example: 'password' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(40)
-  authMethod?: string;
-
   @ApiPropertyOptional({
     description: "Secrets, checked against the type's authSchema, encrypted at rest and never returned",
     type: 'object',
@@ -62,6 +40,31 @@ export class CreateConnectorDto {
   @IsOptional()
   @IsObject()
   authConfig?: Record<string, unknown>;
+}
+
+export class CreateConnectorDto extends ConnectorSettingsDto {
+  @ApiProperty({ description: 'Unique within the tenant (case-insensitive)', example: 'Sales warehouse' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name: string;
+
+  @ApiPropertyOptional({ enum: CONNECTOR_ROLES, default: 'source' })
+  @IsOptional()
+  @IsIn(CONNECTOR_ROLES)
+  role?: ConnectorRole;
+
+  @ApiPropertyOptional({ example: 'Read replica of the sales database' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  @ApiPropertyOptional({ description: 'How the credentials authenticate (informational)', example: 'password' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  authMethod?: string;
 }
 
 export class UpdateConnectorDto {

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { CONNECTOR_STATUSES, ConnectorStatus } from '../../connector.entity';
+import { ConnectorSettingsDto } from './connector.dto';
 
 export class SslOptionsDto {
   @ApiPropertyOptional({ enum: ['disable', 'require', 'verify-full'], example: 'require' })
@@ -16,30 +17,7 @@ export class SslOptionsDto {
   ca?: string;
 }
 
-export class TestConnectionDto {
-  @ApiProperty({ example: 'postgresql' })
-  @Matches(/^[a-z][a-z0-9_]{1,39}$/, { message: 'type must be a connector type such as postgresql' })
-  type: string;
-
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
-    example: { host: 'db.example.com', port: 5432, database: 'sales', user: 'reader' },
-  })
-  @IsOptional()
-  @IsObject()
-  config?: Record<string, unknown>;
-
-  @ApiPropertyOptional({ description: 'Alias of `config`', type: 'object', additionalProperties: true })
-  @IsOptional()
-  @IsObject()
-  connectionConfig?: Record<string, unknown>;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { password: 's3cret' } })
-  @IsOptional()
-  @IsObject()
-  authConfig?: Record<string, unknown>;
-
+export class TestConnectionDto extends ConnectorSettingsDto {
   @ApiPropertyOptional({
     description: 'A connection string instead of config and authConfig (postgresql, redshift, mysql)',
     example: 'postgresql://reader:s3cret@db.example.com:5432/sales',
