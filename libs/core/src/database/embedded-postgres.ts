@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { packageInfo } from '../app/package-info';
 import { randomAlphanumeric } from '../ids/ids';
 import { importEsm } from './esm-import';
 
@@ -12,16 +13,31 @@ interface EmbeddedPostgresInstance {
 type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
 /**
- * PostgreSQL refuses to run as root, so as root the package runs it as a `postgres` user, who
- * must be able to walk down to the data directory. Say so plainly instead of failing in initdb.
+ * The first directory on the way to `path` that other users cannot enter, or null. As root the
+ * package runs PostgreSQL as a `postgres` user, who must reach both the data directory and the
+ * server binaries in this project's node_modules; this finds what would stop it.
  */
+export function blockedForServiceUser(path: string): string | null {
+  if (userInfo().uid !== 0) return null;
+  const chain: string[] = [];
+  for (let dir = resolve(path); dir !== dirname(dir); dir = dirname(dir)) chain.unshift(dir);
+  return chain.find((dir) => existsSync(dir) && (statSync(dir).mode & 0o001) === 0) ?? null;
+}
+
+/** Says plainly what would otherwise make initdb fail, or the server never come up. */
 function assertReachableByServiceUser(dataDir: string): void {
-  if (userInfo().uid !== 0) return;
-  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
+  const binaries = join(packageInfo().root, 'node_modules');
+  for (const [path, fix] of [
+    [
+      dirname(dataDir),
+      'Set EMBEDDED_POSTGRES_DIR to a directory whose parents others may traverse (e.g. /var/lib/sluice/postgres)',
+    ],
+    [binaries, 'Install Sluice under a directory others may traverse (e.g. /opt/sluice)'],
+  ] as const) {
+    const blocked = blockedForServiceUser(path);
+    if (blocked) {
       throw new Error(
-        `the embedded PostgreSQL runs as user "postgres" when started by root, and that user cannot enter ${dir}. ` +
-          'Set EMBEDDED_POSTGRES_DIR to a directory whose parents others may traverse (e.g. /var/lib/sluice/postgres), or set DATABASE_URL.',
+        `the embedded PostgreSQL runs as user "postgres" when started by root, and that user cannot enter ${blocked}. ${fix}, or set DATABASE_URL.`,
       );
     }
   }

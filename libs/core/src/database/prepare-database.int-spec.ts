@@ -2,6 +2,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropDatabase, freePort, PG_ADMIN_URL, query, testEnv } from '../../../../test/helpers/test-env';
+import { packageInfo } from '../app/package-info';
+import { blockedForServiceUser } from './embedded-postgres';
 import { ensureDatabaseExists, prepareDatabase, resolveDatabaseUrl, runMigrations } from './prepare-database';
 
 describe('database preparation (real PostgreSQL)', () => {
@@ -85,33 +87,57 @@ describe('embedded PostgreSQL fallback (real server from the npm package)', () =
   chmodSync(dir, 0o755);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('starts an embedded server when nothing answers, migrates it, and keeps the data across restarts', async () => {
-    const closedPort = await freePort();
-    const port = await freePort();
-    const env = testEnv({
-      DATABASE_URL: '',
-      EMBEDDED_POSTGRES_DIR: join(dir, 'postgres'),
-      EMBEDDED_POSTGRES_PORT: String(port),
-    });
-    const messages: string[] = [];
+  // As root the server runs as user postgres, who must reach this project's node_modules: in a
+  // checkout under a private directory (mktemp -d) it cannot, and start-up must say so at once.
+  const blocked = blockedForServiceUser(join(packageInfo().root, 'node_modules'));
 
-    const first = await resolveDatabaseUrl(env, (m) => messages.push(m), closedPort);
-    try {
-      expect(first.url).toMatch(new RegExp(`^postgresql://postgres:[0-9a-z]+@127\\.0\\.0\\.1:${port}/sluice$`));
-      expect(messages.join('\n')).toMatch(/starting an embedded PostgreSQL/);
-      await ensureDatabaseExists(first.url);
-      await runMigrations(first.url);
-      await query(first.url, "INSERT INTO tenants (id, name) VALUES ('ten_kept', 'Kept')");
-    } finally {
-      await first.stop?.();
-    }
+  (blocked ? it : it.skip)(
+    'refuses at once, naming the directory, when the server binaries are out of reach',
+    async () => {
+      const env = testEnv({
+        DATABASE_URL: '',
+        EMBEDDED_POSTGRES_DIR: join(dir, 'postgres'),
+        EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      });
+      const started = Date.now();
+      await expect(resolveDatabaseUrl(env, () => undefined, await freePort())).rejects.toThrow(
+        `that user cannot enter ${blocked}. Install Sluice under a directory others may traverse`,
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+    },
+  );
 
-    const second = await resolveDatabaseUrl(env, () => undefined, closedPort);
-    try {
-      const rows = await query<{ name: string }>(second.url, 'SELECT name FROM tenants');
-      expect(rows).toEqual([{ name: 'Kept' }]);
-    } finally {
-      await second.stop?.();
-    }
-  }, 120_000);
+  (blocked ? it.skip : it)(
+    'starts an embedded server when nothing answers, migrates it, and keeps the data across restarts',
+    async () => {
+      const closedPort = await freePort();
+      const port = await freePort();
+      const env = testEnv({
+        DATABASE_URL: '',
+        EMBEDDED_POSTGRES_DIR: join(dir, 'postgres'),
+        EMBEDDED_POSTGRES_PORT: String(port),
+      });
+      const messages: string[] = [];
+
+      const first = await resolveDatabaseUrl(env, (m) => messages.push(m), closedPort);
+      try {
+        expect(first.url).toMatch(new RegExp(`^postgresql://postgres:[0-9a-z]+@127\\.0\\.0\\.1:${port}/sluice$`));
+        expect(messages.join('\n')).toMatch(/starting an embedded PostgreSQL/);
+        await ensureDatabaseExists(first.url);
+        await runMigrations(first.url);
+        await query(first.url, "INSERT INTO tenants (id, name) VALUES ('ten_kept', 'Kept')");
+      } finally {
+        await first.stop?.();
+      }
+
+      const second = await resolveDatabaseUrl(env, () => undefined, closedPort);
+      try {
+        const rows = await query<{ name: string }>(second.url, 'SELECT name FROM tenants');
+        expect(rows).toEqual([{ name: 'Kept' }]);
+      } finally {
+        await second.stop?.();
+      }
+    },
+    120_000,
+  );
 });
