@@ -1,12 +1,15 @@
 import { INestApplicationContext } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bull';
 import { NestFactory } from '@nestjs/core';
+import { QueueName } from '@sluice/core/queue/queue-names';
+import type { Queue } from 'bull';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TenantService } from '@sluice/auth/services/tenant.service';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { HttpResponse } from './helpers/http-client';
-import { waitForRun } from './helpers/runs';
+import { waitForDocument, waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { query } from './helpers/test-env';
 
@@ -187,6 +190,73 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
     expect((await t.http.get(`/api/v1/connectors/${id}/documents/${created.body.id}`, { token })).status).toBe(404);
   });
 
+  it('re-syncs one file from any state, and stops one that is queued', async () => {
+    const docs = `/api/v1/connectors/${id}/documents`;
+    const [doc] = (await t.http.get(`${docs}?q=file-04998`, { token })).body.data;
+    writeFileSync(join(root, 'file-04998.txt'), 'a longer content than before\n');
+    const queued = await t.http.post(`${docs}/${doc.id}/sync`, undefined, { token });
+    expect(queued.status).toBe(202);
+    expect(queued.body.status).toBe('queued');
+    expect(await waitForDocument(t.http, token, id, doc.id)).toMatchObject({ status: 'synced', size: 29 });
+    expect((await t.http.get(`${docs}/${doc.id}/content`, { token })).body.content).toBe(
+      'a longer content than before',
+    );
+
+    // From failed: the error is cleared once the file reads again.
+    await query(t.env.DATABASE_URL!, "UPDATE documents SET status = 'failed', error = 'disk hiccup' WHERE id = $1", [
+      doc.id,
+    ]);
+    await t.http.post(`${docs}/${doc.id}/sync`, undefined, { token });
+    expect(await waitForDocument(t.http, token, id, doc.id)).toMatchObject({ status: 'synced', error: null });
+
+    unlinkSync(join(root, 'file-04998.txt'));
+    await t.http.post(`${docs}/${doc.id}/sync`, undefined, { token });
+    expect((await waitForDocument(t.http, token, id, doc.id)).status).toBe('deleted');
+
+    // With the worker away, the sync stays queued: a second ask returns it, a stop ends it.
+    await worker.close();
+    const [other] = (await t.http.get(`${docs}?q=file-04997`, { token })).body.data;
+    expect((await t.http.post(`${docs}/${other.id}/sync`, undefined, { token })).status).toBe(202);
+    const again = await t.http.post(`${docs}/${other.id}/sync`, undefined, { token });
+    expect(again.status).toBe(200);
+    expect(again.body.status).toBe('queued');
+    const stopped = await t.http.post(`${docs}/${other.id}/stop`, undefined, { token });
+    expect(stopped.status).toBe(200);
+    expect(stopped.body.status).toBe('stopped');
+    const nothing = await t.http.post(`${docs}/${other.id}/stop`, undefined, { token });
+    expect(nothing.status).toBe(409);
+    expect(nothing.body.code).toBe('NOTHING_RUNNING');
+    writeFileSync(join(root, 'file-04997.txt'), 'changed while stopped\n');
+    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(t.env), {
+      logger: false,
+      abortOnError: false,
+    });
+    await worker.init();
+    // The stopped job reaches the worker and is dropped: the document keeps its old version.
+    const queue = worker.get<Queue>(getQueueToken(QueueName.DocumentSync));
+    for (let i = 0; i < 100 && (await queue.getWaitingCount()) + (await queue.getActiveCount()) > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await t.http.get(`${docs}/${other.id}`, { token })).body).toMatchObject({
+      status: 'stopped',
+      checksum: other.checksum,
+    });
+  });
+
+  it('refuses to sync a document added by hand, and to train a file connector', async () => {
+    const record = await t.http.post(
+      `/api/v1/connectors/${id}/documents`,
+      { externalId: 'notes/hand', name: 'Hand' },
+      { token },
+    );
+    const res = await t.http.post(`/api/v1/connectors/${id}/documents/${record.body.id}/sync`, undefined, { token });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('DOCUMENT_NOT_SYNCABLE');
+    const train = await t.http.post(`/api/v1/connectors/${id}/train`, { documentIds: [record.body.id] }, { token });
+    expect(train.status).toBe(400);
+    expect(train.body.code).toBe('TRAIN_NOT_SUPPORTED');
+  });
+
   it('keeps document routes to their roles and tenant', async () => {
     const [doc] = (await t.http.get(`/api/v1/connectors/${id}/documents?limit=1`, { token })).body.data;
     await t.http.post(
@@ -204,6 +274,12 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
       (await t.http.put(`/api/v1/connectors/${id}/documents/${doc.id}`, { name: 'v' }, { token: viewer })).status,
     ).toBe(403);
     expect((await t.http.delete(`/api/v1/connectors/${id}/documents/${doc.id}`, { token: viewer })).status).toBe(403);
+    for (const action of ['sync', 'stop']) {
+      const res = await t.http.post(`/api/v1/connectors/${id}/documents/${doc.id}/${action}`, undefined, {
+        token: viewer,
+      });
+      expect(res.status).toBe(403);
+    }
 
     await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
     const other = await t.http.login('boss@globex.test', 'globex-passphrase');
@@ -212,6 +288,8 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
       await t.http.get(`/api/v1/connectors/${id}/documents/${doc.id}/content`, { token: other }),
       await t.http.put(`/api/v1/connectors/${id}/documents/${doc.id}`, { name: 'x' }, { token: other }),
       await t.http.delete(`/api/v1/connectors/${id}/documents/${doc.id}`, { token: other }),
+      await t.http.post(`/api/v1/connectors/${id}/documents/${doc.id}/sync`, undefined, { token: other }),
+      await t.http.post(`/api/v1/connectors/${id}/documents/${doc.id}/stop`, undefined, { token: other }),
       await t.http.post(`/api/v1/connectors/${id}/documents`, { externalId: 'x', name: 'x' }, { token: other }),
     ]) {
       expect(res.status).toBe(404);

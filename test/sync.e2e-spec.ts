@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { TenantService } from '@sluice/auth/services/tenant.service';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { loadChinookPostgres } from './helpers/chinook';
-import { waitForRun } from './helpers/runs';
+import { waitForDocument, waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { dropDatabase, query, testVariables } from './helpers/test-env';
 
@@ -101,6 +101,57 @@ describe('connector sync with the real worker (e2e)', () => {
     expect(runs.body.pagination.total).toBe(4);
   });
 
+  it('re-syncs one table from the source, and trains tables with a result for each', async () => {
+    const docs = (await t.http.get(`/api/v1/connectors/${connectorId}/documents?limit=100`, { token })).body.data;
+    const byName = (name: string) => docs.find((d: { externalId: string }) => d.externalId === `public.${name}`);
+    const artist = byName('artist');
+
+    await query(chinookUrl, 'ALTER TABLE artist ADD COLUMN country varchar(60)');
+    const queued = await t.http.post(`/api/v1/connectors/${connectorId}/documents/${artist.id}/sync`, undefined, {
+      token,
+    });
+    expect(queued.status).toBe(202);
+    expect(queued.body.status).toBe('queued');
+    const synced = await waitForDocument(t.http, token, connectorId, artist.id);
+    expect(synced.status).toBe('synced');
+    expect(synced.metadata.ddl).toContain('country');
+    expect(synced.checksum).not.toBe(artist.checksum);
+    // Still gone at the source: the one-document sync leaves it deleted.
+    const dropped = byName('playlist_track');
+    await t.http.post(`/api/v1/connectors/${connectorId}/documents/${dropped.id}/sync`, undefined, { token });
+    expect((await waitForDocument(t.http, token, connectorId, dropped.id)).status).toBe('deleted');
+
+    const album = byName('album');
+    const genre = byName('genre');
+    await query(t.env.DATABASE_URL!, "UPDATE documents SET metadata = metadata - 'ddl' WHERE id = $1", [genre.id]);
+    const trained = await t.http.post(
+      `/api/v1/connectors/${connectorId}/train`,
+      { documentIds: [artist.id, album.id, genre.id, dropped.id, 'doc_missing'] },
+      { token },
+    );
+    expect(trained.status).toBe(200);
+    expect(trained.body).toMatchObject({ trainedCount: 2, failedCount: 3 });
+    expect(trained.body.results.map((r: { ok: boolean }) => r.ok)).toEqual([true, true, false, false, false]);
+    expect(trained.body.results[2].reason).toMatch(/no DDL/);
+    expect(trained.body.results[3].reason).toMatch(/no longer has/);
+    expect(trained.body.results[4].reason).toMatch(/not found/);
+    const marked = await t.http.get(`/api/v1/connectors/${connectorId}/documents/${album.id}`, { token });
+    expect(marked.body.metadata).toMatchObject({ trained: true, ddl: expect.any(String) });
+    expect(Date.parse(marked.body.metadata.trainedAt)).not.toBeNaN();
+
+    // A forced sync rewrites every table from the source and keeps what training marked.
+    await syncOnce(true);
+    const after = await t.http.get(`/api/v1/connectors/${connectorId}/documents/${album.id}`, { token });
+    expect(after.body.metadata).toMatchObject({ trained: true, trainedAt: marked.body.metadata.trainedAt });
+    const genreAfter = await t.http.get(`/api/v1/connectors/${connectorId}/documents/${genre.id}`, { token });
+    expect(genreAfter.body.metadata.ddl).toContain('CREATE TABLE');
+
+    for (const body of [{}, { documentIds: [] }, { documentIds: 'doc_x' }, { documentIds: [42] }]) {
+      const bad = await t.http.post(`/api/v1/connectors/${connectorId}/train`, body, { token });
+      expect(bad.status).toBe(400);
+    }
+  });
+
   it('keeps one run per connector when two syncs are asked for at once', async () => {
     const [a, b] = await Promise.all([
       t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token }),
@@ -160,7 +211,11 @@ describe('connector sync with the real worker (e2e)', () => {
 
     await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
     const other = await t.http.login('boss@globex.test', 'globex-passphrase');
+    const [doc] = (await t.http.get(`/api/v1/connectors/${connectorId}/documents?limit=1`, { token })).body.data;
+    const train = { documentIds: [doc.id] };
+    expect((await t.http.post(`/api/v1/connectors/${connectorId}/train`, train, { token: viewer })).status).toBe(403);
     for (const res of [
+      await t.http.post(`/api/v1/connectors/${connectorId}/train`, train, { token: other }),
       await t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token: other }),
       await t.http.post(`/api/v1/connectors/${connectorId}/stop`, undefined, { token: other }),
       await t.http.get(`/api/v1/connectors/${connectorId}/runs`, { token: other }),

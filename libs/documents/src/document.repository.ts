@@ -3,7 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { DiscoveredItem } from '@sluice/connectors/plugin/connector-plugin';
 import { newId } from '@sluice/core/ids/ids';
 import { Keyset } from '@sluice/core/pagination/pagination';
-import { DataSource, EntityManager, In, QueryDeepPartialEntity, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Not, QueryDeepPartialEntity, Repository } from 'typeorm';
 import { DocumentEntity, DocumentStatus } from './document.entity';
 
 export interface BatchCounts {
@@ -17,7 +17,11 @@ export interface DocumentFilter {
   q?: string;
 }
 
-function fromItem(item: DiscoveredItem): Partial<DocumentEntity> {
+/** Metadata a user set on a document (training) that a new version from the source must not erase. */
+const KEPT_METADATA = ['trained', 'trainedAt'];
+
+export function fieldsFromItem(item: DiscoveredItem, previous: Record<string, unknown> = {}): Partial<DocumentEntity> {
+  const kept = Object.fromEntries(KEPT_METADATA.filter((key) => key in previous).map((key) => [key, previous[key]]));
   return {
     kind: item.kind,
     name: item.name.slice(0, 512),
@@ -25,9 +29,12 @@ function fromItem(item: DiscoveredItem): Partial<DocumentEntity> {
     mimeType: item.mimeType ?? null,
     size: item.size === undefined ? null : String(item.size),
     checksum: item.checksum ?? null,
-    metadata: item.metadata ?? {},
+    metadata: { ...item.metadata, ...kept },
   };
 }
+
+/** Document states in which a one-document sync is waiting or under way. */
+const IN_FLIGHT: DocumentStatus[] = ['queued', 'syncing'];
 
 @Injectable()
 export class DocumentRepository {
@@ -54,7 +61,7 @@ export class DocumentRepository {
     const unique = [...new Map(items.map((i) => [i.externalId, i])).values()];
     const existing = await repo.find({
       where: { connectorId: ids.connectorId, externalId: In(unique.map((i) => i.externalId)) },
-      select: { id: true, externalId: true, checksum: true, status: true },
+      select: { id: true, externalId: true, checksum: true, status: true, metadata: true },
     });
     const byExternal = new Map(existing.map((d) => [d.externalId, d]));
     const now = new Date();
@@ -69,22 +76,17 @@ export class DocumentRepository {
           tenantId: ids.tenantId,
           connectorId: ids.connectorId,
           externalId: item.externalId,
-          ...fromItem(item),
+          ...fieldsFromItem(item),
           status: 'synced',
           error: null,
           syncedAt: now,
           lastSeenRunId: ids.runId,
         });
-      } else if (
-        !force &&
-        found.status !== 'deleted' &&
-        found.status !== 'failed' &&
-        found.checksum === (item.checksum ?? null)
-      ) {
+      } else if (!force && found.status === 'synced' && found.checksum === (item.checksum ?? null)) {
         unchanged.push(found.id);
       } else {
         await repo.update({ id: found.id }, {
-          ...fromItem(item),
+          ...fieldsFromItem(item, found.metadata),
           status: 'synced',
           error: null,
           syncedAt: now,
@@ -150,6 +152,57 @@ export class DocumentRepository {
 
   async update(tenantId: string, connectorId: string, id: string, changes: Partial<DocumentEntity>): Promise<void> {
     await this.orm.update({ tenantId, connectorId, id }, changes as QueryDeepPartialEntity<DocumentEntity>);
+  }
+
+  /** Queues a one-document sync; null when one is already queued or under way. */
+  async markQueued(tenantId: string, connectorId: string, id: string): Promise<DocumentEntity | null> {
+    const result = await this.orm.update(
+      { tenantId, connectorId, id, status: Not(In(IN_FLIGHT)) },
+      { status: 'queued', error: null },
+    );
+    return (result.affected ?? 0) > 0 ? this.findOne(tenantId, connectorId, id) : null;
+  }
+
+  /**
+   * Claims a queued document for a worker, or one left `syncing` by a worker that died (Bull
+   * hands the stalled job on). Null when it was stopped or finished meanwhile.
+   */
+  async claim(tenantId: string, id: string): Promise<DocumentEntity | null> {
+    const result = await this.orm.update({ tenantId, id, status: In(IN_FLIGHT) }, { status: 'syncing' });
+    return (result.affected ?? 0) > 0 ? this.orm.findOne({ where: { tenantId, id } }) : null;
+  }
+
+  /**
+   * Writes the outcome of a one-document sync, only while the document is still `syncing`: once
+   * a stop has answered, the worker's late result is dropped. False when it was dropped.
+   */
+  async finishSync(tenantId: string, id: string, changes: Partial<DocumentEntity>): Promise<boolean> {
+    const result = await this.orm.update(
+      { tenantId, id, status: 'syncing' },
+      changes as QueryDeepPartialEntity<DocumentEntity>,
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Stops a queued or running one-document sync; false when none was in flight. */
+  async stopSync(tenantId: string, connectorId: string, id: string): Promise<boolean> {
+    const result = await this.orm.update({ tenantId, connectorId, id, status: In(IN_FLIGHT) }, { status: 'stopped' });
+    return (result.affected ?? 0) > 0;
+  }
+
+  findMany(tenantId: string, connectorId: string, ids: string[]): Promise<DocumentEntity[]> {
+    return this.orm.find({ where: { tenantId, connectorId, id: In(ids) } });
+  }
+
+  /** Marks documents trained for NL2SQL, keeping the rest of their metadata. */
+  async markTrained(tenantId: string, connectorId: string, ids: string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.orm.query(
+      `UPDATE documents
+          SET metadata = metadata || jsonb_build_object('trained', true, 'trainedAt', $4::text), updated_at = now()
+        WHERE tenant_id = $1 AND connector_id = $2 AND id = ANY($3)`,
+      [tenantId, connectorId, ids, at.toISOString()],
+    );
   }
 
   async delete(tenantId: string, connectorId: string, id: string): Promise<void> {

@@ -1,20 +1,35 @@
+import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
+import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import { FileConnectorService } from '@sluice/connectors/files/file-connector.service';
 import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/http/dto/content.dto';
 import { BadRequestError, ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core/pagination/pagination';
+import { JobName, QueueName, SyncDocumentPayload } from '@sluice/core/queue/queue-names';
+import type { Queue } from 'bull';
 import { createHash } from 'node:crypto';
 import { DocumentEntity } from './document.entity';
 import { DocumentRepository } from './document.repository';
-import { CreateDocumentDto, UpdateDocumentDto } from './http/dto/document.dto';
+import { CreateDocumentDto, TrainResponseDto, TrainResultDto, UpdateDocumentDto } from './http/dto/document.dto';
 import { DocumentPageDto, DocumentResponseDto, ListDocumentsQueryDto } from './http/dto/sync.dto';
 import { mapDocument } from './mappers';
+import { assertSyncable } from './sync-rules';
 
 const DOCUMENT_NOT_FOUND = () => new NotFoundError('DOCUMENT_NOT_FOUND', 'Document not found');
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function whyNotTrainable(doc: DocumentEntity | undefined): string | null {
+  if (!doc) return 'Document not found in this connector';
+  if (doc.kind !== 'table' && doc.kind !== 'view') return `Only tables and views can be trained; this is a ${doc.kind}`;
+  if (doc.status === 'deleted') return 'The source no longer has this table';
+  if (typeof doc.metadata.ddl !== 'string' || doc.metadata.ddl.trim() === '') {
+    return 'The document has no DDL yet; sync the connector first';
+  }
+  return null;
+}
 
 /** Documents one by one: read, add by hand, change, delete, and their content. */
 @Injectable()
@@ -23,6 +38,8 @@ export class DocumentService {
     private readonly connectors: ConnectorService,
     private readonly documents: DocumentRepository,
     private readonly files: FileConnectorService,
+    private readonly registry: ConnectorRegistry,
+    @InjectQueue(QueueName.DocumentSync) private readonly queue: Queue<SyncDocumentPayload>,
   ) {}
 
   async list(auth: AuthContext, connectorId: string, query: ListDocumentsQueryDto): Promise<DocumentPageDto> {
@@ -97,6 +114,66 @@ export class DocumentService {
   async remove(auth: AuthContext, connectorId: string, id: string): Promise<void> {
     await this.find(auth, connectorId, id);
     await this.documents.delete(auth.tenantId, connectorId, id);
+  }
+
+  /**
+   * Queues a sync of this one document, from any state (synced, failed, stopped, deleted).
+   * `queued: false` when one was already queued or under way: that one is returned.
+   */
+  async sync(
+    auth: AuthContext,
+    connectorId: string,
+    id: string,
+  ): Promise<{ document: DocumentResponseDto; queued: boolean }> {
+    const doc = await this.find(auth, connectorId, id);
+    if (doc.kind === 'record') {
+      throw new BadRequestError(
+        'DOCUMENT_NOT_SYNCABLE',
+        'This document was added by hand and has no source to sync from; change it with PUT instead',
+      );
+    }
+    assertSyncable(await this.connectors.find(auth.tenantId, connectorId));
+    const queued = await this.documents.markQueued(auth.tenantId, connectorId, id);
+    if (!queued) return { document: await this.get(auth, connectorId, id), queued: false };
+    await this.queue.add(
+      JobName.SyncDocument,
+      { tenantId: auth.tenantId, connectorId, documentId: id },
+      { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: 1000, removeOnFail: 1000 },
+    );
+    return { document: mapDocument(queued), queued: true };
+  }
+
+  /** Stops a queued or running one-document sync: the document ends `stopped` and keeps its last content. */
+  async stop(auth: AuthContext, connectorId: string, id: string): Promise<DocumentResponseDto> {
+    await this.find(auth, connectorId, id);
+    if (!(await this.documents.stopSync(auth.tenantId, connectorId, id))) {
+      throw new ConflictError('NOTHING_RUNNING', 'No sync of this document is queued or running');
+    }
+    return this.get(auth, connectorId, id);
+  }
+
+  /**
+   * Marks table and view documents as trained for NL2SQL (preferred when choosing the tables a
+   * question needs). Each id gets its own result; one bad id does not stop the others.
+   */
+  async train(auth: AuthContext, connectorId: string, documentIds: string[]): Promise<TrainResponseDto> {
+    const connector = await this.connectors.find(auth.tenantId, connectorId);
+    if (this.registry.get(connector.type).info.category !== 'sql') {
+      throw new BadRequestError(
+        'TRAIN_NOT_SUPPORTED',
+        `Training marks tables for NL2SQL and needs a SQL connector; this one is of type ${connector.type}`,
+      );
+    }
+    const found = new Map(
+      (await this.documents.findMany(auth.tenantId, connectorId, [...new Set(documentIds)])).map((d) => [d.id, d]),
+    );
+    const results: TrainResultDto[] = documentIds.map((documentId) => {
+      const reason = whyNotTrainable(found.get(documentId));
+      return { documentId, ok: reason === null, reason };
+    });
+    const trained = results.filter((r) => r.ok).map((r) => r.documentId);
+    await this.documents.markTrained(auth.tenantId, connectorId, [...new Set(trained)], new Date());
+    return { trainedCount: trained.length, failedCount: results.length - trained.length, results };
   }
 
   /** Text of a hand-made document, DDL of a table or view, or a window of a file. */

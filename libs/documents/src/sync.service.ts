@@ -11,6 +11,7 @@ import type { Queue } from 'bull';
 import { distinctUntilChanged, filter, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
 import { SyncRunResponseDto } from './http/dto/sync.dto';
 import { mapRun } from './mappers';
+import { assertSyncable } from './sync-rules';
 import { EMPTY_PROGRESS, SyncRunEntity } from './sync-run.entity';
 import { SyncRunRepository } from './sync-run.repository';
 
@@ -39,10 +40,7 @@ export class SyncService {
   ) {}
 
   async start(auth: AuthContext, connectorId: string, force: boolean): Promise<StartedRun> {
-    const connector = await this.connectors.find(auth.tenantId, connectorId);
-    if (connector.status === 'inactive' || connector.status === 'pending_upload') {
-      throw new ConflictError('CONNECTOR_NOT_ACTIVE', `Connector is not active (status: ${connector.status})`);
-    }
+    assertSyncable(await this.connectors.find(auth.tenantId, connectorId));
     const run = await this.runs.insertActive({
       id: newId('run'),
       tenantId: auth.tenantId,

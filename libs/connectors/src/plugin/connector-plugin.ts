@@ -155,6 +155,11 @@ export interface ConnectorPlugin<C = Record<string, unknown>> {
   test(ctx: ConnectorContext<C>): Promise<ProbeOutcome>;
   /** Tables and views, or files, in batches. */
   discover?(ctx: ConnectorContext<C>): AsyncIterable<DiscoveredItem[]>;
+  /**
+   * One item found again by its externalId, for a one-document sync; null when the source no
+   * longer has it. Without it, a one-document sync walks discover() until it meets the item.
+   */
+  lookup?(ctx: ConnectorContext<C>, externalId: string): Promise<DiscoveredItem | null>;
   /** The bytes of one discovered file. */
   read?(
     ctx: ConnectorContext<C>,

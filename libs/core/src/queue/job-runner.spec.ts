@@ -34,7 +34,7 @@ async function boot(providers: Array<new (...args: never[]) => unknown>) {
 
 describe('JobRunner', () => {
   it('refuses to start while a job name has no processor, naming it', async () => {
-    await expect(boot([])).rejects.toThrow(`No processor for job(s): ${JobName.SyncConnector}`);
+    await expect(boot([TwiceA])).rejects.toThrow(`No processor for job(s): ${JobName.SyncDocument}`);
   });
 
   it('refuses two processors for one job', async () => {

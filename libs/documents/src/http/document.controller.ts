@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -15,6 +16,7 @@ import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/http/dto/content.dto';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import type { Response } from 'express';
 import { DocumentService } from '../document.service';
 import { CreateDocumentDto, UpdateDocumentDto } from './dto/document.dto';
 import { DocumentPageDto, DocumentResponseDto, ListDocumentsQueryDto } from './dto/sync.dto';
@@ -115,6 +117,57 @@ export class DocumentController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   remove(@CurrentUser() auth: AuthContext, @Param('id') id: string, @Param('docId') docId: string): Promise<void> {
     return this.documents.remove(auth, id, docId);
+  }
+
+  @Post(':docId/sync')
+  @HttpCode(202)
+  @Authenticated(EDITORS)
+  @ApiParam(CONNECTOR_ID)
+  @ApiParam(DOCUMENT_ID)
+  @ApiOperation({
+    operationId: 'documents_sync',
+    summary: 'Sync one document again',
+    description:
+      'Re-reads this one file or table from the source, whatever its state (synced, failed, stopped, deleted). ' +
+      'Answers 202 with the document `queued`, or 200 when a sync of it is already queued or running. ' +
+      'A document the source no longer has ends `deleted`; a failure ends `failed` with its reason.',
+  })
+  @ApiAcceptedResponse({ type: DocumentResponseDto, description: 'Queued' })
+  @ApiOkResponse({ type: DocumentResponseDto, description: 'Already queued or running' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'A document added by hand has no source' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Connector is inactive or waits for its upload' })
+  async sync(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Param('docId') docId: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<DocumentResponseDto> {
+    const { document, queued } = await this.documents.sync(auth, id, docId);
+    if (!queued) res.status(200);
+    return document;
+  }
+
+  @Post(':docId/stop')
+  @HttpCode(200)
+  @Authenticated(EDITORS)
+  @ApiParam(CONNECTOR_ID)
+  @ApiParam(DOCUMENT_ID)
+  @ApiOperation({
+    operationId: 'documents_stop',
+    summary: 'Stop the sync of one document',
+    description:
+      'The document ends `stopped` and keeps what it had; a result the worker finds after the stop is dropped.',
+  })
+  @ApiOkResponse({ type: DocumentResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'No sync of this document is queued or running' })
+  stop(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Param('docId') docId: string,
+  ): Promise<DocumentResponseDto> {
+    return this.documents.stop(auth, id, docId);
   }
 
   @Get(':docId/content')

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Res, Sse } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, Sse } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -17,7 +17,9 @@ import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
 import { Page, PageQueryDto } from '@sluice/core/pagination/pagination';
 import type { Response } from 'express';
 import type { Observable } from 'rxjs';
+import { DocumentService } from '../document.service';
 import { MessageEvent, SyncService } from '../sync.service';
+import { TrainDto, TrainResponseDto } from './dto/document.dto';
 import { SyncQueryDto, SyncRunPageDto, SyncRunResponseDto } from './dto/sync.dto';
 
 const CONNECTOR_ID = { name: 'id', description: 'Connector id', example: 'conn_4k2x9q0m1v7b3n8c' };
@@ -25,7 +27,10 @@ const CONNECTOR_ID = { name: 'id', description: 'Connector id', example: 'conn_4
 @ApiTags('sync')
 @Controller('connectors')
 export class SyncController {
-  constructor(private readonly sync: SyncService) {}
+  constructor(
+    private readonly sync: SyncService,
+    private readonly documents: DocumentService,
+  ) {}
 
   @Post(':id/sync')
   @HttpCode(202)
@@ -110,6 +115,25 @@ export class SyncController {
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Nothing is running' })
   stop(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<SyncRunResponseDto> {
     return this.sync.stop(auth, id);
+  }
+
+  @Post(':id/train')
+  @HttpCode(200)
+  @Authenticated({ roles: ['admin', 'editor'] })
+  @ApiParam(CONNECTOR_ID)
+  @ApiOperation({
+    operationId: 'connectors_train',
+    summary: 'Mark tables as trained for NL2SQL',
+    description:
+      'SQL connectors only. Sets `metadata.trained` and `trainedAt` on each table or view document; trained ' +
+      'tables are preferred when a question is turned into SQL. Each id gets a result: a document that is ' +
+      'missing, not a table, deleted at the source, or without DDL fails with its reason and the others go on.',
+  })
+  @ApiOkResponse({ type: TrainResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Not a SQL connector, or an invalid body' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  train(@CurrentUser() auth: AuthContext, @Param('id') id: string, @Body() dto: TrainDto): Promise<TrainResponseDto> {
+    return this.documents.train(auth, id, dto.documentIds);
   }
 
   @Get(':id/runs')

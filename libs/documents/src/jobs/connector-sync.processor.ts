@@ -2,21 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import { DomainError } from '@sluice/core/errors/domain-error';
-import { SafeNetworkError } from '@sluice/core/network/safe-network';
 import { JobHandler } from '@sluice/core/queue/job-runner';
 import { JobName, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
 import type { Job } from 'bull';
 import { DocumentRepository } from '../document.repository';
 import { EMPTY_PROGRESS, RunProgress } from '../sync-run.entity';
 import { SyncRunRepository } from '../sync-run.repository';
+import { isLastAttempt, isPermanent, messageOf } from './job-errors';
 
 // Discovery of a large source takes long; the signal only guards against a source that hangs.
 const SYNC_DEADLINE_MS = 6 * 60 * 60 * 1000;
-
-/** Failures that another attempt cannot fix: bad configuration, refused address, missing connector. */
-function isPermanent(error: unknown): boolean {
-  return error instanceof SafeNetworkError || (error instanceof DomainError && error.status < 500);
-}
 
 /**
  * Walks a connector's discover() in batches and upserts documents. Each batch and the run's
@@ -107,9 +102,8 @@ export class ConnectorSyncProcessor {
   /** Permanent errors fail the run at once; transient ones are retried by Bull with backoff. */
   private async failed(job: Job<SyncConnectorPayload>, error: unknown, progress: RunProgress): Promise<never> {
     const { runId, tenantId } = job.data;
-    const message = error instanceof Error ? error.message : String(error);
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (isPermanent(error) || lastAttempt) {
+    const message = messageOf(error);
+    if (isPermanent(error) || isLastAttempt(job)) {
       if (isPermanent(error)) await job.discard();
       await this.runs.update(tenantId, runId, { status: 'failed', error: message, progress, finishedAt: new Date() });
     } else {

@@ -3,10 +3,11 @@ import { DiscoveryModule } from '@nestjs/core';
 import { JobRunner } from '@sluice/core/queue/job-runner';
 import { DocumentsModule } from '../documents.module';
 import { ConnectorSyncProcessor } from './connector-sync.processor';
+import { DocumentSyncProcessor } from './document-sync.processor';
 
 /** The job processors of documents; imported by the worker app only. */
 @Module({
   imports: [DocumentsModule, DiscoveryModule],
-  providers: [ConnectorSyncProcessor, JobRunner],
+  providers: [ConnectorSyncProcessor, DocumentSyncProcessor, JobRunner],
 })
 export class DocumentsJobsModule {}

@@ -223,4 +223,26 @@ describe('FolderConnector', () => {
       }
     });
   });
+  describe('lookup', () => {
+    it('finds one file again as discover would list it', async () => {
+      const ctx = context({ path: data });
+      const listed = (await discoverAll(ctx)).flat().find((item) => item.externalId === 'sub/b.json');
+      expect(await connector.lookup(ctx, 'sub/b.json')).toEqual(listed);
+    });
+
+    it('answers null for a file that is gone, a folder, or one the settings leave out', async () => {
+      expect(await connector.lookup(context({ path: data }), 'nope.txt')).toBeNull();
+      expect(await connector.lookup(context({ path: data }), 'sub')).toBeNull();
+      expect(await connector.lookup(context({ path: data, include: ['*.csv'] }), 'notes.txt')).toBeNull();
+      expect(await connector.lookup(context({ path: data, recursive: false }), 'sub/b.json')).toBeNull();
+    });
+
+    it('refuses paths that lead outside the folder', async () => {
+      for (const externalId of ['../outside/secret.txt', 'link-out.txt', 'dir-out/secret.txt']) {
+        await expect(connector.lookup(context({ path: data }), externalId)).rejects.toMatchObject({
+          code: 'PATH_OUTSIDE_FOLDER',
+        });
+      }
+    });
+  });
 });

@@ -2,7 +2,7 @@ import { EnvDto } from '@sluice/core/config/env.dto';
 import { BadRequestError, DomainError, type FieldProblem } from '@sluice/core/errors/domain-error';
 import * as mime from 'mime-types';
 import { constants, realpathSync, statSync } from 'node:fs';
-import { open, readlink, realpath } from 'node:fs/promises';
+import { open, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
@@ -159,17 +159,8 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
       throw new BadRequestError('INVALID_RANGE', 'The byte range must be non-negative integers with end ≥ start');
     }
     const root = this.resolveRoot(ctx.config.path);
-    const wanted = item.externalId;
-    if (typeof wanted !== 'string' || wanted === '' || wanted.includes('\0') || isAbsolute(wanted)) throw outside();
-    const lexical = resolve(root, wanted);
-    if (!isInside(root, lexical)) throw outside();
-    let real: string;
-    try {
-      real = await realpath(lexical);
-    } catch {
-      throw notFound();
-    }
-    if (!isInside(root, real)) throw outside();
+    const real = await this.realPathInside(root, item.externalId);
+    if (real === null) throw notFound();
 
     // O_NONBLOCK: if the file was swapped for a FIFO since realpath, open must not hang on it.
     const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => {
@@ -185,6 +176,29 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
       throw error;
     }
     return handle.createReadStream({ start, end });
+  }
+
+  /** The file again, for a one-document sync: null when it is gone or no longer matches the settings. */
+  async lookup(ctx: ConnectorContext<FolderConfig>, externalId: string): Promise<DiscoveredItem | null> {
+    const root = this.resolveRoot(ctx.config.path);
+    const real = await this.realPathInside(root, externalId);
+    if (real === null) return null;
+    if (!ctx.config.recursive && externalId.includes('/')) return null;
+    const matchers = ctx.config.include.map(globMatcher);
+    if (matchers.length > 0 && !matchers.some((matches) => matches(externalId))) return null;
+    const stats = await stat(real).catch(() => null);
+    if (!stats?.isFile()) return null;
+    return this.toItem({ relativePath: externalId, stats });
+  }
+
+  /** Where a path from the root really leads: null when nothing is there; refused when it leads outside. */
+  private async realPathInside(root: string, wanted: string): Promise<string | null> {
+    if (typeof wanted !== 'string' || wanted === '' || wanted.includes('\0') || isAbsolute(wanted)) throw outside();
+    const lexical = resolve(root, wanted);
+    if (!isInside(root, lexical)) throw outside();
+    const real = await realpath(lexical).catch(() => null);
+    if (real !== null && !isInside(root, real)) throw outside();
+    return real;
   }
 
   private walk(ctx: ConnectorContext<FolderConfig>, root: string): AsyncGenerator<WalkedFile> {

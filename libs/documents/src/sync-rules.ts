@@ -1,0 +1,9 @@
+import type { ConnectorEntity } from '@sluice/connectors/connector.entity';
+import { ConflictError } from '@sluice/core/errors/domain-error';
+
+/** A connector switched off, or still waiting for its file, has nothing to sync yet. */
+export function assertSyncable(connector: Pick<ConnectorEntity, 'status'>): void {
+  if (connector.status === 'inactive' || connector.status === 'pending_upload') {
+    throw new ConflictError('CONNECTOR_NOT_ACTIVE', `Connector is not active (status: ${connector.status})`);
+  }
+}
