@@ -4,6 +4,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EnvDto } from '@sluice/core/config/env.dto';
+import { DashboardSessionService } from './dashboard/dashboard-session.service';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import { MembershipEntity } from './entities/membership.entity';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
@@ -45,12 +46,13 @@ import { UserService } from './services/user.service';
     UserService,
     ApiKeyService,
     TenantService,
+    DashboardSessionService,
     RequestAuthenticator,
     JwtStrategy,
     JwtAuthGuard,
     RouteAuditor,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [AuthService, UserService, ApiKeyService, TenantService],
+  exports: [AuthService, UserService, ApiKeyService, TenantService, DashboardSessionService],
 })
 export class AuthModule {}

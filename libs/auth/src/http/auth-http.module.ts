@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth.module';
 import { ApiKeyController } from './api-key.controller';
 import { AuthController } from './auth.controller';
+import { DashboardSessionController } from './dashboard-session.controller';
 import { UserController } from './user.controller';
 
 /** The HTTP routes of identity; imported by the API app only. */
 @Module({
   imports: [AuthModule],
-  controllers: [AuthController, UserController, ApiKeyController],
+  controllers: [AuthController, DashboardSessionController, UserController, ApiKeyController],
 })
 export class AuthHttpModule {}

@@ -8,8 +8,30 @@ import { RequestIdMiddleware } from '../http/request-id.middleware';
 import { buildOpenApiDocument, serveOpenApi } from '../openapi/openapi';
 import { API_PREFIX } from './service.controller';
 
+/** Where the queue dashboard (Bull Board) is mounted: its page, its /api and its /static. */
+export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+
 /** Routes that stay at the root, outside /api/v1. */
-const ROOT_ROUTES = ['/', 'health/live', 'health/ready', 'metrics', 'favicon.ico'];
+const ROOT_ROUTES = [
+  '/',
+  'health/live',
+  'health/ready',
+  'metrics',
+  'favicon.ico',
+  // Bull Board keeps its route out of the prefix only when an exclusion matches the route itself.
+  QUEUE_DASHBOARD_PATH.slice(1),
+  `${QUEUE_DASHBOARD_PATH.slice(1)}/{*path}`,
+];
+
+const CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  // Swagger UI sets inline styles.
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  frameAncestors: ["'none'"],
+};
 
 // `POST /api/v1/connectors/{id}:upload` is the custom-method spelling of `/{id}/upload`.
 const CUSTOM_METHOD = /^(\/api\/v1\/[a-z-]+\/[^/:?]+):([a-z][a-z-]*)(\?.*)?$/;
@@ -41,21 +63,10 @@ export function configureApp(app: NestExpressApplication, env: EnvDto): void {
   app.use(requestId.use.bind(requestId));
   if (env.TRUST_PROXY) app.set('trust proxy', true);
   app.disable('x-powered-by');
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          // Swagger UI sets inline styles.
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          frameAncestors: ["'none'"],
-        },
-      },
-    }),
-  );
+  // One policy for the API, Swagger UI and the queue dashboard: nothing loads from other sites. Bull
+  // Board's inline <script type="application/json"> is data, which script-src does not govern; the
+  // Google Fonts stylesheet its page asks for is refused, and it falls back to system fonts.
+  app.use(helmet({ contentSecurityPolicy: { directives: CSP } }));
   const origins = (env.CORS_ORIGINS ?? '')
     .split(',')
     .map((o) => o.trim())
