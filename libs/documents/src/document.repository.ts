@@ -194,6 +194,17 @@ export class DocumentRepository {
     return this.orm.find({ where: { tenantId, connectorId, id: In(ids) } });
   }
 
+  /** External ids (table keys) of the table and view documents marked trained, and still at the source. */
+  async trainedExternalIds(tenantId: string, connectorId: string): Promise<Set<string>> {
+    const rows: Array<{ external_id: string }> = await this.orm.query(
+      `SELECT external_id FROM documents
+        WHERE tenant_id = $1 AND connector_id = $2 AND kind IN ('table', 'view') AND status <> 'deleted'
+          AND metadata @> '{"trained": true}'`,
+      [tenantId, connectorId],
+    );
+    return new Set(rows.map((r) => r.external_id));
+  }
+
   /** Marks documents trained for NL2SQL, keeping the rest of their metadata. */
   async markTrained(tenantId: string, connectorId: string, ids: string[], at: Date): Promise<void> {
     if (ids.length === 0) return;

@@ -212,6 +212,22 @@ export class EnvDto {
   @MinLength(8, { message: 'must be at least 8 characters' })
   BOOTSTRAP_ADMIN_PASSWORD = 'sluice-admin-password';
 
+  // ---- queue dashboard
+  /** Name of the operator tenant, whose admins alone may open /admin/queues (it shows every tenant's jobs); unset means BOOTSTRAP_TENANT. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  DASHBOARD_TENANT?: string;
+
+  /** Lifetime of the cookie that opens /admin/queues, seconds. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(86_400)
+  DASHBOARD_SESSION_TTL_SECONDS = 900;
+
   // ---- connectors
   @IsString()
   STORAGE_DIR = '.data/storage';
@@ -249,6 +265,20 @@ export class EnvDto {
   @Max(1_000_000)
   SQL_MAX_ROWS = 10_000;
 
+  /** How long an introspected schema is served as fresh; after that a read serves it and refreshes it in the background. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(30 * 86_400)
+  SCHEMA_CACHE_TTL_SECONDS = 3_600;
+
+  /** Introspection of one connector's schema gives up after this long. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  SCHEMA_INTROSPECT_TIMEOUT_MS = 120_000;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -270,6 +300,14 @@ export class EnvDto {
   @IsOptional()
   @IsString()
   CONNECTORS_FILE?: string;
+
+  // ---- examples and history
+  /** Query history entries kept per tenant; the hourly prune-history job deletes the oldest beyond this. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
+  HISTORY_MAX_PER_TENANT = 100_000;
 
   // ---- worker and metrics
   @Transform(toInt)

@@ -38,8 +38,11 @@ describe('loadEnv', () => {
         TRUST_PROXY: false,
         METRICS_ENABLED: true,
         WORKER_CONCURRENCY: 2,
+        DASHBOARD_SESSION_TTL_SECONDS: 900,
       });
       expect(env.DATABASE_URL).toBeUndefined();
+      // Unset means the operator tenant is BOOTSTRAP_TENANT (resolved where it is used).
+      expect(env.DASHBOARD_TENANT).toBeUndefined();
       expect(env.ENCRYPTION_OLD_KEYS).toBeUndefined();
     });
 
@@ -62,6 +65,8 @@ describe('loadEnv', () => {
       ['DATABASE_POOL_SIZE', '25', 25],
       ['WORKER_CONCURRENCY', '8', 8],
       ['JWT_ACCESS_TTL_SECONDS', '60', 60],
+      ['DASHBOARD_SESSION_TTL_SECONDS', '300', 300],
+      ['DASHBOARD_TENANT', 'Operators', 'Operators'],
       ['TRUST_PROXY', 'true', true],
       ['TRUST_PROXY', '1', true],
       ['TRUST_PROXY', 'YES', true],
@@ -73,7 +78,7 @@ describe('loadEnv', () => {
       expect(loadEnv({ ...minimal, [name]: value })[name as 'PORT']).toBe(expected);
     });
 
-    it.each([['PORT'], ['DATABASE_POOL_SIZE'], ['TRUST_PROXY'], ['METRICS_ENABLED']])(
+    it.each([['PORT'], ['DATABASE_POOL_SIZE'], ['TRUST_PROXY'], ['METRICS_ENABLED'], ['DASHBOARD_TENANT']])(
       'an empty %s falls back to its default',
       (name) => {
         const defaults = loadEnv(minimal);
@@ -175,6 +180,9 @@ describe('loadEnv', () => {
       ['BODY_LIMIT', '10 gigabytes'],
       ['BOOTSTRAP_ADMIN_EMAIL', 'not-an-email'],
       ['BOOTSTRAP_ADMIN_PASSWORD', 'short'],
+      ['DASHBOARD_SESSION_TTL_SECONDS', '30'],
+      ['DASHBOARD_SESSION_TTL_SECONDS', '1d'],
+      ['DASHBOARD_TENANT', 'x'.repeat(101)],
     ])('refuses %s=%p with one problem naming it', (name, value) => {
       const error = configFailure({ ...minimal, [name]: value });
       expect(error.problems).toHaveLength(1);

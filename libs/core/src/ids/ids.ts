@@ -11,6 +11,7 @@ export const ID_PREFIX = {
   run: 'run',
   example: 'ex',
   history: 'hist',
+  annotation: 'ann',
   request: 'req',
 } as const;
 

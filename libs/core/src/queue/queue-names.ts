@@ -3,6 +3,7 @@ export enum QueueName {
   ConnectorSync = 'connector-sync',
   DocumentSync = 'document-sync',
   SchemaRefresh = 'schema-refresh',
+  Maintenance = 'maintenance',
 }
 
 export const ALL_QUEUES: QueueName[] = Object.values(QueueName);
@@ -11,12 +12,16 @@ export const ALL_QUEUES: QueueName[] = Object.values(QueueName);
 export enum JobName {
   SyncConnector = 'sync-connector',
   SyncDocument = 'sync-document',
+  RefreshSchema = 'refresh-schema',
+  PruneHistory = 'prune-history',
 }
 
 /** The queue each job runs on. */
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.SyncConnector]: QueueName.ConnectorSync,
   [JobName.SyncDocument]: QueueName.DocumentSync,
+  [JobName.RefreshSchema]: QueueName.SchemaRefresh,
+  [JobName.PruneHistory]: QueueName.Maintenance,
 };
 
 /** The payload of a connector sync: the run row holds everything else (force, progress, cancel). */
@@ -31,4 +36,26 @@ export interface SyncDocumentPayload {
   tenantId: string;
   connectorId: string;
   documentId: string;
+}
+
+/** Re-introspects one connector's schema into the cache (after a sync, or when the cache is stale). */
+export interface RefreshSchemaPayload {
+  tenantId: string;
+  connectorId: string;
+}
+
+/** One waiting refresh per connector absorbs the others: the job id is the connector's. */
+export function refreshSchemaJobOptions(connectorId: string) {
+  return {
+    jobId: `schema:${connectorId}`,
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 5000 },
+    removeOnComplete: true,
+    removeOnFail: 100,
+  };
+}
+
+/** The payload of a history prune: one tenant, or every tenant when omitted (the hourly run). */
+export interface PruneHistoryPayload {
+  tenantId?: string;
 }

@@ -1,10 +1,17 @@
+import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
 import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import { DomainError } from '@sluice/core/errors/domain-error';
 import { JobHandler } from '@sluice/core/queue/job-runner';
-import { JobName, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
-import type { Job } from 'bull';
+import {
+  JobName,
+  QueueName,
+  RefreshSchemaPayload,
+  refreshSchemaJobOptions,
+  SyncConnectorPayload,
+} from '@sluice/core/queue/queue-names';
+import type { Job, Queue } from 'bull';
 import { DocumentRepository } from '../document.repository';
 import { EMPTY_PROGRESS, RunProgress } from '../sync-run.entity';
 import { SyncRunRepository } from '../sync-run.repository';
@@ -27,6 +34,7 @@ export class ConnectorSyncProcessor {
     private readonly documents: DocumentRepository,
     private readonly connectors: ConnectorService,
     private readonly runtime: ConnectorRuntime,
+    @InjectQueue(QueueName.SchemaRefresh) private readonly schemaQueue: Queue<RefreshSchemaPayload>,
   ) {}
 
   @JobHandler(JobName.SyncConnector)
@@ -83,6 +91,14 @@ export class ConnectorSyncProcessor {
       if (!done) return this.finish(tenantId, runId, 'cancelled', progress);
       progress = done;
       await this.connectors.markSynced(tenantId, connectorId);
+      // The schema cache follows the source: a synced SQL connector is introspected again.
+      if (registered.plugin.sql) {
+        await this.schemaQueue.add(
+          JobName.RefreshSchema,
+          { tenantId, connectorId },
+          refreshSchemaJobOptions(connectorId),
+        );
+      }
       return progress;
     } catch (error) {
       return this.failed(job, error, progress);

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { JobRunner } from '@sluice/core/queue/job-runner';
+import { QueueModule } from '@sluice/core/queue/queue.module';
 import { DocumentsModule } from '../documents.module';
 import { ConnectorSyncProcessor } from './connector-sync.processor';
 import { DocumentSyncProcessor } from './document-sync.processor';
 
 /** The job processors of documents; imported by the worker app only. */
 @Module({
-  imports: [DocumentsModule, DiscoveryModule],
+  imports: [DocumentsModule, QueueModule, DiscoveryModule],
   providers: [ConnectorSyncProcessor, DocumentSyncProcessor, JobRunner],
 })
 export class DocumentsJobsModule {}

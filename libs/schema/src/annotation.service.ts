@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthContext } from '@sluice/auth/role';
+import { BadRequestError, NotFoundError } from '@sluice/core/errors/domain-error';
+import { newId } from '@sluice/core/ids/ids';
+import {
+  AnnotationListDto,
+  AnnotationListQueryDto,
+  AnnotationResponseDto,
+  UpsertAnnotationDto,
+} from './http/dto/schema.dto';
+import { SchemaAnnotationEntity } from './schema-annotation.entity';
+import { resolveColumn, resolveTable, tableKey } from './schema-model';
+import { SchemaRepository } from './schema.repository';
+import { SchemaService } from './schema.service';
+
+function mapAnnotation(a: SchemaAnnotationEntity): AnnotationResponseDto {
+  return {
+    id: a.id,
+    connectorId: a.connectorId,
+    table: a.table,
+    column: a.column,
+    description: a.description,
+    tags: a.tags,
+    context: a.context,
+    orphaned: a.orphaned,
+    createdAt: a.createdAt.toISOString(),
+    updatedAt: a.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * Annotations of tables and columns. A new one must name a table (and column) the cached schema
+ * has, under its exact name, so a typo fails loudly instead of becoming an orphan.
+ */
+@Injectable()
+export class AnnotationService {
+  constructor(
+    private readonly schema: SchemaService,
+    private readonly repo: SchemaRepository,
+  ) {}
+
+  async upsert(auth: AuthContext, connectorId: string, dto: UpsertAnnotationDto): Promise<AnnotationResponseDto> {
+    const { snapshot } = await this.schema.read(auth.tenantId, connectorId);
+    const table = resolveTable(snapshot.tables, dto.table);
+    if (!table) {
+      throw new BadRequestError(
+        'UNKNOWN_TABLE',
+        `No table "${dto.table}" in this connector's schema (read GET /connectors/${connectorId}/schema/tables, or refresh it)`,
+      );
+    }
+    const column = dto.column === undefined ? null : resolveColumn(table, dto.column);
+    if (dto.column !== undefined && !column) {
+      throw new BadRequestError('UNKNOWN_COLUMN', `Table ${tableKey(table)} has no column "${dto.column}"`);
+    }
+    const saved = await this.repo.upsertAnnotation({
+      id: newId('annotation'),
+      tenantId: auth.tenantId,
+      connectorId,
+      table: tableKey(table),
+      column: column?.name ?? null,
+      description: dto.description ?? null,
+      tags: [...new Set(dto.tags ?? [])],
+      context: dto.context ?? null,
+      orphaned: false,
+      createdBy: auth.userId,
+      updatedBy: auth.userId,
+    });
+    return mapAnnotation(saved);
+  }
+
+  async list(auth: AuthContext, connectorId: string, query: AnnotationListQueryDto): Promise<AnnotationListDto> {
+    const { snapshot } = await this.schema.read(auth.tenantId, connectorId);
+    const known = query.table === undefined ? null : resolveTable(snapshot.tables, query.table);
+    const table = known ? tableKey(known) : query.table;
+    const rows = await this.repo.listAnnotations(auth.tenantId, connectorId, { ...query, table });
+    return { data: rows.map(mapAnnotation) };
+  }
+
+  async remove(auth: AuthContext, connectorId: string, id: string): Promise<void> {
+    await this.schema.read(auth.tenantId, connectorId);
+    if (!(await this.repo.findAnnotation(auth.tenantId, connectorId, id))) {
+      throw new NotFoundError('ANNOTATION_NOT_FOUND', 'Annotation not found');
+    }
+    await this.repo.deleteAnnotation(auth.tenantId, connectorId, id);
+  }
+}

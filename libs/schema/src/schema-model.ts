@@ -1,0 +1,114 @@
+import type { ColumnInfo, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import { BadRequestError } from '@sluice/core/errors/domain-error';
+import { createHash } from 'node:crypto';
+
+/** The name a table is known by: schema-qualified where the engine has schemas. */
+export function tableKey(table: Pick<TableInfo, 'schema' | 'name'>): string {
+  return table.schema ? `${table.schema}.${table.name}` : table.name;
+}
+
+/** Tables in a stable order (by key), so fingerprints and pages do not depend on catalog order. */
+export function sortTables(tables: TableInfo[]): TableInfo[] {
+  return [...tables].sort((a, b) => (tableKey(a) < tableKey(b) ? -1 : tableKey(a) > tableKey(b) ? 1 : 0));
+}
+
+export function fingerprintOf(tables: TableInfo[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify(sortTables(tables)))
+    .digest('hex');
+}
+
+/**
+ * The table a user means by `wanted`: its exact key, else its bare name, else either compared
+ * without case. Null when none matches or the name is ambiguous (the same bare name in two schemas).
+ */
+export function resolveTable(tables: TableInfo[], wanted: string): TableInfo | null {
+  const tries: Array<(t: TableInfo) => boolean> = [
+    (t) => tableKey(t) === wanted,
+    (t) => t.name === wanted,
+    (t) => tableKey(t).toLowerCase() === wanted.toLowerCase(),
+    (t) => t.name.toLowerCase() === wanted.toLowerCase(),
+  ];
+  for (const matches of tries) {
+    const found = tables.filter(matches);
+    if (found.length === 1) return found[0];
+    if (found.length > 1) return null;
+  }
+  return null;
+}
+
+export function resolveColumn(table: TableInfo, wanted: string): ColumnInfo | null {
+  const exact = table.columns.find((c) => c.name === wanted);
+  if (exact) return exact;
+  const loose = table.columns.filter((c) => c.name.toLowerCase() === wanted.toLowerCase());
+  return loose.length === 1 ? loose[0] : null;
+}
+
+export interface Relationship {
+  /** The foreign key's name in the database. */
+  name: string;
+  fromTable: string;
+  fromColumns: string[];
+  toTable: string;
+  toColumns: string[];
+  /** Rows of `fromTable` point at one row of `toTable` each. */
+  kind: 'many_to_one';
+}
+
+/** Every foreign key as a relationship between two table keys. */
+export function relationshipsOf(tables: TableInfo[]): Relationship[] {
+  return tables.flatMap((table) =>
+    table.foreignKeys.map((fk) => ({
+      name: fk.name,
+      fromTable: tableKey(table),
+      fromColumns: fk.columns,
+      toTable: fk.referencedSchema ? `${fk.referencedSchema}.${fk.referencedTable}` : fk.referencedTable,
+      toColumns: fk.referencedColumns,
+      kind: 'many_to_one' as const,
+    })),
+  );
+}
+
+/** What annotations say about a table or column, merged into a schema read. */
+export interface AnnotationNote {
+  table: string;
+  column: string | null;
+  description: string | null;
+  tags: string[];
+  context: string | null;
+}
+
+/** Whether an annotation's table (and column) still exists, by the exact names it was saved under. */
+export function annotationTargetExists(tablesByKey: Map<string, TableInfo>, note: AnnotationNote): boolean {
+  const table = tablesByKey.get(note.table);
+  if (!table) return false;
+  return note.column === null || table.columns.some((c) => c.name === note.column);
+}
+
+/** `?q=`: a case-insensitive match on the table's names, its columns, comments and annotations. */
+export function tableMatches(table: TableInfo, notes: AnnotationNote[], q: string): boolean {
+  const needle = q.toLowerCase();
+  const haystack = [
+    tableKey(table),
+    table.comment ?? '',
+    ...table.columns.flatMap((c) => [c.name, c.comment ?? '']),
+    ...notes.flatMap((n) => [n.description ?? '', n.context ?? '', ...n.tags]),
+  ];
+  return haystack.some((text) => text.toLowerCase().includes(needle));
+}
+
+/** The position after the last table of a page: its key, opaque to clients. */
+export function encodeTableCursor(key: string): string {
+  return Buffer.from(JSON.stringify({ k: key })).toString('base64url');
+}
+
+export function decodeTableCursor(cursor: string | undefined): string | undefined {
+  if (!cursor) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
+    if (typeof parsed.k !== 'string') throw new Error('bad cursor');
+    return parsed.k;
+  } catch {
+    throw new BadRequestError('INVALID_CURSOR', 'cursor is not one this API issued; start again without it');
+  }
+}

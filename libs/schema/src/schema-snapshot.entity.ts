@@ -1,0 +1,41 @@
+import type { SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+/** The last introspection of one SQL connector: what schema reads are served from. */
+@Entity('schema_snapshots')
+export class SchemaSnapshotEntity {
+  @PrimaryColumn({ name: 'connector_id', type: 'varchar', length: 40 })
+  connectorId: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 40 })
+  tenantId: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  dialect: SqlDialect;
+
+  @Column({ type: 'varchar', length: 255 })
+  database: string;
+
+  @Column({ type: 'jsonb' })
+  tables: TableInfo[];
+
+  /** SHA-256 of the tables as introspected: equal fingerprints, equal schemas. */
+  @Column({ type: 'varchar', length: 64 })
+  fingerprint: string;
+
+  @Column({ name: 'catalog_queries', type: 'integer' })
+  catalogQueries: number;
+
+  /** Bumped on every annotation change, so caches built on the schema know to rebuild. */
+  @Column({ name: 'annotations_revision', type: 'integer', default: 0 })
+  annotationsRevision: number;
+
+  @Column({ name: 'introspected_at', type: 'timestamptz' })
+  introspectedAt: Date;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

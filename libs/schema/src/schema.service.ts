@@ -1,0 +1,124 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger } from '@nestjs/common';
+import { ConnectorEntity } from '@sluice/connectors/connector.entity';
+import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
+import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
+import { ConnectorService } from '@sluice/connectors/connector.service';
+import type { SchemaSnapshot } from '@sluice/connectors/plugin/connector-plugin';
+import { EnvDto } from '@sluice/core/config/env.dto';
+import { BadRequestError } from '@sluice/core/errors/domain-error';
+import { JobName, QueueName, RefreshSchemaPayload, refreshSchemaJobOptions } from '@sluice/core/queue/queue-names';
+import { DocumentRepository } from '@sluice/documents/document.repository';
+import type { Queue } from 'bull';
+import { SchemaAnnotationEntity } from './schema-annotation.entity';
+import { annotationTargetExists, fingerprintOf, sortTables, tableKey } from './schema-model';
+import { SchemaRepository } from './schema.repository';
+import { SchemaSnapshotEntity } from './schema-snapshot.entity';
+
+/** A cached schema as read, with what a response needs besides the tables. */
+export interface CachedSchema {
+  snapshot: SchemaSnapshotEntity;
+  /** Older than SCHEMA_CACHE_TTL_SECONDS: served while a background refresh runs. */
+  stale: boolean;
+  /** Changes with the schema's fingerprint and with every annotation change. */
+  version: string;
+}
+
+/**
+ * The schema of SQL connectors, introspected through their plugin and cached in PostgreSQL.
+ * A read is answered from the cache and never reaches the tenant's database; only a first read,
+ * `refresh`, a sync or a stale cache (in the background, on the schema-refresh queue) introspects.
+ */
+@Injectable()
+export class SchemaService {
+  private readonly logger = new Logger('Schema');
+
+  constructor(
+    private readonly connectors: ConnectorService,
+    private readonly runtime: ConnectorRuntime,
+    private readonly registry: ConnectorRegistry,
+    private readonly repo: SchemaRepository,
+    private readonly documents: DocumentRepository,
+    private readonly env: EnvDto,
+    @InjectQueue(QueueName.SchemaRefresh) private readonly queue: Queue<RefreshSchemaPayload>,
+  ) {}
+
+  /** The cached schema, introspected first if there is none (404 for another tenant's connector). */
+  async read(tenantId: string, connectorId: string, refresh = false): Promise<CachedSchema> {
+    const connector = await this.sqlConnector(tenantId, connectorId);
+    const cached = refresh ? null : await this.repo.findSnapshot(tenantId, connectorId);
+    const snapshot = cached ?? (await this.introspect(connector));
+    const age = Date.now() - snapshot.introspectedAt.getTime();
+    const stale = cached !== null && age > this.env.SCHEMA_CACHE_TTL_SECONDS * 1000;
+    if (stale) await this.requestRefresh(tenantId, connectorId);
+    return { snapshot, stale, version: `${snapshot.fingerprint}.${snapshot.annotationsRevision}` };
+  }
+
+  /** The tables of a connector as other features use them (examples, NL2SQL): cached, never stale-checked. */
+  async snapshot(tenantId: string, connectorId: string): Promise<SchemaSnapshot> {
+    const { snapshot } = await this.read(tenantId, connectorId);
+    return {
+      dialect: snapshot.dialect,
+      database: snapshot.database,
+      tables: snapshot.tables,
+      catalogQueries: snapshot.catalogQueries,
+    };
+  }
+
+  /** Table keys marked trained (POST /connectors/{id}/train). */
+  trainedTables(tenantId: string, connectorId: string): Promise<Set<string>> {
+    return this.documents.trainedExternalIds(tenantId, connectorId);
+  }
+
+  /** Introspects now and replaces the cache (the schema-refresh job and `refresh=true`). */
+  async refresh(tenantId: string, connectorId: string): Promise<SchemaSnapshotEntity> {
+    return this.introspect(await this.sqlConnector(tenantId, connectorId));
+  }
+
+  /** Queues a background refresh; a refresh already waiting for this connector absorbs it. */
+  async requestRefresh(tenantId: string, connectorId: string): Promise<void> {
+    await this.queue.add(JobName.RefreshSchema, { tenantId, connectorId }, refreshSchemaJobOptions(connectorId));
+  }
+
+  private async sqlConnector(tenantId: string, connectorId: string): Promise<ConnectorEntity> {
+    const connector = await this.connectors.find(tenantId, connectorId);
+    if (!this.registry.get(connector.type).plugin.sql) {
+      throw new BadRequestError(
+        'SCHEMA_NOT_SUPPORTED',
+        `Only SQL connectors have a schema; this one is of type ${connector.type}`,
+      );
+    }
+    return connector;
+  }
+
+  private async introspect(connector: ConnectorEntity): Promise<SchemaSnapshotEntity> {
+    const { registered, parsed } = this.runtime.open(connector);
+    const ctx = this.runtime.context(connector.tenantId, connector.id, parsed, this.env.SCHEMA_INTROSPECT_TIMEOUT_MS);
+    const started = Date.now();
+    const result = await registered.plugin.sql!.introspect(ctx);
+    const tables = sortTables(result.tables);
+    const byKey = new Map(tables.map((t) => [tableKey(t), t]));
+    const saved = await this.repo.saveSnapshot(
+      {
+        connectorId: connector.id,
+        tenantId: connector.tenantId,
+        dialect: result.dialect,
+        database: result.database,
+        tables,
+        fingerprint: fingerprintOf(tables),
+        catalogQueries: result.catalogQueries,
+        introspectedAt: new Date(),
+      },
+      (annotations: SchemaAnnotationEntity[]) =>
+        new Set(annotations.filter((a) => !annotationTargetExists(byKey, a)).map((a) => a.id)),
+    );
+    this.logger.log({
+      connectorId: connector.id,
+      tables: tables.length,
+      catalogQueries: result.catalogQueries,
+      ms: Date.now() - started,
+      msg: 'Schema introspected',
+    });
+    return saved;
+  }
+}
