@@ -1,7 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { QueueDashboardModule } from '@sluice/auth/dashboard/queue-dashboard.module';
 import { AuthHttpModule } from '@sluice/auth/http/auth-http.module';
 import { ConnectorsHttpModule } from '@sluice/connectors/http/connectors-http.module';
 import { DocumentsHttpModule } from '@sluice/documents/http/documents-http.module';
+import { SchemaHttpModule } from '@sluice/schema/http/schema-http.module';
+import { ExamplesHttpModule } from '@sluice/examples/http/examples-http.module';
+import { HistoryHttpModule } from '@sluice/history/http/history-http.module';
 import { CoreModule, HttpCoreModule } from '@sluice/core/app/core.module';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { HealthModule } from '@sluice/core/health/health.module';
@@ -20,6 +24,10 @@ export class AppModule {
         AuthHttpModule,
         ConnectorsHttpModule,
         DocumentsHttpModule,
+        SchemaHttpModule,
+        ExamplesHttpModule,
+        HistoryHttpModule,
+        QueueDashboardModule,
       ],
     };
   }

@@ -5,6 +5,10 @@ import { dropDatabase, freePort, PG_ADMIN_URL, query, testEnv } from '../../../.
 import { packageInfo } from '../app/package-info';
 import { blockedForServiceUser } from './embedded-postgres';
 import { ensureDatabaseExists, prepareDatabase, resolveDatabaseUrl, runMigrations } from './prepare-database';
+import { MIGRATIONS } from './migrations';
+
+// Every migration by name, oldest first, as runMigrations reports them.
+const MIGRATION_NAMES = MIGRATIONS.map((m) => new m().name as string);
 
 describe('database preparation (real PostgreSQL)', () => {
   const env = testEnv();
@@ -23,7 +27,12 @@ describe('database preparation (real PostgreSQL)', () => {
   it('applies the migrations, creating the identity tables, and then has nothing left to apply', async () => {
     const prepared = await prepareDatabase(env, (m) => log.push(m));
     expect(prepared.url).toBe(url);
-    expect(log).toContain('Applied migrations: Identity1763800000000, Connectors1763900000000, Documents1764000000000');
+    expect(log).toContain(`Applied migrations: ${MIGRATION_NAMES.join(', ')}`);
+    expect(MIGRATION_NAMES.slice(0, 3)).toEqual([
+      'Identity1763800000000',
+      'Connectors1763900000000',
+      'Documents1764000000000',
+    ]);
     const tables = await query<{ table_name: string }>(
       url,
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
@@ -39,13 +48,9 @@ describe('database preparation (real PostgreSQL)', () => {
     try {
       await ensureDatabaseExists(fresh);
       const results = await Promise.all([runMigrations(fresh), runMigrations(fresh), runMigrations(fresh)]);
-      expect(results.flat().sort()).toEqual([
-        'Connectors1763900000000',
-        'Documents1764000000000',
-        'Identity1763800000000',
-      ]);
+      expect(results.flat().sort()).toEqual([...MIGRATION_NAMES].sort());
       const applied = await query<{ n: number }>(fresh, 'SELECT count(*)::int AS n FROM migrations');
-      expect(applied[0].n).toBe(3);
+      expect(applied[0].n).toBe(MIGRATION_NAMES.length);
     } finally {
       await dropDatabase(fresh);
     }

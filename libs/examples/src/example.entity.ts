@@ -1,0 +1,41 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+/** SQL dialects an example can be written in (the dialects of the SQL connector types). */
+export const EXAMPLE_DIALECTS = ['postgresql', 'mysql', 'sqlite', 'redshift'] as const;
+export type ExampleDialect = (typeof EXAMPLE_DIALECTS)[number];
+
+@Entity('examples')
+export class ExampleEntity {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Column({ name: 'tenant_id', type: 'varchar', length: 40 })
+  tenantId: string;
+
+  /** Null for an example of no particular connector (used for every connector of its dialect). */
+  @Column({ name: 'connector_id', type: 'varchar', length: 40, nullable: true })
+  connectorId: string | null;
+
+  @Column({ type: 'text' })
+  question: string;
+
+  @Column({ type: 'text' })
+  sql: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  dialect: ExampleDialect;
+
+  /** Lower-case, trimmed, without duplicates. */
+  @Column({ type: 'text', array: true })
+  tags: string[];
+
+  @Column({ name: 'created_by', type: 'varchar', length: 40, nullable: true })
+  createdBy: string | null;
+
+  // Millisecond precision (timestamptz(3) in the migration), so page cursors match rows exactly.
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

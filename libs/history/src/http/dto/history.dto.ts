@@ -1,0 +1,127 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EXAMPLE_DIALECTS, ExampleDialect } from '@sluice/examples/example.entity';
+import { TAG_MESSAGE, TAG_PATTERN } from '@sluice/examples/http/dto/example.dto';
+import { Paginated } from '@sluice/core/pagination/paginated.dto';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+
+/** The largest page of history (more than other lists: the history is read in bulk for audits). */
+export const HISTORY_MAX_PAGE = 500;
+
+// Anything but a known spelling stays a string, so IsBoolean refuses it.
+const toBool = ({ value }: { value: unknown }): unknown =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+
+export class ListHistoryQueryDto {
+  @ApiPropertyOptional({
+    description: 'Page size',
+    default: 20,
+    minimum: 1,
+    maximum: HISTORY_MAX_PAGE,
+    example: 20,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(HISTORY_MAX_PAGE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Opaque cursor from `pagination.nextCursor` of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  cursor?: string;
+
+  @ApiPropertyOptional({
+    description: 'Matches question or SQL, case-insensitive (served by a trigram index)',
+    example: 'invoice',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
+
+  @ApiPropertyOptional({ description: 'Only entries of this connector', example: 'conn_4k2x9q0m1v7b3n8c' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  connectorId?: string;
+
+  @ApiPropertyOptional({ description: 'Only successful (true) or failed (false) entries', type: Boolean })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  ok?: boolean;
+}
+
+export class HistoryEntryResponseDto {
+  @ApiProperty({ example: 'hist_3k8m2n9b4v7c1x0z' }) id: string;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Who asked; null for an API key or a deleted user',
+    example: 'usr_4k2x9q0m1v7b3n8c',
+  })
+  userId: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Null once the connector is deleted',
+    example: 'conn_4k2x9q0m1v7b3n8c',
+  })
+  connectorId: string | null;
+  @ApiProperty({ example: 'How many tracks are in each genre?' }) question: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'SELECT g.name, COUNT(*) FROM genre g JOIN track t ON t.genre_id = g.genre_id GROUP BY g.name',
+  })
+  sql: string | null;
+  @ApiProperty({ description: 'Whether the SQL ran', example: true }) ok: boolean;
+  @ApiProperty({ type: Number, nullable: true, example: 25 }) rowCount: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why it failed', example: null }) error: string | null;
+  @ApiProperty({ example: 840 }) durationMs: number;
+  @ApiProperty({ description: 'Generate-and-validate rounds it took', example: 1 }) attempts: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The example it was promoted to, while that example exists',
+    example: null,
+  })
+  exampleId: string | null;
+}
+
+export class HistoryPageDto extends Paginated(HistoryEntryResponseDto) {}
+
+export class PromoteHistoryDto {
+  @ApiPropertyOptional({ description: 'Tags of the new example', example: ['genres'], type: [String], maxItems: 20 })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @MaxLength(50, { each: true })
+  @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  tags?: string[];
+
+  @ApiPropertyOptional({
+    enum: EXAMPLE_DIALECTS,
+    description: "Only needed when the entry's connector has been deleted; otherwise the connector's dialect is used",
+  })
+  @IsOptional()
+  @IsIn(EXAMPLE_DIALECTS)
+  dialect?: ExampleDialect;
+}

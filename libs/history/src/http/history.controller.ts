@@ -1,0 +1,99 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
+import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
+import type { AuthContext } from '@sluice/auth/role';
+import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ExampleWriteResponseDto } from '@sluice/examples/http/dto/example.dto';
+import { HistoryService } from '../history.service';
+import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto, PromoteHistoryDto } from './dto/history.dto';
+
+const HISTORY_ID = { name: 'id', description: 'History entry id', example: 'hist_3k8m2n9b4v7c1x0z' };
+
+@ApiTags('history')
+@Controller('history')
+export class HistoryController {
+  constructor(private readonly history: HistoryService) {}
+
+  @Get()
+  @Authenticated()
+  @ApiOperation({
+    operationId: 'history_list',
+    summary: 'Questions asked in the tenant',
+    description:
+      "Every user's entries in the caller's tenant (viewers included), newest first. Filters: q (question or SQL, " +
+      'case-insensitive), connectorId, ok. `limit` goes up to 500. The oldest entries beyond ' +
+      'HISTORY_MAX_PER_TENANT are deleted by an hourly job.',
+  })
+  @ApiOkResponse({ type: HistoryPageDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid filter, limit over 500 or bad cursor' })
+  list(@CurrentUser() auth: AuthContext, @Query() query: ListHistoryQueryDto): Promise<HistoryPageDto> {
+    return this.history.list(auth, query);
+  }
+
+  @Get(':id')
+  @Authenticated()
+  @ApiParam(HISTORY_ID)
+  @ApiOperation({
+    operationId: 'history_get',
+    summary: 'Get a history entry',
+    description: "Any entry of the caller's tenant, whoever asked it.",
+  })
+  @ApiOkResponse({ type: HistoryEntryResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  get(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<HistoryEntryResponseDto> {
+    return this.history.get(auth, id);
+  }
+
+  @Post(':id/promote')
+  @Authenticated(EDITORS)
+  @ApiParam(HISTORY_ID)
+  @ApiOperation({
+    operationId: 'history_promote',
+    summary: 'Turn a successful entry into an example',
+    description:
+      "Creates an example with the entry's question, SQL and connector, in the connector's dialect (checked like " +
+      'POST /examples; unknown tables or columns come back as `warnings`). A failed entry, one without SQL or one ' +
+      'already promoted is a 409.',
+  })
+  @ApiBody({ type: PromoteHistoryDto, required: false })
+  @ApiCreatedResponse({ type: ExampleWriteResponseDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: "Invalid body, or the SQL does not parse in the connector's dialect",
+  })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: 'HISTORY_ENTRY_FAILED, HISTORY_ENTRY_WITHOUT_SQL or HISTORY_ALREADY_PROMOTED',
+  })
+  promote(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Body() dto: PromoteHistoryDto,
+  ): Promise<ExampleWriteResponseDto> {
+    return this.history.promote(auth, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Authenticated({ roles: ['admin'] })
+  @ApiParam(HISTORY_ID)
+  @ApiOperation({ operationId: 'history_delete', summary: 'Delete a history entry (admins)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  remove(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<void> {
+    return this.history.remove(auth, id);
+  }
+}
