@@ -1,16 +1,15 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bull';
-import { NestFactory } from '@nestjs/core';
 import { QueueName } from '@sluice/core/queue/queue-names';
 import type { Queue } from 'bull';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TenantService } from '@sluice/auth/services/tenant.service';
-import { WorkerModule } from '../apps/worker/src/worker.module';
 import { HttpResponse } from './helpers/http-client';
 import { waitForDocument, waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
+import { startTestWorker } from './helpers/test-worker';
 import { query } from './helpers/test-env';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
@@ -44,11 +43,7 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
     for (let i = 0; i < FILES; i++)
       writeFileSync(join(root, `file-${String(i).padStart(5, '0')}.txt`), `content ${i}\n`);
     t = await startTestApp({ FOLDER_ALLOWED_ROOTS: root });
-    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(t.env), {
-      logger: false,
-      abortOnError: false,
-    });
-    await worker.init();
+    worker = await startTestWorker(t.env);
     token = await t.http.login(ADMIN.email, ADMIN.password);
     id = (await t.http.post('/api/v1/connectors', { name: 'Files', type: 'folder', config: { path: root } }, { token }))
       .body.id;
@@ -153,6 +148,35 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
     ).toBe('CONTENT_READ_ONLY');
   });
 
+  it('pages rows created within one millisecond without skipping any', async () => {
+    const made: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const res = await t.http.post(
+        `/api/v1/connectors/${id}/documents`,
+        { externalId: `micro/${n}`, name: `micro-${n}` },
+        { token },
+      );
+      made.push(res.body.id);
+    }
+    // As if inserted microseconds apart: a cursor in milliseconds must still tell them apart.
+    for (const [i, docId] of made.entries()) {
+      await query(t.env.DATABASE_URL!, 'UPDATE documents SET created_at = $1 WHERE id = $2', [
+        `2026-01-01T00:00:00.123${456 - i * 100}Z`,
+        docId,
+      ]);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const qs: string = `?q=micro-&limit=1${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await t.http.get(`/api/v1/connectors/${id}/documents${qs}`, { token });
+      seen.push(...res.body.data.map((d: { id: string }) => d.id));
+      cursor = res.body.pagination.nextCursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual([...made].sort());
+    for (const docId of made) await t.http.delete(`/api/v1/connectors/${id}/documents/${docId}`, { token });
+  });
+
   it('adds, edits and deletes a document by hand, which a sync leaves alone', async () => {
     const created = await t.http.post(
       `/api/v1/connectors/${id}/documents`,
@@ -227,11 +251,7 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
     expect(nothing.status).toBe(409);
     expect(nothing.body.code).toBe('NOTHING_RUNNING');
     writeFileSync(join(root, 'file-04997.txt'), 'changed while stopped\n');
-    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(t.env), {
-      logger: false,
-      abortOnError: false,
-    });
-    await worker.init();
+    worker = await startTestWorker(t.env);
     // The stopped job reaches the worker and is dropped: the document keeps its old version.
     const queue = worker.get<Queue>(getQueueToken(QueueName.DocumentSync));
     for (let i = 0; i < 100 && (await queue.getWaitingCount()) + (await queue.getActiveCount()) > 0; i++) {

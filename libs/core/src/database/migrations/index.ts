@@ -1,6 +1,18 @@
 import { Identity1763800000000 } from './1763800000000-identity';
 import { Connectors1763900000000 } from './1763900000000-connectors';
 import { Documents1764000000000 } from './1764000000000-documents';
+import { Schema1764100000000 } from './1764100000000-schema';
+import { Examples1764200000000 } from './1764200000000-examples';
+import { History1764300000000 } from './1764300000000-history';
+import { MillisecondCursors1764400000000 } from './1764400000000-millisecond-cursors';
 
 /** Every migration, oldest first. Listed by hand so the build bundles them and nothing is globbed. */
-export const MIGRATIONS = [Identity1763800000000, Connectors1763900000000, Documents1764000000000];
+export const MIGRATIONS = [
+  Identity1763800000000,
+  Connectors1763900000000,
+  Documents1764000000000,
+  Schema1764100000000,
+  Examples1764200000000,
+  History1764300000000,
+  MillisecondCursors1764400000000,
+];
