@@ -1,10 +1,9 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { TenantService } from '@sluice/auth/services/tenant.service';
-import { WorkerModule } from '../apps/worker/src/worker.module';
 import { loadChinookPostgres } from './helpers/chinook';
 import { waitForDocument, waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
+import { startTestWorker } from './helpers/test-worker';
 import { dropDatabase, query, testVariables } from './helpers/test-env';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
@@ -31,11 +30,7 @@ describe('connector sync with the real worker (e2e)', () => {
   beforeAll(async () => {
     await loadChinookPostgres(chinookUrl);
     t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1' });
-    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(t.env), {
-      logger: false,
-      abortOnError: false,
-    });
-    await worker.init();
+    worker = await startTestWorker(t.env);
     token = await t.http.login(ADMIN.email, ADMIN.password);
     const created = await t.http.post(
       '/api/v1/connectors',
@@ -172,11 +167,7 @@ describe('connector sync with the real worker (e2e)', () => {
     const queued = await t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token });
     const stopped = await t.http.post(`/api/v1/connectors/${connectorId}/stop`, undefined, { token });
     expect(stopped.body).toMatchObject({ id: queued.body.id, status: 'cancelled', cancelRequested: true });
-    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(t.env), {
-      logger: false,
-      abortOnError: false,
-    });
-    await worker.init();
+    worker = await startTestWorker(t.env);
   });
 
   it('ends a run whose stop came while its worker was dying, so later syncs are not blocked', async () => {
@@ -186,11 +177,7 @@ describe('connector sync with the real worker (e2e)', () => {
     await query(t.env.DATABASE_URL!, "UPDATE sync_runs SET status = 'running', cancel_requested = true WHERE id = $1", [
       queued.body.id,
     ]);
-    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(t.env), {
-      logger: false,
-      abortOnError: false,
-    });
-    await worker.init();
+    worker = await startTestWorker(t.env);
     expect((await waitFor(queued.body.id)).status).toBe('cancelled');
     const next = await t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token });
     expect(next.status).toBe(202);

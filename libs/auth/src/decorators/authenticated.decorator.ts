@@ -19,3 +19,6 @@ export const Authenticated = (options: { roles?: Role[] } = {}): MethodDecorator
     ApiForbiddenResponse({ type: ErrorResponseDto, description: `Needs one of the roles: ${roles.join(', ')}` }),
   );
 };
+
+/** The rule of routes that create, change, delete, sync or stop: editors and admins. */
+export const EDITORS: { roles: Role[] } = { roles: ['admin', 'editor'] };

@@ -12,7 +12,8 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
+import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
+import { CONNECTOR_ID_PARAM } from './connector-id.param';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
@@ -21,8 +22,6 @@ import { FileConnectorService } from '../files/file-connector.service';
 import { ConnectorResponseDto } from './dto/connector.dto';
 import { ContentQueryDto, ContentResponseDto } from './dto/content.dto';
 
-const CONNECTOR_ID = { name: 'id', description: 'Connector id', example: 'conn_4k2x9q0m1v7b3n8c' };
-
 @ApiTags('connectors')
 @Controller('connectors')
 export class ConnectorFileController {
@@ -30,8 +29,8 @@ export class ConnectorFileController {
 
   @Post(':id/upload')
   @HttpCode(200)
-  @Authenticated({ roles: ['admin', 'editor'] })
-  @ApiParam(CONNECTOR_ID)
+  @Authenticated(EDITORS)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiQuery({
     name: 'fileName',
     required: false,
@@ -73,7 +72,7 @@ export class ConnectorFileController {
 
   @Get(':id/content')
   @Authenticated()
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({
     operationId: 'connectors_content',
     summary: 'Read a window of the uploaded file',

@@ -12,7 +12,8 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
+import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
+import { CONNECTOR_ID_PARAM } from './connector-id.param';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
@@ -27,9 +28,6 @@ import {
   UpdateConnectorDto,
 } from './dto/connector.dto';
 import { ConnectorHealthDto, ProbeResponseDto, TestConnectionDto } from './dto/probe.dto';
-
-const CONNECTOR_ID = { name: 'id', description: 'Connector id', example: 'conn_4k2x9q0m1v7b3n8c' };
-const EDITORS = { roles: ['admin' as const, 'editor' as const] };
 
 @ApiTags('connectors')
 @Controller('connectors')
@@ -88,7 +86,7 @@ export class ConnectorController {
 
   @Get(':id')
   @Authenticated()
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({ operationId: 'connectors_get', summary: 'Get a connector' })
   @ApiOkResponse({ type: ConnectorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
@@ -98,7 +96,7 @@ export class ConnectorController {
 
   @Put(':id')
   @Authenticated(EDITORS)
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({
     operationId: 'connectors_update',
     summary: 'Change a connector',
@@ -120,7 +118,7 @@ export class ConnectorController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated(EDITORS)
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({ operationId: 'connectors_delete', summary: 'Delete a connector and what belongs to it' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
@@ -132,7 +130,7 @@ export class ConnectorController {
   @Post(':id/test')
   @HttpCode(200)
   @Authenticated(EDITORS)
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({
     operationId: 'connectors_test',
     summary: 'Test a connector with a real connection',
@@ -153,7 +151,7 @@ export class ConnectorController {
 
   @Get(':id/health')
   @Authenticated()
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({ operationId: 'connectors_health', summary: 'Health from the last probe' })
   @ApiOkResponse({ type: ConnectorHealthDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })

@@ -11,7 +11,8 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
+import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
+import { CONNECTOR_ID_PARAM } from '@sluice/connectors/http/connector-id.param';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/http/dto/content.dto';
@@ -21,9 +22,7 @@ import { DocumentService } from '../document.service';
 import { CreateDocumentDto, UpdateDocumentDto } from './dto/document.dto';
 import { DocumentPageDto, DocumentResponseDto, ListDocumentsQueryDto } from './dto/sync.dto';
 
-const CONNECTOR_ID = { name: 'id', description: 'Connector id', example: 'conn_4k2x9q0m1v7b3n8c' };
 const DOCUMENT_ID = { name: 'docId', description: 'Document id', example: 'doc_2v9c1x8z7m3n4b5q' };
-const EDITORS = { roles: ['admin' as const, 'editor' as const] };
 
 @ApiTags('documents')
 @Controller('connectors/:id/documents')
@@ -32,7 +31,7 @@ export class DocumentController {
 
   @Get()
   @Authenticated()
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({
     operationId: 'documents_list',
     summary: 'Documents of a connector',
@@ -50,7 +49,7 @@ export class DocumentController {
 
   @Post()
   @Authenticated(EDITORS)
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({
     operationId: 'documents_create',
     summary: 'Add a document by hand',
@@ -70,7 +69,7 @@ export class DocumentController {
 
   @Get(':docId')
   @Authenticated()
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam(DOCUMENT_ID)
   @ApiOperation({ operationId: 'documents_get', summary: 'Get a document' })
   @ApiOkResponse({ type: DocumentResponseDto })
@@ -85,7 +84,7 @@ export class DocumentController {
 
   @Put(':docId')
   @Authenticated(EDITORS)
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam(DOCUMENT_ID)
   @ApiOperation({
     operationId: 'documents_update',
@@ -106,7 +105,7 @@ export class DocumentController {
   @Delete(':docId')
   @HttpCode(204)
   @Authenticated(EDITORS)
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam(DOCUMENT_ID)
   @ApiOperation({
     operationId: 'documents_delete',
@@ -122,7 +121,7 @@ export class DocumentController {
   @Post(':docId/sync')
   @HttpCode(202)
   @Authenticated(EDITORS)
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam(DOCUMENT_ID)
   @ApiOperation({
     operationId: 'documents_sync',
@@ -151,7 +150,7 @@ export class DocumentController {
   @Post(':docId/stop')
   @HttpCode(200)
   @Authenticated(EDITORS)
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam(DOCUMENT_ID)
   @ApiOperation({
     operationId: 'documents_stop',
@@ -172,7 +171,7 @@ export class DocumentController {
 
   @Get(':docId/content')
   @Authenticated()
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam(DOCUMENT_ID)
   @ApiOperation({
     operationId: 'documents_content',

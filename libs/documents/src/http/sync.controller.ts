@@ -10,7 +10,8 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
+import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
+import { CONNECTOR_ID_PARAM } from '@sluice/connectors/http/connector-id.param';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
@@ -22,8 +23,6 @@ import { MessageEvent, SyncService } from '../sync.service';
 import { TrainDto, TrainResponseDto } from './dto/document.dto';
 import { SyncQueryDto, SyncRunPageDto, SyncRunResponseDto } from './dto/sync.dto';
 
-const CONNECTOR_ID = { name: 'id', description: 'Connector id', example: 'conn_4k2x9q0m1v7b3n8c' };
-
 @ApiTags('sync')
 @Controller('connectors')
 export class SyncController {
@@ -34,8 +33,8 @@ export class SyncController {
 
   @Post(':id/sync')
   @HttpCode(202)
-  @Authenticated({ roles: ['admin', 'editor'] })
-  @ApiParam(CONNECTOR_ID)
+  @Authenticated(EDITORS)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({
     operationId: 'connectors_sync',
     summary: 'Sync a connector into documents',
@@ -59,8 +58,8 @@ export class SyncController {
 
   @Post(':id/scan-files')
   @HttpCode(202)
-  @Authenticated({ roles: ['admin', 'editor'] })
-  @ApiParam(CONNECTOR_ID)
+  @Authenticated(EDITORS)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({
     operationId: 'connectors_scanFiles',
     summary: 'List the files of a file connector into documents',
@@ -83,7 +82,7 @@ export class SyncController {
   @Get(':id/runs/:runId/events')
   @Sse()
   @Authenticated()
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam({ name: 'runId', example: 'run_8f2k1m4n7b0v3c6x' })
   @ApiProduces('text/event-stream')
   @ApiOperation({
@@ -103,8 +102,8 @@ export class SyncController {
 
   @Post(':id/stop')
   @HttpCode(200)
-  @Authenticated({ roles: ['admin', 'editor'] })
-  @ApiParam(CONNECTOR_ID)
+  @Authenticated(EDITORS)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({
     operationId: 'connectors_stop',
     summary: 'Stop the running sync',
@@ -119,8 +118,8 @@ export class SyncController {
 
   @Post(':id/train')
   @HttpCode(200)
-  @Authenticated({ roles: ['admin', 'editor'] })
-  @ApiParam(CONNECTOR_ID)
+  @Authenticated(EDITORS)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({
     operationId: 'connectors_train',
     summary: 'Mark tables as trained for NL2SQL',
@@ -138,7 +137,7 @@ export class SyncController {
 
   @Get(':id/runs')
   @Authenticated()
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({ operationId: 'connectors_runs', summary: 'Sync runs of a connector, newest first' })
   @ApiOkResponse({ type: SyncRunPageDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
@@ -152,7 +151,7 @@ export class SyncController {
 
   @Get(':id/runs/:runId')
   @Authenticated()
-  @ApiParam(CONNECTOR_ID)
+  @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam({ name: 'runId', example: 'run_8f2k1m4n7b0v3c6x' })
   @ApiOperation({ operationId: 'connectors_run', summary: 'One sync run with its progress' })
   @ApiOkResponse({ type: SyncRunResponseDto })
