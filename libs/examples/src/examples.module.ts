@@ -6,12 +6,15 @@ import { ExampleChecker } from './example-checker';
 import { ExampleEntity } from './example.entity';
 import { ExampleRepository } from './example.repository';
 import { ExampleService } from './example.service';
-import { Bm25ExampleRanker, EXAMPLE_RANKER } from './retrieval/example-ranker';
+import { EXAMPLE_RANKER } from './retrieval/example-ranker';
+import { exampleRankerFor } from './retrieval/hybrid-ranker';
+import { EnvDto } from '@sluice/core/config/env.dto';
+import { SafeNetwork } from '@sluice/core/network/safe-network';
 import { ExampleRetriever } from './retrieval/example-retriever';
 
 /**
  * Domain of few-shot examples: the resource and its retrieval. NL2SQL imports this module and
- * uses ExampleRetriever; to rank by embeddings, provide EXAMPLE_RANKER with another ExampleRanker.
+ * uses ExampleRetriever. Ranking is BM25, fused with embeddings when EMBEDDINGS_PROVIDER is set.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([ExampleEntity]), ConnectorsModule, SchemaModule],
@@ -20,7 +23,7 @@ import { ExampleRetriever } from './retrieval/example-retriever';
     ExampleChecker,
     ExampleService,
     ExampleRetriever,
-    { provide: EXAMPLE_RANKER, useClass: Bm25ExampleRanker },
+    { provide: EXAMPLE_RANKER, useFactory: exampleRankerFor, inject: [EnvDto, SafeNetwork] },
   ],
   exports: [ExampleService, ExampleRetriever],
 })

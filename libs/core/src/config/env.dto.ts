@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -25,6 +26,8 @@ const toBool = ({ value }: { value: unknown }): unknown => {
   if (['0', 'false', 'no', 'off'].includes(text)) return false;
   return value;
 };
+const toFloat = ({ value }: { value: unknown }): unknown =>
+  value === undefined || value === '' ? undefined : Number(value);
 const emptyToUndefined = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
 
 const KEY_PATTERN = '(?:[A-Za-z0-9+/]{43}=|[0-9a-fA-F]{64})';
@@ -47,6 +50,16 @@ class PostgresUrlConstraint implements ValidatorConstraintInterface {
   }
   defaultMessage(): string {
     return 'must be a URL like postgresql://user:password@host:5432/sluice';
+  }
+}
+
+@ValidatorConstraint({ name: 'httpUrl' })
+class HttpUrlConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return urlWithProtocol(value, ['http:', 'https:']);
+  }
+  defaultMessage(): string {
+    return 'must be a URL like http://127.0.0.1:8080/v1';
   }
 }
 
@@ -308,6 +321,101 @@ export class EnvDto {
   @Min(1)
   @Max(100_000_000)
   HISTORY_MAX_PER_TENANT = 100_000;
+
+  // ---- NL2SQL and the LLM (defaults; an admin may set a tenant's own with PUT /settings/llm)
+  /** openai (also any OpenAI-compatible server through LLM_BASE_URL), anthropic or ollama; empty: no LLM. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsIn(['openai', 'anthropic', 'ollama'])
+  LLM_PROVIDER?: 'openai' | 'anthropic' | 'ollama';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  LLM_MODEL?: string;
+
+  /** An OpenAI-compatible server (vLLM, LM Studio, llama.cpp, Ollama's /v1), or the Anthropic/Ollama URL. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Validate(HttpUrlConstraint)
+  LLM_BASE_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  LLM_API_KEY?: string;
+
+  @Transform(toFloat)
+  @IsNumber()
+  @Min(0)
+  @Max(2)
+  LLM_TEMPERATURE = 0;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(16)
+  @Max(200_000)
+  LLM_MAX_TOKENS = 1_024;
+
+  /** One LLM call gives up after this long. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  LLM_TIMEOUT_MS = 60_000;
+
+  /** Retries of one LLM call on 429 and 5xx, with exponential backoff. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  LLM_MAX_RETRIES = 2;
+
+  /** Generate, check and run rounds per question before giving up. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  NL2SQL_MAX_ATTEMPTS = 3;
+
+  /** Wall-clock budget of one question, all attempts included. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(900_000)
+  NL2SQL_TIME_BUDGET_MS = 120_000;
+
+  /** Prompt budget for the schema part of the prompt (tables chosen for the question), in tokens. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(200)
+  @Max(200_000)
+  NL2SQL_SCHEMA_TOKEN_BUDGET = 3_000;
+
+  /** Ranks few-shot examples by embeddings too (fused with BM25): openai (or compatible) or ollama; empty: BM25 alone. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsIn(['openai', 'ollama'])
+  EMBEDDINGS_PROVIDER?: 'openai' | 'ollama';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  EMBEDDINGS_MODEL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Validate(HttpUrlConstraint)
+  EMBEDDINGS_BASE_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  EMBEDDINGS_API_KEY?: string;
 
   // ---- worker and metrics
   @Transform(toInt)

@@ -1,0 +1,102 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+/** One scripted answer of the chat route. */
+export interface ScriptedReply {
+  /** The assistant's text. */
+  content?: string;
+  /** Answer with this HTTP status and an error body instead. */
+  status?: number;
+  /** Wait this long before answering (a slow model). */
+  delayMs?: number;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: Array<{ role: string; content: string }>;
+}
+
+/**
+ * A local OpenAI-compatible server for tests: `/v1/chat/completions` answers from a script (in
+ * order, one reply per call) and records every request; `/v1/embeddings` answers with the
+ * vectors `embed` computes. The real LangChain OpenAI client talks to it over HTTP.
+ */
+export class FakeOpenAi {
+  readonly requests: ChatRequest[] = [];
+  private script: ScriptedReply[] = [];
+  private server?: Server;
+  baseUrl = '';
+
+  constructor(private readonly embed: (text: string) => number[] = () => [1, 0, 0]) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Replaces what the next chat calls answer. */
+  reply(...replies: Array<ScriptedReply | string>): void {
+    this.script = replies.map((r) => (typeof r === 'string' ? { content: r } : r));
+    this.requests.length = 0;
+  }
+
+  /** Scripted replies not yet used. */
+  get pending(): number {
+    return this.script.length;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, any>;
+    const json = (status: number, payload: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(payload));
+    };
+    if (req.url?.endsWith('/embeddings')) {
+      const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];
+      json(200, {
+        object: 'list',
+        model: body.model,
+        // The OpenAI client asks for base64 (little-endian float32) unless told otherwise.
+        data: inputs.map((text, index) => {
+          const vector = this.embed(text);
+          const embedding =
+            body.encoding_format === 'base64'
+              ? Buffer.from(new Float32Array(vector).buffer).toString('base64')
+              : vector;
+          return { object: 'embedding', index, embedding };
+        }),
+        usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
+      });
+      return;
+    }
+    if (!req.url?.endsWith('/chat/completions')) return json(404, { error: { message: 'not found' } });
+    this.requests.push({ model: body.model, messages: body.messages });
+    const next = this.script.shift();
+    if (!next) return json(500, { error: { message: 'the test scripted no more replies' } });
+    if (next.delayMs) await new Promise((r) => setTimeout(r, next.delayMs));
+    if (res.destroyed) return;
+    if (next.status) return json(next.status, { error: { message: `scripted ${next.status}`, type: 'scripted' } });
+    const prompt = JSON.stringify(body.messages).length;
+    json(200, {
+      id: `chatcmpl-${this.requests.length}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: body.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: next.content ?? '' }, finish_reason: 'stop' }],
+      usage: {
+        prompt_tokens: Math.ceil(prompt / 4),
+        completion_tokens: Math.ceil((next.content ?? '').length / 4),
+        total_tokens: Math.ceil(prompt / 4) + Math.ceil((next.content ?? '').length / 4),
+      },
+    });
+  }
+}
