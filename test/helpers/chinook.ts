@@ -2,8 +2,7 @@ import { copyFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { Client } from 'pg';
-import { databaseName, PG_ADMIN_URL } from './test-env';
+import { createDatabaseWith } from './test-env';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'chinook');
 export const MARIADB_ADMIN = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
@@ -16,23 +15,8 @@ async function chinookScript(file: string): Promise<string> {
 
 /** Creates the PostgreSQL database of `url` and loads Chinook into it (public schema, snake_case names). */
 export async function loadChinookPostgres(url: string): Promise<void> {
-  const admin = new Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${databaseName(url)}"`);
-  } finally {
-    await admin.end();
-  }
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    // One simple-protocol round trip runs the whole script.
-    await client.query(await chinookScript('Chinook_PostgreSql.sql'));
-    // Gives pg_class.reltuples real row estimates.
-    await client.query('ANALYZE');
-  } finally {
-    await client.end();
-  }
+  // ANALYZE gives pg_class.reltuples real row estimates.
+  await createDatabaseWith(url, `${await chinookScript('Chinook_PostgreSql.sql')};\nANALYZE;`);
 }
 
 /** Creates a MariaDB database of that name and loads Chinook into it (PascalCase names). */

@@ -40,6 +40,12 @@ export function databaseName(url: string): string {
   return new URL(url).pathname.slice(1);
 }
 
+/** Creates the database of `url` and runs `script` in it (one simple-protocol round trip). */
+export async function createDatabaseWith(url: string, script: string): Promise<void> {
+  await query(PG_ADMIN_URL, `CREATE DATABASE "${databaseName(url)}"`);
+  await query(url, script);
+}
+
 /** Drops a scratch database, closing whatever connections are still open to it. */
 export async function dropDatabase(url: string): Promise<void> {
   const client = new Client({ connectionString: PG_ADMIN_URL });

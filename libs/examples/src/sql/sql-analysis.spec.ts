@@ -1,26 +1,10 @@
 import type { SchemaSnapshot, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import { tableInfo } from '../../../../test/helpers/table-info';
 import { BadRequestError } from '@sluice/core/errors/domain-error';
 import { assertSingleStatement, extractReferences, SqlReferences, unknownReferences } from './sql-analysis';
 
-function table(name: string, columns: string[], schema: string | null = 'public'): TableInfo {
-  return {
-    schema,
-    name,
-    kind: 'table',
-    comment: null,
-    rowEstimate: null,
-    columns: columns.map((c) => ({
-      name: c,
-      type: 'text',
-      nullable: true,
-      default: null,
-      primaryKey: false,
-      comment: null,
-    })),
-    primaryKey: [],
-    foreignKeys: [],
-  };
-}
+const table = (name: string, columns: string[], schema: string | null = 'public'): TableInfo =>
+  tableInfo(schema, name, columns);
 
 const CHINOOK: SchemaSnapshot = {
   dialect: 'postgresql',

@@ -1,0 +1,132 @@
+import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import {
+  FORBIDDEN_WORDS,
+  isDangerousFunction,
+  NEVER_READ_ONLY_WORDS,
+  READ_ONLY_STARTS,
+  WRITE_STARTS,
+} from './dangerous-sql';
+import { lexSql, Token } from './sql-lexer';
+import type { GuardIssue } from './sql-guard.types';
+
+export interface LexicalVerdict {
+  issues: GuardIssue[];
+  /** The first word (upper-cased), for the statement kind when the parser gives up. */
+  firstWord: string | null;
+  empty: boolean;
+  /** False when a string or comment never ends: the parser will refuse it too. */
+  complete: boolean;
+}
+
+const at = (t: Token) => ({ line: t.line, column: t.column });
+const LOCK_FOLLOWERS = new Set(['UPDATE', 'SHARE', 'NO', 'KEY']);
+const FILE_LOADS = new Set(['DATA', 'XML', 'INDEX']);
+/** Forbidden words that are also harmless functions when called: MySQL's TRUNCATE(x, d). */
+const ALSO_FUNCTIONS = new Set(['TRUNCATE']);
+
+/**
+ * Rules over the tokens of one reading of the SQL: one statement, an allowed first word, no
+ * word that only a write, DDL, lock or file access uses, no call of a dangerous function. A
+ * second net under the parser: it catches what a lenient parse turns into something harmless.
+ */
+function tokenRules(tokens: Token[], dialect: SqlDialect, allowMutations: boolean): GuardIssue[] {
+  const issues: GuardIssue[] = [];
+  const add = (code: string, message: string, t: Token) => issues.push({ code, message, ...at(t) });
+  const code = tokens.filter((t) => !(t.kind === 'symbol' && t.value === ';'));
+  const separator = tokens.findIndex((t) => t.kind === 'symbol' && t.value === ';');
+  if (separator >= 0) {
+    const after = tokens.slice(separator + 1).find((t) => !(t.kind === 'symbol' && t.value === ';'));
+    if (after) add('MULTIPLE_STATEMENTS', 'Only one statement may run; another one follows a ";"', after);
+  }
+  const first = code[0];
+  if (first) {
+    const word = first.kind === 'symbol' ? first.value : first.kind === 'word' ? first.value : '';
+    if (WRITE_STARTS.has(word)) {
+      if (!allowMutations) {
+        add('WRITE_NOT_ALLOWED', `${word} changes data; only read-only statements may run here`, first);
+      }
+    } else if (!READ_ONLY_STARTS.has(word)) {
+      const shown = first.kind === 'word' ? word : first.kind;
+      add(
+        'STATEMENT_NOT_ALLOWED',
+        `Only SELECT, WITH, VALUES and EXPLAIN statements may run${allowMutations ? ' (or INSERT, UPDATE, DELETE and MERGE, as mutations are allowed)' : ''}; this one starts with ${shown}`,
+        first,
+      );
+    }
+  }
+  for (let k = 0; k < code.length; k++) {
+    const t = code[k];
+    const next = code[k + 1];
+    const calls = next?.kind === 'symbol' && next.value === '(';
+    if ((t.kind === 'word' || t.kind === 'quoted') && calls && isDangerousFunction(t.value, dialect)) {
+      add('DANGEROUS_FUNCTION', `Function ${t.value.toLowerCase()}() is not allowed`, t);
+    }
+    if (t.kind === 'param' && dialect === 'mysql' && next?.value === ':' && code[k + 2]?.value === '=') {
+      add('FORBIDDEN_KEYWORD', `Assigning a variable (${t.value} := ...) is not allowed`, t);
+    }
+    if (t.kind !== 'word') continue;
+    const w = t.value;
+    if (FORBIDDEN_WORDS.has(w) && !(calls && ALSO_FUNCTIONS.has(w))) {
+      const what =
+        w === 'ANALYZE' || w === 'ANALYSE'
+          ? 'EXPLAIN ANALYZE runs the statement; plain EXPLAIN is allowed'
+          : w === 'OUTFILE' || w === 'DUMPFILE' || w === 'INFILE'
+            ? 'reading or writing server files is not allowed'
+            : 'it is not part of a query';
+      add('FORBIDDEN_KEYWORD', `${w} is not allowed: ${what} (quote an identifier that has this name)`, t);
+    } else if (w === 'FOR' && next?.kind === 'word' && LOCK_FOLLOWERS.has(next.value)) {
+      add('LOCKING_CLAUSE', `Locking clauses (FOR ${next.value} ...) are not allowed`, t);
+    } else if (w === 'LOCK' && next?.kind === 'word' && (next.value === 'IN' || next.value.startsWith('TABLE'))) {
+      add('LOCKING_CLAUSE', 'Locking (LOCK IN SHARE MODE, LOCK TABLE) is not allowed', t);
+    } else if (w === 'LOAD' && next?.kind === 'word' && FILE_LOADS.has(next.value)) {
+      add('FILE_ACCESS', `LOAD ${next.value} reads server or client files and is not allowed`, t);
+    } else if (w === 'REPLACE' && next?.kind === 'word' && next.value === 'INTO' && !allowMutations) {
+      add('WRITE_NOT_ALLOWED', 'REPLACE INTO changes data; only read-only statements may run here', t);
+    } else if (NEVER_READ_ONLY_WORDS.has(w) && !calls && !allowMutations) {
+      const message =
+        w === 'INTO'
+          ? 'INTO is not allowed: SELECT ... INTO creates a table or writes variables or files'
+          : `${w} is not allowed: only read-only statements may run here (quote an identifier that has this name)`;
+      add(w === 'INTO' ? 'SELECT_INTO' : 'WRITE_NOT_ALLOWED', message, t);
+    } else if (w === 'INTO' && next?.kind === 'param') {
+      add('SELECT_INTO', 'SELECT ... INTO a variable is not allowed', t);
+    }
+  }
+  return issues;
+}
+
+/** Issues, each once: two readings of one text, or the lexer and the parser, often find the same thing. */
+export function uniqueIssues(issues: GuardIssue[]): GuardIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.code}|${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * The lexical check of one text in one dialect. Where the meaning of a backslash depends on a
+ * server setting (MySQL's NO_BACKSLASH_ESCAPES, PostgreSQL's standard_conforming_strings), the
+ * text is read both ways and what either reading finds counts.
+ */
+export function lexicalCheck(sql: string, dialect: SqlDialect, allowMutations: boolean): LexicalVerdict {
+  const primary = lexSql(sql, dialect, dialect === 'mysql');
+  const issues = [...primary.issues];
+  if (primary.complete) issues.push(...tokenRules(primary.tokens, dialect, allowMutations));
+  if (dialect !== 'sqlite') {
+    const other = lexSql(sql, dialect, dialect !== 'mysql');
+    // A reading that never closes a string cannot be what the server runs (it would not parse).
+    if (other.complete) {
+      issues.push(...other.issues, ...tokenRules(other.tokens, dialect, allowMutations));
+    }
+  }
+  const first = primary.tokens.find((t) => !(t.kind === 'symbol' && t.value === ';'));
+  return {
+    issues: uniqueIssues(issues),
+    firstWord: first?.kind === 'word' ? first.value : null,
+    empty: primary.complete && !first,
+    complete: primary.complete,
+  };
+}
