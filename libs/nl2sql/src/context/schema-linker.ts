@@ -1,0 +1,143 @@
+import type { SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import { estimateTokens, renderDdl, renderTableDdl } from './prompt-ddl';
+import { RankedTable, rankTables } from './table-ranker';
+import { EdgeKind, TableGraph } from './table-graph';
+
+/** A table as schema linking sees it: introspection plus what annotations and training add. Keys are unique. */
+export interface LinkableTable {
+  /** `schema.table` (`public.album`), or the bare name where the engine has no schemas (SQLite). */
+  key: string;
+  table: TableInfo;
+  /** The annotation's description; the database comment when absent. */
+  description?: string | null;
+  tags?: string[];
+  /** Annotation instructions ("amounts are in cents"). */
+  context?: string | null;
+  columnNotes?: Record<string, { description?: string | null; tags?: string[]; context?: string | null }>;
+  /** Whether the table was trained (its document indexed): a sign the tenant cares about it. */
+  trained?: boolean;
+  /** Column → a few distinct values, where known. */
+  sampleValues?: Record<string, string[]>;
+}
+
+export interface LinkOptions {
+  /** Most tokens (by estimateTokens) the rendered DDL may take. */
+  tokenBudget: number;
+  /** Keys of the tables the retrieved examples use: they go in first, budget allowing. */
+  requiredTables?: string[];
+  /** The DDL flavour; PostgreSQL when omitted. */
+  dialect?: SqlDialect;
+  /**
+   * Whether budget left after the relevant tables (and what joins them) goes to their other
+   * neighbours and then to weaker matches, as a prompt usually wants. False gives the smallest
+   * schema that answers: no filling, not even when the whole schema would fit (and only the
+   * required tables when nothing matches the question at all). Default true.
+   */
+  fillBudget?: boolean;
+}
+
+export interface LinkedSchema {
+  /** The chosen tables, in the order they were given (stable prompts, whatever the question). */
+  tables: LinkableTable[];
+  ddl: string;
+  /** estimateTokens(ddl), never above the budget. */
+  tokens: number;
+  /** Every table, best first: its lexical score, and why it was chosen or left out. */
+  scores: Array<{ key: string; score: number; reason: string }>;
+}
+
+/** Tables scoring at least this share of the best one are relevant; weaker ones only fill. */
+const RELEVANT_SHARE = 0.2;
+
+/**
+ * Chooses the tables a question needs within a token budget.
+ *
+ * Every table gets a lexical score against the question (see rankTables). The tables then go in
+ * by priority, each only if it still fits: the required ones (those the retrieved examples use);
+ * the relevant ones best first (a fifth of the best score or more), each followed by the table
+ * that bridges it to one already in when the two do not join directly (a foreign key, declared or
+ * inferred, to both); junction tables next to the best table that match the question too; then,
+ * when filling, the neighbours of what is in (declared foreign keys first) and the rest by score
+ * until the budget is spent. When the whole schema fits, it all goes in. Ties break on trained
+ * first, then the input order, so the outcome depends on nothing but the arguments.
+ */
+export function linkSchema(question: string, tables: LinkableTable[], options: LinkOptions): LinkedSchema {
+  const dialect = options.dialect ?? 'postgresql';
+  const fill = options.fillBudget ?? true;
+  const ranked = rankTables(question, tables).sort(
+    (a, b) => b.score - a.score || Number(!!b.entry.trained) - Number(!!a.entry.trained) || a.index - b.index,
+  );
+  // Each table's share of the prompt: its DDL with every foreign key, and the blank line after it.
+  const cost = new Map(tables.map((t) => [t.key, estimateTokens(renderTableDdl(t, { dialect })) + 1]));
+  const position = new Map(ranked.map((r, i) => [keyOf(r), i]));
+  const chosen = new Map<string, string>();
+  const refused = new Map<string, string>();
+  let spent = 0;
+  const take = (key: string, why: string): boolean => {
+    if (chosen.has(key) || !position.has(key)) return false;
+    if (spent + cost.get(key)! > options.tokenBudget) {
+      if (!refused.has(key)) refused.set(key, `left out (${why}): ${cost.get(key)} tokens do not fit`);
+      return false;
+    }
+    spent += cost.get(key)!;
+    chosen.set(key, why);
+    return true;
+  };
+
+  const everything = tables.reduce((sum, t) => sum + cost.get(t.key)!, 0);
+  if (fill && everything <= options.tokenBudget) {
+    tables.forEach((t) => take(t.key, 'whole schema fits the budget'));
+  } else {
+    const graph = new TableGraph(tables);
+    const byRank = (a: string, b: string) => position.get(a)! - position.get(b)!;
+    const around = (key: string) => [...graph.neighbours(key).keys()].sort(byRank);
+    const bridge = (key: string) => {
+      for (const other of [...chosen.keys()].filter((k) => k !== key && !graph.adjacent(k, key))) {
+        const via = around(key).find((b) => !chosen.has(b) && graph.adjacent(b, other));
+        if (via) take(via, `joins ${key} to ${other}`);
+      }
+    };
+
+    for (const key of options.requiredTables ?? []) {
+      const found = position.has(key) ? key : tables.find((t) => t.key.toLowerCase() === key.toLowerCase())?.key;
+      if (found) take(found, 'used by a retrieved example');
+    }
+    const best = ranked[0]?.score ?? 0;
+    for (const r of ranked.filter((x) => x.score > 0 && x.score >= RELEVANT_SHARE * best)) {
+      if (take(keyOf(r), 'relevant')) bridge(keyOf(r));
+    }
+    if (best > 0) {
+      const anchor = keyOf(ranked[0]);
+      around(anchor)
+        .filter((k) => graph.isJunction(k) && ranked[position.get(k)!].score > 0)
+        .forEach((k) => take(k, `junction table next to ${anchor}`));
+    }
+    if (fill) {
+      const near = (kind?: EdgeKind) =>
+        ranked
+          .map(keyOf)
+          .filter((k) =>
+            [...chosen.keys()].some((c) => (kind ? graph.neighbours(c).get(k) === kind : graph.adjacent(c, k))),
+          );
+      near('foreign key').forEach((k) => take(k, 'foreign-key neighbour'));
+      near().forEach((k) => take(k, 'joins a linked table (inferred)'));
+      ranked.forEach((r) => take(keyOf(r), r.score > 0 ? 'weaker match, budget left' : 'budget left'));
+    }
+  }
+
+  const linked = tables.filter((t) => chosen.has(t.key));
+  const ddl = renderDdl(linked, dialect);
+  return {
+    tables: linked,
+    ddl,
+    tokens: estimateTokens(ddl),
+    scores: ranked.map((r) => {
+      const key = keyOf(r);
+      const why = chosen.get(key) ?? refused.get(key) ?? (fill ? 'left out: budget spent' : 'left out: not relevant');
+      const matched = r.matched.length ? `; matched ${r.matched.join(' ')}` : '';
+      return { key, score: Math.round(r.score * 1000) / 1000, reason: `${why}${matched}` };
+    }),
+  };
+}
+
+const keyOf = (r: RankedTable) => r.entry.key;
