@@ -31,6 +31,8 @@ const common = {
     '^@sluice/examples/(.*)$': '<rootDir>/libs/examples/src/$1',
     '^@sluice/history$': '<rootDir>/libs/history/src',
     '^@sluice/history/(.*)$': '<rootDir>/libs/history/src/$1',
+    '^@sluice/nl2sql$': '<rootDir>/libs/nl2sql/src',
+    '^@sluice/nl2sql/(.*)$': '<rootDir>/libs/nl2sql/src/$1',
   },
   testEnvironment: 'node',
   rootDir: __dirname,

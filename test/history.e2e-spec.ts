@@ -126,6 +126,7 @@ describe('query history (e2e)', () => {
       error: null,
       durationMs: 42,
       attempts: 3,
+      usage: null,
       exampleId: null,
     });
     expect((await get(`/${failed.id}`, editor)).body).toMatchObject({

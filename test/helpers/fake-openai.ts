@@ -82,7 +82,8 @@ export class FakeOpenAi {
     this.requests.push({ model: body.model, messages: body.messages });
     const next = this.script.shift();
     if (!next) return json(500, { error: { message: 'the test scripted no more replies' } });
-    if (next.delayMs) await new Promise((r) => setTimeout(r, next.delayMs));
+    // Unref'd: a slow reply still pending must not keep the test process alive.
+    if (next.delayMs) await new Promise((r) => setTimeout(r, next.delayMs).unref());
     if (res.destroyed) return;
     if (next.status) return json(next.status, { error: { message: `scripted ${next.status}`, type: 'scripted' } });
     const prompt = JSON.stringify(body.messages).length;

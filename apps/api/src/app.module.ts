@@ -4,6 +4,7 @@ import { AuthHttpModule } from '@sluice/auth/http/auth-http.module';
 import { ConnectorsHttpModule } from '@sluice/connectors/http/connectors-http.module';
 import { DocumentsHttpModule } from '@sluice/documents/http/documents-http.module';
 import { SchemaHttpModule } from '@sluice/schema/http/schema-http.module';
+import { Nl2sqlHttpModule } from '@sluice/nl2sql/http/nl2sql-http.module';
 import { ExamplesHttpModule } from '@sluice/examples/http/examples-http.module';
 import { HistoryHttpModule } from '@sluice/history/http/history-http.module';
 import { CoreModule, HttpCoreModule } from '@sluice/core/app/core.module';
@@ -25,6 +26,7 @@ export class AppModule {
         ConnectorsHttpModule,
         DocumentsHttpModule,
         SchemaHttpModule,
+        Nl2sqlHttpModule,
         ExamplesHttpModule,
         HistoryHttpModule,
         QueueDashboardModule,

@@ -40,6 +40,13 @@ export class HistoryEntryEntity {
   @Column({ type: 'integer' })
   attempts: number;
 
+  /** LLM tokens this question used (null when no LLM was called). */
+  @Column({ name: 'prompt_tokens', type: 'integer', nullable: true })
+  promptTokens: number | null;
+
+  @Column({ name: 'completion_tokens', type: 'integer', nullable: true })
+  completionTokens: number | null;
+
   /** The example this entry was promoted to, while that example exists. */
   @Column({ name: 'example_id', type: 'varchar', length: 40, nullable: true })
   exampleId: string | null;

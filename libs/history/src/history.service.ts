@@ -29,6 +29,8 @@ export interface HistoryRecord {
   durationMs: number;
   /** Generate-and-validate rounds; 1 when omitted. */
   attempts?: number;
+  /** LLM tokens used, when an LLM was called. */
+  usage?: { promptTokens: number; completionTokens: number } | null;
 }
 
 const HISTORY_NOT_FOUND = () => new NotFoundError('HISTORY_NOT_FOUND', 'History entry not found');
@@ -56,6 +58,8 @@ export class HistoryService {
       error: entry.error ?? null,
       durationMs: Math.max(0, Math.round(entry.durationMs)),
       attempts: entry.attempts ?? 1,
+      promptTokens: entry.usage?.promptTokens ?? null,
+      completionTokens: entry.usage?.completionTokens ?? null,
       exampleId: null,
     });
     return mapHistoryEntry(saved);

@@ -14,6 +14,10 @@ export function mapHistoryEntry(h: HistoryEntryEntity): HistoryEntryResponseDto 
     error: h.error,
     durationMs: h.durationMs,
     attempts: h.attempts,
+    usage:
+      h.promptTokens === null && h.completionTokens === null
+        ? null
+        : { promptTokens: h.promptTokens ?? 0, completionTokens: h.completionTokens ?? 0 },
     exampleId: h.exampleId,
   };
 }

@@ -5,6 +5,7 @@ import { Schema1764100000000 } from './1764100000000-schema';
 import { Examples1764200000000 } from './1764200000000-examples';
 import { History1764300000000 } from './1764300000000-history';
 import { MillisecondCursors1764400000000 } from './1764400000000-millisecond-cursors';
+import { Nl2sql1764500000000 } from './1764500000000-nl2sql';
 
 /** Every migration, oldest first. Listed by hand so the build bundles them and nothing is globbed. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Examples1764200000000,
   History1764300000000,
   MillisecondCursors1764400000000,
+  Nl2sql1764500000000,
 ];

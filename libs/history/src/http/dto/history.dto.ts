@@ -24,6 +24,11 @@ export const HISTORY_MAX_PAGE = 500;
 const toBool = ({ value }: { value: unknown }): unknown =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 
+export class TokenUsageDto {
+  @ApiProperty({ example: 812 }) promptTokens: number;
+  @ApiProperty({ example: 64 }) completionTokens: number;
+}
+
 export class ListHistoryQueryDto {
   @ApiPropertyOptional({
     description: 'Page size',
@@ -96,6 +101,12 @@ export class HistoryEntryResponseDto {
   @ApiProperty({ type: String, nullable: true, description: 'Why it failed', example: null }) error: string | null;
   @ApiProperty({ example: 840 }) durationMs: number;
   @ApiProperty({ description: 'Generate-and-validate rounds it took', example: 1 }) attempts: number;
+  @ApiProperty({
+    type: TokenUsageDto,
+    nullable: true,
+    description: 'LLM tokens the question used; null when no LLM was called',
+  })
+  usage: TokenUsageDto | null;
   @ApiProperty({
     type: String,
     nullable: true,

@@ -1,0 +1,96 @@
+import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import type { ChatTurn } from '../llm/llm.service';
+
+const DIALECT_RULES: Record<SqlDialect, string> = {
+  postgresql:
+    'PostgreSQL: quote identifiers with double quotes only when needed; use ILIKE for case-insensitive matching, ' +
+    'date_trunc/extract and to_char for dates, || for concatenation, and LIMIT n.',
+  redshift:
+    'Amazon Redshift (PostgreSQL 8 syntax): double-quoted identifiers, date_trunc/extract for dates, LIMIT n; ' +
+    'no lateral joins or generate_series on tables.',
+  mysql:
+    'MySQL/MariaDB: quote identifiers with backticks when needed; DATE_FORMAT, YEAR(), MONTH() for dates, ' +
+    'CONCAT() for concatenation, LIMIT n.',
+  sqlite:
+    "SQLite: strftime('%Y-%m', col) and date() for dates, || for concatenation, LIMIT n; identifiers may need " +
+    'double quotes; no RIGHT or FULL JOIN before SQLite 3.39.',
+};
+
+export interface PromptParts {
+  question: string;
+  dialect: SqlDialect;
+  /** DDL of the tables chosen for the question, annotations (descriptions, tags, instructions) as comments. */
+  ddl: string;
+  examples: Array<{ question: string; sql: string }>;
+  allowMutations: boolean;
+  maxRows: number;
+}
+
+/** The first turns of a question: rules, schema, instructions and examples, then the question. */
+export function buildPrompt(p: PromptParts): ChatTurn[] {
+  const system = [
+    `You turn questions about a ${p.dialect} database into exactly one SQL statement.`,
+    p.allowMutations
+      ? 'The statement may change data only if the question plainly asks for it.'
+      : 'The statement must only read data: SELECT (or WITH ... SELECT), never a write, DDL or a lock.',
+    'Use only the tables and columns in the schema below; qualify columns when several tables are joined.',
+    `Return at most ${p.maxRows} rows.`,
+    DIALECT_RULES[p.dialect],
+    'Answer with the SQL in one ```sql fenced block and nothing else.',
+  ].join('\n');
+  const sections = [`Schema:\n${p.ddl}`];
+  if (p.examples.length) {
+    sections.push(
+      `Examples:\n${p.examples.map((e) => `Question: ${e.question}\n\`\`\`sql\n${e.sql}\n\`\`\``).join('\n\n')}`,
+    );
+  }
+  sections.push(`Question: ${p.question}`);
+  return [
+    { role: 'system', content: system },
+    { role: 'user', content: sections.join('\n\n') },
+  ];
+}
+
+/** The turn that sends a failed attempt back: the exact reason, and what to do. */
+export function feedbackTurn(reason: string): ChatTurn {
+  return {
+    role: 'user',
+    content: `That SQL could not be used: ${reason}\nFix it and answer with the corrected SQL in one \`\`\`sql block.`,
+  };
+}
+
+/** Turns asking for a short answer in words from a bounded sample of the result. */
+export function answerPrompt(
+  question: string,
+  columns: string[],
+  rows: unknown[][],
+  rowCount: number,
+  truncated: boolean,
+): ChatTurn[] {
+  const sample = rows.slice(0, 20).map((r) => r.map((v) => (v === null ? 'NULL' : String(v))).join(' | '));
+  return [
+    {
+      role: 'system',
+      content: 'You answer a question in one to three plain sentences from a query result. Do not invent numbers.',
+    },
+    {
+      role: 'user',
+      content:
+        `Question: ${question}\nResult (${rowCount} row(s)${truncated ? ', cut at the row limit' : ''}; ` +
+        `first ${sample.length} shown):\n${columns.join(' | ')}\n${sample.join('\n')}`,
+    },
+  ];
+}
+
+/** Turns asking for an explanation of SQL as JSON: { markdown, steps: [{ title, body }] }. */
+export function explainPrompt(sql: string, dialect: SqlDialect): ChatTurn[] {
+  return [
+    {
+      role: 'system',
+      content:
+        'You explain SQL to a business user. Answer with JSON only: {"markdown": "...", "steps": [{"title": "...", "body": "..."}]} ' +
+        '— a short markdown summary, then one step per part of the query (sources, joins, filters, grouping, ordering, limit).',
+    },
+    { role: 'user', content: `Explain this ${dialect} query:\n\`\`\`sql\n${sql}\n\`\`\`` },
+  ];
+}

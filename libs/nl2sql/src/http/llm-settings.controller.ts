@@ -1,0 +1,57 @@
+import { Body, Controller, Delete, Get, HttpCode, Put } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
+import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
+import type { AuthContext } from '@sluice/auth/role';
+import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { LlmService } from '../llm/llm.service';
+import { LlmSettingsResponseDto, PutLlmSettingsDto } from './dto/llm-settings.dto';
+
+const ADMINS = { roles: ['admin' as const] };
+
+@ApiTags('settings')
+@Controller('settings/llm')
+export class LlmSettingsController {
+  constructor(private readonly llm: LlmService) {}
+
+  @Get()
+  @Authenticated(ADMINS)
+  @ApiOperation({
+    operationId: 'settings_getLlm',
+    summary: "The tenant's LLM settings",
+    description:
+      "The tenant's own settings, else the server's defaults (`source` says which). The API key is never returned.",
+  })
+  @ApiOkResponse({ type: LlmSettingsResponseDto })
+  get(@CurrentUser() auth: AuthContext): Promise<LlmSettingsResponseDto> {
+    return this.llm.getSettings(auth);
+  }
+
+  @Put()
+  @Authenticated(ADMINS)
+  @ApiOperation({
+    operationId: 'settings_putLlm',
+    summary: "Set the tenant's LLM",
+    description:
+      'Provider (`openai` for OpenAI and any OpenAI-compatible server, `anthropic`, `ollama`), model, base URL, ' +
+      'API key (encrypted at rest; omitted keeps the stored one, null removes it), temperature, max tokens and timeout. ' +
+      'The base URL must pass the safe-network guard when it is used.',
+  })
+  @ApiOkResponse({ type: LlmSettingsResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  put(@CurrentUser() auth: AuthContext, @Body() dto: PutLlmSettingsDto): Promise<LlmSettingsResponseDto> {
+    return this.llm.putSettings(auth, dto);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @Authenticated(ADMINS)
+  @ApiOperation({
+    operationId: 'settings_deleteLlm',
+    summary: "Drop the tenant's LLM settings (back to the server's defaults)",
+  })
+  @ApiNoContentResponse({ description: 'Removed' })
+  async remove(@CurrentUser() auth: AuthContext): Promise<void> {
+    await this.llm.deleteSettings(auth);
+  }
+}

@@ -1,0 +1,143 @@
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiGatewayTimeoutResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
+import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
+import type { AuthContext } from '@sluice/auth/role';
+import { DomainError } from '@sluice/core/errors/domain-error';
+import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import type { Response } from 'express';
+import { Nl2sqlService } from '../nl2sql.service';
+import {
+  ExecuteDto,
+  ExecuteResponseDto,
+  ExplainResponseDto,
+  QueryDto,
+  QueryResponseDto,
+  SqlDto,
+  ValidateDto,
+  ValidationDto,
+} from './dto/nl2sql.dto';
+
+@ApiTags('nl2sql')
+@Controller('nl2sql')
+export class Nl2sqlController {
+  constructor(private readonly nl2sql: Nl2sqlService) {}
+
+  @Post('query')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiOperation({
+    operationId: 'nl2sql_query',
+    summary: 'Ask a question: SQL generated, checked, run and explained',
+    description:
+      'Links the schema, retrieves examples, asks the LLM, checks its SQL with the guard and runs it read-only, ' +
+      'sending the precise error back for another attempt (NL2SQL_MAX_ATTEMPTS, NL2SQL_TIME_BUDGET_MS). A question ' +
+      'matching an example reuses its SQL without the LLM. `allowMutations` is for admins. Every question is ' +
+      'written to history. 422 NL2SQL_FAILED when no attempt gave usable SQL (the attempts are in `details`).',
+  })
+  @ApiOkResponse({ type: QueryResponseDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'No usable SQL after the attempts' })
+  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'LLM_NOT_CONFIGURED' })
+  @ApiGatewayTimeoutResponse({ type: ErrorResponseDto, description: 'LLM_TIMEOUT' })
+  query(@CurrentUser() auth: AuthContext, @Body() dto: QueryDto): Promise<QueryResponseDto> {
+    return this.nl2sql.query(auth, dto);
+  }
+
+  @Post('query/stream')
+  @Authenticated()
+  @ApiProduces('text/event-stream')
+  @ApiOperation({
+    operationId: 'nl2sql_queryStream',
+    summary: 'Ask a question, with one server-sent event per stage',
+    description:
+      'The same request as POST /nl2sql/query. Events: `stage` (data: { stage: linking | generating | validating | ' +
+      'executing | answering, attempt? }) as they happen, then `result` with the same body as the plain route, or ' +
+      '`error` with the error body.',
+  })
+  @ApiOkResponse({ description: 'A text/event-stream of stage events, then result or error' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  async stream(@CurrentUser() auth: AuthContext, @Body() dto: QueryDto, @Res() res: Response): Promise<void> {
+    res.status(200);
+    res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+    res.setHeader('cache-control', 'no-cache');
+    res.setHeader('x-accel-buffering', 'no');
+    res.flushHeaders();
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    try {
+      const body = await this.nl2sql.query(auth, dto, (stage, detail) => send('stage', { stage, ...detail }));
+      send('result', body);
+    } catch (error) {
+      const known = error instanceof DomainError;
+      send('error', {
+        statusCode: known ? error.status : 500,
+        error: known ? error.message : 'Internal server error',
+        code: known ? error.code : 'INTERNAL_ERROR',
+        ...(known && error.details ? { details: error.details } : {}),
+        requestId: res.getHeader('x-request-id'),
+      });
+    }
+    res.end();
+  }
+
+  @Post('explain')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiOperation({
+    operationId: 'nl2sql_explain',
+    summary: 'Explain SQL in words',
+    description:
+      'Written by the LLM when one is configured; otherwise (or when it fails) built from the parsed SQL: ' +
+      'tables, joins, filters, grouping, ordering and limit. Always answers.',
+  })
+  @ApiOkResponse({ type: ExplainResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  explain(@CurrentUser() auth: AuthContext, @Body() dto: SqlDto): Promise<ExplainResponseDto> {
+    return this.nl2sql.explain(auth, dto);
+  }
+
+  @Post('validate')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiOperation({
+    operationId: 'nl2sql_validate',
+    summary: 'Check SQL with the guard, without running it',
+    description:
+      "Parses in the connector's dialect (after transpiling from `fromDialect`), checks the read-only and " +
+      'function rules and the tables and columns against the cached schema, and shows the SQL that would run. ' +
+      'Answers 200 with `ok: false` and the reasons when the SQL would be refused.',
+  })
+  @ApiOkResponse({ type: ValidationDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  validate(@CurrentUser() auth: AuthContext, @Body() dto: ValidateDto): Promise<ValidationDto> {
+    return this.nl2sql.validate(auth, dto);
+  }
+
+  @Post('execute')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiOperation({
+    operationId: 'nl2sql_execute',
+    summary: 'Run your own SQL through the guard',
+    description:
+      'The same guard as generated SQL, then a read-only transaction with the statement timeout and the row cap. ' +
+      '`allowMutations` is for admins (403 otherwise). 422 SQL_REJECTED with the reasons when refused.',
+  })
+  @ApiOkResponse({ type: ExecuteResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'Refused by the guard, or by the database' })
+  execute(@CurrentUser() auth: AuthContext, @Body() dto: ExecuteDto): Promise<ExecuteResponseDto> {
+    return this.nl2sql.execute(auth, dto);
+  }
+}
