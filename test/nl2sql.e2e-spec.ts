@@ -275,6 +275,41 @@ describe('NL2SQL through the real LangChain OpenAI client and a scripted local m
     expect(fallback.body.source).toBe('structure');
   });
 
+  it.each([
+    ['anthropic', 'claude-scripted'],
+    ['ollama', 'llama-scripted'],
+  ])('asks through the %s provider as well', async (provider, model) => {
+    await t.http.put('/api/v1/settings/llm', { provider, model, baseUrl: llm.rootUrl, apiKey: 'k' }, { token });
+    llm.reply(fence('SELECT count(*) FROM media_type'));
+    const res = await ask({ connectorId: ids.pg, question: 'How many media types are there?' });
+    expect(res.status).toBe(200);
+    expect(plain(res.body.result.rows)).toEqual([[5]]);
+    expect(res.body.usage.completionTokens).toBeGreaterThan(0);
+    expect(llm.requests[0].model).toBe(model);
+    await t.http.put(
+      '/api/v1/settings/llm',
+      { provider: 'openai', model: 'scripted', baseUrl: llm.baseUrl, timeoutMs: 5000 },
+      { token },
+    );
+  });
+
+  it('refuses an LLM address the safe-network guard does not allow, before connecting', async () => {
+    await t.http.put(
+      '/api/v1/settings/llm',
+      { provider: 'openai', model: 'm', baseUrl: 'http://10.1.2.3:8000/v1' },
+      { token },
+    );
+    const res = await ask({ connectorId: ids.pg, question: 'How many albums are there?' });
+    expect(res.status).toBe(502);
+    expect(res.body.code).toBe('LLM_UNREACHABLE');
+    expect(res.body.error).toMatch(/refused/i);
+    await t.http.put(
+      '/api/v1/settings/llm',
+      { provider: 'openai', model: 'scripted', baseUrl: llm.baseUrl, timeoutMs: 5000 },
+      { token },
+    );
+  });
+
   it('reuses the SQL of an example asked the same way, without calling the model', async () => {
     const example = await t.http.post(
       '/api/v1/examples',

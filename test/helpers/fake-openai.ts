@@ -17,22 +17,27 @@ export interface ChatRequest {
 }
 
 /**
- * A local OpenAI-compatible server for tests: `/v1/chat/completions` answers from a script (in
- * order, one reply per call) and records every request; `/v1/embeddings` answers with the
- * vectors `embed` computes. The real LangChain OpenAI client talks to it over HTTP.
+ * A local LLM server for tests: OpenAI's `/v1/chat/completions`, Anthropic's `/v1/messages` and
+ * Ollama's `/api/chat` answer from one script (in order, one reply per call) and record every
+ * request; `/v1/embeddings` answers with the vectors `embed` computes. The real LangChain
+ * clients talk to it over HTTP.
  */
 export class FakeOpenAi {
   readonly requests: ChatRequest[] = [];
   private script: ScriptedReply[] = [];
   private server?: Server;
+  /** The OpenAI-compatible base URL (`.../v1`). */
   baseUrl = '';
+  /** The server's root, for the Anthropic (`/v1/messages`) and Ollama (`/api/chat`) routes. */
+  rootUrl = '';
 
   constructor(private readonly embed: (text: string) => number[] = () => [1, 0, 0]) {}
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    this.rootUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.baseUrl = `${this.rootUrl}/v1`;
     return this;
   }
 
@@ -78,7 +83,14 @@ export class FakeOpenAi {
       });
       return;
     }
-    if (!req.url?.endsWith('/chat/completions')) return json(404, { error: { message: 'not found' } });
+    const route = req.url?.endsWith('/chat/completions')
+      ? 'openai'
+      : req.url?.endsWith('/v1/messages')
+        ? 'anthropic'
+        : req.url?.endsWith('/api/chat')
+          ? 'ollama'
+          : null;
+    if (!route) return json(404, { error: { message: 'not found' } });
     this.requests.push({ model: body.model, messages: body.messages });
     const next = this.script.shift();
     if (!next) return json(500, { error: { message: 'the test scripted no more replies' } });
@@ -87,6 +99,39 @@ export class FakeOpenAi {
     if (res.destroyed) return;
     if (next.status) return json(next.status, { error: { message: `scripted ${next.status}`, type: 'scripted' } });
     const prompt = JSON.stringify(body.messages).length;
+    const content = next.content ?? '';
+    if (route === 'anthropic') {
+      return json(200, {
+        id: `msg_${this.requests.length}`,
+        type: 'message',
+        role: 'assistant',
+        model: body.model,
+        content: [{ type: 'text', text: content }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: Math.ceil(prompt / 4), output_tokens: Math.ceil(content.length / 4) },
+      });
+    }
+    if (route === 'ollama') {
+      // Ollama streams newline-delimited JSON: the text, then a closing line with the counts.
+      const at = new Date().toISOString();
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(
+        `${JSON.stringify({ model: body.model, created_at: at, message: { role: 'assistant', content }, done: false })}\n`,
+      );
+      res.end(
+        `${JSON.stringify({
+          model: body.model,
+          created_at: at,
+          message: { role: 'assistant', content: '' },
+          done: true,
+          done_reason: 'stop',
+          prompt_eval_count: Math.ceil(prompt / 4),
+          eval_count: Math.ceil(content.length / 4),
+        })}\n`,
+      );
+      return;
+    }
     json(200, {
       id: `chatcmpl-${this.requests.length}`,
       object: 'chat.completion',
