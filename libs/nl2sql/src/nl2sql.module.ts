@@ -8,6 +8,9 @@ import { SqlGuard } from './guard/sql-guard';
 import { LlmSettingsEntity } from './llm/llm-settings.entity';
 import { LlmService } from './llm/llm.service';
 import { Nl2sqlService } from './nl2sql.service';
+import { QuestionContextService } from './question-context';
+import { SqlExecutor } from './sql-executor';
+import { SqlToolsService } from './sql-tools.service';
 
 /** Questions to guarded SQL: the LLM, the guard, and the loop between them. */
 @Module({
@@ -18,7 +21,7 @@ import { Nl2sqlService } from './nl2sql.service';
     ExamplesModule,
     HistoryModule,
   ],
-  providers: [LlmService, SqlGuard, Nl2sqlService],
-  exports: [LlmService, SqlGuard, Nl2sqlService],
+  providers: [LlmService, SqlGuard, QuestionContextService, SqlExecutor, Nl2sqlService, SqlToolsService],
+  exports: [LlmService, SqlGuard, Nl2sqlService, SqlToolsService],
 })
 export class Nl2sqlModule {}

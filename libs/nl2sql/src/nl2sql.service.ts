@@ -1,65 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
-import { ConnectorEntity } from '@sluice/connectors/connector.entity';
-import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
-import { ConnectorService } from '@sluice/connectors/connector.service';
-import type { QueryResult, SchemaSnapshot, SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { QueryResult } from '@sluice/connectors/plugin/connector-plugin';
 import { EnvDto } from '@sluice/core/config/env.dto';
-import { BadRequestError, DomainError, ForbiddenError, UnprocessableError } from '@sluice/core/errors/domain-error';
+import { DomainError, UnprocessableError } from '@sluice/core/errors/domain-error';
 import { ExampleRetriever } from '@sluice/examples/retrieval/example-retriever';
-import { extractReferences } from '@sluice/examples/sql/sql-analysis';
 import { HistoryService } from '@sluice/history/history.service';
-import { SchemaAnnotationEntity } from '@sluice/schema/schema-annotation.entity';
-import { resolveTable, tableKey } from '@sluice/schema/schema-model';
-import { SchemaRepository } from '@sluice/schema/schema.repository';
-import { SchemaService } from '@sluice/schema/schema.service';
 import { chartFor } from './answers/chart';
-import { explainStructurally } from './answers/structural-explain';
-import { LinkableTable, linkSchema } from './context/schema-linker';
-import { answerPrompt, buildPrompt, explainPrompt, feedbackTurn } from './generation/prompt';
+import { linkSchema } from './context/schema-linker';
+import { answerPrompt, buildPrompt, feedbackTurn } from './generation/prompt';
 import { extractSql } from './generation/sql-extract';
 import { GuardResult, SqlGuard } from './guard/sql-guard';
-import {
-  AttemptDto,
-  ExecuteDto,
-  ExecuteResponseDto,
-  ExplainResponseDto,
-  QueryDto,
-  QueryResponseDto,
-  SqlDto,
-  ValidateDto,
-  ValidationDto,
-} from './http/dto/nl2sql.dto';
+import { AttemptDto, QueryDto, QueryResponseDto } from './http/dto/nl2sql.dto';
 import { ChatTurn, LlmService, TokenUsage } from './llm/llm.service';
+import { maxRowsFor, mutationsAllowed, reasonOf, validationOf } from './nl2sql-rules';
+import { QuestionContext, QuestionContextService } from './question-context';
+import { SqlExecutor } from './sql-executor';
 
 export type Stage = 'linking' | 'generating' | 'validating' | 'executing' | 'answering';
 export type StageListener = (stage: Stage, detail?: Record<string, unknown>) => void;
 
-/** Everything a question about one connector is answered from: nothing else of the tenant's. */
-interface QuestionContext {
-  connector: ConnectorEntity;
-  dialect: SqlDialect;
-  snapshot: SchemaSnapshot;
-  annotations: SchemaAnnotationEntity[];
-  trained: Set<string>;
-  /** Columns withheld from this caller (pii, for viewers). */
-  withheld: Array<{ table: string; column: string }>;
-}
-
 const EXAMPLES_IN_PROMPT = 3;
-
-function validationOf(result: GuardResult): ValidationDto {
-  return {
-    ok: result.ok,
-    dialect: result.dialect,
-    normalizedSql: result.normalizedSql,
-    errors: result.errors,
-    warnings: result.warnings,
-  };
-}
-
-const reasonOf = (result: GuardResult) => result.errors.map((e) => e.message).join('; ');
 
 /**
  * Questions to SQL: context (linked schema, examples, instructions) → LLM → SQL extracted →
@@ -70,11 +30,8 @@ const reasonOf = (result: GuardResult) => result.errors.map((e) => e.message).jo
 @Injectable()
 export class Nl2sqlService {
   constructor(
-    private readonly connectors: ConnectorService,
-    private readonly registry: ConnectorRegistry,
-    private readonly runtime: ConnectorRuntime,
-    private readonly schema: SchemaService,
-    private readonly schemaRepo: SchemaRepository,
+    private readonly contexts: QuestionContextService,
+    private readonly executor: SqlExecutor,
     private readonly examples: ExampleRetriever,
     private readonly history: HistoryService,
     private readonly llm: LlmService,
@@ -84,10 +41,10 @@ export class Nl2sqlService {
 
   async query(auth: AuthContext, dto: QueryDto, onStage: StageListener = () => undefined): Promise<QueryResponseDto> {
     const started = Date.now();
-    const allowMutations = this.mutationsAllowed(auth, dto.allowMutations);
-    const maxRows = Math.min(dto.maxRows ?? this.env.SQL_MAX_ROWS, this.env.SQL_MAX_ROWS);
+    const allowMutations = mutationsAllowed(auth, dto.allowMutations);
+    const maxRows = maxRowsFor(this.env, dto.maxRows);
     const execute = dto.execute ?? true;
-    const ctx = await this.context(auth, dto.connectorId);
+    const ctx = await this.contexts.load(auth, dto.connectorId);
     const attempts: AttemptDto[] = [];
     const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     let tablesUsed: string[] = [];
@@ -155,59 +112,6 @@ export class Nl2sqlService {
     }
   }
 
-  /** Runs the guard alone; `fromDialect` transpiles first. Answers 200 with `ok: false` when refused. */
-  async validate(auth: AuthContext, dto: ValidateDto): Promise<ValidationDto> {
-    const ctx = await this.context(auth, dto.connectorId);
-    const checked = await this.guard.check(dto.sql, {
-      dialect: ctx.dialect,
-      schema: ctx.snapshot,
-      maxRows: this.env.SQL_MAX_ROWS,
-      fromDialect: dto.fromDialect,
-      piiColumns: ctx.withheld,
-    });
-    return validationOf(checked);
-  }
-
-  /** The caller's own SQL through the same guard, then run; 422 with the reasons when refused. */
-  async execute(auth: AuthContext, dto: ExecuteDto): Promise<ExecuteResponseDto> {
-    const allowMutations = this.mutationsAllowed(auth, dto.allowMutations);
-    const ctx = await this.context(auth, dto.connectorId);
-    const maxRows = Math.min(dto.maxRows ?? this.env.SQL_MAX_ROWS, this.env.SQL_MAX_ROWS);
-    const checked = await this.guard.check(dto.sql, {
-      dialect: ctx.dialect,
-      schema: ctx.snapshot,
-      allowMutations,
-      maxRows,
-      piiColumns: ctx.withheld,
-    });
-    if (!checked.ok) throw this.rejected(checked);
-    const result = await this.run(ctx, checked.normalizedSql, allowMutations && !checked.readOnly, maxRows);
-    return { validation: validationOf(checked), result };
-  }
-
-  /** The LLM's explanation when one is configured and answers well; else one built from the parsed SQL. */
-  async explain(auth: AuthContext, dto: SqlDto): Promise<ExplainResponseDto> {
-    const ctx = await this.context(auth, dto.connectorId);
-    if (await this.llm.isConfigured(auth.tenantId)) {
-      try {
-        const reply = await this.llm.chat(auth.tenantId, explainPrompt(dto.sql, ctx.dialect));
-        const json = /\{[\s\S]*\}/.exec(reply.text)?.[0];
-        const parsed = json ? (JSON.parse(json) as { markdown?: unknown; steps?: unknown }) : null;
-        const steps = Array.isArray(parsed?.steps)
-          ? (parsed.steps as Array<{ title?: unknown; body?: unknown }>)
-              .filter((s) => typeof s.title === 'string' && typeof s.body === 'string')
-              .map((s) => ({ title: String(s.title), body: String(s.body) }))
-          : [];
-        if (typeof parsed?.markdown === 'string' && parsed.markdown.trim()) {
-          return { markdown: parsed.markdown, steps, source: 'llm' };
-        }
-      } catch {
-        // An LLM that fails or rambles must not leave the user without an explanation.
-      }
-    }
-    return { ...(await explainStructurally(dto.sql, ctx.dialect)), source: 'structure' };
-  }
-
   private async answer(
     auth: AuthContext,
     dto: QueryDto,
@@ -262,7 +166,12 @@ export class Nl2sqlService {
       if (!run.execute) return done({ checked, result: null });
       onStage('executing', { attempt: attempt.index });
       try {
-        const result = await this.run(ctx, checked.normalizedSql, run.allowMutations && !checked.readOnly, run.maxRows);
+        const result = await this.executor.run(
+          ctx.connector,
+          checked.normalizedSql,
+          run.allowMutations && !checked.readOnly,
+          run.maxRows,
+        );
         return done({ checked, result });
       } catch (error) {
         // The database's own words (unknown column, type mismatch, timeout) go back to the LLM.
@@ -291,11 +200,11 @@ export class Nl2sqlService {
       connectorId: ctx.connector.id,
       k: EXAMPLES_IN_PROMPT,
     });
-    const required = await this.tablesOf(
+    const required = await this.contexts.tablesOf(
       similar.map((s) => s.example.sql),
       ctx,
     );
-    const linked = linkSchema(dto.question, this.linkables(ctx), {
+    const linked = linkSchema(dto.question, await this.contexts.linkables(ctx), {
       tokenBudget: this.env.NL2SQL_SCHEMA_TOKEN_BUDGET,
       requiredTables: required,
       dialect: ctx.dialect,
@@ -378,83 +287,5 @@ export class Nl2sqlService {
     } catch {
       return null;
     }
-  }
-
-  private mutationsAllowed(auth: AuthContext, asked: boolean | undefined): boolean {
-    if (!asked) return false;
-    if (auth.role !== 'admin') {
-      throw new ForbiddenError('MUTATIONS_FORBIDDEN', 'Only admins may run SQL that changes data (allowMutations)');
-    }
-    return true;
-  }
-
-  private rejected(checked: GuardResult): UnprocessableError {
-    return new UnprocessableError('SQL_REJECTED', `The SQL was refused: ${reasonOf(checked)}`, checked.errors);
-  }
-
-  private async context(auth: AuthContext, connectorId: string): Promise<QuestionContext> {
-    const connector = await this.connectors.find(auth.tenantId, connectorId);
-    if (!this.registry.get(connector.type).plugin.sql) {
-      throw new BadRequestError(
-        'CONNECTOR_NOT_SQL',
-        `Questions need a SQL connector; this one is of type ${connector.type}`,
-      );
-    }
-    const { snapshot } = await this.schema.read(auth.tenantId, connectorId);
-    const [annotations, trained] = await Promise.all([
-      this.schemaRepo.listAnnotations(auth.tenantId, connectorId, { orphaned: false }),
-      this.schema.trainedTables(auth.tenantId, connectorId),
-    ]);
-    const withheld =
-      auth.role === 'viewer'
-        ? annotations
-            .filter((a) => a.column !== null && a.tags.includes('pii'))
-            .map((a) => ({ table: a.table, column: a.column! }))
-        : [];
-    return { connector, dialect: snapshot.dialect, snapshot, annotations, trained, withheld };
-  }
-
-  /** Tables for schema linking, annotations merged; columns withheld from this caller left out. */
-  private linkables(ctx: QuestionContext): LinkableTable[] {
-    return ctx.snapshot.tables.map((table: TableInfo) => {
-      const key = tableKey(table);
-      const notes = ctx.annotations.filter((a) => a.table === key);
-      const own = notes.find((a) => a.column === null);
-      const hidden = new Set(ctx.withheld.filter((w) => w.table === key).map((w) => w.column));
-      const columnNotes = Object.fromEntries(
-        notes
-          .filter((a) => a.column !== null && !hidden.has(a.column))
-          .map((a) => [a.column!, { description: a.description, tags: a.tags, context: a.context }]),
-      );
-      return {
-        key,
-        table: hidden.size ? { ...table, columns: table.columns.filter((c) => !hidden.has(c.name)) } : table,
-        description: own?.description ?? table.comment,
-        tags: own?.tags ?? [],
-        context: own?.context ?? null,
-        columnNotes,
-        trained: ctx.trained.has(key),
-      };
-    });
-  }
-
-  /** Keys of the schema's tables that these SQL texts use (for the examples in the prompt). */
-  private async tablesOf(sqls: string[], ctx: QuestionContext): Promise<string[]> {
-    const keys = new Set<string>();
-    for (const sql of sqls) {
-      const refs = await extractReferences(sql, ctx.dialect).catch(() => ({ tables: [] }));
-      for (const ref of refs.tables) {
-        const table = resolveTable(ctx.snapshot.tables, ref.schema ? `${ref.schema}.${ref.name}` : ref.name);
-        if (table) keys.add(tableKey(table));
-      }
-    }
-    return [...keys];
-  }
-
-  private async run(ctx: QuestionContext, sql: string, writes: boolean, maxRows: number): Promise<QueryResult> {
-    const { registered, parsed } = this.runtime.open(ctx.connector);
-    const timeoutMs = this.env.SQL_STATEMENT_TIMEOUT_MS;
-    const runCtx = this.runtime.context(ctx.connector.tenantId, ctx.connector.id, parsed, timeoutMs + 5_000);
-    return registered.plugin.sql!.execute(runCtx, sql, { readOnly: !writes, timeoutMs, maxRows });
   }
 }

@@ -69,15 +69,17 @@ export class AnnotationService {
   }
 
   async list(auth: AuthContext, connectorId: string, query: AnnotationListQueryDto): Promise<AnnotationListDto> {
-    const { snapshot } = await this.schema.read(auth.tenantId, connectorId);
-    const known = query.table === undefined ? null : resolveTable(snapshot.tables, query.table);
+    await this.schema.sqlConnector(auth.tenantId, connectorId);
+    // Listing never introspects: a bare table name is resolved against the cache when there is one.
+    const snapshot = query.table === undefined ? null : await this.repo.findSnapshot(auth.tenantId, connectorId);
+    const known = snapshot && query.table !== undefined ? resolveTable(snapshot.tables, query.table) : null;
     const table = known ? tableKey(known) : query.table;
     const rows = await this.repo.listAnnotations(auth.tenantId, connectorId, { ...query, table });
     return { data: rows.map(mapAnnotation) };
   }
 
   async remove(auth: AuthContext, connectorId: string, id: string): Promise<void> {
-    await this.schema.read(auth.tenantId, connectorId);
+    await this.schema.sqlConnector(auth.tenantId, connectorId);
     if (!(await this.repo.findAnnotation(auth.tenantId, connectorId, id))) {
       throw new NotFoundError('ANNOTATION_NOT_FOUND', 'Annotation not found');
     }

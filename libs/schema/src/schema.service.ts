@@ -17,6 +17,8 @@ import { SchemaSnapshotEntity } from './schema-snapshot.entity';
 
 /** A cached schema as read, with what a response needs besides the tables. */
 export interface CachedSchema {
+  /** The connector it belongs to, found (and its tenant checked) on the way. */
+  connector: ConnectorEntity;
   snapshot: SchemaSnapshotEntity;
   /** Older than SCHEMA_CACHE_TTL_SECONDS: served while a background refresh runs. */
   stale: boolean;
@@ -51,10 +53,10 @@ export class SchemaService {
     const age = Date.now() - snapshot.introspectedAt.getTime();
     const stale = cached !== null && age > this.env.SCHEMA_CACHE_TTL_SECONDS * 1000;
     if (stale) await this.requestRefresh(tenantId, connectorId);
-    return { snapshot, stale, version: `${snapshot.fingerprint}.${snapshot.annotationsRevision}` };
+    return { connector, snapshot, stale, version: `${snapshot.fingerprint}.${snapshot.annotationsRevision}` };
   }
 
-  /** The tables of a connector as other features use them (examples, NL2SQL): cached, never stale-checked. */
+  /** The tables of a connector as other features use them (examples): from the cache, like any read. */
   async snapshot(tenantId: string, connectorId: string): Promise<SchemaSnapshot> {
     const { snapshot } = await this.read(tenantId, connectorId);
     return {
@@ -80,7 +82,8 @@ export class SchemaService {
     await this.queue.add(JobName.RefreshSchema, { tenantId, connectorId }, refreshSchemaJobOptions(connectorId));
   }
 
-  private async sqlConnector(tenantId: string, connectorId: string): Promise<ConnectorEntity> {
+  /** The tenant's connector if it has a schema: 404 for another tenant's, 400 for a non-SQL one. */
+  async sqlConnector(tenantId: string, connectorId: string): Promise<ConnectorEntity> {
     const connector = await this.connectors.find(tenantId, connectorId);
     if (!this.registry.get(connector.type).plugin.sql) {
       throw new BadRequestError(

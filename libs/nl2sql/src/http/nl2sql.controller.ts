@@ -17,6 +17,7 @@ import { DomainError } from '@sluice/core/errors/domain-error';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
 import type { Response } from 'express';
 import { Nl2sqlService } from '../nl2sql.service';
+import { SqlToolsService } from '../sql-tools.service';
 import {
   ExecuteDto,
   ExecuteResponseDto,
@@ -31,7 +32,10 @@ import {
 @ApiTags('nl2sql')
 @Controller('nl2sql')
 export class Nl2sqlController {
-  constructor(private readonly nl2sql: Nl2sqlService) {}
+  constructor(
+    private readonly nl2sql: Nl2sqlService,
+    private readonly tools: SqlToolsService,
+  ) {}
 
   @Post('query')
   @HttpCode(200)
@@ -104,7 +108,7 @@ export class Nl2sqlController {
   @ApiOkResponse({ type: ExplainResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   explain(@CurrentUser() auth: AuthContext, @Body() dto: SqlDto): Promise<ExplainResponseDto> {
-    return this.nl2sql.explain(auth, dto);
+    return this.tools.explain(auth, dto);
   }
 
   @Post('validate')
@@ -121,7 +125,7 @@ export class Nl2sqlController {
   @ApiOkResponse({ type: ValidationDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   validate(@CurrentUser() auth: AuthContext, @Body() dto: ValidateDto): Promise<ValidationDto> {
-    return this.nl2sql.validate(auth, dto);
+    return this.tools.validate(auth, dto);
   }
 
   @Post('execute')
@@ -138,6 +142,6 @@ export class Nl2sqlController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'Refused by the guard, or by the database' })
   execute(@CurrentUser() auth: AuthContext, @Body() dto: ExecuteDto): Promise<ExecuteResponseDto> {
-    return this.nl2sql.execute(auth, dto);
+    return this.tools.execute(auth, dto);
   }
 }
