@@ -8,7 +8,7 @@ import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/http/dto
 import { BadRequestError, ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core/pagination/pagination';
-import { JobName, QueueName, SyncDocumentPayload } from '@sluice/core/queue/queue-names';
+import { JobName, QueueName, retriedJob, SyncDocumentPayload } from '@sluice/core/queue/queue-names';
 import type { Queue } from 'bull';
 import { createHash } from 'node:crypto';
 import { DocumentEntity } from './document.entity';
@@ -135,11 +135,7 @@ export class DocumentService {
     assertSyncable(await this.connectors.find(auth.tenantId, connectorId));
     const queued = await this.documents.markQueued(auth.tenantId, connectorId, id);
     if (!queued) return { document: await this.get(auth, connectorId, id), queued: false };
-    await this.queue.add(
-      JobName.SyncDocument,
-      { tenantId: auth.tenantId, connectorId, documentId: id },
-      { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: 1000, removeOnFail: 1000 },
-    );
+    await this.queue.add(JobName.SyncDocument, { tenantId: auth.tenantId, connectorId, documentId: id }, retriedJob());
     return { document: mapDocument(queued), queued: true };
   }
 

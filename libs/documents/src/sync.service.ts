@@ -6,7 +6,7 @@ import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import { BadRequestError, ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '@sluice/core/pagination/pagination';
-import { JobName, QueueName, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
+import { JobName, QueueName, retriedJob, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
 import type { Queue } from 'bull';
 import { distinctUntilChanged, filter, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
 import { SyncRunResponseDto } from './http/dto/sync.dto';
@@ -63,13 +63,7 @@ export class SyncService {
     await this.queue.add(
       JobName.SyncConnector,
       { runId: run.id, tenantId: auth.tenantId, connectorId },
-      {
-        jobId: run.id,
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 2000 },
-        removeOnComplete: 1000,
-        removeOnFail: 1000,
-      },
+      retriedJob(run.id),
     );
     return { run: mapRun(run), created: true };
   }

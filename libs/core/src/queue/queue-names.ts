@@ -1,3 +1,5 @@
+import type { JobOptions } from 'bull';
+
 /** Every Bull queue. The API only enqueues; the worker app consumes. */
 export enum QueueName {
   ConnectorSync = 'connector-sync',
@@ -44,15 +46,24 @@ export interface RefreshSchemaPayload {
   connectorId: string;
 }
 
-/** One waiting refresh per connector absorbs the others: the job id is the connector's. */
-export function refreshSchemaJobOptions(connectorId: string) {
+/**
+ * Options of a job whose transient failures retry with exponential backoff (permanent ones are
+ * discarded by their processor); finished jobs stay a while for the queue dashboard.
+ */
+export function retriedJob(jobId?: string, delayMs = 2000): JobOptions {
   return {
-    jobId: `schema:${connectorId}`,
+    ...(jobId ? { jobId } : {}),
     attempts: 3,
-    backoff: { type: 'exponential', delay: 5000 },
-    removeOnComplete: true,
-    removeOnFail: 100,
+    backoff: { type: 'exponential', delay: delayMs },
+    removeOnComplete: 1000,
+    removeOnFail: 1000,
   };
+}
+
+/** One waiting refresh per connector absorbs the others: the job id is the connector's. */
+export function refreshSchemaJobOptions(connectorId: string): JobOptions {
+  // Removed once complete, so the next refresh of this connector can reuse its job id.
+  return { ...retriedJob(`schema:${connectorId}`, 5000), removeOnComplete: true, removeOnFail: 100 };
 }
 
 /** The payload of a history prune: one tenant, or every tenant when omitted (the hourly run). */
