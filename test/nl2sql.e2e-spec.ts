@@ -1,5 +1,5 @@
 import { TenantService } from '@sluice/auth/services/tenant.service';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chinookSqliteCopy, dropMariadbDatabase, loadChinookMariadb, loadChinookPostgres } from './helpers/chinook';
@@ -11,69 +11,11 @@ const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 const fence = (sql: string) => `Here is the query:\n\`\`\`sql\n${sql}\n\`\`\``;
 
 /** Ten questions with the SQL a model would write on each engine, and the answer Chinook holds. */
-const QUESTIONS: Array<{ question: string; pg: string; pascal: string; expect: unknown[][] }> = [
-  {
-    question: 'How many albums are there?',
-    pg: 'SELECT count(*) FROM album',
-    pascal: 'SELECT count(*) FROM Album',
-    expect: [[347]],
-  },
-  {
-    question: 'How many tracks are there?',
-    pg: 'SELECT count(*) FROM track',
-    pascal: 'SELECT count(*) FROM Track',
-    expect: [[3503]],
-  },
-  {
-    question: 'How many genres exist?',
-    pg: 'SELECT count(*) FROM genre',
-    pascal: 'SELECT count(*) FROM Genre',
-    expect: [[25]],
-  },
-  {
-    question: 'Number of artists?',
-    pg: 'SELECT count(*) FROM artist',
-    pascal: 'SELECT count(*) FROM Artist',
-    expect: [[275]],
-  },
-  {
-    question: 'How many customers do we have?',
-    pg: 'SELECT count(*) FROM customer',
-    pascal: 'SELECT count(*) FROM Customer',
-    expect: [[59]],
-  },
-  {
-    question: 'How many employees work here?',
-    pg: 'SELECT count(*) FROM employee',
-    pascal: 'SELECT count(*) FROM Employee',
-    expect: [[8]],
-  },
-  {
-    question: 'How many invoices were issued?',
-    pg: 'SELECT count(*) FROM invoice',
-    pascal: 'SELECT count(*) FROM Invoice',
-    expect: [[412]],
-  },
-  {
-    question: 'How many media types are there?',
-    pg: 'SELECT count(*) FROM media_type',
-    pascal: 'SELECT count(*) FROM MediaType',
-    expect: [[5]],
-  },
-  {
-    question: 'How many customers live in Brazil?',
-    pg: "SELECT count(*) FROM customer WHERE country = 'Brazil'",
-    pascal: "SELECT count(*) FROM Customer WHERE Country = 'Brazil'",
-    expect: [[5]],
-  },
-  {
-    question: 'Which genre has the most tracks, and how many?',
-    pg: 'SELECT g.name, count(*) AS tracks FROM track t JOIN genre g ON g.genre_id = t.genre_id GROUP BY g.name ORDER BY tracks DESC LIMIT 1',
-    pascal:
-      'SELECT g.Name, count(*) AS tracks FROM Track t JOIN Genre g ON g.GenreId = t.GenreId GROUP BY g.Name ORDER BY tracks DESC LIMIT 1',
-    expect: [['Rock', 1297]],
-  },
-];
+const QUESTIONS = (
+  JSON.parse(readFileSync(join(__dirname, 'fixtures', 'chinook-nl2sql-questions.json'), 'utf8')) as {
+    questions: Array<{ question: string; pg: string; pascal: string; expect: unknown[][] }>;
+  }
+).questions;
 
 /** Result cells as plain values: counts come back as strings from PostgreSQL (bigint). */
 const plain = (rows: unknown[][]) =>
