@@ -5,7 +5,8 @@ import { sign } from 'jsonwebtoken';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser';
 import { waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { startTestWorker } from './helpers/test-worker';
@@ -13,15 +14,6 @@ import { startTestWorker } from './helpers/test-worker';
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 const BOARD = '/admin/queues';
 const COOKIE = 'sluice_dashboard';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** The value of the dashboard cookie in a Set-Cookie header. */
 const cookieValue = (setCookie: string | null): string => new RegExp(`${COOKIE}=([^;]+)`).exec(setCookie ?? '')![1];
@@ -88,7 +80,7 @@ describe('queue dashboard at /admin/queues (e2e)', () => {
     editor = await createUser('editor', 'erin@acme.test');
     await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-admin-password');
     globexToken = await t.http.login('boss@globex.test', 'globex-admin-password');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
