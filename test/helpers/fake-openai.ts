@@ -25,6 +25,8 @@ export interface ChatRequest {
 export class FakeOpenAi {
   readonly requests: ChatRequest[] = [];
   private script: ScriptedReply[] = [];
+  /** What a chat call answers once the script is used up (by default, a 500). */
+  fallback?: ScriptedReply;
   private server?: Server;
   /** The OpenAI-compatible base URL (`.../v1`). */
   baseUrl = '';
@@ -92,7 +94,7 @@ export class FakeOpenAi {
           : null;
     if (!route) return json(404, { error: { message: 'not found' } });
     this.requests.push({ model: body.model, messages: body.messages });
-    const next = this.script.shift();
+    const next = this.script.shift() ?? this.fallback;
     if (!next) return json(500, { error: { message: 'the test scripted no more replies' } });
     // Unref'd: a slow reply still pending must not keep the test process alive.
     if (next.delayMs) await new Promise((r) => setTimeout(r, next.delayMs).unref());

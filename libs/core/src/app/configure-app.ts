@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { IncomingMessage } from 'node:http';
 import { EnvDto } from '../config/env.dto';
+import { checkJsonBody, urlHasNul } from '../http/json-depth';
 import { RequestIdMiddleware } from '../http/request-id.middleware';
 import { buildOpenApiDocument, serveOpenApi } from '../openapi/openapi';
 import { API_PREFIX } from './service.controller';
@@ -77,10 +78,28 @@ export function configureApp(app: NestExpressApplication, env: EnvDto): void {
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
   });
   app.use(rewriteCustomMethods);
-  app.useBodyParser('json', { limit: env.BODY_LIMIT, type: parsesAs(/\bjson\b/i) });
+  app.use(refuseNulInUrl);
+  const json = {
+    limit: env.BODY_LIMIT,
+    type: parsesAs(/\bjson\b/i),
+    // Checked before parsing: deep nesting would otherwise recurse through validation and
+    // transformation, and PostgreSQL text cannot hold a NUL (both answered as 500s before).
+    verify: (_req: IncomingMessage, _res: unknown, buf: Buffer) => checkJsonBody(buf, env.JSON_MAX_DEPTH),
+  };
+  // Nest's type leaves `verify` out (it sets one itself only with `rawBody: true`, unused here).
+  app.useBodyParser('json', json as Parameters<typeof app.useBodyParser<'json'>>[1]);
   app.useBodyParser('urlencoded', { limit: env.BODY_LIMIT, extended: false, type: parsesAs(/x-www-form-urlencoded/i) });
   applyApiPrefix(app);
   serveOpenApi(app, buildOpenApiDocument(app));
+}
+
+/** A NUL in a path or query can name nothing we store (PostgreSQL text cannot hold one). */
+function refuseNulInUrl(req: Request, _res: Response, next: NextFunction): void {
+  if (urlHasNul(req.originalUrl ?? req.url)) {
+    next(Object.assign(new Error('NUL in the URL'), { status: 400, expose: true, type: 'url.nul.byte' }));
+    return;
+  }
+  next();
 }
 
 /** Timeouts that stop slow clients from holding sockets open (slowloris and the like). */

@@ -168,6 +168,13 @@ export class EnvDto {
   @Matches(/^\d+(?:b|kb|mb)$/i, { message: 'must be a size such as 512kb or 1mb' })
   BODY_LIMIT = '1mb';
 
+  /** Deepest nesting of objects and arrays accepted in a JSON body (400 JSON_TOO_DEEP beyond). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(4)
+  @Max(1000)
+  JSON_MAX_DEPTH = 32;
+
   @Transform(toInt)
   @IsInt()
   @Min(1000)

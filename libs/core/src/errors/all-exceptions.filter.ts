@@ -26,6 +26,12 @@ interface HttpLikeError {
   expose?: boolean;
 }
 
+/** PostgreSQL's unique_violation, raw or wrapped by TypeORM. */
+function uniqueViolation(exception: unknown): boolean {
+  const e = exception as { code?: unknown; driverError?: { code?: unknown } } | undefined;
+  return e?.driverError?.code === '23505' || (e?.code === '23505' && exception instanceof Error);
+}
+
 /**
  * Turns every error into the one error body of the API. Only messages we wrote reach the
  * caller: driver errors, stacks and unexpected exceptions become a generic 500 and are logged.
@@ -77,6 +83,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
             : exception.message;
       return { statusCode: status, error: message, code: STATUS_CODES[status] ?? `HTTP_${status}`, requestId };
     }
+    // A uniqueness check that lost a race with a concurrent request: the database's constraint
+    // held, and the caller gets the conflict it would have got a moment later.
+    if (uniqueViolation(exception)) {
+      return {
+        statusCode: 409,
+        error: 'Conflicts with an existing record (created at the same moment?): change the name and retry',
+        code: 'ALREADY_EXISTS',
+        requestId,
+      };
+    }
     const httpLike = exception as HttpLikeError | undefined;
     const status = httpLike?.status ?? httpLike?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500 && httpLike?.expose !== false) {
@@ -94,6 +110,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
     switch (type) {
       case 'entity.too.large':
         return { statusCode: 413, error: 'Request body is too large', code: 'PAYLOAD_TOO_LARGE', requestId };
+      case 'entity.too.deep':
+        return {
+          statusCode: 400,
+          error: 'Request body is nested too deeply: flatten the JSON (see JSON_MAX_DEPTH)',
+          code: 'JSON_TOO_DEEP',
+          requestId,
+        };
+      case 'entity.nul.byte':
+      case 'url.nul.byte':
+        return {
+          statusCode: 400,
+          error: 'Text may not contain NUL characters (\\u0000 or %00)',
+          code: 'NUL_CHARACTER',
+          requestId,
+        };
       case 'entity.parse.failed':
         return { statusCode: 400, error: 'Request body is not valid JSON', code: 'INVALID_JSON', requestId };
       case 'encoding.unsupported':

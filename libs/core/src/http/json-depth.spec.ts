@@ -1,0 +1,41 @@
+import { checkJsonBody, inspectJson, urlHasNul } from './json-depth';
+
+describe('inspectJson', () => {
+  it('counts objects and arrays, not brackets inside strings', () => {
+    expect(inspectJson('{"a":[{"b":1}]}', 3).tooDeep).toBe(false);
+    expect(inspectJson('{"a":[{"b":1}]}', 2).tooDeep).toBe(true);
+    expect(inspectJson('{"a":"[[[[[[{{{{{{"}', 1).tooDeep).toBe(false);
+    expect(inspectJson('{"a":"\\"[[[["}', 1).tooDeep).toBe(false);
+  });
+
+  it('stops early on a hostile body and handles deep input in one pass', () => {
+    const deep = '['.repeat(1_000_000) + ']'.repeat(1_000_000);
+    expect(inspectJson(deep, 64).tooDeep).toBe(true);
+    expect(inspectJson('{"a":1}'.repeat(1000), 1).tooDeep).toBe(false);
+  });
+
+  it('finds an escaped NUL inside a string, and not an escaped backslash before u0000', () => {
+    expect(inspectJson('{"a":"x\\u0000y"}', 8).hasNul).toBe(true);
+    expect(inspectJson('{"a":"x\\\\u0000y"}', 8).hasNul).toBe(false);
+    expect(inspectJson('{"a":"\\u00001"}', 8).hasNul).toBe(true);
+    expect(inspectJson('{"a":"\\u0001"}', 8).hasNul).toBe(false);
+  });
+
+  it('raises body-parser errors the exception filter maps to 400', () => {
+    expect(() => checkJsonBody(Buffer.from('[[[1]]]'), 2)).toThrow(
+      expect.objectContaining({ type: 'entity.too.deep', status: 400 }),
+    );
+    expect(() => checkJsonBody(Buffer.from('["\\u0000"]'), 2)).toThrow(
+      expect.objectContaining({ type: 'entity.nul.byte' }),
+    );
+    expect(() => checkJsonBody(Buffer.from('{"a":[1]}'), 2)).not.toThrow();
+  });
+});
+
+describe('urlHasNul', () => {
+  it('spots raw and percent-encoded NULs in a path or query', () => {
+    expect(urlHasNul('/api/v1/connectors/%00')).toBe(true);
+    expect(urlHasNul('/api/v1/history?q=a%00b')).toBe(true);
+    expect(urlHasNul('/api/v1/connectors/conn_1?q=%2500')).toBe(false);
+  });
+});
