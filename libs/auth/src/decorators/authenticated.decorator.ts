@@ -1,5 +1,11 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiSecurity,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
 import { ROLES, Role } from '../role';
 
@@ -13,6 +19,8 @@ export const Authenticated = (options: { roles?: Role[] } = {}): MethodDecorator
   const roles = options.roles ?? [...ROLES];
   return applyDecorators(
     SetMetadata(ROLES_KEY, roles),
+    // The roles in the document too, so clients and the authorization tests read one truth.
+    ApiExtension('x-sluice-roles', roles),
     ApiBearerAuth('bearer'),
     ApiSecurity('apiKey'),
     ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'No valid token or API key' }),
