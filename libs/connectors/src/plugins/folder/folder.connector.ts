@@ -87,6 +87,7 @@ const notFound = (): ConnectorRequestError =>
   description: 'Files in a folder on the server, limited to the roots an administrator allowed.',
   readiness: 'ready',
   capabilities: ['test', 'discover', 'read'],
+  destinationFields: ['path'],
 })
 export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
   readonly configSchema = CONFIG_SCHEMA;

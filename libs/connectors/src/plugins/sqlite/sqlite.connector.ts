@@ -77,6 +77,7 @@ function toTableInfo(table: SqliteTable): TableInfo {
   readiness: 'ready',
   capabilities: ['test', 'introspect', 'execute', 'discover', 'upload'],
   dialect: 'sqlite',
+  destinationFields: ['path', 'storageKey'],
 })
 export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, OnModuleDestroy {
   readonly configSchema: JsonSchema = {
