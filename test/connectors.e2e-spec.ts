@@ -1,6 +1,7 @@
 import { TenantService } from '@sluice/auth/services/tenant.service';
 import { SecretBox } from '@sluice/core/crypto/secret-box';
 import { randomBytes } from 'node:crypto';
+import { createConnection } from 'node:net';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { CountingListener } from './helpers/connector-testing';
 import { freePort, query } from './helpers/test-env';
@@ -192,6 +193,139 @@ describe('connectors (e2e)', () => {
     it('keeps a field sent back as the mask', async () => {
       await t.http.put(`/api/v1/connectors/${id}`, { authConfig: { password: '********' } }, { token: admin });
       expect(await stored(id)).toEqual({ password: 'original' });
+    });
+  });
+
+  describe('credentials never follow a connector to a new destination', () => {
+    const storedSecrets = async (id: string) => {
+      const [row] = await sql<{ auth_config: string | null; tenant_id: string; config: Record<string, unknown> }>(
+        t.env.DATABASE_URL!,
+        'SELECT auth_config, tenant_id, config FROM connectors WHERE id = $1',
+        [id],
+      );
+      const secrets = row.auth_config
+        ? t.app.get(SecretBox).openJson<Record<string, unknown>>(row.auth_config, row.tenant_id)
+        : {};
+      return { secrets, config: row.config };
+    };
+    let id: string;
+    let base: ReturnType<typeof pgConnector>['config'];
+    let listener: CountingListener;
+    beforeAll(async () => {
+      listener = await new CountingListener().start();
+    });
+    afterAll(() => listener.stop());
+    beforeEach(async () => {
+      const body = pgConnector(t, `Destination ${randomBytes(4).toString('hex')}`, 'original');
+      base = body.config;
+      id = (await t.http.post('/api/v1/connectors', body, { token: admin })).body.id;
+    });
+
+    const refused = async (body: Record<string, unknown>, fields: string[]) => {
+      const res = await t.http.put(`/api/v1/connectors/${id}`, body, { token: admin });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('CREDENTIALS_REQUIRED');
+      const named = (res.body.details as Array<{ field: string }>).map((d) => d.field);
+      expect(named).toEqual(expect.arrayContaining(['authConfig.password', ...fields]));
+      expect(JSON.stringify(res.body)).not.toContain('original');
+      // Nothing was saved, so a probe still goes to the old server and never to the new one.
+      expect(await storedSecrets(id)).toEqual({ secrets: { password: 'original' }, config: base });
+      expect((await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin })).body.success).toBe(true);
+      expect(listener.connections).toBe(0);
+    };
+
+    it("refuses host, port and ssl.mode moved to the editor's server without the password (issue 11.3)", async () => {
+      await refused({ config: { ...base, host: '127.0.0.1', port: listener.port, ssl: { mode: 'require' } } }, [
+        'config.port',
+        'config.ssl.mode',
+      ]);
+    });
+
+    it('refuses a port-only change, a user change and a database change without the password', async () => {
+      await refused({ config: { ...base, port: listener.port } }, ['config.port']);
+      await refused({ config: { ...base, user: 'someone_else' } }, ['config.user']);
+      await refused({ connectionConfig: { ...base, database: 'other_db' } }, ['config.database']);
+    });
+
+    it('refuses the mask sent back with a new destination', async () => {
+      await refused({ config: { ...base, port: listener.port }, authConfig: { password: '********' } }, [
+        'config.port',
+      ]);
+    });
+
+    it('refuses a connection string to a new destination without a password, or with the mask', async () => {
+      const dsn = (password: string) =>
+        `postgresql://postgres${password}@127.0.0.1:${listener.port}/${base.database}?sslmode=disable`;
+      await refused({ connection: dsn('') }, ['config.port']);
+      await refused({ connection: dsn(':********') }, ['config.port']);
+    });
+
+    it('accepts the secret resent with the new destination, and the probe goes there', async () => {
+      const url = new URL(t.env.DATABASE_URL!);
+      const forwarder = await new CountingListener((socket) => {
+        const upstream = createConnection({ host: '127.0.0.1', port: Number(url.port) });
+        upstream.on('error', () => socket.destroy());
+        socket.pipe(upstream).pipe(socket);
+      }).start();
+      try {
+        const res = await t.http.put(
+          `/api/v1/connectors/${id}`,
+          { config: { ...base, port: forwarder.port }, authConfig: { password: 'resent' } },
+          { token: admin },
+        );
+        expect(res.status).toBe(200);
+        expect(res.body.config.port).toBe(forwarder.port);
+        expect(await storedSecrets(id)).toMatchObject({ secrets: { password: 'resent' } });
+        const probe = await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin });
+        expect(probe.body.success).toBe(true);
+        expect(forwarder.connections).toBeGreaterThan(0);
+
+        // The connection-string form works the same way when it carries the password.
+        const dsn = await t.http.put(
+          `/api/v1/connectors/${id}`,
+          { connection: `postgresql://postgres:again@127.0.0.1:${url.port}${url.pathname}`, ssl: { mode: 'disable' } },
+          { token: admin },
+        );
+        expect(dsn.status).toBe(200);
+        expect(dsn.body.config).toMatchObject({ port: Number(url.port), user: 'postgres' });
+        expect(await storedSecrets(id)).toMatchObject({ secrets: { password: 'again' } });
+      } finally {
+        await forwarder.stop();
+      }
+    });
+
+    it('keeps the stored secrets when the destination does not change, or when they are wiped', async () => {
+      const same = await t.http.put(
+        `/api/v1/connectors/${id}`,
+        { config: { ...base, schemas: ['public'] }, authConfig: { password: '********' } },
+        { token: admin },
+      );
+      expect(same.status).toBe(200);
+      // The default port written out or left out is the same destination.
+      const { port: _port, ...withoutPort } = base;
+      const defaulted = await t.http.put(`/api/v1/connectors/${id}`, { config: withoutPort }, { token: admin });
+      expect(defaulted.status).toBe(base.port === 5432 ? 200 : 400);
+      expect((await storedSecrets(id)).secrets).toEqual({ password: 'original' });
+      const wiped = await t.http.put(
+        `/api/v1/connectors/${id}`,
+        { config: { ...base, port: listener.port }, authConfig: {} },
+        { token: admin },
+      );
+      expect(wiped.status).toBe(200);
+      expect(wiped.body.authConfigured).toBe(false);
+    });
+
+    it('names the destination fields of each type in GET /connector-types', async () => {
+      const types = (await t.http.get('/api/v1/connector-types', { token: viewer })).body as Array<{
+        type: string;
+        destinationFields: string[];
+      }>;
+      const of = (type: string) => types.find((x) => x.type === type)?.destinationFields;
+      for (const type of ['postgresql', 'redshift', 'mysql']) {
+        expect(of(type)).toEqual(expect.arrayContaining(['host', 'port', 'user', 'database', 'ssl.mode']));
+      }
+      expect(of('sqlite')).toEqual(expect.arrayContaining(['path', 'storageKey']));
+      expect(of('folder')).toEqual(['path']);
     });
   });
 

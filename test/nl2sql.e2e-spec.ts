@@ -119,6 +119,33 @@ describe('NL2SQL through the real LangChain OpenAI client and a scripted local m
     expect(row.api_key).not.toContain('sk-test-secret');
   });
 
+  it('refuses a new provider or baseUrl unless the API key is sent again (issue 11.3)', async () => {
+    const settings = { provider: 'openai', model: 'scripted', baseUrl: llm.baseUrl, timeoutMs: 5000 };
+    const put = (body: Record<string, unknown>) => t.http.put('/api/v1/settings/llm', body, { token });
+    for (const [moved, body] of [
+      ['baseUrl', { ...settings, baseUrl: 'https://llm.attacker.example/v1' }],
+      ['baseUrl', { ...settings, baseUrl: 'https://llm.attacker.example/v1', apiKey: '********' }],
+      ['provider', { ...settings, provider: 'anthropic' }],
+      ['baseUrl', { ...settings, baseUrl: null }],
+    ] as const) {
+      const res = await put(body);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('CREDENTIALS_REQUIRED');
+      expect(res.body.details.map((d: { field: string }) => d.field)).toEqual(['apiKey', moved]);
+    }
+    const [before] = await query<{ base_url: string }>(t.env.DATABASE_URL!, 'SELECT base_url FROM llm_settings');
+    expect(before.base_url).toBe(llm.baseUrl);
+    // Same destination: the key is kept, omitted or masked.
+    expect((await put({ ...settings, model: 'scripted', temperature: 0 })).status).toBe(200);
+    expect((await put({ ...settings, apiKey: '********' })).body.apiKeySet).toBe(true);
+    // The key resent, or removed: the new destination is accepted.
+    const moved = await put({ ...settings, baseUrl: llm.rootUrl, apiKey: 'sk-test-secret' });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ baseUrl: llm.rootUrl, apiKeySet: true });
+    expect((await put({ ...settings, apiKey: null })).body.apiKeySet).toBe(false);
+    expect((await put({ ...settings, apiKey: 'sk-test-secret' })).status).toBe(200);
+  });
+
   it('sends an unknown column back to the model and succeeds on the second attempt', async () => {
     llm.reply(
       fence('SELECT nme FROM artist ORDER BY artist_id LIMIT 3'),
@@ -230,7 +257,7 @@ describe('NL2SQL through the real LangChain OpenAI client and a scripted local m
     expect(llm.requests[0].model).toBe(model);
     await t.http.put(
       '/api/v1/settings/llm',
-      { provider: 'openai', model: 'scripted', baseUrl: llm.baseUrl, timeoutMs: 5000 },
+      { provider: 'openai', model: 'scripted', baseUrl: llm.baseUrl, apiKey: 'sk-test-secret', timeoutMs: 5000 },
       { token },
     );
   });
@@ -238,7 +265,7 @@ describe('NL2SQL through the real LangChain OpenAI client and a scripted local m
   it('refuses an LLM address the safe-network guard does not allow, before connecting', async () => {
     await t.http.put(
       '/api/v1/settings/llm',
-      { provider: 'openai', model: 'm', baseUrl: 'http://10.1.2.3:8000/v1' },
+      { provider: 'openai', model: 'm', baseUrl: 'http://10.1.2.3:8000/v1', apiKey: 'sk-test-secret' },
       { token },
     );
     const res = await ask({ connectorId: ids.pg, question: 'How many albums are there?' });
@@ -247,7 +274,7 @@ describe('NL2SQL through the real LangChain OpenAI client and a scripted local m
     expect(res.body.error).toMatch(/refused/i);
     await t.http.put(
       '/api/v1/settings/llm',
-      { provider: 'openai', model: 'scripted', baseUrl: llm.baseUrl, timeoutMs: 5000 },
+      { provider: 'openai', model: 'scripted', baseUrl: llm.baseUrl, apiKey: 'sk-test-secret', timeoutMs: 5000 },
       { token },
     );
   });

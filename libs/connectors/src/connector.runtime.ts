@@ -28,7 +28,12 @@ export class ConnectorRuntime {
   ) {}
 
   /** Validates config and credentials against the type's schemas; 400 lists every bad field. */
-  check(type: string, config: Record<string, unknown>, auth: Record<string, unknown>): OpenedConnector {
+  check(
+    tenantId: string,
+    type: string,
+    config: Record<string, unknown>,
+    auth: Record<string, unknown>,
+  ): OpenedConnector {
     const registered = this.registry.get(type);
     const problems = [
       ...validateAgainstSchema(registered.plugin.configSchema, config, 'config'),
@@ -36,7 +41,7 @@ export class ConnectorRuntime {
       ...validateAgainstSchema(registered.plugin.authSchema, structuredClone(auth), 'authConfig'),
     ];
     if (problems.length) throw new ConnectorConfigError(problems);
-    return { registered, parsed: registered.plugin.parseConfig(config, auth) };
+    return { registered, parsed: registered.plugin.parseConfig(config, auth, { tenantId }) };
   }
 
   seal(tenantId: string, auth: Record<string, unknown>): string | null {
@@ -48,7 +53,7 @@ export class ConnectorRuntime {
   }
 
   open(entity: ConnectorEntity): OpenedConnector {
-    return this.check(entity.type, entity.config, this.unseal(entity));
+    return this.check(entity.tenantId, entity.type, entity.config, this.unseal(entity));
   }
 
   /** Closes cached pools of a connector about to go away; a broken config must not block deletion. */

@@ -8,9 +8,10 @@ import { mapConnector } from './connector.mapper';
 import { ConnectorChanges, ConnectorRepository } from './connector.repository';
 import { ConnectorRegistry } from './connector.registry';
 import { ConnectorRuntime } from './connector.runtime';
-import { applyAuthUpdate } from './credentials';
+import { applyAuthUpdate, assertSecretsResent, changedDestinationFields } from './credentials';
 import { UploadService } from './files/upload.service';
 import { JsonSchema } from './plugin/connector-plugin';
+import { ParsedConnectionString, settingsFromConnection } from './plugins/sql-common/connection-string';
 import {
   ConnectorResponseDto,
   CreateConnectorDto,
@@ -35,6 +36,14 @@ function withServerFields(
     if (key in stored) result[key] = stored[key];
   }
   return result;
+}
+
+/** The `connection` string of a request, split; undefined when none was sent. */
+function fromConnection(
+  type: string,
+  dto: Pick<CreateConnectorDto, 'connection' | 'ssl'>,
+): ParsedConnectionString | undefined {
+  return dto.connection === undefined ? undefined : settingsFromConnection(type, dto.connection, dto.ssl);
 }
 
 export const CONNECTOR_NOT_FOUND = () => new NotFoundError('CONNECTOR_NOT_FOUND', 'Connector not found');
@@ -63,9 +72,14 @@ export class ConnectorService {
 
   async create(auth: AuthContext, dto: CreateConnectorDto): Promise<ConnectorResponseDto> {
     const { plugin, info } = this.registry.get(dto.type);
-    const config = withServerFields(plugin.configSchema, { ...dto.connectionConfig, ...dto.config });
-    const secrets = dto.authConfig ?? {};
-    this.runtime.check(dto.type, config, secrets);
+    const fromString = fromConnection(dto.type, dto);
+    const config = withServerFields(plugin.configSchema, {
+      ...fromString?.config,
+      ...dto.connectionConfig,
+      ...dto.config,
+    });
+    const secrets = { ...fromString?.authConfig, ...dto.authConfig };
+    this.runtime.check(auth.tenantId, dto.type, config, secrets);
     await this.assertNameFree(auth.tenantId, dto.name);
     const entity = await this.repo.insert({
       tenantId: auth.tenantId,
@@ -84,17 +98,32 @@ export class ConnectorService {
     return mapConnector(entity, secrets);
   }
 
-  /** Changes only the fields sent; credentials follow the contract of applyAuthUpdate. */
+  /**
+   * Changes only the fields sent; credentials follow the contract of applyAuthUpdate, except
+   * that stored secrets never follow a change of destination (see assertSecretsResent).
+   */
   async update(auth: AuthContext, id: string, dto: UpdateConnectorDto): Promise<ConnectorResponseDto> {
     const current = await this.find(auth.tenantId, id);
     this.assertNotManaged(current);
-    const configSent = dto.config !== undefined || dto.connectionConfig !== undefined;
-    const { plugin } = this.registry.get(current.type);
+    const fromString = fromConnection(current.type, dto);
+    const configSent = dto.config !== undefined || dto.connectionConfig !== undefined || fromString !== undefined;
+    const { plugin, info } = this.registry.get(current.type);
     const config = configSent
-      ? withServerFields(plugin.configSchema, { ...dto.connectionConfig, ...dto.config }, current.config)
+      ? withServerFields(
+          plugin.configSchema,
+          { ...fromString?.config, ...dto.connectionConfig, ...dto.config },
+          current.config,
+        )
       : current.config;
-    const secrets = applyAuthUpdate(this.runtime.unseal(current), dto.authConfig);
-    const { registered } = this.runtime.check(current.type, config, secrets);
+    // A connection string without a password (or with the mask) leaves the password to the contract.
+    const stringAuth = fromString?.authConfig.password ? fromString.authConfig : undefined;
+    const authSent = stringAuth !== undefined || dto.authConfig !== undefined;
+    const incoming = authSent ? { ...stringAuth, ...dto.authConfig } : undefined;
+    const stored = this.runtime.unseal(current);
+    const secrets = applyAuthUpdate(stored, incoming);
+    // After check: schema defaults are filled in, so a port left at its default is no change.
+    const { registered } = this.runtime.check(auth.tenantId, current.type, config, secrets);
+    assertSecretsResent(changedDestinationFields(info.destinationFields, current.config, config), stored, incoming);
     if (dto.name !== undefined && dto.name.trim().toLowerCase() !== current.name.toLowerCase()) {
       await this.assertNameFree(auth.tenantId, dto.name);
     }
@@ -104,12 +133,12 @@ export class ConnectorService {
     if (dto.description !== undefined) changes.description = dto.description;
     if (dto.authMethod !== undefined) changes.authMethod = dto.authMethod;
     if (configSent) changes.config = config;
-    if (dto.authConfig !== undefined) changes.authConfig = this.runtime.seal(auth.tenantId, secrets);
+    if (authSent) changes.authConfig = this.runtime.seal(auth.tenantId, secrets);
     if (dto.status === 'inactive') changes.status = 'inactive';
     if (dto.status === 'active' && current.status === 'inactive') changes.status = 'active';
     await this.repo.update(auth.tenantId, id, changes);
     // A changed address or password must not reuse a pool opened with the old one.
-    if (configSent || dto.authConfig !== undefined) await registered.plugin.release?.(id);
+    if (configSent || authSent) await registered.plugin.release?.(id);
     return this.get(auth, id);
   }
 

@@ -97,7 +97,7 @@ export class ManagedConnectorsProvisioner {
     const config = entry.config ?? {};
     const secrets = entry.authConfig ?? {};
     try {
-      this.runtime.check(entry.type, config, secrets);
+      this.runtime.check(tenantId, entry.type, config, secrets);
     } catch (e) {
       const details = (e as { details?: Array<{ field: string; messages: string[] }> }).details ?? [];
       const problems = details.map((d) => `${d.field} ${d.messages.join(', ')}`).join('; ');

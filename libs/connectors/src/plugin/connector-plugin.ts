@@ -20,6 +20,18 @@ export interface ConnectorTypeInfo {
   capabilities: Capability[];
   /** SQL types only: the dialect their SQL is written in. */
   dialect?: SqlDialect;
+  /**
+   * Config fields (dotted paths, e.g. `ssl.mode`) that decide where the credentials are sent:
+   * host, port, user, database, TLS mode, a connection string, an endpoint or base URL. When an
+   * update changes one of them, the stored secrets are not carried over: the request must send
+   * them again (400 CREDENTIALS_REQUIRED otherwise). Types without secrets may leave it empty.
+   */
+  destinationFields: string[];
+}
+
+/** Who the configuration is parsed for: paths and stored files are judged per tenant. */
+export interface ConfigScope {
+  tenantId: string;
 }
 
 /** Everything a plugin call may use. Plugins never read the database or env themselves. */
@@ -150,7 +162,7 @@ export interface ConnectorPlugin<C = Record<string, unknown>> {
    * methods take. Both objects already passed their JSON Schemas; throw ConnectorConfigError
    * for cross-field problems.
    */
-  parseConfig(config: Record<string, unknown>, auth: Record<string, unknown>): C;
+  parseConfig(config: Record<string, unknown>, auth: Record<string, unknown>, scope: ConfigScope): C;
   /** A real connection attempt, bounded by ctx.signal. */
   test(ctx: ConnectorContext<C>): Promise<ProbeOutcome>;
   /** Tables and views, or files, in batches. */

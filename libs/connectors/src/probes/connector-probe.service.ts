@@ -10,12 +10,8 @@ import { ConnectorRuntime, OpenedConnector } from '../connector.runtime';
 import { ConnectorService } from '../connector.service';
 import { ConnectorHealthDto, ProbeResponseDto, TestConnectionDto } from '../http/dto/probe.dto';
 import { ProbeOutcome } from '../plugin/connector-plugin';
-import { ConnectorConfigError } from '../plugin/connector-errors';
-import { ConnectionStringType, connectionStringToConfig } from '../plugins/sql-common/connection-string';
-import type { SslSettings } from '../plugins/sql-common/network-sql-config';
+import { settingsFromConnection } from '../plugins/sql-common/connection-string';
 import { CircuitBreaker } from './circuit-breaker';
-
-const CONNECTION_STRING_TYPES: ConnectionStringType[] = ['postgresql', 'redshift', 'mysql'];
 
 interface LastProbe {
   success: boolean;
@@ -79,38 +75,14 @@ export class ConnectorProbeService {
 
   /** Probes an unsaved configuration (or connection string); nothing is stored. */
   async testConnection(auth: AuthContext, dto: TestConnectionDto): Promise<ProbeResponseDto> {
-    const fromString = dto.connection ? this.splitConnection(dto) : undefined;
+    const fromString = dto.connection ? settingsFromConnection(dto.type, dto.connection, dto.ssl) : undefined;
     const config = { ...fromString?.config, ...dto.connectionConfig, ...dto.config };
     const secrets = { ...fromString?.authConfig, ...dto.authConfig };
-    const opened = this.runtime.check(dto.type, config, secrets);
+    const opened = this.runtime.check(auth.tenantId, dto.type, config, secrets);
     await this.consumeBudget(auth);
     const started = Date.now();
     const outcome = await this.probe(auth.tenantId, null, opened);
     return { ...this.shape(outcome, Date.now() - started), status: null, lastTestedAt: null, lastError: null };
-  }
-
-  private splitConnection(dto: TestConnectionDto): {
-    config: Record<string, unknown>;
-    authConfig: Record<string, unknown>;
-  } {
-    if (!CONNECTION_STRING_TYPES.includes(dto.type as ConnectionStringType)) {
-      throw new ConnectorConfigError([
-        {
-          field: 'connection',
-          messages: [`a connection string is accepted for ${CONNECTION_STRING_TYPES.join(', ')} only`],
-        },
-      ]);
-    }
-    // The mode is checked by the parser, which names the allowed values when it is wrong.
-    const parsed = connectionStringToConfig(
-      dto.type as ConnectionStringType,
-      dto.connection!,
-      dto.ssl as Partial<SslSettings>,
-    );
-    return {
-      config: parsed.config as Record<string, unknown>,
-      authConfig: parsed.authConfig as Record<string, unknown>,
-    };
   }
 
   async health(auth: AuthContext, id: string): Promise<ConnectorHealthDto> {

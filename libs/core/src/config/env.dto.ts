@@ -12,9 +12,11 @@ import {
   Min,
   MinLength,
   Validate,
+  ValidationArguments,
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
+import { rootsOverlappingStorage } from './allowed-roots';
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   value === undefined || value === '' ? undefined : Number(value);
@@ -70,6 +72,19 @@ class RedisUrlConstraint implements ValidatorConstraintInterface {
   }
   defaultMessage(): string {
     return 'must be a URL like redis://127.0.0.1:6379';
+  }
+}
+
+@ValidatorConstraint({ name: 'apartFromStorage' })
+class ApartFromStorageConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    const storage = (args.object as { STORAGE_DIR?: string }).STORAGE_DIR ?? '';
+    return typeof value !== 'string' || rootsOverlappingStorage(value, storage).length === 0;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    const storage = (args.object as { STORAGE_DIR?: string }).STORAGE_DIR ?? '';
+    const bad = rootsOverlappingStorage(String(args.value), storage);
+    return `must not overlap STORAGE_DIR (${storage}), where every tenant's uploads live: ${bad.join(', ')}`;
   }
 }
 
@@ -260,11 +275,13 @@ export class EnvDto {
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
+  @Validate(ApartFromStorageConstraint)
   SQLITE_ALLOWED_DIRS?: string;
 
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
+  @Validate(ApartFromStorageConstraint)
   FOLDER_ALLOWED_ROOTS?: string;
 
   @Transform(toInt)

@@ -38,7 +38,10 @@ export class LlmSettingsController {
       'The base URL must pass the safe-network guard when it is used.',
   })
   @ApiOkResponse({ type: LlmSettingsResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Invalid settings, or CREDENTIALS_REQUIRED: provider or baseUrl changed without the apiKey',
+  })
   put(@CurrentUser() auth: AuthContext, @Body() dto: PutLlmSettingsDto): Promise<LlmSettingsResponseDto> {
     return this.llm.putSettings(auth, dto);
   }

@@ -11,6 +11,7 @@ import { SecretBox } from '@sluice/core/crypto/secret-box';
 import { DomainError } from '@sluice/core/errors/domain-error';
 import { safeFetch } from '@sluice/core/network/safe-fetch';
 import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
+import { assertSecretsResent, changedDestinationFields, SECRET_MASK } from '@sluice/connectors/credentials';
 import { DataSource, Repository } from 'typeorm';
 import { LlmSettingsResponseDto, PutLlmSettingsDto } from '../http/dto/llm-settings.dto';
 import { LlmProvider, LlmSettingsEntity } from './llm-settings.entity';
@@ -51,6 +52,9 @@ export const LLM_NOT_CONFIGURED = () =>
   );
 
 const RETRY_BASE_MS = 250;
+
+/** Where the API key is sent: a change to either needs the key again in the same request. */
+const LLM_DESTINATION_FIELDS = ['provider', 'baseUrl'];
 
 /** The HTTP status of a provider error, however the client wrapped it. */
 function statusOf(error: unknown): number | undefined {
@@ -138,13 +142,28 @@ export class LlmService {
     return { ...visible, apiKeySet: apiKey !== null };
   }
 
+  /**
+   * Replaces the tenant's settings. The stored API key is kept when `apiKey` is omitted or sent
+   * as the mask, but never follows a new provider or base URL: that needs the key again.
+   */
   async putSettings(auth: AuthContext, dto: PutLlmSettingsDto): Promise<LlmSettingsResponseDto> {
     const current = await this.settings.findOne({ where: { tenantId: auth.tenantId } });
+    if (current?.apiKey) {
+      const moved = changedDestinationFields(
+        LLM_DESTINATION_FIELDS,
+        { provider: current.provider, baseUrl: current.baseUrl },
+        { provider: dto.provider, baseUrl: dto.baseUrl ?? null },
+      );
+      assertSecretsResent(moved, { apiKey: 'stored' }, dto.apiKey === undefined ? undefined : { apiKey: dto.apiKey }, {
+        config: '',
+        secrets: '',
+      });
+    }
     const apiKey =
-      dto.apiKey === undefined
-        ? (current?.apiKey ?? null)
-        : dto.apiKey === null
-          ? null
+      dto.apiKey === null
+        ? null
+        : dto.apiKey === undefined || dto.apiKey === SECRET_MASK
+          ? (current?.apiKey ?? null)
           : this.secrets.seal(dto.apiKey, auth.tenantId);
     await this.settings.save(
       this.settings.create({

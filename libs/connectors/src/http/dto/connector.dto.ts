@@ -1,10 +1,24 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Paginated } from '@sluice/core/pagination/paginated.dto';
 import { PageQueryDto } from '@sluice/core/pagination/pagination';
-import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { CONNECTOR_ROLES, CONNECTOR_STATUSES, ConnectorRole, ConnectorStatus } from '../../connector.entity';
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_]{1,39}$/;
+
+export class SslOptionsDto {
+  @ApiPropertyOptional({ enum: ['disable', 'require', 'verify-full'], example: 'require' })
+  @IsOptional()
+  @IsIn(['disable', 'require', 'verify-full'])
+  mode?: 'disable' | 'require' | 'verify-full';
+
+  @ApiPropertyOptional({ description: 'PEM certificate authority for verify-full' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65_536)
+  ca?: string;
+}
 
 /** The fields that describe a connection: shared by creating a connector and testing an unsaved one. */
 export class ConnectorSettingsDto {
@@ -40,6 +54,23 @@ export class ConnectorSettingsDto {
   @IsOptional()
   @IsObject()
   authConfig?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    description:
+      'A connection string instead of the connection fields of config and the password (postgresql, redshift, mysql); ' +
+      'its host, port, database, user and password are split into config and authConfig',
+    example: 'postgresql://reader:s3cret@db.example.com:5432/sales',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  connection?: string;
+
+  @ApiPropertyOptional({ type: SslOptionsDto, description: 'TLS settings for the connection-string form' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SslOptionsDto)
+  ssl?: SslOptionsDto;
 }
 
 export class CreateConnectorDto extends ConnectorSettingsDto {
@@ -103,7 +134,8 @@ export class UpdateConnectorDto {
 
   @ApiPropertyOptional({
     description:
-      'Omitted: kept. `{}`: wiped. Otherwise replaced, except fields sent back as `********` (the mask), which keep their stored value.',
+      'Omitted: kept. `{}`: wiped. Otherwise replaced, except fields sent back as `********` (the mask), which keep their stored value. ' +
+      'A change to a field the type lists in destinationFields (host, port, user, database, ssl.mode, ...) requires the secrets again in the same request, not the mask: 400 CREDENTIALS_REQUIRED otherwise.',
     type: 'object',
     additionalProperties: true,
     example: { password: '********' },
@@ -111,6 +143,23 @@ export class UpdateConnectorDto {
   @IsOptional()
   @IsObject()
   authConfig?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    description:
+      'A connection string instead of the connection fields of config and the password (postgresql, redshift, mysql); ' +
+      'its host, port, database, user and password are split into config and authConfig',
+    example: 'postgresql://reader:s3cret@db.example.com:5432/sales',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  connection?: string;
+
+  @ApiPropertyOptional({ type: SslOptionsDto, description: 'TLS settings for the connection-string form' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SslOptionsDto)
+  ssl?: SslOptionsDto;
 
   @ApiPropertyOptional({
     enum: ['active', 'inactive'],

@@ -1,38 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { CONNECTOR_STATUSES, ConnectorStatus } from '../../connector.entity';
 import { ConnectorSettingsDto } from './connector.dto';
 
-export class SslOptionsDto {
-  @ApiPropertyOptional({ enum: ['disable', 'require', 'verify-full'], example: 'require' })
-  @IsOptional()
-  @IsIn(['disable', 'require', 'verify-full'])
-  mode?: 'disable' | 'require' | 'verify-full';
-
-  @ApiPropertyOptional({ description: 'PEM certificate authority for verify-full' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(65_536)
-  ca?: string;
-}
-
-export class TestConnectionDto extends ConnectorSettingsDto {
-  @ApiPropertyOptional({
-    description: 'A connection string instead of config and authConfig (postgresql, redshift, mysql)',
-    example: 'postgresql://reader:s3cret@db.example.com:5432/sales',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  connection?: string;
-
-  @ApiPropertyOptional({ type: SslOptionsDto, description: 'TLS settings for the connection-string form' })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => SslOptionsDto)
-  ssl?: SslOptionsDto;
-}
+/** An unsaved configuration: `{ type, config, authConfig }` or `{ type, connection, ssl }`. */
+export class TestConnectionDto extends ConnectorSettingsDto {}
 
 export class ProbeDetailsDto {
   @ApiPropertyOptional({ example: 'PostgreSQL 15.19' })
@@ -107,6 +78,14 @@ export class ConnectorTypeDto {
 
   @ApiProperty({ enum: ['ready', 'coming_soon'] })
   readiness: string;
+
+  @ApiProperty({
+    type: [String],
+    example: ['host', 'port', 'user', 'database', 'ssl.mode', 'ssl.ca'],
+    description:
+      'Config fields (dotted paths) that decide where the credentials go: changing one on update requires authConfig again',
+  })
+  destinationFields: string[];
 
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of `config`' })
   configSchema: Record<string, unknown>;

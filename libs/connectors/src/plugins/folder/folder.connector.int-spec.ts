@@ -122,6 +122,46 @@ describe('FolderConnector', () => {
       );
     });
 
+    it('answers alike for everything outside the roots, existing or not, before touching it', () => {
+      const answers = [
+        outside,
+        join(outside, 'secret.txt'),
+        join(outside, 'nope'),
+        '/etc/shadow',
+        '/etc',
+        '/nope/at/all',
+      ].map((path) => pathProblem(() => connector.parseConfig({ path }, {})));
+      expect(new Set(answers)).toEqual(new Set([expect.stringContaining('outside the allowed roots')]));
+      expect(new Set(answers).size).toBe(1);
+    });
+
+    it('replaces {tenant} in a root by the caller tenant, and keeps a root without it shared', () => {
+      const perTenant = connectorFor(`${join(tmp, 'tenants', '{tenant}')},${allowed}`);
+      mkdirSync(join(tmp, 'tenants', 'ten_a', 'files'), { recursive: true });
+      const own = join(tmp, 'tenants', 'ten_a', 'files');
+      expect(perTenant.parseConfig({ path: own }, {}, { tenantId: 'ten_a' }).path).toBe(own);
+      expect(pathProblem(() => perTenant.parseConfig({ path: own }, {}, { tenantId: 'ten_b' }))).toMatch(
+        /outside the allowed roots/,
+      );
+      // Without a tenant, only the shared roots apply.
+      expect(pathProblem(() => perTenant.parseConfig({ path: own }, {}))).toMatch(/outside the allowed roots/);
+      for (const tenantId of ['ten_a', 'ten_b']) {
+        expect(perTenant.parseConfig({ path: data }, {}, { tenantId }).path).toBe(data);
+      }
+    });
+
+    it('refuses a folder that holds STORAGE_DIR or lies inside it', () => {
+      const storage = join(data, 'sub');
+      const guarded = new FolderConnector(
+        Object.assign(new EnvDto(), { FOLDER_ALLOWED_ROOTS: allowed, STORAGE_DIR: storage }),
+      );
+      for (const path of [data, storage, join(storage, 'deeper'), join(data, 'dir-in')]) {
+        expect(pathProblem(() => guarded.parseConfig({ path }, {}))).toMatch(/STORAGE_DIR/);
+      }
+      mkdirSync(join(allowed, 'beside'));
+      expect(guarded.parseConfig({ path: join(allowed, 'beside') }, {}).path).toBe(join(allowed, 'beside'));
+    });
+
     it('checks the optional fields', () => {
       expect(() => connector.parseConfig({ path: data, include: '*.csv' }, {})).toThrow(ConnectorConfigError);
       expect(() => connector.parseConfig({ path: data, maxFiles: 0 }, {})).toThrow(ConnectorConfigError);

@@ -1,3 +1,4 @@
+import { overlaps, realOrLexical, rootsForTenant } from '@sluice/core/config/allowed-roots';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { BadRequestError, DomainError, type FieldProblem } from '@sluice/core/errors/domain-error';
 import * as mime from 'mime-types';
@@ -8,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
 import type {
   ByteRange,
+  ConfigScope,
   ConnectorContext,
   ConnectorPlugin as ConnectorPluginContract,
   DiscoveredItem,
@@ -87,6 +89,7 @@ const notFound = (): ConnectorRequestError =>
   description: 'Files in a folder on the server, limited to the roots an administrator allowed.',
   readiness: 'ready',
   capabilities: ['test', 'discover', 'read'],
+  destinationFields: ['path'],
 })
 export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
   readonly configSchema = CONFIG_SCHEMA;
@@ -94,7 +97,7 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
 
   constructor(private readonly env: EnvDto) {}
 
-  parseConfig(config: Record<string, unknown>, _auth: Record<string, unknown>): FolderConfig {
+  parseConfig(config: Record<string, unknown>, _auth: Record<string, unknown>, scope?: ConfigScope): FolderConfig {
     const { path, recursive = true, include = [], maxFiles = DEFAULT_MAX_FILES } = config;
     if (typeof path !== 'string' || path.length === 0) throw problem('path', 'is required');
     if (typeof recursive !== 'boolean') throw problem('recursive', 'must be true or false');
@@ -104,12 +107,17 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
     if (!Number.isSafeInteger(maxFiles) || (maxFiles as number) < 1) {
       throw problem('maxFiles', 'must be a positive integer');
     }
-    return { path: this.resolveRoot(path), recursive, include: include as string[], maxFiles: maxFiles as number };
+    return {
+      path: this.resolveRoot(path, scope?.tenantId),
+      recursive,
+      include: include as string[],
+      maxFiles: maxFiles as number,
+    };
   }
 
   async test(ctx: ConnectorContext<FolderConfig>): Promise<ProbeOutcome> {
     try {
-      const root = this.resolveRoot(ctx.config.path);
+      const root = this.resolveRoot(ctx.config.path, ctx.tenantId);
       const limit = Math.min(ctx.config.maxFiles, TEST_MAX_FILES);
       let files = 0;
       let totalBytes = 0;
@@ -127,7 +135,7 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
   }
 
   async *discover(ctx: ConnectorContext<FolderConfig>): AsyncIterable<DiscoveredItem[]> {
-    const root = this.resolveRoot(ctx.config.path);
+    const root = this.resolveRoot(ctx.config.path, ctx.tenantId);
     let batch: DiscoveredItem[] = [];
     let count = 0;
     for await (const file of this.walk(ctx, root)) {
@@ -158,7 +166,7 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
     ) {
       throw new BadRequestError('INVALID_RANGE', 'The byte range must be non-negative integers with end ≥ start');
     }
-    const root = this.resolveRoot(ctx.config.path);
+    const root = this.resolveRoot(ctx.config.path, ctx.tenantId);
     const real = await this.realPathInside(root, item.externalId);
     if (real === null) throw notFound();
 
@@ -180,7 +188,7 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
 
   /** The file again, for a one-document sync: null when it is gone or no longer matches the settings. */
   async lookup(ctx: ConnectorContext<FolderConfig>, externalId: string): Promise<DiscoveredItem | null> {
-    const root = this.resolveRoot(ctx.config.path);
+    const root = this.resolveRoot(ctx.config.path, ctx.tenantId);
     const real = await this.realPathInside(root, externalId);
     if (real === null) return null;
     if (!ctx.config.recursive && externalId.includes('/')) return null;
@@ -235,32 +243,40 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
   }
 
   /**
-   * The real path of `path` if it is a folder inside an allowed root. Run on every call, not
-   * only when the config is saved: the folder may since have been replaced by a link elsewhere.
+   * The real path of `path` if it is a folder inside one of the tenant's allowed roots. The root
+   * is checked before the file system is asked anything, so every path outside the roots gets
+   * the same answer whether it exists or not; then again on the real path, so a symbolic link
+   * cannot lead out. Run on every call, not only when the config is saved: the folder may since
+   * have been replaced by a link elsewhere.
    */
-  private resolveRoot(path: string): string {
-    const roots = allowedRoots(this.env.FOLDER_ALLOWED_ROOTS);
-    if (roots.length === 0) {
+  private resolveRoot(path: string, tenantId: string | undefined): string {
+    if (allowedRoots(this.env.FOLDER_ALLOWED_ROOTS).length === 0) {
       throw problem('path', 'cannot be used: server folders are disabled until FOLDER_ALLOWED_ROOTS is set');
     }
     if (!isAbsolute(path)) throw problem('path', 'must be an absolute path');
+    const outsideRoots = () =>
+      problem('path', 'is outside the allowed roots; add its root to FOLDER_ALLOWED_ROOTS to allow it');
+    const roots = rootsForTenant(this.env.FOLDER_ALLOWED_ROOTS, tenantId);
+    const realRoots = roots.flatMap((root) => {
+      try {
+        return [realpathSync(root)];
+      } catch {
+        return [];
+      }
+    });
+    const lexical = resolve(path);
+    if (![...roots, ...realRoots].some((root) => isInside(root, lexical))) throw outsideRoots();
     let real: string;
     try {
-      real = realpathSync(path);
+      real = realpathSync(lexical);
     } catch {
       throw problem('path', 'does not exist or cannot be read by the server');
     }
-    if (!statSync(real).isDirectory()) throw problem('path', 'is not a folder');
-    const allowed = roots.some((root) => {
-      try {
-        return isInside(realpathSync(root), real);
-      } catch {
-        return false;
-      }
-    });
-    if (!allowed) {
-      throw problem('path', 'is outside the allowed roots; add its root to FOLDER_ALLOWED_ROOTS to allow it');
+    if (!realRoots.some((root) => isInside(root, real))) throw outsideRoots();
+    if (overlaps(real, realOrLexical(this.env.STORAGE_DIR))) {
+      throw problem('path', 'must not overlap STORAGE_DIR, where uploaded files are kept');
     }
+    if (!statSync(real).isDirectory()) throw problem('path', 'is not a folder');
     return real;
   }
 }

@@ -15,6 +15,7 @@ import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
 import { connectionFailed } from '../sql-common/connection-errors';
 import { withDeadline } from '../sql-common/deadline';
 import {
+  NETWORK_DESTINATION_FIELDS,
   networkConfigSchema,
   parseNetworkConfig,
   PASSWORD_AUTH_SCHEMA,
@@ -65,6 +66,7 @@ interface ProbeRow {
   readiness: 'ready',
   capabilities: ['test', 'introspect', 'execute', 'discover'],
   dialect: 'mysql',
+  destinationFields: NETWORK_DESTINATION_FIELDS,
 })
 export class MysqlConnector implements ConnectorPluginContract<MysqlConfig>, OnModuleDestroy {
   readonly configSchema: JsonSchema = networkConfigSchema({

@@ -17,6 +17,7 @@ import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
 import { connectionFailed } from '../sql-common/connection-errors';
 import { withDeadline } from '../sql-common/deadline';
 import {
+  NETWORK_DESTINATION_FIELDS,
   networkConfigSchema,
   parseNetworkConfig,
   PASSWORD_AUTH_SCHEMA,
@@ -69,6 +70,7 @@ function positive(value: number, fallback: number): number {
   readiness: 'ready',
   capabilities: ['test', 'introspect', 'execute', 'discover'],
   dialect: 'postgresql',
+  destinationFields: NETWORK_DESTINATION_FIELDS,
 })
 export class PostgresqlConnector implements ConnectorPluginContract<PostgresConfig>, OnModuleDestroy {
   readonly configSchema: JsonSchema = networkConfigSchema({

@@ -1,5 +1,6 @@
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
+import { NETWORK_DESTINATION_FIELDS } from '../sql-common/network-sql-config';
 import { PostgresFlavor, PostgresqlConnector } from './postgresql.connector';
 
 const REDSHIFT: PostgresFlavor = {
@@ -21,6 +22,7 @@ const REDSHIFT: PostgresFlavor = {
   readiness: 'ready',
   capabilities: ['test', 'introspect', 'execute', 'discover'],
   dialect: 'redshift',
+  destinationFields: NETWORK_DESTINATION_FIELDS,
 })
 export class RedshiftConnector extends PostgresqlConnector {
   // Declared so the dependency-injection metadata is emitted for this class itself.

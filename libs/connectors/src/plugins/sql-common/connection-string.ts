@@ -98,3 +98,21 @@ export function connectionStringToConfig(
   }
   return { config, authConfig: { password: decode(url.password, 'password') } };
 }
+
+const CONNECTION_STRING_TYPES: ConnectionStringType[] = ['postgresql', 'redshift', 'mysql'];
+
+/**
+ * The `connection` field of a request (create, update, test-connection) as `config` and
+ * `authConfig`; 400 on `connection` for a type that takes no connection string.
+ */
+export function settingsFromConnection(
+  type: string,
+  connection: string,
+  ssl?: Partial<SslSettings>,
+): ParsedConnectionString {
+  if (!CONNECTION_STRING_TYPES.includes(type as ConnectionStringType)) {
+    throw problem(`a connection string is accepted for ${CONNECTION_STRING_TYPES.join(', ')} only`);
+  }
+  // The mode is checked by the parser, which names the allowed values when it is wrong.
+  return connectionStringToConfig(type as ConnectionStringType, connection, ssl);
+}

@@ -24,6 +24,12 @@ export interface NetworkSqlConfig {
 
 export const DEFAULT_SSL: SslSettings = { mode: 'require' };
 
+/**
+ * Where a network database's password is sent: changing any of these on update requires the
+ * password again. A connection string is split into these same fields, so it is covered too.
+ */
+export const NETWORK_DESTINATION_FIELDS = ['host', 'port', 'user', 'database', 'ssl.mode', 'ssl.ca'];
+
 export interface NetworkSchemaOptions {
   product: string;
   defaultPort: number;

@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chinookSqliteCopy } from '../../../../../test/helpers/chinook';
@@ -49,7 +49,7 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
   it('accepts a file inside SQLITE_ALLOWED_DIRS and refuses everything else with a field error', () => {
     expect(connector.parseConfig({ path: file })).toEqual({
       path: file,
-      allowed: env.SQLITE_ALLOWED_DIRS,
+      allowed: `${allowed},/nonexistent/dir`,
       awaitingUpload: false,
     });
     const copyOutside = chinookSqliteCopy(outside);
@@ -87,6 +87,39 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
     })();
     expect(error).toBeInstanceOf(ConnectorConfigError);
     expect(JSON.stringify(error!.details)).toMatch(/SQLITE_ALLOWED_DIRS.*upload the file/);
+  });
+
+  it('replaces {tenant} in SQLITE_ALLOWED_DIRS by the caller tenant', () => {
+    mkdirSync(join(root, 'tenants', 'ten_a'), { recursive: true });
+    const own = chinookSqliteCopy(join(root, 'tenants', 'ten_a'));
+    const perTenant = new SqliteConnector(testEnv({ SQLITE_ALLOWED_DIRS: join(root, 'tenants', '{tenant}') }), storage);
+    expect(perTenant.parseConfig({ path: own }, {}, { tenantId: 'ten_a' }).path).toBe(own);
+    for (const scope of [{ tenantId: 'ten_b' }, undefined]) {
+      expect(() => perTenant.parseConfig({ path: own }, {}, scope)).toThrow(ConnectorConfigError);
+    }
+  });
+
+  it("takes only the caller tenant's storageKey; another's answers like a key that holds nothing", async () => {
+    const key = 'ten_a/con_up/database.sqlite';
+    await storage.put(key, readFileSync(file));
+    const own = connector.parseConfig({ storageKey: key }, {}, { tenantId: 'ten_a' });
+    expect(own).toMatchObject({ awaitingUpload: false, path: storage.localPath(key) });
+    expect(await connector.test(contextFor<SqliteConfig>(own))).toMatchObject({ success: true });
+    const unknown = connector.parseConfig({ storageKey: 'ten_b/con_none/database.sqlite' }, {}, { tenantId: 'ten_b' });
+    const foreign = connector.parseConfig({ storageKey: key }, {}, { tenantId: 'ten_b' });
+    expect(foreign).toEqual(unknown);
+    expect(await connector.test(contextFor<SqliteConfig>(foreign))).toEqual(
+      await connector.test(contextFor<SqliteConfig>(unknown)),
+    );
+  });
+
+  it('refuses a file inside STORAGE_DIR even when SQLITE_ALLOWED_DIRS would take it', () => {
+    const guarded = new SqliteConnector(
+      // Past the boot check, which refuses this pair: the path check must hold on its own.
+      Object.assign(testEnv(), { SQLITE_ALLOWED_DIRS: root, STORAGE_DIR: allowed }),
+      storage,
+    );
+    expect(() => guarded.parseConfig({ path: file })).toThrow(ConnectorConfigError);
   });
 
   it('probes the file: SQLite version and its tables', async () => {

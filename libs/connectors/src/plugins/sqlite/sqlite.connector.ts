@@ -1,4 +1,5 @@
 import { Inject, OnModuleDestroy } from '@nestjs/common';
+import { isWithin, realOrLexical, rootsForTenant } from '@sluice/core/config/allowed-roots';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import BetterSqlite3, { Database } from 'better-sqlite3';
 import { statSync } from 'node:fs';
@@ -7,6 +8,7 @@ import type { FileStorage } from '../../files/file-storage';
 import { FILE_STORAGE } from '../../files/file-storage.provider';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
 import {
+  ConfigScope,
   ConnectorContext,
   ConnectorPlugin as ConnectorPluginContract,
   DiscoveredItem,
@@ -32,10 +34,21 @@ import { checkSqlitePath, resolveSqlitePath } from './sqlite-path';
  */
 export interface SqliteConfig {
   path: string;
-  /** The directories `path` must stay inside, in the SQLITE_ALLOWED_DIRS format. */
+  /** The directories `path` must stay inside (the tenant's), in the SQLITE_ALLOWED_DIRS format. */
   allowed: string | undefined;
   /** No path and no upload yet: the connector waits in pending_upload. */
   awaitingUpload: boolean;
+}
+
+/** No path and no upload of this tenant: the connector waits for its file. */
+const NO_UPLOAD: SqliteConfig = { path: '', allowed: undefined, awaitingUpload: true };
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 // A file locked by a writer should fail fast rather than hold the event loop.
@@ -77,6 +90,7 @@ function toTableInfo(table: SqliteTable): TableInfo {
   readiness: 'ready',
   capabilities: ['test', 'introspect', 'execute', 'discover', 'upload'],
   dialect: 'sqlite',
+  destinationFields: ['path', 'storageKey'],
 })
 export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, OnModuleDestroy {
   readonly configSchema: JsonSchema = {
@@ -124,20 +138,31 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
   ) {}
 
-  parseConfig(config: Record<string, unknown>): SqliteConfig {
+  parseConfig(config: Record<string, unknown>, _auth?: Record<string, unknown>, scope?: ConfigScope): SqliteConfig {
+    const tenantId = scope?.tenantId;
     if (typeof config.storageKey === 'string') {
+      // Only the caller's own uploads: another tenant's key answers like a key that holds nothing.
+      if (!tenantId || !config.storageKey.startsWith(`${tenantId}/`)) return NO_UPLOAD;
       const path = this.storage.localPath(config.storageKey);
       if (!path) {
         throw new ConnectorConfigError([
           { field: 'config.storageKey', messages: ['uploaded SQLite files need the local storage driver'] },
         ]);
       }
+      if (!isFile(path)) return NO_UPLOAD;
       // The upload lives under <tenant>/<connector>/: that directory is all it may reach.
       return { path, allowed: dirname(path), awaitingUpload: false };
     }
-    if (typeof config.path !== 'string') return { path: '', allowed: undefined, awaitingUpload: true };
-    resolveSqlitePath(config.path, this.env.SQLITE_ALLOWED_DIRS);
-    return { path: config.path, allowed: this.env.SQLITE_ALLOWED_DIRS, awaitingUpload: false };
+    if (typeof config.path !== 'string') return NO_UPLOAD;
+    const dirs = rootsForTenant(this.env.SQLITE_ALLOWED_DIRS, tenantId);
+    const allowed = dirs.length ? dirs.join(',') : undefined;
+    const realPath = resolveSqlitePath(config.path, allowed);
+    if (isWithin(realOrLexical(this.env.STORAGE_DIR), realPath)) {
+      throw new ConnectorConfigError([
+        { field: 'config.path', messages: ['must not be inside STORAGE_DIR, where uploaded files are kept'] },
+      ]);
+    }
+    return { path: config.path, allowed, awaitingUpload: false };
   }
 
   async test(ctx: ConnectorContext<SqliteConfig>): Promise<ProbeOutcome> {

@@ -45,7 +45,9 @@ export class PutLlmSettingsDto {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    description: 'Omitted: the stored key is kept. A value: replaces it. null: removes it. Never returned.',
+    description:
+      'Omitted or `********`: the stored key is kept, unless provider or baseUrl changes (then the key must be sent ' +
+      'again: 400 CREDENTIALS_REQUIRED). A value: replaces it. null: removes it. Never returned.',
     example: 'sk-...',
   })
   @IsOptional()
