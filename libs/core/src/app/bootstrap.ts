@@ -51,13 +51,16 @@ export function runMain(label: string, main: () => Promise<void>): void {
   });
 }
 
-/** Stops cleanly on SIGINT/SIGTERM: close the app, then the embedded database if we started one. */
-export function onShutdown(close: () => Promise<void>, db?: PreparedDatabase): void {
+/**
+ * Stops cleanly on SIGINT/SIGTERM: close the app, then the embedded database if we started one;
+ * exits 1 if that takes longer than `hardLimitMs`.
+ */
+export function onShutdown(close: () => Promise<void>, db?: PreparedDatabase, hardLimitMs = 15_000): void {
   let closing = false;
   const handler = (signal: string) => {
     if (closing) return;
     closing = true;
-    const timer = setTimeout(() => process.exit(1), 15_000);
+    const timer = setTimeout(() => process.exit(1), hardLimitMs);
     timer.unref();
     close()
       .then(() => db?.stop?.())

@@ -7,6 +7,7 @@ import { EnvDto } from '../config/env.dto';
 import { checkJsonBody, urlHasNul } from '../http/json-depth';
 import { RequestIdMiddleware } from '../http/request-id.middleware';
 import { buildOpenApiDocument, serveOpenApi } from '../openapi/openapi';
+import { RequestDrain } from './request-drain';
 import { API_PREFIX } from './service.controller';
 
 /** Where the queue dashboard (Bull Board) is mounted: its page, its /api and its /static. */
@@ -62,6 +63,7 @@ export function applyApiPrefix(app: INestApplication): void {
 export function configureApp(app: NestExpressApplication, env: EnvDto): void {
   const requestId = new RequestIdMiddleware();
   app.use(requestId.use.bind(requestId));
+  app.use(RequestDrain.of(app).middleware);
   if (env.TRUST_PROXY) app.set('trust proxy', true);
   app.disable('x-powered-by');
   // One policy for the API, Swagger UI and the queue dashboard: nothing loads from other sites. Bull

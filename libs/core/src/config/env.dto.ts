@@ -208,6 +208,13 @@ export class EnvDto {
   @Max(600_000)
   HTTP_KEEPALIVE_TIMEOUT_MS = 5_000;
 
+  /** On SIGTERM, how long requests in flight may take to finish before the API exits, ms. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  SHUTDOWN_GRACE_MS = 7_000;
+
   @Transform(toBool)
   @IsBoolean()
   TRUST_PROXY = false;
