@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { createLogger, loadEnvOrExit, onShutdown, prepareRuntime, runMain } from '@sluice/core/app/bootstrap';
+import { workerStop } from '@sluice/core/queue/worker-stop';
 import { WorkerModule } from './worker.module';
 
 runMain('Sluice worker failed to start', async () => {
@@ -9,6 +10,11 @@ runMain('Sluice worker failed to start', async () => {
   const db = await prepareRuntime(env, logger);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(env), { logger, abortOnError: false });
   await app.init();
-  onShutdown(() => app.close(), db);
+  // Jobs read the stop request between steps, so closing the queues (which waits for the jobs in
+  // flight) takes one step of each, not the whole job.
+  onShutdown(async () => {
+    workerStop.request();
+    await app.close();
+  }, db);
   logger.log(`Worker ready (concurrency ${env.WORKER_CONCURRENCY})`, 'Startup');
 });

@@ -4,6 +4,7 @@ import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import { DomainError } from '@sluice/core/errors/domain-error';
 import { JobHandler } from '@sluice/core/queue/job-runner';
+import { workerStop, WorkerStoppingError } from '@sluice/core/queue/worker-stop';
 import {
   JobName,
   QueueName,
@@ -73,6 +74,8 @@ export class ConnectorSyncProcessor {
         if (!next) return this.finish(tenantId, runId, 'cancelled', progress);
         progress = next;
         await job.progress(progress.processed);
+        // The batch is committed: a worker asked to stop hands the rest of the walk over here.
+        if (workerStop.requested) throw new WorkerStoppingError();
       }
 
       // Deletions only after a complete walk: a cancelled or failed run must not delete anything.
@@ -119,6 +122,14 @@ export class ConnectorSyncProcessor {
   private async failed(job: Job<SyncConnectorPayload>, error: unknown, progress: RunProgress): Promise<never> {
     const { runId, tenantId } = job.data;
     const message = messageOf(error);
+    if (error instanceof WorkerStoppingError) {
+      // Not a failure: give the job back its attempt, and the run back to the queue. Bull keeps
+      // the job and runs it again after the backoff, on whichever worker is still there.
+      job.opts.attempts = (job.opts.attempts ?? 1) + 1;
+      this.logger.log({ runId, msg: 'Worker stopping: sync handed back to the queue after its last batch' });
+      await this.runs.update(tenantId, runId, { status: 'queued', progress });
+      throw error;
+    }
     if (isPermanent(error) || isLastAttempt(job)) {
       if (isPermanent(error)) await job.discard();
       await this.runs.update(tenantId, runId, { status: 'failed', error: message, progress, finishedAt: new Date() });
