@@ -366,6 +366,13 @@ export class EnvDto {
   @Max(600_000)
   LLM_TIMEOUT_MS = 60_000;
 
+  /** Bytes an outbound HTTP response (LLM, embeddings, remote APIs) may carry; past it the connection is closed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_024)
+  @Max(1_073_741_824)
+  HTTP_RESPONSE_MAX_BYTES = 16_777_216;
+
   /** Retries of one LLM call on 429 and 5xx, with exponential backoff. */
   @Transform(toInt)
   @IsInt()
