@@ -142,5 +142,10 @@ export function readSqlite<T extends unknown[][]>(
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<T> {
-  return pool.run<T>({ op: 'read', path, readOnly: true, statements }, timeoutMs, signal);
+  return pool.run<T>(
+    { op: 'read', path, readOnly: true, statements },
+    timeoutMs,
+    signal,
+    () => new ConnectorRequestError('SQL_TIMEOUT', `Reading the SQLite file took longer than ${timeoutMs} ms`),
+  );
 }

@@ -75,6 +75,23 @@ describe('SQLite work runs outside the event loop', () => {
     expect(stallMs).toBeLessThan(250);
   });
 
+  it('stops introspection at SCHEMA_INTROSPECT_TIMEOUT_MS', async () => {
+    const hurried = new SqliteConnector(
+      testEnv({ SQLITE_ALLOWED_DIRS: root, SCHEMA_INTROSPECT_TIMEOUT_MS: '1000' }),
+      storage,
+    );
+    try {
+      const started = performance.now();
+      await expect(hurried.sql.introspect(ctx(views))).rejects.toMatchObject({
+        code: 'SQL_TIMEOUT',
+        message: 'Reading the SQLite file took longer than 1000 ms',
+      });
+      expect(performance.now() - started).toBeLessThan(2_000);
+    } finally {
+      hurried.onModuleDestroy();
+    }
+  });
+
   it('reads at most SQLITE_MAX_TABLES tables and views, first by name', async () => {
     const schema = await capped.sql.introspect(ctx(views));
     expect(schema.tables).toHaveLength(500);

@@ -80,7 +80,13 @@ export class SqliteProcessPool {
    * `signal` aborts, 503 SQLITE_BUSY when the queue is full, SqliteTaskError when the child
    * reports a failure, and SQL_ERROR when the child dies (out of memory, killed).
    */
-  run<T>(request: Record<string, unknown>, timeoutMs: number, signal: AbortSignal): Promise<T> {
+  run<T>(
+    request: Record<string, unknown>,
+    timeoutMs: number,
+    signal: AbortSignal,
+    timeoutError: () => Error = () =>
+      new ConnectorRequestError('SQL_TIMEOUT', `Query exceeded the statement timeout of ${timeoutMs} ms`),
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.closed)
         return reject(new ServiceUnavailableError('SQLITE_UNAVAILABLE', 'The SQLite runner is shutting down'));
@@ -103,14 +109,7 @@ export class SqliteProcessPool {
         );
       }
       signal.addEventListener('abort', task.onAbort, { once: true });
-      task.timer = setTimeout(
-        () =>
-          this.fail(
-            task,
-            new ConnectorRequestError('SQL_TIMEOUT', `Query exceeded the statement timeout of ${timeoutMs} ms`),
-          ),
-        timeoutMs,
-      );
+      task.timer = setTimeout(() => this.fail(task, timeoutError()), timeoutMs);
       this.queue.push(task);
       this.dispatch();
     });
