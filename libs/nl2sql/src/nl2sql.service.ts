@@ -8,7 +8,7 @@ import { HistoryService } from '@sluice/history/history.service';
 import { chartFor } from './answers/chart';
 import { linkSchema } from './context/schema-linker';
 import { answerPrompt, buildPrompt, feedbackTurn } from './generation/prompt';
-import { extractSql } from './generation/sql-extract';
+import { extractSql, MAX_REPLY_CHARS } from './generation/sql-extract';
 import { GuardResult, SqlGuard } from './guard/sql-guard';
 import { AttemptDto, QueryDto, QueryResponseDto } from './http/dto/nl2sql.dto';
 import { ChatTurn, LlmService, TokenUsage } from './llm/llm.service';
@@ -239,7 +239,8 @@ export class Nl2sqlService {
         });
       usage.promptTokens += reply.usage.promptTokens;
       usage.completionTokens += reply.usage.completionTokens;
-      turns.push({ role: 'assistant', content: reply.text });
+      // Fed back in the next prompt: a runaway reply must not grow every later request.
+      turns.push({ role: 'assistant', content: reply.text.slice(0, MAX_REPLY_CHARS) });
       const outcome = await tryCandidate('llm', extractSql(reply.text), begun);
       if (!('failure' in outcome)) {
         return {

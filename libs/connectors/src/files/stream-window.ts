@@ -27,6 +27,8 @@ export interface StreamWindowResult {
     bytesStart?: number;
     bytesEnd?: number;
     hasMore: boolean;
+    /** The line window hit the 10 MiB cut-off; continue with a later offset or a byte window. */
+    truncated?: boolean;
   };
 }
 
@@ -100,8 +102,12 @@ export async function readStreamWindow(
   let line = 0;
   let carry = Buffer.alloc(0);
   let hasMore = false;
+  // Bytes of the window so far: like a byte window, a line window holds at most 10 MiB.
+  let collected = 0;
+  let truncated = false;
   const stream = await open();
-  // Lines before the window are skipped as they stream past; reading stops one line after it.
+  // Lines before the window are skipped as they stream past; reading stops one line after it,
+  // or at the line that would take the window past MAX_WINDOW_BYTES.
   outer: for await (const chunk of stream) {
     let buffer = Buffer.concat([carry, chunk as Buffer]);
     let newline: number;
@@ -110,11 +116,23 @@ export async function readStreamWindow(
         hasMore = true;
         break outer;
       }
-      if (line >= offset) lines.push(buffer.subarray(0, newline));
+      if (line >= offset) {
+        if (collected + newline + 1 > MAX_WINDOW_BYTES && lines.length > 0) {
+          hasMore = truncated = true;
+          break outer;
+        }
+        lines.push(buffer.subarray(0, newline));
+        collected += newline + 1;
+      }
       line++;
       buffer = buffer.subarray(newline + 1);
     }
     carry = buffer;
+    if (line >= offset && collected + carry.length > MAX_WINDOW_BYTES && lines.length > 0) {
+      hasMore = truncated = true;
+      carry = Buffer.alloc(0);
+      break;
+    }
     if (carry.length > MAX_WINDOW_BYTES) throw bad('A line is longer than 10 MiB; use a byte window');
   }
   stream.destroy();
@@ -126,6 +144,14 @@ export async function readStreamWindow(
     encoding,
     contentType: file.mimeType,
     totalSize: file.size,
-    chunkInfo: { mode: 'lines', offset, limit, totalLines: null, returnedLines: lines.length, hasMore },
+    chunkInfo: {
+      mode: 'lines',
+      offset,
+      limit,
+      totalLines: null,
+      returnedLines: lines.length,
+      hasMore,
+      ...(truncated ? { truncated } : {}),
+    },
   };
 }

@@ -108,6 +108,8 @@ export interface ExecuteOptions {
   timeoutMs: number;
   /** Rows returned at most; one more is read to tell whether the result was cut. */
   maxRows: number;
+  /** Bytes of values returned at most (as JSON); the plugin's RESULT_MAX_BYTES when left out. */
+  maxBytes?: number;
 }
 
 export interface QueryColumn {
@@ -121,6 +123,8 @@ export interface QueryResult {
   rows: unknown[][];
   rowCount: number;
   truncated: boolean;
+  /** Why the rows were cut: the row cap or the byte budget; null when nothing was cut. */
+  truncatedReason: 'rows' | 'bytes' | null;
   executionMs: number;
 }
 

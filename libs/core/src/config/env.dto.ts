@@ -309,6 +309,34 @@ export class EnvDto {
   @Max(1_000_000)
   SQL_MAX_ROWS = 10_000;
 
+  /** Bytes one query result may hold (its values as JSON); past it the rows are cut with truncatedReason 'bytes'. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_024)
+  @Max(1_073_741_824)
+  RESULT_MAX_BYTES = 4_194_304;
+
+  /** SQLite files are opened in this many child processes at most (queries and introspection). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  SQLITE_POOL_SIZE = 2;
+
+  /** SQLite tasks waiting for a free process; more are refused with 503. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  SQLITE_QUEUE_LIMIT = 100;
+
+  /** Tables and views read at most when an SQLite file is introspected. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  SQLITE_MAX_TABLES = 5_000;
+
   /** How long an introspected schema is served as fresh; after that a read serves it and refreshes it in the background. */
   @Transform(toInt)
   @IsInt()
@@ -396,6 +424,13 @@ export class EnvDto {
   @Min(100)
   @Max(600_000)
   LLM_TIMEOUT_MS = 60_000;
+
+  /** Bytes an outbound HTTP response (LLM, embeddings, remote APIs) may carry; past it the connection is closed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_024)
+  @Max(1_073_741_824)
+  HTTP_RESPONSE_MAX_BYTES = 16_777_216;
 
   /** Retries of one LLM call on 429 and 5xx, with exponential backoff. */
   @Transform(toInt)

@@ -29,7 +29,8 @@ const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).conca
 
 /** Credentials embedded in free text: URLs with a password, bearer tokens, API keys. */
 const TEXT_PATTERNS: Array<[RegExp, string]> = [
-  [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^@\s/]+@/gi, '$1[REDACTED]@'],
+  // The scheme is bounded: unbounded, text like "a.a.a.a…" is scanned again from every letter.
+  [/(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^:/\s@]*:)[^@\s/]+@/gi, '$1[REDACTED]@'],
   [/\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/gi, '$1[REDACTED]'],
   [/\bsk_[A-Za-z0-9_]{8,}/g, 'sk_[REDACTED]'],
   [/\b(\w*(?:password|passwd|pwd|secret|token|apikey|api_key))=([^&\s]+)/gi, '$1=[REDACTED]'],

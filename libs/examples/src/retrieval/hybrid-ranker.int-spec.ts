@@ -1,5 +1,7 @@
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { SafeNetwork } from '@sluice/core/network/safe-network';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { FakeOpenAi } from '../../../../test/helpers/fake-openai';
 import { Bm25ExampleRanker } from './example-ranker';
 import { exampleRankerFor, HybridExampleRanker } from './hybrid-ranker';
@@ -61,6 +63,47 @@ describe('example ranking with embeddings (through a local OpenAI-compatible ser
     const refused = exampleRankerFor(env, new SafeNetwork(undefined));
     const ranked = await refused.rank('How many albums are there?', examples, 2);
     expect(ranked[0].example.id).toBe('ex_albums');
+  });
+
+  it('closes an endless embeddings answer at HTTP_RESPONSE_MAX_BYTES and ranks by words alone', async () => {
+    let written = 0;
+    let closed = false;
+    const flood = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"object":"list","data":[{"object":"embedding","index":0,"embedding":[');
+      const chunk = Buffer.alloc(64 * 1024, '1');
+      let stop = false;
+      res.on('close', () => ((stop = true), (closed = true)));
+      const pump = () => {
+        while (!stop && written < 256 * 1024 * 1024) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => flood.listen(0, '127.0.0.1', resolve));
+    try {
+      const capped = Object.assign(new EnvDto(), {
+        EMBEDDINGS_PROVIDER: 'openai',
+        EMBEDDINGS_MODEL: 'toy',
+        EMBEDDINGS_BASE_URL: `http://127.0.0.1:${(flood.address() as AddressInfo).port}/v1`,
+        HTTP_RESPONSE_MAX_BYTES: 256 * 1024,
+      });
+      const ranked = await exampleRankerFor(capped, new SafeNetwork('127.0.0.1')).rank(
+        'How many albums are there?',
+        examples,
+        2,
+      );
+      expect(ranked[0].example.id).toBe('ex_albums');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(closed).toBe(true);
+      expect(written).toBeLessThan(32 * 1024 * 1024);
+    } finally {
+      flood.closeAllConnections();
+      await new Promise((r) => flood.close(r));
+    }
   });
 
   it('ranks by BM25 alone when no embeddings provider is set', () => {

@@ -92,7 +92,7 @@ export class HybridExampleRanker implements ExampleRanker {
 /** BM25 alone, or BM25 fused with embeddings when EMBEDDINGS_PROVIDER is set. */
 export function exampleRankerFor(env: EnvDto, net: SafeNetwork): ExampleRanker {
   if (!env.EMBEDDINGS_PROVIDER) return new Bm25ExampleRanker();
-  const fetch = safeFetch(net);
+  const fetch = safeFetch(net, { maxResponseBytes: env.HTTP_RESPONSE_MAX_BYTES });
   const embeddings =
     env.EMBEDDINGS_PROVIDER === 'openai'
       ? new OpenAIEmbeddings({

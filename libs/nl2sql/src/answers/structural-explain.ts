@@ -46,8 +46,17 @@ export async function explainStructurally(sql: string, dialect: SqlDialect): Pro
     if (a.setOperations.length)
       steps.push({ title: 'Combination', body: 'Combines several queries (UNION, INTERSECT or EXCEPT).' });
   }
-  const limit = /\blimit\s+(\d+)\s*(?:offset\s+\d+\s*)?;?\s*$/i.exec(sql);
+  const limit = trailingLimit(sql);
   if (limit) steps.push({ title: 'Limit', body: `Returns at most ${limit[1]} rows.` });
   const markdown = steps.map((s) => `**${s.title}.** ${s.body}`).join('\n\n');
   return { markdown, steps };
+}
+
+/**
+ * The row count of a LIMIT ending the statement. Trailing blanks and `;` are cut first: a pattern
+ * with `\s*` on both sides of an optional part backtracks quadratically on a long run of spaces.
+ */
+export function trailingLimit(sql: string): RegExpExecArray | null {
+  const end = sql.trimEnd().replace(/;$/, '').trimEnd();
+  return /\blimit\s+(\d+)(?:\s+offset\s+\d+)?$/i.exec(end.slice(-200));
 }

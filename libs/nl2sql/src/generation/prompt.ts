@@ -59,6 +59,8 @@ export function feedbackTurn(reason: string): ChatTurn {
   };
 }
 
+const MAX_VALUE_CHARS = 200;
+
 /** Turns asking for a short answer in words from a bounded sample of the result. */
 export function answerPrompt(
   question: string,
@@ -67,7 +69,9 @@ export function answerPrompt(
   rowCount: number,
   truncated: boolean,
 ): ChatTurn[] {
-  const sample = rows.slice(0, 20).map((r) => r.map((v) => (v === null ? 'NULL' : String(v))).join(' | '));
+  // A result may hold megabytes in one value: the prompt gets the start of each.
+  const shown = (v: unknown) => (v === null ? 'NULL' : String(v).slice(0, MAX_VALUE_CHARS));
+  const sample = rows.slice(0, 20).map((r) => r.map(shown).join(' | '));
   return [
     {
       role: 'system',
@@ -76,7 +80,7 @@ export function answerPrompt(
     {
       role: 'user',
       content:
-        `Question: ${question}\nResult (${rowCount} row(s)${truncated ? ', cut at the row limit' : ''}; ` +
+        `Question: ${question}\nResult (${rowCount} row(s)${truncated ? ', cut at the size limit' : ''}; ` +
         `first ${sample.length} shown):\n${columns.join(' | ')}\n${sample.join('\n')}`,
     },
   ];

@@ -1,4 +1,4 @@
-import { extractSql } from './sql-extract';
+import { extractSql, MAX_REPLY_CHARS, MAX_SQL_CHARS } from './sql-extract';
 
 describe('extractSql', () => {
   it.each([
@@ -25,5 +25,28 @@ describe('extractSql', () => {
     expect(extractSql('I cannot answer that from this schema.')).toBeNull();
     expect(extractSql('')).toBeNull();
     expect(extractSql('{"answer": 42}')).toBeNull();
+  });
+
+  describe('hostile replies', () => {
+    const timed = (reply: string): [string | null, number] => {
+      const started = performance.now();
+      const sql = extractSql(reply);
+      return [sql, performance.now() - started];
+    };
+
+    it.each([
+      ['backticks without a newline', '`'.repeat(MAX_REPLY_CHARS - 10)],
+      ['unclosed fences', '```sql\n'.repeat(Math.floor((MAX_REPLY_CHARS - 10) / 7))],
+      ['a statement with many blank lines', 'SELECT 1\n\n'.repeat(Math.floor((MAX_REPLY_CHARS - 10) / 10))],
+    ])('reads %s in linear time', (_name, reply) => {
+      const [, ms] = timed(reply);
+      expect(ms).toBeLessThan(500);
+    });
+
+    it('does not look into a reply over the cap, nor take SQL over the cap', () => {
+      expect(extractSql('SELECT 1;' + ' '.repeat(MAX_REPLY_CHARS))).toBeNull();
+      expect(extractSql('```sql\nSELECT ' + '1,'.repeat(MAX_SQL_CHARS / 2) + '1\n```')).toBeNull();
+      expect(extractSql('```sql\nSELECT 1\n```')).toBe('SELECT 1');
+    });
   });
 });

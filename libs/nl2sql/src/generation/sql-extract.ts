@@ -1,4 +1,32 @@
-const FENCE = /```[ \t]*([a-zA-Z0-9_-]*)[^\n]*\n([\s\S]*?)```/g;
+/**
+ * Longest reply read for SQL, and longest SQL taken from it (the size the API accepts from a
+ * caller). An honest reply is far shorter (LLM_MAX_TOKENS); a longer one is not looked into.
+ */
+export const MAX_REPLY_CHARS = 200_000;
+export const MAX_SQL_CHARS = 100_000;
+
+const FENCE_LANG = /^[ \t]*([a-zA-Z0-9_-]*)/;
+
+/**
+ * The fenced blocks of a reply, found with indexOf in one pass: a regular expression with a lazy
+ * body backtracks quadratically on a reply full of unclosed fences.
+ */
+function fencedBlocks(text: string): Array<{ lang: string; body: string }> {
+  const blocks: Array<{ lang: string; body: string }> = [];
+  let at = 0;
+  for (;;) {
+    const open = text.indexOf('```', at);
+    if (open < 0) break;
+    const lineEnd = text.indexOf('\n', open + 3);
+    if (lineEnd < 0) break;
+    const close = text.indexOf('```', lineEnd + 1);
+    if (close < 0) break;
+    const lang = FENCE_LANG.exec(text.slice(open + 3, lineEnd))![1];
+    blocks.push({ lang: lang.toLowerCase(), body: text.slice(lineEnd + 1, close).trim() });
+    at = close + 3;
+  }
+  return blocks;
+}
 const STATEMENT_START =
   /^\s*(select|with|values|explain|insert|update|delete|merge|replace|create|drop|alter|truncate|grant|revoke|call|copy|pragma|attach|set|show|describe|do)\b/i;
 
@@ -20,11 +48,17 @@ function fromJson(text: string): string | null {
  * The SQL in an LLM's reply, however it was wrapped: a fenced block (```sql preferred, then any),
  * JSON with a `sql` field, or prose around a statement. Null when there is none. The whole block
  * is kept, a second statement included: the guard, not the extractor, decides what may run.
+ * Null as well for a reply over MAX_REPLY_CHARS or SQL over MAX_SQL_CHARS.
  */
 export function extractSql(reply: string): string | null {
-  const text = reply.trim();
+  if (reply.length > MAX_REPLY_CHARS) return null;
+  const sql = findSql(reply.trim());
+  return sql !== null && sql.length <= MAX_SQL_CHARS ? sql : null;
+}
+
+function findSql(text: string): string | null {
   if (!text) return null;
-  const fences = [...text.matchAll(FENCE)].map((m) => ({ lang: m[1].toLowerCase(), body: m[2].trim() }));
+  const fences = fencedBlocks(text);
   const fenced = fences.find((f) => f.lang === 'sql' && f.body) ?? fences.find((f) => f.body && f.lang !== 'json');
   if (fenced) return fromJson(fenced.body) ?? fenced.body;
   const json = fences.find((f) => f.lang === 'json');
@@ -36,9 +70,11 @@ export function extractSql(reply: string): string | null {
   const first = lines.findIndex((line) => STATEMENT_START.test(line));
   if (first < 0) return null;
   const taken: string[] = [];
+  let lastFilled = '';
   for (const line of lines.slice(first)) {
-    if (!line.trim() && taken.join('\n').trim().endsWith(';')) break;
+    if (!line.trim() && lastFilled.trimEnd().endsWith(';')) break;
     taken.push(line);
+    if (line.trim()) lastFilled = line;
   }
   const sql = taken.join('\n').trim();
   return sql || null;

@@ -9,7 +9,7 @@ import type { AuthContext } from '@sluice/auth/role';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { SecretBox } from '@sluice/core/crypto/secret-box';
 import { DomainError } from '@sluice/core/errors/domain-error';
-import { safeFetch } from '@sluice/core/network/safe-fetch';
+import { findResponseTooLarge, safeFetch } from '@sluice/core/network/safe-fetch';
 import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
 import { assertSecretsResent, changedDestinationFields, SECRET_MASK } from '@sluice/connectors/credentials';
 import { DataSource, Repository } from 'typeorm';
@@ -86,7 +86,7 @@ export class LlmService {
     private readonly env: EnvDto,
     net: SafeNetwork,
   ) {
-    this.fetch = safeFetch(net);
+    this.fetch = safeFetch(net, { maxResponseBytes: env.HTTP_RESPONSE_MAX_BYTES });
   }
 
   async isConfigured(tenantId: string): Promise<boolean> {
@@ -280,6 +280,14 @@ export class LlmService {
   /** A failed call as an error a user can act on; provider internals stay out of it. */
   private explain(error: unknown, signal: AbortSignal, s: EffectiveLlm): DomainError {
     if (error instanceof DomainError) return error;
+    const tooLarge = findResponseTooLarge(error);
+    if (tooLarge) {
+      return new DomainError(
+        502,
+        'LLM_RESPONSE_TOO_LARGE',
+        `The LLM (${s.provider} ${s.model}) answered with more than ${tooLarge.limitBytes} bytes (HTTP_RESPONSE_MAX_BYTES); the connection was closed`,
+      );
+    }
     const cause = (error as { cause?: unknown })?.cause;
     if (error instanceof SafeNetworkError || cause instanceof SafeNetworkError) {
       const refused = (error instanceof SafeNetworkError ? error : cause) as SafeNetworkError;

@@ -16,27 +16,106 @@ export function allowedRoots(setting: string | undefined): string[] {
     .filter((root) => root.length > 0);
 }
 
+/** Wildcards (`*`, `**`, `?`) one include pattern may hold. */
+export const MAX_GLOB_WILDCARDS = 16;
+
+type GlobToken =
+  | { kind: 'char'; char: string }
+  /** `?`: one character other than `/`. */
+  | { kind: 'one' }
+  /** `*`: any run of characters other than `/`. */
+  | { kind: 'star' }
+  /** `**` not followed by `/`: any run of characters, `/` included. */
+  | { kind: 'globstar' }
+  /** `**` followed by `/`: nothing, or any run of characters ending with `/`. */
+  | { kind: 'globstarDir' };
+
+function tokenize(pattern: string): GlobToken[] {
+  const tokens: GlobToken[] = [];
+  const chars = Array.from(pattern.toLowerCase());
+  for (let i = 0; i < chars.length; i++) {
+    const char = chars[i];
+    if (char === '*' && chars[i + 1] === '*') {
+      const dir = chars[i + 2] === '/';
+      tokens.push({ kind: dir ? 'globstarDir' : 'globstar' });
+      i += dir ? 2 : 1;
+    } else if (char === '*') tokens.push({ kind: 'star' });
+    else if (char === '?') tokens.push({ kind: 'one' });
+    else tokens.push({ kind: 'char', char });
+  }
+  return tokens;
+}
+
+/** How many wildcards a pattern holds (`**` counts once, with or without its slash). */
+export function globWildcards(pattern: string): number {
+  return tokenize(pattern).filter((t) => t.kind !== 'char').length;
+}
+
 /**
  * Turns a glob such as `*.csv` or `reports/*.json` into a matcher (`*` and `?` stay within one
  * directory, `**` crosses them). A pattern without `/` matches the base name at any depth; one
  * with `/` matches the path from the root.
  * Case-insensitive, since `*.csv` is meant to catch `EXPORT.CSV` too.
+ *
+ * The matcher walks the path once, carrying the set of pattern positions reached so far (an NFA
+ * simulation), so its cost is at most path length × pattern length whatever the pattern: a
+ * regular expression built from the glob backtracks exponentially on patterns like `*?*?*?…#`.
  */
 export function globMatcher(pattern: string): (relativePath: string) => boolean {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i];
-    if (char === '*' && pattern[i + 1] === '*') {
-      const slash = pattern[i + 2] === '/';
-      source += slash ? '(?:.*/)?' : '.*';
-      i += slash ? 2 : 1;
-    } else if (char === '*') source += '[^/]*';
-    else if (char === '?') source += '[^/]';
-    else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  const regex = new RegExp(`^${source}$`, 'i');
+  const tokens = tokenize(pattern);
+  const size = tokens.length;
   const onName = !pattern.includes('/');
-  return (relativePath) => regex.test(onName ? relativePath.slice(relativePath.lastIndexOf('/') + 1) : relativePath);
+
+  // Positions reachable without reading a character: a wildcard may match nothing.
+  const close = (reached: Uint8Array): void => {
+    for (let k = 0; k < size; k++) {
+      if (reached[k] && tokens[k].kind !== 'char' && tokens[k].kind !== 'one') reached[k + 1] = 1;
+    }
+  };
+
+  return (relativePath) => {
+    const subject = onName ? relativePath.slice(relativePath.lastIndexOf('/') + 1) : relativePath;
+    let reached = new Uint8Array(size + 1);
+    // Inside a `**/` that has read something: it may only end on a `/`.
+    let inside = new Uint8Array(size + 1);
+    let next = new Uint8Array(size + 1);
+    let nextInside = new Uint8Array(size + 1);
+    reached[0] = 1;
+    close(reached);
+    for (const char of subject.toLowerCase()) {
+      next.fill(0);
+      nextInside.fill(0);
+      let alive = false;
+      for (let k = 0; k < size; k++) {
+        if (!reached[k] && !inside[k]) continue;
+        const token = tokens[k];
+        switch (token.kind) {
+          case 'char':
+            if (reached[k] && token.char === char) next[k + 1] = 1;
+            break;
+          case 'one':
+            if (reached[k] && char !== '/') next[k + 1] = 1;
+            break;
+          case 'star':
+            if (reached[k] && char !== '/') next[k] = 1;
+            break;
+          case 'globstar':
+            if (reached[k]) next[k] = 1;
+            break;
+          case 'globstarDir':
+            nextInside[k] = 1;
+            if (char === '/') next[k + 1] = 1;
+            break;
+        }
+      }
+      close(next);
+      for (let k = 0; k <= size && !alive; k++) alive = next[k] === 1 || nextInside[k] === 1;
+      if (!alive) return false;
+      [reached, next] = [next, reached];
+      [inside, nextInside] = [nextInside, inside];
+    }
+    return reached[size] === 1;
+  };
 }
 
 /** One regular file found under a root. */

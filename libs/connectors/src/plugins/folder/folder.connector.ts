@@ -17,7 +17,15 @@ import type {
   ProbeOutcome,
 } from '../../plugin/connector-plugin';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
-import { allowedRoots, globMatcher, isInside, walkFiles, type WalkedFile } from './folder-paths';
+import {
+  allowedRoots,
+  globMatcher,
+  globWildcards,
+  isInside,
+  MAX_GLOB_WILDCARDS,
+  walkFiles,
+  type WalkedFile,
+} from './folder-paths';
 
 /** Configuration of a server-folder connector, as parseConfig returns it. */
 export interface FolderConfig {
@@ -103,6 +111,13 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
     if (typeof recursive !== 'boolean') throw problem('recursive', 'must be true or false');
     if (!Array.isArray(include) || !include.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 200)) {
       throw problem('include', 'must be a list of patterns such as "*.csv"');
+    }
+    const wild = (include as string[]).findIndex((p) => globWildcards(p) > MAX_GLOB_WILDCARDS);
+    if (wild >= 0) {
+      throw problem(
+        'include',
+        `pattern ${wild + 1} has ${globWildcards((include as string[])[wild])} wildcards; at most ${MAX_GLOB_WILDCARDS} (*, ** or ?) are allowed per pattern`,
+      );
     }
     if (!Number.isSafeInteger(maxFiles) || (maxFiles as number) < 1) {
       throw problem('maxFiles', 'must be a positive integer');

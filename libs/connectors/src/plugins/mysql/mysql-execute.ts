@@ -1,6 +1,7 @@
 import { Connection, FieldPacket, ResultSetHeader, Types } from 'mysql2';
+import type { Socket } from 'node:net';
 import { ExecuteOptions, QueryColumn, QueryResult } from '../../plugin/connector-plugin';
-import { toJsonRow } from '../sql-common/json-values';
+import { ResultBudget, WireGuard, wireLimit } from '../sql-common/result-budget';
 import { MysqlServer } from './mysql-catalog';
 import { mysqlQuery } from './mysql-connections';
 
@@ -57,22 +58,53 @@ export function statementTimeoutSql(server: MysqlServer, timeoutMs: number): str
 
 interface Streamed {
   fields: FieldPacket[];
-  rows: unknown[][];
+  budget: ResultBudget;
   affected: number;
-  truncated: boolean;
   /** The connection was cut to stop the server sending the rest; it must not be reused. */
   cut: boolean;
 }
 
 /**
- * Reads rows as they arrive and stops at maxRows + 1. Without `cutShort` the rest is read and
- * dropped, which a write that must still commit needs; with it the connection is destroyed,
- * the only way to stop a MySQL server from sending an unread result.
+ * Reads rows as they arrive and stops at maxRows + 1 or at the byte budget. Without `cutShort`
+ * the rest is read and dropped, which a write that must still commit needs; with it the
+ * connection is destroyed, the only way to stop a MySQL server from sending an unread result,
+ * and a row too large for the budget is stopped on the wire before it lands whole.
  */
-function streamRows(conn: Connection, sql: string, maxRows: number, cutShort: boolean): Promise<Streamed> {
+function streamRows(
+  conn: Connection,
+  sql: string,
+  limits: { maxRows: number; maxBytes: number },
+  cutShort: boolean,
+): Promise<Streamed> {
   return new Promise((resolve, reject) => {
-    const out: Streamed = { fields: [], rows: [], affected: 0, truncated: false, cut: false };
+    const out: Streamed = {
+      fields: [],
+      budget: new ResultBudget(limits.maxRows, limits.maxBytes),
+      affected: 0,
+      cut: false,
+    };
     let settled = false;
+    const socket = (conn as unknown as { stream?: Socket }).stream;
+    const wire = cutShort ? new WireGuard(socket, wireLimit(limits.maxBytes)) : null;
+    const onClose = () => {
+      if (!wire?.cut) return;
+      out.budget.cutForBytes();
+      cut();
+    };
+    const settle = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      wire?.stop();
+      if (wire) socket?.off('close', onClose);
+      action();
+    };
+    const cut = () =>
+      settle(() => {
+        out.cut = true;
+        conn.destroy();
+        resolve(out);
+      });
+    if (wire) socket?.on('close', onClose);
     // Each result set starts with a 'fields' event (undefined for a write's OK packet); a CALL
     // may return several, and the first is the answer.
     let resultSet = -1;
@@ -88,28 +120,16 @@ function streamRows(conn: Connection, sql: string, maxRows: number, cutShort: bo
         return;
       }
       if (resultSet !== 0) return;
-      if (out.rows.length < maxRows) {
-        out.rows.push(row);
-        return;
-      }
-      out.truncated = true;
-      if (cutShort) {
-        settled = true;
-        out.cut = true;
-        conn.destroy();
-        resolve(out);
-      }
+      if (out.budget.add(row)) return;
+      if (cutShort) cut();
     });
     query.on('error', (error) => {
-      if (settled) return;
-      settled = true;
-      reject(error);
+      if (wire?.cut) {
+        out.budget.cutForBytes();
+        cut();
+      } else settle(() => reject(error));
     });
-    query.on('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve(out);
-    });
+    query.on('end', () => settle(() => resolve(out)));
   });
 }
 
@@ -128,14 +148,14 @@ export async function runMysqlQuery(
   conn: Connection,
   server: MysqlServer,
   sql: string,
-  options: ExecuteOptions,
+  options: ExecuteOptions & { maxBytes: number },
 ): Promise<MysqlRun> {
   await mysqlQuery(conn, statementTimeoutSql(server, options.timeoutMs));
   await mysqlQuery(conn, options.readOnly ? 'SET SESSION TRANSACTION READ ONLY' : 'SET SESSION TRANSACTION READ WRITE');
   await mysqlQuery(conn, options.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
   let open = true;
   try {
-    const streamed = await streamRows(conn, sql, options.maxRows, options.readOnly);
+    const streamed = await streamRows(conn, sql, options, options.readOnly);
     if (streamed.cut) {
       // The server rolls the transaction back when the connection drops.
       open = false;
@@ -145,13 +165,15 @@ export async function runMysqlQuery(
     }
     const hasRows = streamed.fields.length > 0;
     const columns: QueryColumn[] = streamed.fields.map((f) => ({ name: f.name, type: columnType(f) }));
+    const { rows, reason } = streamed.budget;
     return {
       cut: streamed.cut,
       result: {
         columns,
-        rows: streamed.rows.map(toJsonRow),
-        rowCount: hasRows ? streamed.rows.length : streamed.affected,
-        truncated: streamed.truncated,
+        rows,
+        rowCount: hasRows ? rows.length : streamed.affected,
+        truncated: reason !== null,
+        truncatedReason: reason,
       },
     };
   } finally {

@@ -174,10 +174,11 @@ export class MysqlConnector implements ConnectorPluginContract<MysqlConfig>, OnM
     sql: string,
     options: ExecuteOptions,
   ): Promise<QueryResult> {
-    const bounded: ExecuteOptions = {
+    const bounded = {
       readOnly: options.readOnly !== false,
       timeoutMs: positive(options.timeoutMs, this.env.SQL_STATEMENT_TIMEOUT_MS),
       maxRows: positive(options.maxRows, this.env.SQL_MAX_ROWS),
+      maxBytes: positive(options.maxBytes ?? 0, this.env.RESULT_MAX_BYTES),
     };
     const started = performance.now();
     const result = await this.withLease(ctx, bounded.timeoutMs, async (lease) => {

@@ -1,7 +1,11 @@
+import type { Socket } from 'node:net';
 import { ClientBase, CustomTypesConfig, FieldDef, QueryResult as PgResult, types } from 'pg';
 import Cursor from 'pg-cursor';
 import { ExecuteOptions, QueryColumn, QueryResult } from '../../plugin/connector-plugin';
-import { toJsonRow } from '../sql-common/json-values';
+import { ResultBudget, WireGuard, wireLimit } from '../sql-common/result-budget';
+
+/** Rows fetched per round trip: small enough that the byte budget is checked often. */
+const FETCH_ROWS = 100;
 
 // Names as format_type() spells them, for the types most results use; anything else is looked up.
 const COMMON_TYPES: Record<number, string> = {
@@ -76,38 +80,85 @@ async function columnsOf(client: ClientBase, fields: FieldDef[]): Promise<QueryC
   }));
 }
 
+export interface PgRun {
+  result: Omit<QueryResult, 'executionMs'>;
+  /** The connection was cut to stop an oversized result; it must be dropped, not reused. */
+  cut: boolean;
+}
+
+function socketOf(client: ClientBase): Socket | undefined {
+  return (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+}
+
+function fieldsOf(cursor: Cursor, last: PgResult | undefined): FieldDef[] {
+  return last?.fields ?? (cursor as unknown as { _result?: PgResult })._result?.fields ?? [];
+}
+
 /**
  * Runs one statement in its own transaction: read-only unless a write was allowed, bounded by a
- * server-side statement timeout, reading at most maxRows + 1 rows through a cursor so a huge
- * result never crosses the network. A read-only run always rolls back.
+ * server-side statement timeout, reading through a cursor FETCH_ROWS rows at a time until
+ * maxRows + 1 rows or the byte budget (maxBytes of JSON values). A huge result never crosses the
+ * network: the cursor is closed when the result is full, and a row too large to hold is stopped
+ * on the wire by cutting the connection. A read-only run always rolls back.
  */
 export async function runPostgresQuery(
   client: ClientBase,
   sql: string,
-  options: ExecuteOptions,
-): Promise<Omit<QueryResult, 'executionMs'>> {
+  options: ExecuteOptions & { maxBytes: number },
+): Promise<PgRun> {
   await client.query(options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
   let open = true;
+  const budget = new ResultBudget(options.maxRows, options.maxBytes);
+  // A client in use has no 'error' listener: the cut would otherwise surface as an unhandled error.
+  const wire = new WireGuard(socketOf(client), wireLimit(options.maxBytes), () => client.on('error', () => undefined));
   try {
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.timeoutMs))}`);
     // The extended protocol the cursor uses accepts exactly one statement, so "COMMIT; DELETE ..."
     // cannot step out of the read-only transaction.
     const cursor = client.query(new Cursor(sql, [], { rowMode: 'array', types: RESULT_TYPES }));
-    const { rows, result } = await readCursor(cursor, options.maxRows + 1);
+    let last: PgResult | undefined;
+    try {
+      for (;;) {
+        const batch = await readCursor(cursor, FETCH_ROWS);
+        last = batch.result;
+        for (const row of batch.rows) if (!budget.add(row)) break;
+        if (budget.full || batch.rows.length < FETCH_ROWS) break;
+      }
+    } catch (error) {
+      if (!wire.cut) throw error;
+      budget.cutForBytes();
+    }
+    const fields = fieldsOf(cursor, last);
+    if (wire.cut) {
+      // The server rolls the transaction back when the connection drops; no catalog lookup either.
+      open = false;
+      return {
+        cut: true,
+        result: {
+          columns: fields.map((f) => ({ name: f.name, type: COMMON_TYPES[f.dataTypeID] ?? 'unknown' })),
+          rows: budget.rows,
+          rowCount: budget.rows.length,
+          truncated: true,
+          truncatedReason: 'bytes',
+        },
+      };
+    }
     await cursor.close();
-    const truncated = rows.length > options.maxRows;
-    const kept = truncated ? rows.slice(0, options.maxRows) : rows;
-    const fields = result.fields ?? [];
     const columns = fields.length ? await columnsOf(client, fields) : [];
     await client.query(options.readOnly ? 'ROLLBACK' : 'COMMIT');
     open = false;
     return {
-      columns,
-      rows: kept.map(toJsonRow),
-      rowCount: fields.length ? kept.length : (result.rowCount ?? 0),
-      truncated,
+      cut: false,
+      result: {
+        columns,
+        rows: budget.rows,
+        rowCount: fields.length ? budget.rows.length : (last?.rowCount ?? 0),
+        truncated: budget.full,
+        truncatedReason: budget.reason,
+      },
     };
   } finally {
+    wire.stop();
     if (open) await client.query('ROLLBACK').catch(() => undefined);
   }
 }

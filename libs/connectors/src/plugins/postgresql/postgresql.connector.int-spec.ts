@@ -203,6 +203,44 @@ describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
     expect(all).toMatchObject({ rowCount: 25, truncated: false });
   });
 
+  it('cuts a result at the byte budget while the rows stream in, and stops reading', async () => {
+    // The report's query: three rows of 40 MB. The budget (RESULT_MAX_BYTES, 4 MiB by default)
+    // stops it on the wire: the connection is cut long before 120 MB arrive.
+    const rssBefore = process.memoryUsage().rss;
+    const huge = await connector.sql.execute(
+      ctx({}, 'con_budget'),
+      "SELECT repeat('x', 40000000) AS big FROM generate_series(1, 3)",
+      { readOnly: true, timeoutMs: 20_000, maxRows: 100 },
+    );
+    expect(huge).toMatchObject({ rows: [], rowCount: 0, truncated: true, truncatedReason: 'bytes' });
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(80 * 1024 * 1024);
+
+    // Rows within reach: kept until the next would cross the budget, the cursor closed there.
+    const some = await connector.sql.execute(
+      ctx({}, 'con_budget'),
+      "SELECT g, repeat('y', 1000) FROM generate_series(1, 1000) g",
+      { readOnly: true, timeoutMs: 5_000, maxRows: 1000, maxBytes: 100_000 },
+    );
+    expect(some.truncatedReason).toBe('bytes');
+    expect(some.rowCount).toBeGreaterThan(50);
+    expect(some.rowCount).toBeLessThan(100);
+    expect(JSON.stringify(some.rows).length).toBeLessThanOrEqual(100_000);
+
+    const rows = await connector.sql.execute(ctx({}, 'con_budget'), 'SELECT genre_id FROM genre', {
+      readOnly: true,
+      timeoutMs: 5000,
+      maxRows: 10,
+    });
+    expect(rows).toMatchObject({ rowCount: 10, truncated: true, truncatedReason: 'rows' });
+    const whole = await connector.sql.execute(ctx({}, 'con_budget'), 'SELECT genre_id FROM genre', {
+      readOnly: true,
+      timeoutMs: 5000,
+      maxRows: 100,
+    });
+    expect(whole).toMatchObject({ rowCount: 25, truncated: false, truncatedReason: null });
+    await connector.release('con_budget');
+  });
+
   it('returns JSON-safe values', async () => {
     const result = await connector.sql.execute(
       ctx(),

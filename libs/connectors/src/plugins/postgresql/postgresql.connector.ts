@@ -201,15 +201,19 @@ export class PostgresqlConnector implements ConnectorPluginContract<PostgresConf
     sql: string,
     options: ExecuteOptions,
   ): Promise<QueryResult> {
-    const bounded: ExecuteOptions = {
+    const bounded = {
       readOnly: options.readOnly !== false,
       timeoutMs: positive(options.timeoutMs, this.env.SQL_STATEMENT_TIMEOUT_MS),
       maxRows: positive(options.maxRows, this.env.SQL_MAX_ROWS),
+      maxBytes: positive(options.maxBytes ?? 0, this.env.RESULT_MAX_BYTES),
     };
     const started = performance.now();
-    const result = await this.withLease(ctx, bounded.timeoutMs, (lease) =>
-      runPostgresQuery(lease.client, sql, bounded),
-    );
+    const result = await this.withLease(
+      ctx,
+      bounded.timeoutMs,
+      (lease) => runPostgresQuery(lease.client, sql, bounded),
+      (run) => run.cut,
+    ).then((run) => run.result);
     return { ...result, executionMs: Math.round(performance.now() - started) };
   }
 
@@ -221,6 +225,8 @@ export class PostgresqlConnector implements ConnectorPluginContract<PostgresConf
     ctx: ConnectorContext<PostgresConfig>,
     timeoutMs: number,
     work: (lease: PgLease) => Promise<T>,
+    /** Whether the connection must be dropped after this outcome (it was cut). */
+    discardAfter: (value: T) => boolean = () => false,
   ): Promise<T> {
     let lease: PgLease;
     try {
@@ -230,7 +236,7 @@ export class PostgresqlConnector implements ConnectorPluginContract<PostgresConf
     }
     let discard = false;
     try {
-      return await withDeadline(
+      const value = await withDeadline(
         () => work(lease),
         timeoutMs + CLIENT_GRACE_MS,
         ctx.signal,
@@ -239,6 +245,8 @@ export class PostgresqlConnector implements ConnectorPluginContract<PostgresConf
           void lease.done(true);
         },
       );
+      discard ||= discardAfter(value);
+      return value;
     } catch (error) {
       const mapped = pgQueryError(error, timeoutMs, ctx.config);
       if (mapped.code !== 'SQL_ERROR' && mapped.code !== 'SQL_TIMEOUT') discard = true;

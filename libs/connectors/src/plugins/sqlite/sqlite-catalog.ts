@@ -1,4 +1,3 @@
-import type { Database } from 'better-sqlite3';
 import { ColumnInfo, ForeignKeyInfo } from '../../plugin/connector-plugin';
 
 /** A table or view as SQLite stores it; `sql` is its CREATE statement, which is its DDL. */
@@ -17,24 +16,37 @@ export const PROBE_SQL = `
 SELECT sqlite_version() AS version,
        (SELECT count(*) FROM sqlite_master m WHERE ${USER_OBJECTS}) AS tables`;
 
+// The first tables and views by name, at most `?` of them: what introspection reads.
+const CAPPED_OBJECTS = `(SELECT m.name AS name, m.type AS type, m.sql AS sql FROM sqlite_master m
+  WHERE ${USER_OBJECTS} ORDER BY m.name LIMIT ?)`;
+
 // The pragma table-valued functions read every table's columns and keys in one statement each.
+// Reading a view's columns compiles it (and the views it reads), which is why introspection
+// runs in a child process with a deadline, over a capped number of objects.
 const COLUMNS_SQL = `
 SELECT m.name AS tbl, m.type AS kind, m.sql AS ddl, p.name AS name, p.type AS type,
        p."notnull" AS not_null, p.dflt_value AS dflt, p.pk AS pk
-FROM sqlite_master m JOIN pragma_table_info(m.name) p
-WHERE ${USER_OBJECTS}
+FROM ${CAPPED_OBJECTS} m JOIN pragma_table_info(m.name) p
 ORDER BY m.name, p.cid`;
 
 const FOREIGN_KEYS_SQL = `
 SELECT m.name AS tbl, f.id AS id, f."table" AS ref_table, f."from" AS col, f."to" AS ref_col
-FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
-WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+FROM ${CAPPED_OBJECTS} m JOIN pragma_foreign_key_list(m.name) f
+WHERE m.type = 'table'
 ORDER BY m.name, f.id, f.seq`;
+
+/** The catalog statements for at most `maxTables` tables and views (first by name). */
+export function catalogStatements(maxTables: number): Array<{ sql: string; params: unknown[] }> {
+  return [
+    { sql: COLUMNS_SQL, params: [maxTables] },
+    { sql: FOREIGN_KEYS_SQL, params: [maxTables] },
+  ];
+}
 
 /** How many statements {@link readSqliteCatalog} runs, whatever the number of tables. */
 export const CATALOG_QUERIES = 2;
 
-interface ColumnRow {
+export interface ColumnRow {
   tbl: string;
   kind: 'table' | 'view';
   ddl: string | null;
@@ -45,7 +57,7 @@ interface ColumnRow {
   pk: number;
 }
 
-interface ForeignKeyRow {
+export interface ForeignKeyRow {
   tbl: string;
   id: number;
   ref_table: string;
@@ -53,11 +65,8 @@ interface ForeignKeyRow {
   ref_col: string | null;
 }
 
-/** Tables and views with their columns, primary and foreign keys, in two queries. */
-export function readSqliteCatalog(db: Database): SqliteTable[] {
-  const columnRows = db.prepare(COLUMNS_SQL).all() as ColumnRow[];
-  const keyRows = db.prepare(FOREIGN_KEYS_SQL).all() as ForeignKeyRow[];
-
+/** Tables and views with their columns, primary and foreign keys, from the rows of the two catalog queries. */
+export function buildSqliteCatalog(columnRows: ColumnRow[], keyRows: ForeignKeyRow[]): SqliteTable[] {
   const tables = new Map<string, SqliteTable & { pkOrder: Array<[number, string]> }>();
   for (const row of columnRows) {
     let table = tables.get(row.tbl);

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { ConnectorRequestError } from '../../plugin/connector-errors';
 import { QueryResult } from '../../plugin/connector-plugin';
+import { SqlitePoolOptions, SqliteProcessPool, SqliteTaskError } from './sqlite-process-pool';
 
 export interface SqliteRunRequest {
   /** The real path, already checked against SQLITE_ALLOWED_DIRS. */
@@ -8,23 +8,22 @@ export interface SqliteRunRequest {
   sql: string;
   readOnly: boolean;
   maxRows: number;
+  maxBytes: number;
 }
 
-type ChildReply =
-  | {
-      ok: true;
-      columns: Array<{ name: string; type: string }>;
-      rows: unknown[][];
-      rowCount: number;
-      truncated: boolean;
-    }
-  | { ok: false; code: string; message: string };
+/** A trusted catalog statement, and its parameters, read whole as objects. */
+export interface SqliteRead {
+  sql: string;
+  params?: unknown[];
+}
 
-// Runs in a separate Node process. SQLite offers no way to interrupt a statement from here
-// (better-sqlite3 is synchronous and built without the progress handler), and a worker thread
-// cannot be terminated while it is inside SQLite, so a process we can SIGKILL is the only way
-// a runaway query never holds the server's CPU or event loop.
-const CHILD_SOURCE = `'use strict';
+type QueryReply = Omit<QueryResult, 'executionMs'>;
+
+// Runs in a child process of SqliteProcessPool, one task at a time, for as long as the pool
+// keeps it. `query` runs a caller's statement within the row cap and the byte budget (values
+// measured as JSON while rows stream in, so a huge value is never sent back); `read` runs
+// trusted catalog statements.
+export const SQLITE_CHILD_SOURCE = `'use strict';
 const Database = require(process.argv[1]);
 const json = (v) => {
   if (v === null || v === undefined) return null;
@@ -33,44 +32,60 @@ const json = (v) => {
   if (Buffer.isBuffer(v)) return v.toString('base64');
   return v;
 };
+const size = (v) => v === null ? 4 : typeof v === 'string' ? Buffer.byteLength(v, 'utf8') + 2 : String(v).length;
 const storage = (v) =>
   typeof v === 'bigint' || Number.isInteger(v) ? 'integer' : typeof v === 'number' ? 'real'
     : typeof v === 'string' ? 'text' : Buffer.isBuffer(v) ? 'blob' : '';
-process.once('message', (req) => {
+function query(db, req) {
+  const stmt = db.prepare(req.sql);
+  if (req.readOnly && !stmt.readonly) {
+    throw Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY' });
+  }
+  if (!stmt.reader) {
+    return { columns: [], rows: [], rowCount: stmt.run().changes, truncated: false, truncatedReason: null };
+  }
+  stmt.raw(true).safeIntegers(true);
+  const rows = [];
+  const kinds = [];
+  let bytes = 0;
+  let reason = null;
+  for (const raw of stmt.iterate()) {
+    if (rows.length === req.maxRows) { reason = 'rows'; break; }
+    raw.forEach((v, i) => { if (kinds[i] === undefined && v !== null) kinds[i] = storage(v); });
+    const row = raw.map(json);
+    let rowBytes = 2 + row.length;
+    for (const v of row) rowBytes += size(v);
+    if (bytes + rowBytes > req.maxBytes) { reason = 'bytes'; break; }
+    bytes += rowBytes;
+    rows.push(row);
+  }
+  const columns = stmt.columns().map((c, i) => ({ name: c.name, type: c.type || kinds[i] || '' }));
+  return { columns, rows, rowCount: rows.length, truncated: reason !== null, truncatedReason: reason };
+}
+function read(db, req) {
+  return req.statements.map((s) => db.prepare(s.sql).all(...(s.params || [])));
+}
+// The pool is gone (the server stopped or crashed): nothing left to work for.
+process.on('disconnect', () => process.exit(0));
+process.on('message', (req) => {
   let reply;
   let db;
   try {
-    db = new Database(req.path, { readonly: req.readOnly, fileMustExist: true, timeout: 1000 });
-    const stmt = db.prepare(req.sql);
-    if (req.readOnly && !stmt.readonly) {
-      throw Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY' });
-    }
-    if (!stmt.reader) {
-      reply = { ok: true, columns: [], rows: [], rowCount: stmt.run().changes, truncated: false };
-    } else {
-      stmt.raw(true).safeIntegers(true);
-      const rows = [];
-      let truncated = false;
-      for (const row of stmt.iterate()) {
-        if (rows.length === req.maxRows) { truncated = true; break; }
-        rows.push(row);
-      }
-      const columns = stmt.columns().map((c, i) => {
-        const seen = rows.find((r) => r[i] !== null);
-        return { name: c.name, type: c.type || (seen ? storage(seen[i]) : '') };
-      });
-      reply = { ok: true, columns, rows: rows.map((r) => r.map(json)), rowCount: rows.length, truncated };
-    }
+    db = new Database(req.path, { readonly: req.readOnly !== false, fileMustExist: true, timeout: 1000 });
+    reply = { id: req.id, ok: true, value: req.op === 'query' ? query(db, req) : read(db, req) };
   } catch (e) {
-    reply = { ok: false, code: String((e && e.code) || 'SQLITE_ERROR'), message: String((e && e.message) || e) };
+    reply = { id: req.id, ok: false, code: String((e && e.code) || 'SQLITE_ERROR'), message: String((e && e.message) || e) };
   } finally {
     try { if (db) db.close(); } catch (e) { /* closing a read-only handle cannot lose data */ }
   }
-  process.send(reply, () => process.exit(0));
+  process.send(reply);
 });
 `;
 
-const MAX_HEAP_MB = 512;
+/** A pool running SQLITE_CHILD_SOURCE with better-sqlite3. */
+export function createSqlitePool(options: SqlitePoolOptions): SqliteProcessPool {
+  return new SqliteProcessPool(SQLITE_CHILD_SOURCE, [require.resolve('better-sqlite3')], options);
+}
 
 function leadingKeyword(sql: string): string {
   let rest = sql;
@@ -101,69 +116,36 @@ export function refuseOutsideFileAccess(sql: string): void {
 }
 
 /**
- * Runs one statement against the file in a child process, reading at most maxRows + 1 rows, and
- * kills the process at the timeout or when the caller gives up.
+ * Runs one statement against the file in a pooled child process, reading at most maxRows + 1
+ * rows and maxBytes of values; the process is killed at the timeout or when the caller gives up.
  */
-export function runSqliteQuery(
+export async function runSqliteQuery(
+  pool: SqliteProcessPool,
   request: SqliteRunRequest,
   timeoutMs: number,
   signal: AbortSignal,
-): Promise<Omit<QueryResult, 'executionMs'>> {
+): Promise<QueryReply> {
   refuseOutsideFileAccess(request.sql);
-  return new Promise((resolve, reject) => {
-    // An empty environment: the child needs nothing of ours, least of all secrets.
-    const child = spawn(
-      process.execPath,
-      [`--max-old-space-size=${MAX_HEAP_MB}`, '-e', CHILD_SOURCE, require.resolve('better-sqlite3')],
-      {
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        env: {},
-      },
-    );
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      if (stderr.length < 2000) stderr += chunk.toString('utf8');
-    });
-    let settled = false;
-    const finish = (action: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      action();
-    };
-    const kill = (error: ConnectorRequestError) =>
-      finish(() => {
-        child.kill('SIGKILL');
-        reject(error);
-      });
-    const onAbort = () => kill(new ConnectorRequestError('QUERY_CANCELLED', 'The query was cancelled'));
-    const timer = setTimeout(
-      () => kill(new ConnectorRequestError('SQL_TIMEOUT', `Query exceeded the statement timeout of ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await pool.run<QueryReply>({ op: 'query', ...request }, timeoutMs, signal);
+  } catch (error) {
+    if (error instanceof SqliteTaskError) throw new ConnectorRequestError('SQL_ERROR', error.message);
+    throw error;
+  }
+}
 
-    child.on('message', (reply: ChildReply) =>
-      finish(() => {
-        if (reply.ok)
-          resolve({ columns: reply.columns, rows: reply.rows, rowCount: reply.rowCount, truncated: reply.truncated });
-        else reject(new ConnectorRequestError('SQL_ERROR', reply.message));
-      }),
-    );
-    child.on('error', (error) =>
-      finish(() =>
-        reject(new ConnectorRequestError('SQL_ERROR', `Could not start the SQLite runner: ${error.message}`)),
-      ),
-    );
-    child.on('exit', (code, sig) =>
-      finish(() => {
-        const why = sig ? `was stopped by ${sig}` : `exited with code ${code}`;
-        const heap = /heap out of memory/i.test(stderr) ? ' (out of memory: ask for fewer or smaller rows)' : '';
-        reject(new ConnectorRequestError('SQL_ERROR', `The SQLite runner ${why}${heap}`));
-      }),
-    );
-    child.send(request);
-  });
+/** Runs trusted read-only statements (the catalog) on the file in a pooled child process. */
+export function readSqlite<T extends unknown[][]>(
+  pool: SqliteProcessPool,
+  path: string,
+  statements: SqliteRead[],
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<T> {
+  return pool.run<T>(
+    { op: 'read', path, readOnly: true, statements },
+    timeoutMs,
+    signal,
+    () => new ConnectorRequestError('SQL_TIMEOUT', `Reading the SQLite file took longer than ${timeoutMs} ms`),
+  );
 }

@@ -1,7 +1,6 @@
 import { Inject, OnModuleDestroy } from '@nestjs/common';
 import { isWithin, realOrLexical, rootsForTenant } from '@sluice/core/config/allowed-roots';
 import { EnvDto } from '@sluice/core/config/env.dto';
-import BetterSqlite3, { Database } from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { FileStorage } from '../../files/file-storage';
@@ -22,10 +21,18 @@ import {
 } from '../../plugin/connector-plugin';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
 import { errorCode, errorMessage } from '../sql-common/connection-errors';
-import { PoolCache } from '../sql-common/pool-cache';
 import { inBatches, tableItem } from '../sql-common/table-discovery';
-import { CATALOG_QUERIES, PROBE_SQL, readSqliteCatalog, SqliteTable } from './sqlite-catalog';
-import { runSqliteQuery } from './sqlite-execute';
+import {
+  buildSqliteCatalog,
+  CATALOG_QUERIES,
+  catalogStatements,
+  ColumnRow,
+  ForeignKeyRow,
+  PROBE_SQL,
+  SqliteTable,
+} from './sqlite-catalog';
+import { createSqlitePool, readSqlite, runSqliteQuery } from './sqlite-execute';
+import { SqliteProcessPool, SqliteTaskError } from './sqlite-process-pool';
 import { checkSqlitePath, resolveSqlitePath } from './sqlite-path';
 
 /**
@@ -51,15 +58,8 @@ function isFile(path: string): boolean {
   }
 }
 
-// A file locked by a writer should fail fast rather than hold the event loop.
-const BUSY_TIMEOUT_MS = 1_000;
-
 function positive(value: number, fallback: number): number {
   return Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback;
-}
-
-function openReadOnly(path: string): Database {
-  return new BetterSqlite3(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
 }
 
 function describeOpenError(error: unknown): string {
@@ -77,9 +77,10 @@ function toTableInfo(table: SqliteTable): TableInfo {
 }
 
 /**
- * SQLite files on the server's own disk, limited to SQLITE_ALLOWED_DIRS. Introspection reads the
- * schema in two queries; SQL runs in a child process (read-only unless a write is allowed) that
- * is killed at the timeout, since SQLite cannot be interrupted from the event loop.
+ * SQLite files on the server's own disk, limited to SQLITE_ALLOWED_DIRS. Nothing opens a file in
+ * this process: probes, introspection (two catalog queries over at most SQLITE_MAX_TABLES tables
+ * and views) and SQL (read-only unless a write is allowed) run in a bounded pool of child
+ * processes, killed at their deadline, since SQLite cannot be interrupted from the event loop.
  */
 @ConnectorPlugin({
   type: 'sqlite',
@@ -131,12 +132,14 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
     execute: (ctx, sql, options) => this.execute(ctx, sql, options),
   };
 
-  private readonly handles = new PoolCache<Database>(async (db) => void db.close());
+  private readonly pool: SqliteProcessPool;
 
   constructor(
     private readonly env: EnvDto,
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
-  ) {}
+  ) {
+    this.pool = createSqlitePool({ size: env.SQLITE_POOL_SIZE, queueLimit: env.SQLITE_QUEUE_LIMIT });
+  }
 
   parseConfig(config: Record<string, unknown>, _auth?: Record<string, unknown>, scope?: ConfigScope): SqliteConfig {
     const tenantId = scope?.tenantId;
@@ -175,19 +178,22 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
     if (check.problem)
       return { success: false, message: `Cannot open the SQLite file: ${check.problem.message}.`, details: {} };
     if (ctx.signal.aborted) return { success: false, message: 'The connection test was cancelled.', details: {} };
-    let db: Database | undefined;
     try {
-      db = openReadOnly(check.realPath);
-      const probe = db.prepare(PROBE_SQL).get() as { version: string; tables: number };
+      const [[probe]] = await readSqlite<[[{ version: string; tables: number }]]>(
+        this.pool,
+        check.realPath,
+        [{ sql: PROBE_SQL }],
+        this.env.CONNECTOR_PROBE_TIMEOUT_MS,
+        ctx.signal,
+      );
       return {
         success: true,
         message: `Connected to SQLite ${probe.version}`,
         details: { serverVersion: probe.version, database: basename(check.realPath), tables: probe.tables },
       };
     } catch (error) {
+      if (!(error instanceof SqliteTaskError)) throw error;
       return { success: false, message: describeOpenError(error), details: {} };
-    } finally {
-      db?.close();
     }
   }
 
@@ -196,12 +202,12 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
     yield* inBatches(tables.map((table) => tableItem(toTableInfo(table), table.sql)));
   }
 
-  async release(connectorId: string): Promise<void> {
-    await this.handles.release(connectorId);
+  async release(_connectorId: string): Promise<void> {
+    // Nothing is held between calls: every task opens the file in a pooled process.
   }
 
-  async onModuleDestroy(): Promise<void> {
-    await this.handles.closeAll();
+  onModuleDestroy(): void {
+    this.pool.close();
   }
 
   private async introspect(ctx: ConnectorContext<SqliteConfig>): Promise<SchemaSnapshot> {
@@ -217,18 +223,21 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
 
   private async readCatalog(ctx: ConnectorContext<SqliteConfig>, knownPath?: string): Promise<SqliteTable[]> {
     const realPath = knownPath ?? this.openablePath(ctx.config);
-    if (!ctx.connectorId) {
-      const db = this.open(realPath);
-      try {
-        return this.catalogOf(db);
-      } finally {
-        db.close();
-      }
+    try {
+      const [columnRows, keyRows] = await readSqlite<[ColumnRow[], ForeignKeyRow[]]>(
+        this.pool,
+        realPath,
+        catalogStatements(this.env.SQLITE_MAX_TABLES),
+        this.env.SCHEMA_INTROSPECT_TIMEOUT_MS,
+        ctx.signal,
+      );
+      return buildSqliteCatalog(columnRows, keyRows);
+    } catch (error) {
+      if (!(error instanceof SqliteTaskError)) throw error;
+      const code = error.code;
+      const unreadable = code === 'SQLITE_NOTADB' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_BUSY';
+      throw new ConnectorRequestError(unreadable ? 'SQLITE_FILE_UNAVAILABLE' : 'SQL_ERROR', describeOpenError(error));
     }
-    // Keyed on the file's identity too: a file replaced by a new upload gets a fresh handle.
-    const { dev, ino } = statSync(realPath);
-    const db = await this.handles.get(ctx.connectorId, { realPath, dev, ino }, () => this.open(realPath));
-    return this.catalogOf(db);
   }
 
   private async execute(
@@ -240,11 +249,13 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
     const timeoutMs = positive(options.timeoutMs, this.env.SQL_STATEMENT_TIMEOUT_MS);
     const started = performance.now();
     const result = await runSqliteQuery(
+      this.pool,
       {
         path: realPath,
         sql,
         readOnly: options.readOnly !== false,
         maxRows: positive(options.maxRows, this.env.SQL_MAX_ROWS),
+        maxBytes: positive(options.maxBytes ?? 0, this.env.RESULT_MAX_BYTES),
       },
       timeoutMs,
       ctx.signal,
@@ -265,21 +276,5 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
       'SQLITE_FILE_UNAVAILABLE',
       `Cannot open the SQLite file: ${check.problem.message}.`,
     );
-  }
-
-  private open(realPath: string): Database {
-    try {
-      return openReadOnly(realPath);
-    } catch (error) {
-      throw new ConnectorRequestError('SQLITE_FILE_UNAVAILABLE', describeOpenError(error));
-    }
-  }
-
-  private catalogOf(db: Database): SqliteTable[] {
-    try {
-      return readSqliteCatalog(db);
-    } catch (error) {
-      throw new ConnectorRequestError('SQL_ERROR', describeOpenError(error));
-    }
   }
 }

@@ -112,7 +112,19 @@ export class QueryResultDto {
   })
   rows: unknown[][];
   @ApiProperty({ example: 1 }) rowCount: number;
-  @ApiProperty({ description: 'More rows existed than maxRows', example: false }) truncated: boolean;
+  @ApiProperty({
+    description: 'The rows were cut: more rows existed than maxRows, or their values exceeded the byte budget',
+    example: false,
+  })
+  truncated: boolean;
+  @ApiProperty({
+    enum: ['rows', 'bytes'],
+    nullable: true,
+    description:
+      'Why the rows were cut: the row cap (maxRows) or the byte budget (RESULT_MAX_BYTES); null when not cut',
+    example: null,
+  })
+  truncatedReason: 'rows' | 'bytes' | null;
   @ApiProperty({ example: 12 }) executionMs: number;
 }
 
