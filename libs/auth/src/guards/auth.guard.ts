@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
-import { DomainError, ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
+import { ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
 import { IS_PUBLIC_KEY } from '@sluice/core/http/public.decorator';
 import type { Request } from 'express';
 import { ROLES_KEY } from '../decorators/authenticated.decorator';
@@ -16,8 +16,10 @@ export type AuthenticatedRequest = Request & { user?: AuthContext };
 @Injectable()
 export class JwtAuthGuard extends PassportAuthGuard('jwt') {
   override handleRequest<TUser>(err: unknown, user: TUser, info: unknown): TUser {
-    if (err instanceof DomainError) throw err;
-    if (err || !user) {
+    // An error thrown while checking the claims (say, the database went away) is not a bad token:
+    // it keeps its own meaning (a 503) instead of telling the client to sign in again.
+    if (err) throw err;
+    if (!user) {
       const expired = (info as { name?: string } | undefined)?.name === 'TokenExpiredError';
       throw expired
         ? new UnauthorizedError('TOKEN_EXPIRED', 'Access token has expired; refresh it or sign in again')

@@ -8,6 +8,7 @@ import {
   PayloadTooLargeException,
   UnauthorizedException,
 } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import {
   BadRequestError,
@@ -255,6 +256,40 @@ describe('AllExceptionsFilter', () => {
       for (const leak of leaks) expect(text).not.toContain(leak);
       expect(text).not.toMatch(/\bat .+:\d+:\d+/);
       expect(text).not.toContain('stack');
+    });
+
+    it.each([
+      [
+        'a killed backend (57P01)',
+        new QueryFailedError(
+          'SELECT 1',
+          [],
+          Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+        ),
+      ],
+      ['a dropped socket', new QueryFailedError('SELECT 1', [], new Error('Connection terminated unexpectedly'))],
+      [
+        'a refused connection',
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      ],
+      ['a connection exception (08006)', Object.assign(new Error('connection failure'), { code: '08006' })],
+    ])('answers %s as 503 DATABASE_UNAVAILABLE, with nothing of the driver', (_name, error) => {
+      const res = send(error);
+      expect(res.statusCode).toBe(503);
+      expect(res.body).toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
+      expect(JSON.stringify(res.body)).not.toMatch(/terminat|ECONNREFUSED|08006/);
+    });
+
+    it('answers a unique violation that lost a race as 409 ALREADY_EXISTS', () => {
+      const error = new QueryFailedError(
+        'INSERT',
+        [],
+        Object.assign(new Error('duplicate key value violates unique constraint "x"'), { code: '23505' }),
+      );
+      const res = send(error);
+      expect(res.statusCode).toBe(409);
+      expect(res.body).toMatchObject({ code: 'ALREADY_EXISTS' });
+      expect(JSON.stringify(res.body)).not.toContain('duplicate key');
     });
 
     it('keeps a library error with expose: false from reaching the caller', () => {

@@ -26,6 +26,25 @@ interface HttpLikeError {
   expose?: boolean;
 }
 
+/**
+ * The metadata database is unreachable or dropped the connection (a restart, a failover, a killed
+ * backend): connection exceptions (08xxx), admin shutdown (57P01-3), and the pg client's own
+ * socket errors. The request may be retried; nothing about it was wrong.
+ */
+function databaseUnavailable(exception: unknown): boolean {
+  if (!(exception instanceof Error)) return false;
+  // TypeORM's word for a query on a connection that was already lost and given back.
+  if (exception.name === 'QueryRunnerAlreadyReleasedError') return true;
+  const e = exception as Error & { code?: unknown; driverError?: { code?: unknown; message?: unknown } };
+  const code = e.driverError?.code ?? e.code;
+  if (typeof code === 'string' && (/^08[0-9A-Z]{3}$/.test(code) || /^57P0[123]$/.test(code))) return true;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)) return true;
+  const message = String(e.driverError?.message ?? e.message);
+  return /^(Connection terminated|terminating connection|Client has encountered a connection error|timeout exceeded when trying to connect)/.test(
+    message,
+  );
+}
+
 /** PostgreSQL's unique_violation, raw or wrapped by TypeORM. */
 function uniqueViolation(exception: unknown): boolean {
   const e = exception as { code?: unknown; driverError?: { code?: unknown } } | undefined;
@@ -82,6 +101,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
             ? (response as { message: string }).message
             : exception.message;
       return { statusCode: status, error: message, code: STATUS_CODES[status] ?? `HTTP_${status}`, requestId };
+    }
+    if (databaseUnavailable(exception)) {
+      return {
+        statusCode: 503,
+        error: 'The database is unavailable for a moment; retry the request',
+        code: 'DATABASE_UNAVAILABLE',
+        requestId,
+      };
     }
     // A uniqueness check that lost a race with a concurrent request: the database's constraint
     // held, and the caller gets the conflict it would have got a moment later.
