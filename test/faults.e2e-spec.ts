@@ -1,6 +1,13 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitForRun } from './helpers/runs';
+import { TcpProxy } from './helpers/tcp-proxy';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { databaseName, PG_ADMIN_URL, query } from './helpers/test-env';
+import { startTestWorker } from './helpers/test-worker';
 
 /** Faults of the platform's own dependencies, injected while requests are running. */
 describe('faults (e2e)', () => {
@@ -51,4 +58,68 @@ describe('faults (e2e)', () => {
     for (let i = 0; i < 10; i++) expect((await t.http.get('/api/v1/connectors?limit=5', { token })).status).toBe(200);
     expect((await t.http.get('/health/ready')).status).toBe(200);
   }, 60_000);
+
+  describe('Redis connections dropped during a sync', () => {
+    const FILES = 6_000;
+    const folder = mkdtempSync(join(tmpdir(), 'sluice-redis-fault-'));
+    let proxy: TcpProxy;
+    let app: TestApp;
+    let worker: INestApplicationContext | undefined;
+
+    beforeAll(async () => {
+      for (let d = 0; d < 20; d++) {
+        mkdirSync(join(folder, `d${d}`), { recursive: true });
+        for (let i = 0; i < FILES / 20; i++) writeFileSync(join(folder, `d${d}`, `f${i}.txt`), `${d}-${i}`);
+      }
+      proxy = await new TcpProxy('127.0.0.1', 6379).start();
+      app = await startTestApp({
+        REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+        FOLDER_ALLOWED_ROOTS: folder,
+        QUEUE_LOCK_DURATION_MS: '2000',
+        QUEUE_STALLED_INTERVAL_MS: '1000',
+      });
+      worker = await startTestWorker(app.env);
+    }, 120_000);
+
+    afterAll(async () => {
+      await worker?.close();
+      await app?.close();
+      await proxy?.cut();
+      rmSync(folder, { recursive: true, force: true });
+    });
+
+    it('resumes and completes the run, with one document per file', async () => {
+      const admin = await app.http.login('admin@acme.test', 'acme-admin-password');
+      const connector = await app.http.post(
+        '/api/v1/connectors',
+        { name: 'Redis fault', type: 'folder', config: { path: folder } },
+        { token: admin },
+      );
+      const id = connector.body.id;
+      const started = await app.http.post(`/api/v1/connectors/${id}/sync`, undefined, { token: admin });
+      expect(started.status).toBe(202);
+      const runUrl = `/api/v1/connectors/${id}/runs/${started.body.id}`;
+      let cut = false;
+      const deadline = Date.now() + 60_000;
+      while (!cut && Date.now() < deadline) {
+        const run = (await app.http.get(runUrl, { token: admin })).body;
+        if (run.status === 'running' && run.progress.processed > 0) {
+          // Every connection of the API and the worker drops at once, as in a Redis restart.
+          await proxy.cut();
+          await proxy.start();
+          cut = true;
+        } else await sleep(20);
+      }
+      expect(cut).toBe(true);
+
+      const final = await waitForRun(app.http, admin, id, started.body.id);
+      expect(final.status).toBe('succeeded');
+      const [counts] = await query<{ total: number; distinct: number }>(
+        app.env.DATABASE_URL!,
+        "SELECT count(*)::int AS total, count(DISTINCT external_id)::int AS distinct FROM documents WHERE connector_id = $1 AND status <> 'deleted'",
+        [id],
+      );
+      expect(counts).toEqual({ total: FILES, distinct: FILES });
+    }, 120_000);
+  });
 });
