@@ -1,8 +1,11 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { chinookSqliteCopy } from './helpers/chinook';
 import { waitForRun } from './helpers/runs';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { startTestApp, TestApp } from './helpers/test-app';
@@ -121,5 +124,82 @@ describe('faults (e2e)', () => {
       );
       expect(counts).toEqual({ total: FILES, distinct: FILES });
     }, 120_000);
+  });
+
+  describe('an LLM server that misbehaves', () => {
+    type Mode = 'garbage' | 'truncated' | 'error500' | 'silent' | 'stalled';
+    let mode: Mode = 'garbage';
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-llm-fault-'));
+    const open = new Set<ServerResponse>();
+    let server: Server;
+    let app: TestApp;
+    let admin: string;
+    let connectorId: string;
+
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        req.resume();
+        open.add(res);
+        res.on('close', () => open.delete(res));
+        if (mode === 'garbage') res.writeHead(200, { 'content-type': 'text/plain' }).end('<html>hello</html>');
+        else if (mode === 'truncated')
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"x","choices":[{"mess');
+        else if (mode === 'error500') res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{}}');
+        else if (mode === 'stalled') res.writeHead(200, { 'content-type': 'application/json' }).write('{"id":');
+        // silent: the request is read and never answered
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as AddressInfo).port;
+      app = await startTestApp({
+        SQLITE_ALLOWED_DIRS: dir,
+        SAFE_NETWORK_ALLOW: '127.0.0.1',
+        LLM_PROVIDER: 'openai',
+        LLM_MODEL: 'broken',
+        LLM_BASE_URL: `http://127.0.0.1:${port}/v1`,
+        LLM_API_KEY: 'sk-test-fault',
+        LLM_MAX_RETRIES: '0',
+        LLM_TIMEOUT_MS: '1500',
+        NL2SQL_MAX_ATTEMPTS: '1',
+      });
+      admin = await app.http.login('admin@acme.test', 'acme-admin-password');
+      const connector = await app.http.post(
+        '/api/v1/connectors',
+        { name: 'Chinook', type: 'sqlite', config: { path: chinookSqliteCopy(dir) } },
+        { token: admin },
+      );
+      connectorId = connector.body.id;
+    }, 60_000);
+
+    afterAll(async () => {
+      for (const res of open) res.destroy();
+      server?.closeAllConnections();
+      await new Promise((r) => server?.close(r));
+      await app?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it.each<Mode>(['garbage', 'truncated', 'error500', 'silent', 'stalled'])(
+      '%s: a clear 502/504 within the deadline, and the question lands in history as failed',
+      async (m) => {
+        mode = m;
+        const before = (await app.http.get('/api/v1/history?limit=1', { token: admin })).body.pagination.total;
+        const started = Date.now();
+        const res = await app.http.post(
+          '/api/v1/nl2sql/query',
+          { connectorId, question: `How many albums (${m})?` },
+          { token: admin },
+        );
+        const took = Date.now() - started;
+        expect([502, 504]).toContain(res.status);
+        expect(res.body.code).toMatch(/^LLM_(ERROR|TIMEOUT|RESPONSE_INVALID)$/);
+        expect(res.body.error).not.toMatch(/\bat \S+ \(|node_modules|Unexpected token/);
+        // One attempt of at most LLM_TIMEOUT_MS, with room for a loaded machine.
+        expect(took).toBeLessThan(1500 + 8000);
+        const history = (await app.http.get('/api/v1/history?limit=1', { token: admin })).body;
+        expect(history.pagination.total).toBe(before + 1);
+        expect(history.data[0]).toMatchObject({ question: `How many albums (${m})?`, ok: false });
+      },
+      30_000,
+    );
   });
 });
