@@ -3,7 +3,7 @@ import type { AuthContext } from '@sluice/auth/role';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { explainStructurally } from './answers/structural-explain';
 import { explainPrompt } from './generation/prompt';
-import { SqlGuard } from './guard/sql-guard';
+import { assertWithinLimits, SqlGuard } from './guard/sql-guard';
 import {
   ExecuteDto,
   ExecuteResponseDto,
@@ -66,6 +66,8 @@ export class SqlToolsService {
   /** The LLM's explanation when one is configured and answers well; else one built from the parsed SQL. */
   async explain(auth: AuthContext, dto: SqlDto): Promise<ExplainResponseDto> {
     const dialect = await this.contexts.dialect(auth, dto.connectorId);
+    // Parsed on this thread below (and sent to the LLM): no larger than the guard would read.
+    assertWithinLimits(dto.sql, dialect);
     if (await this.llm.isConfigured(auth.tenantId)) {
       try {
         const reply = await this.llm.chat(auth.tenantId, explainPrompt(dto.sql, dialect));

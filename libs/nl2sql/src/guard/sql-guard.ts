@@ -1,18 +1,13 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
-import { BadRequestError, ServiceUnavailableError } from '@sluice/core/errors/domain-error';
+import { ServiceUnavailableError } from '@sluice/core/errors/domain-error';
 import { GUARD_POOL_OPTIONS, GuardBusyError, GuardPool, GuardPoolOptions, GuardTimeoutError } from './guard-pool';
 import { isTooComplex } from './sql-check';
+import { SqlTooComplexError } from './sql-limits';
 import type { GuardOptions, GuardResult } from './sql-guard.types';
 
 export type { GuardDialect, GuardIssue, GuardLimits, GuardOptions, GuardResult } from './sql-guard.types';
 export { DEFAULT_LIMITS } from './sql-guard.types';
-
-/** 400 SQL_TOO_COMPLEX: the statement is past a size limit, or its check ran out of time. */
-export class SqlTooComplexError extends BadRequestError {
-  constructor(message: string) {
-    super('SQL_TOO_COMPLEX', message, [{ field: 'sql', messages: [message] }]);
-  }
-}
+export { assertWithinLimits, SqlTooComplexError } from './sql-limits';
 
 /**
  * The SQL guard of NL2SQL: nothing from an LLM or a user runs before it says ok. The rules are
