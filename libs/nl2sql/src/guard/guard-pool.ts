@@ -46,9 +46,13 @@ export class GuardPool {
       maxQueue: this.options.maxQueue ?? maxThreads * 16,
       idleTimeout: 60_000,
     });
-    // The first task loads the parser (23 MB of WebAssembly): it gets no deadline.
-    this.warm = this.pool.run({ sql: 'SELECT 1', options: { dialect: 'sqlite' } }).catch(() => undefined);
+    this.warmUp(this.pool);
     return this.pool;
+  }
+
+  /** The first task of a worker loads the parser (23 MB of WebAssembly): it gets no deadline. */
+  private warmUp(pool: Piscina<GuardTask, GuardResult>): void {
+    this.warm = pool.run({ sql: 'SELECT 1', options: { dialect: 'sqlite' } }).catch(() => undefined);
   }
 
   async check(sql: string, options: GuardOptions): Promise<GuardResult> {
@@ -58,10 +62,19 @@ export class GuardPool {
       return await pool.run({ sql, options }, { signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       const name = (error as Error).name;
-      if (name === 'AbortError' || name === 'TimeoutError') throw new GuardTimeoutError(`over ${this.timeoutMs} ms`);
+      if (name === 'AbortError' || name === 'TimeoutError') {
+        // The worker was terminated; its replacement loads the parser before the next deadline runs.
+        this.warmUp(pool);
+        throw new GuardTimeoutError(`over ${this.timeoutMs} ms`);
+      }
       if (/queue is at limit/i.test((error as Error).message)) throw new GuardBusyError('queue full');
       throw error;
     }
+  }
+
+  /** Live worker threads (a worker whose check timed out is gone, and replaced). */
+  get threads(): number {
+    return this.pool?.threads.length ?? 0;
   }
 
   async close(): Promise<void> {

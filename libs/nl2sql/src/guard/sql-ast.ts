@@ -227,6 +227,22 @@ export function calledName(type: string, data: AstData): string | null {
   return null;
 }
 
+/** A parser node type as the SQL name it stands for: j_s_o_n_table is json_table. */
+function typeAsName(type: string): string {
+  const words: string[] = [];
+  let letters = '';
+  for (const part of type.split('_')) {
+    if (part.length === 1) letters += part;
+    else {
+      if (letters) words.push(letters);
+      letters = '';
+      words.push(part);
+    }
+  }
+  if (letters) words.push(letters);
+  return words.join('_');
+}
+
 /** The name a call goes by in messages and rules: its own for named calls, the node type for typed ones. */
 const callName = (type: string, data: AstData): string | null =>
   calledName(type, data) ?? (isSyntaxType(type) ? null : type);
@@ -237,7 +253,7 @@ const callName = (type: string, data: AstData): string | null =>
  */
 function callProblem(type: string, data: AstData, dialect: SqlDialect): { code: string; message: string } | null {
   const name = calledName(type, data);
-  const shown = name ?? String(data.original_name ?? type).toLowerCase();
+  const shown = name ?? String(data.original_name ?? typeAsName(type)).toLowerCase();
   if ((name && isDangerousFunction(name, dialect)) || isDangerousFunction(type, dialect)) {
     return { code: 'DANGEROUS_FUNCTION', message: `Function ${shown}() is not allowed` };
   }
@@ -280,7 +296,7 @@ function callProblem(type: string, data: AstData, dialect: SqlDialect): { code: 
   if (isSyntaxType(type) || isAllowedTypedFunction(type)) return null;
   return {
     code: 'FUNCTION_NOT_ALLOWED',
-    message: `${shown.toUpperCase()} (${type.replace(/_/g, ' ')}) is not allowed: it is not on the ${dialect} list of functions and constructs for read-only queries`,
+    message: `${shown}() is not allowed: it is not on the ${dialect} list of functions and constructs for read-only queries`,
   };
 }
 

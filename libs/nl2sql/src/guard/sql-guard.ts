@@ -46,6 +46,11 @@ export class SqlGuard implements OnModuleDestroy {
     return result;
   }
 
+  /** Live worker threads of the guard's pool. */
+  get threads(): number {
+    return this.pool.threads;
+  }
+
   onModuleDestroy(): Promise<void> {
     return this.pool.close();
   }
