@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chinookSqliteCopy, loadChinookPostgres } from './helpers/chinook';
+import { FakeOpenAi } from './helpers/fake-openai';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { dropDatabase, testVariables } from './helpers/test-env';
 
@@ -31,6 +32,7 @@ const HEAVY_BUT_ALLOWED: Array<[string, string]> = [
 describe('SQL guard under hostile load: /health/live keeps answering (e2e)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-guard-load-'));
   const pgUrl = testVariables().DATABASE_URL.replace('sluice_test_', 'chinook_guard_load_');
+  const llm = new FakeOpenAi();
   let t: TestApp;
   let admin: string;
   let viewer: string;
@@ -38,7 +40,7 @@ describe('SQL guard under hostile load: /health/live keeps answering (e2e)', () 
 
   beforeAll(async () => {
     chmodSync(dir, 0o755);
-    await loadChinookPostgres(pgUrl);
+    await Promise.all([loadChinookPostgres(pgUrl), llm.start()]);
     t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1', SQLITE_ALLOWED_DIRS: dir });
     admin = await t.http.login(ADMIN.email, ADMIN.password);
     await t.http.post(
@@ -65,6 +67,7 @@ describe('SQL guard under hostile load: /health/live keeps answering (e2e)', () 
 
   afterAll(async () => {
     await t?.close();
+    await llm.stop();
     await dropDatabase(pgUrl);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -151,5 +154,28 @@ describe('SQL guard under hostile load: /health/live keeps answering (e2e)', () 
     );
     expect(plain.status).toBe(200);
     expect(plain.body.result.rows).toEqual([['luís']]);
+  }, 60_000);
+
+  it('bounds the SQL an LLM writes the same way: a statement too large is a failed attempt, and the next one runs', async () => {
+    await t.http.put(
+      '/api/v1/settings/llm',
+      { provider: 'openai', model: 'scripted', baseUrl: llm.baseUrl, apiKey: 'k', timeoutMs: 5000 },
+      { token: admin },
+    );
+    llm.reply(`\`\`\`sql\n${ones(15_000)}\n\`\`\``, '```sql\nSELECT count(*) FROM Genre\n```');
+    const dog = watchdog();
+    const res = await t.http.post(
+      '/api/v1/nl2sql/query',
+      { connectorId: ids.sqlite, question: 'How many genres are there?' },
+      { token: viewer },
+    );
+    const { slowest } = await dog.stop();
+    expect(res.status).toBe(200);
+    expect(res.body.attempts[0].validationErrors[0]).toMatchObject({
+      code: 'SQL_TOO_COMPLEX',
+      message: expect.stringContaining('maxLength'),
+    });
+    expect(res.body.result.rows).toEqual([[25]]);
+    expect(slowest).toBeLessThan(2_000);
   }, 60_000);
 });
