@@ -26,6 +26,61 @@ const FILE_LOADS = new Set(['DATA', 'XML', 'INDEX']);
 /** Forbidden words that are also harmless functions when called: MySQL's TRUNCATE(x, d). */
 const ALSO_FUNCTIONS = new Set(['TRUNCATE']);
 
+/** Words after which a name followed by `(` is a call, not a table with a column list. */
+const CALL_CONTEXT = new Set([
+  'SELECT',
+  'DISTINCT',
+  'ALL',
+  'WHERE',
+  'AND',
+  'OR',
+  'NOT',
+  'ON',
+  'WHEN',
+  'THEN',
+  'ELSE',
+  'CASE',
+  'BY',
+  'HAVING',
+  'IN',
+  'IS',
+  'LIKE',
+  'ILIKE',
+  'BETWEEN',
+  'RETURN',
+  'FROM',
+  'JOIN',
+  'LATERAL',
+  'SET',
+  'VALUES',
+  'LIMIT',
+  'OFFSET',
+]);
+
+/**
+ * True when the quoted name at `k` (followed by `(`) is called as a function: preceded by an
+ * operator, a bracket, a comma or a word that starts an expression, and not a CTE or an
+ * alias with its column list (`"C"(a) AS (...)`, `AS "x"(a, b)`, `INTO "t"(a)`).
+ */
+function quotedCall(code: Token[], k: number): boolean {
+  let before = k - 1;
+  // Over a qualifier: schema."name"(...).
+  while (code[before]?.value === '.' && (code[before - 1]?.kind === 'word' || code[before - 1]?.kind === 'quoted')) {
+    before -= 2;
+  }
+  const prev = code[before];
+  if (prev && prev.kind !== 'symbol' && !(prev.kind === 'word' && CALL_CONTEXT.has(prev.value))) return false;
+  if (prev?.kind === 'symbol' && prev.value === ',') {
+    let depth = 0;
+    for (let j = k + 1; j < code.length; j++) {
+      if (code[j].value === '(') depth++;
+      else if (code[j].value === ')' && --depth === 0)
+        return !(code[j + 1]?.kind === 'word' && code[j + 1].value === 'AS');
+    }
+  }
+  return true;
+}
+
 /**
  * Rules over the tokens of one reading of the SQL: one statement, an allowed first word, no
  * word that only a write, DDL, lock or file access uses, no call of a dangerous function. A
@@ -62,6 +117,13 @@ function tokenRules(tokens: Token[], dialect: SqlDialect, allowMutations: boolea
     const calls = next?.kind === 'symbol' && next.value === '(';
     if ((t.kind === 'word' || t.kind === 'quoted') && calls && isDangerousFunction(t.value, dialect)) {
       add('DANGEROUS_FUNCTION', `Function ${t.value.toLowerCase()}() is not allowed`, t);
+    } else if (t.kind === 'quoted' && calls && !plainQuotedName(t.value, dialect) && quotedCall(code, k)) {
+      // Written back unquoted (and upper-cased), such a name would not be what was checked.
+      add(
+        'QUOTED_FUNCTION',
+        `The quoted function name ${JSON.stringify(t.value)} is not allowed; call built-in functions by their plain name`,
+        t,
+      );
     }
     if (t.kind === 'param' && t.value.startsWith('@@')) {
       add('SYSTEM_VARIABLE', `System variables (${t.value.toLowerCase()}) are not allowed`, t);
@@ -127,6 +189,11 @@ const tooComplex = (message: string): LexicalVerdict => ({
   empty: false,
   complete: false,
 });
+
+/** A quoted name that means the same unquoted: PostgreSQL folds names to lower case, the others compare them so. */
+const plainQuotedName = (name: string, dialect: SqlDialect): boolean =>
+  /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) &&
+  ((dialect !== 'postgresql' && dialect !== 'redshift') || name === name.toLowerCase());
 
 /** Issues, each once: two readings of one text, or the lexer and the parser, often find the same thing. */
 export function uniqueIssues(issues: GuardIssue[]): GuardIssue[] {
