@@ -96,10 +96,10 @@ describe('SQL guard under hostile load: /health/live keeps answering (e2e)', () 
     };
   }
 
-  it('answers 400 SQL_TOO_COMPLEX to each hostile input on validate and execute, while /health/live answers within 2 s', async () => {
+  it('answers 400 SQL_TOO_COMPLEX to each hostile input on validate, execute and explain, while /health/live answers within 2 s', async () => {
     const dog = watchdog();
     const sent = HOSTILE.flatMap(([what, sql]) =>
-      ['validate', 'execute'].map(async (route) => {
+      ['validate', 'execute', 'explain'].map(async (route) => {
         const started = performance.now();
         const res = await t.http.post(`/api/v1/nl2sql/${route}`, { connectorId: ids.sqlite, sql }, { token: viewer });
         return { what, route, status: res.status, code: res.body.code, ms: performance.now() - started };

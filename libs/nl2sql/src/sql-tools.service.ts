@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { EnvDto } from '@sluice/core/config/env.dto';
-import { explainStructurally } from './answers/structural-explain';
 import { explainPrompt } from './generation/prompt';
 import { assertWithinLimits, SqlGuard } from './guard/sql-guard';
 import {
@@ -66,7 +65,7 @@ export class SqlToolsService {
   /** The LLM's explanation when one is configured and answers well; else one built from the parsed SQL. */
   async explain(auth: AuthContext, dto: SqlDto): Promise<ExplainResponseDto> {
     const dialect = await this.contexts.dialect(auth, dto.connectorId);
-    // Parsed on this thread below (and sent to the LLM): no larger than the guard would read.
+    // Sent to the LLM, and parsed for the structural explanation: no larger than the guard reads.
     assertWithinLimits(dto.sql, dialect);
     if (await this.llm.isConfigured(auth.tenantId)) {
       try {
@@ -85,6 +84,6 @@ export class SqlToolsService {
         // An LLM that fails or rambles must not leave the user without an explanation.
       }
     }
-    return { ...(await explainStructurally(dto.sql, dialect)), source: 'structure' };
+    return { ...(await this.guard.explainStructure(dto.sql, dialect)), source: 'structure' };
   }
 }

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
+import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import type { Explanation } from '../answers/structural-explain';
 import type { GuardOptions, GuardResult } from './sql-guard.types';
 import type { GuardTask } from './worker/sql-guard.worker';
 
@@ -26,7 +28,7 @@ export class GuardBusyError extends Error {}
  * so nothing is left stuck.
  */
 export class GuardPool {
-  private pool: Piscina<GuardTask, GuardResult> | null = null;
+  private pool: Piscina<GuardTask, unknown> | null = null;
   private warm: Promise<unknown> | null = null;
   readonly timeoutMs: number;
 
@@ -34,12 +36,12 @@ export class GuardPool {
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
 
-  private start(): Piscina<GuardTask, GuardResult> {
+  private start(): Piscina<GuardTask, unknown> {
     if (this.pool) return this.pool;
     // From the sources (tests), a small JavaScript entry compiles the TypeScript worker on load.
     const fromSources = __filename.endsWith('.ts');
     const maxThreads = this.options.maxThreads ?? Math.max(1, Math.min(4, availableParallelism()));
-    this.pool = new Piscina<GuardTask, GuardResult>({
+    this.pool = new Piscina<GuardTask, unknown>({
       filename: join(__dirname, 'worker', fromSources ? 'sql-guard.worker-source.js' : 'sql-guard.worker.js'),
       minThreads: 1,
       maxThreads,
@@ -51,15 +53,24 @@ export class GuardPool {
   }
 
   /** The first task of a worker loads the parser (23 MB of WebAssembly): it gets no deadline. */
-  private warmUp(pool: Piscina<GuardTask, GuardResult>): void {
-    this.warm = pool.run({ sql: 'SELECT 1', options: { dialect: 'sqlite' } }).catch(() => undefined);
+  private warmUp(pool: Piscina<GuardTask, unknown>): void {
+    this.warm = pool.run({ kind: 'check', sql: 'SELECT 1', options: { dialect: 'sqlite' } }).catch(() => undefined);
   }
 
-  async check(sql: string, options: GuardOptions): Promise<GuardResult> {
+  check(sql: string, options: GuardOptions): Promise<GuardResult> {
+    return this.run({ kind: 'check', sql, options }) as Promise<GuardResult>;
+  }
+
+  /** The structural explanation of a statement (polyglot's query analysis), parsed in a worker too. */
+  explain(sql: string, dialect: SqlDialect): Promise<Explanation> {
+    return this.run({ kind: 'explain', sql, dialect }) as Promise<Explanation>;
+  }
+
+  private async run(task: GuardTask): Promise<unknown> {
     const pool = this.start();
     await this.warm;
     try {
-      return await pool.run({ sql, options }, { signal: AbortSignal.timeout(this.timeoutMs) });
+      return await pool.run(task, { signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'AbortError' || name === 'TimeoutError') {

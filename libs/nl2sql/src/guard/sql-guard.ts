@@ -1,9 +1,11 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
 import { ServiceUnavailableError } from '@sluice/core/errors/domain-error';
+import type { Explanation } from '../answers/structural-explain';
 import { GUARD_POOL_OPTIONS, GuardBusyError, GuardPool, GuardPoolOptions, GuardTimeoutError } from './guard-pool';
 import { isTooComplex } from './sql-check';
-import { SqlTooComplexError } from './sql-limits';
 import type { GuardOptions, GuardResult } from './sql-guard.types';
+import { assertWithinLimits, SqlTooComplexError } from './sql-limits';
 
 export type { GuardDialect, GuardIssue, GuardLimits, GuardOptions, GuardResult } from './sql-guard.types';
 export { DEFAULT_LIMITS } from './sql-guard.types';
@@ -28,9 +30,23 @@ export class SqlGuard implements OnModuleDestroy {
   }
 
   async check(sql: string, options: GuardOptions): Promise<GuardResult> {
-    let result: GuardResult;
+    const result = await this.inPool(() => this.pool.check(sql, options));
+    if (isTooComplex(result)) throw new SqlTooComplexError(result.errors.map((e) => e.message).join('; '));
+    return result;
+  }
+
+  /**
+   * The explanation built from the parsed statement (no LLM), parsed in the pool under the same
+   * size limits and deadline as a check.
+   */
+  explainStructure(sql: string, dialect: SqlDialect): Promise<Explanation> {
+    assertWithinLimits(sql, dialect);
+    return this.inPool(() => this.pool.explain(sql, dialect));
+  }
+
+  private async inPool<T>(task: () => Promise<T>): Promise<T> {
     try {
-      result = await this.pool.check(sql, options);
+      return await task();
     } catch (error) {
       if (error instanceof GuardTimeoutError) {
         throw new SqlTooComplexError(
@@ -42,8 +58,6 @@ export class SqlGuard implements OnModuleDestroy {
       }
       throw error;
     }
-    if (isTooComplex(result)) throw new SqlTooComplexError(result.errors.map((e) => e.message).join('; '));
-    return result;
   }
 
   /** Live worker threads of the guard's pool. */
