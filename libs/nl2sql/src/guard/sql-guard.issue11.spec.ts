@@ -272,6 +272,17 @@ describe('issue 11.4: size limits, a linear lexer, off the event loop with a dea
     expect(large / small).toBeLessThan(24);
   });
 
+  it('refuses, rather than fails, when a check cannot be run in a worker', async () => {
+    const options = {
+      dialect: 'postgresql',
+      schema: { tables: [{ name: () => 'customer' }] },
+    } as unknown as GuardOptions;
+    expect(await guard.check('SELECT 1', options)).toMatchObject({
+      ok: false,
+      errors: [expect.objectContaining({ code: 'GUARD_ERROR' })],
+    });
+  });
+
   it('gives up on a check past its deadline with SQL_TOO_COMPLEX, replaces the worker and goes on', async () => {
     const hasty = new SqlGuard({ timeoutMs: 150, maxThreads: 1 });
     try {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
-import { ServiceUnavailableError } from '@sluice/core/errors/domain-error';
+import { DomainError, ServiceUnavailableError } from '@sluice/core/errors/domain-error';
 import type { Explanation } from '../answers/structural-explain';
 import { GUARD_POOL_OPTIONS, GuardBusyError, GuardPool, GuardPoolOptions, GuardTimeoutError } from './guard-pool';
 import { isTooComplex } from './sql-check';
@@ -10,6 +10,17 @@ import { assertWithinLimits, SqlTooComplexError } from './sql-limits';
 export type { GuardDialect, GuardIssue, GuardLimits, GuardOptions, GuardResult } from './sql-guard.types';
 export { DEFAULT_LIMITS } from './sql-guard.types';
 export { assertWithinLimits, SqlTooComplexError } from './sql-limits';
+
+const unchecked = (sql: string, options: GuardOptions, error: unknown): GuardResult => ({
+  ok: false,
+  dialect: options.dialect,
+  normalizedSql: sql,
+  errors: [{ code: 'GUARD_ERROR', message: `The statement could not be checked: ${(error as Error).message}` }],
+  warnings: [],
+  statementKind: 'unknown',
+  readOnly: false,
+  tables: [],
+});
 
 /**
  * The SQL guard of NL2SQL: nothing from an LLM or a user runs before it says ok. The rules are
@@ -30,7 +41,11 @@ export class SqlGuard implements OnModuleDestroy {
   }
 
   async check(sql: string, options: GuardOptions): Promise<GuardResult> {
-    const result = await this.inPool(() => this.pool.check(sql, options));
+    const result = await this.inPool(() => this.pool.check(sql, options)).catch((error: unknown) => {
+      if (error instanceof DomainError) throw error;
+      // Deny by default: a check that failed (a worker that died, a parser that trapped) refuses.
+      return unchecked(sql, options, error);
+    });
     if (isTooComplex(result)) throw new SqlTooComplexError(result.errors.map((e) => e.message).join('; '));
     return result;
   }
@@ -50,7 +65,7 @@ export class SqlGuard implements OnModuleDestroy {
     } catch (error) {
       if (error instanceof GuardTimeoutError) {
         throw new SqlTooComplexError(
-          `Checking the SQL took longer than ${this.pool.timeoutMs} ms (timeout); simplify the statement`,
+          `Checking the SQL did not finish within ${this.pool.timeoutMs} ms (timeout); simplify the statement or try again`,
         );
       }
       if (error instanceof GuardBusyError) {
