@@ -2,8 +2,8 @@
 // compiles .ts with swc on require and maps the @sluice/<lib> aliases of tsconfig.json. The
 // built app never loads this file; its worker is plain JavaScript in dist/.
 const Module = require('node:module');
+const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { addHook } = require('pirates');
 const { transformSync } = require('@swc/core');
 
 const root = join(__dirname, '..', '..', '..', '..', '..');
@@ -14,18 +14,19 @@ Module._resolveFilename = function (request, ...rest) {
   return resolve.call(this, request, ...rest);
 };
 
-addHook(
-  (code, filename) =>
-    transformSync(code, {
-      filename,
-      sourceMaps: 'inline',
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: 'es2022',
-        keepClassNames: true,
-      },
-      module: { type: 'commonjs' },
-    }).code,
-  { exts: ['.ts'] },
-);
+const options = (filename) => ({
+  filename,
+  sourceMaps: 'inline',
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+    keepClassNames: true,
+  },
+  module: { type: 'commonjs' },
+});
+
+// The loader hook Node still honours for CommonJS (what ts-node and friends use).
+Module._extensions['.ts'] = (module, filename) => {
+  module._compile(transformSync(readFileSync(filename, 'utf8'), options(filename)).code, filename);
+};
