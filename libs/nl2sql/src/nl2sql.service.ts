@@ -9,7 +9,7 @@ import { chartFor } from './answers/chart';
 import { linkSchema } from './context/schema-linker';
 import { answerPrompt, buildPrompt, feedbackTurn } from './generation/prompt';
 import { extractSql, MAX_REPLY_CHARS } from './generation/sql-extract';
-import { GuardResult, SqlGuard } from './guard/sql-guard';
+import { GuardResult, SqlGuard, SqlTooComplexError } from './guard/sql-guard';
 import { AttemptDto, QueryDto, QueryResponseDto } from './http/dto/nl2sql.dto';
 import { ChatTurn, LlmService, TokenUsage } from './llm/llm.service';
 import { maxRowsFor, mutationsAllowed, reasonOf, validationOf } from './nl2sql-rules';
@@ -159,7 +159,15 @@ export class Nl2sqlService {
         return done({ failure: 'the reply held no SQL statement' });
       }
       onStage('validating', { attempt: attempt.index });
-      const checked = await this.guard.check(sql, guardOptions);
+      let checked: GuardResult;
+      try {
+        checked = await this.guard.check(sql, guardOptions);
+      } catch (error) {
+        // Too large or too slow to check: a reason for another attempt, like any refusal.
+        if (!(error instanceof SqlTooComplexError)) throw error;
+        attempt.validationErrors = [{ code: error.code, message: error.message }];
+        return done({ failure: `the SQL was not checked: ${error.message}` });
+      }
       attempt.validationOk = checked.ok;
       attempt.validationErrors = checked.errors;
       if (!checked.ok) return done({ failure: reasonOf(checked), checked });

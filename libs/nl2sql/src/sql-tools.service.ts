@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { EnvDto } from '@sluice/core/config/env.dto';
-import { explainStructurally } from './answers/structural-explain';
 import { explainPrompt } from './generation/prompt';
-import { SqlGuard } from './guard/sql-guard';
+import { assertWithinLimits, SqlGuard } from './guard/sql-guard';
 import {
   ExecuteDto,
   ExecuteResponseDto,
@@ -66,6 +65,8 @@ export class SqlToolsService {
   /** The LLM's explanation when one is configured and answers well; else one built from the parsed SQL. */
   async explain(auth: AuthContext, dto: SqlDto): Promise<ExplainResponseDto> {
     const dialect = await this.contexts.dialect(auth, dto.connectorId);
+    // Sent to the LLM, and parsed for the structural explanation: no larger than the guard reads.
+    assertWithinLimits(dto.sql, dialect);
     if (await this.llm.isConfigured(auth.tenantId)) {
       try {
         const reply = await this.llm.chat(auth.tenantId, explainPrompt(dto.sql, dialect));
@@ -83,6 +84,6 @@ export class SqlToolsService {
         // An LLM that fails or rambles must not leave the user without an explanation.
       }
     }
-    return { ...(await explainStructurally(dto.sql, dialect)), source: 'structure' };
+    return { ...(await this.guard.explainStructure(dto.sql, dialect)), source: 'structure' };
   }
 }

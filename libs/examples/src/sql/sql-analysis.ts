@@ -68,11 +68,32 @@ function parseError(dialect: ExampleDialect, reason: string, line: number, colum
   );
 }
 
+/** The most SQL parsed here: the SQL guard's limits (libs/nl2sql), counted roughly (strings included). */
+const MAX_ANALYSED_LENGTH = 10_000;
+const MAX_ANALYSED_TOKENS = 3_000;
+
+/**
+ * Throws 400 SQL_TOO_COMPLEX for SQL longer than any analytic query needs. Parsing is
+ * synchronous WebAssembly on the event loop, and its cost grows faster than the text.
+ */
+export function assertAnalysable(sql: string): void {
+  let tokens = 0;
+  for (const _ of sql.matchAll(/[A-Za-z0-9_$]+|[^\sA-Za-z0-9_$]/g)) if (++tokens > MAX_ANALYSED_TOKENS) break;
+  const problem =
+    sql.length > MAX_ANALYSED_LENGTH
+      ? `The SQL is ${sql.length} characters long; the limit is ${MAX_ANALYSED_LENGTH} (maxLength)`
+      : tokens > MAX_ANALYSED_TOKENS
+        ? `The SQL holds more than ${MAX_ANALYSED_TOKENS} tokens (maxTokens)`
+        : null;
+  if (problem) throw new BadRequestError('SQL_TOO_COMPLEX', problem, [{ field: 'sql', messages: [problem] }]);
+}
+
 /**
  * Checks that `sql` is exactly one statement that parses in `dialect`; throws a 400
  * (SQL_PARSE_ERROR with line and column, SQL_EMPTY, SQL_MULTIPLE_STATEMENTS) otherwise.
  */
 export async function assertSingleStatement(sql: string, dialect: ExampleDialect): Promise<void> {
+  assertAnalysable(sql);
   const p = await loadPolyglot();
   const parsed = p.parse(sql, POLYGLOT_DIALECT[dialect]);
   if (!parsed.success) {
@@ -133,6 +154,7 @@ function tablesByWalk(p: Polyglot, sql: string, dialect: ExampleDialect): TableR
  * CTEs are analysed too (their columns count even when the outer query does not use them).
  */
 export async function extractReferences(sql: string, dialect: ExampleDialect): Promise<SqlReferences> {
+  assertAnalysable(sql);
   const p = await loadPolyglot();
   const tables = new Map<string, TableRef>();
   const columns = new Map<string, ColumnRef>();

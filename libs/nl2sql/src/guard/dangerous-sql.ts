@@ -1,8 +1,10 @@
 import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
 
 /**
- * What the guard refuses by name. Function names compare lower-cased, without quotes or schema
- * (`pg_catalog."PG_SLEEP"` is `pg_sleep`); a pattern ending in `*` matches the prefix.
+ * What the guard refuses by name, lexically and on the parsed statement: a second net under
+ * the allow-list of function-allow-list.ts, which already refuses anything not listed.
+ * Function names compare lower-cased, without quotes or schema (`pg_catalog."PG_SLEEP"` is
+ * `pg_sleep`); a pattern ending in `*` matches the prefix.
  */
 
 /** Functions no dialect needs for reading data: they sleep, lock, read or write files, run SQL. */
@@ -67,6 +69,20 @@ const POSTGRES_FUNCTIONS = [
   'schema_to_xml*',
   'database_to_xml*',
   'xpath_table',
+  'ts_stat',
+  'ts_rewrite',
+  // Other sessions, server settings and files behind a function rather than a view.
+  'pg_stat_get_*',
+  'pg_show_all_settings',
+  'pg_hba_file_rules',
+  'pg_ident_file_mappings',
+  'pg_get_backend_memory_contexts',
+  // Server state changed by a call.
+  'pg_stat_statements_reset',
+  'pg_log_backend_memory_contexts',
+  'brin_summarize_*',
+  'brin_desummarize_range',
+  'gin_clean_pending_list',
   // Writes hidden in a function call.
   'nextval',
   'setval',

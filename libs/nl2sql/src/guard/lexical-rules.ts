@@ -7,10 +7,12 @@ import {
   WRITE_STARTS,
 } from './dangerous-sql';
 import { lexSql, Token } from './sql-lexer';
-import type { GuardIssue } from './sql-guard.types';
+import { DEFAULT_LIMITS, type GuardIssue, type GuardLimits } from './sql-guard.types';
 
 export interface LexicalVerdict {
   issues: GuardIssue[];
+  /** Set when the SQL is past a size limit: nothing else was checked. */
+  tooComplex?: GuardIssue;
   /** The first word (upper-cased), for the statement kind when the parser gives up. */
   firstWord: string | null;
   empty: boolean;
@@ -23,6 +25,61 @@ const LOCK_FOLLOWERS = new Set(['UPDATE', 'SHARE', 'NO', 'KEY']);
 const FILE_LOADS = new Set(['DATA', 'XML', 'INDEX']);
 /** Forbidden words that are also harmless functions when called: MySQL's TRUNCATE(x, d). */
 const ALSO_FUNCTIONS = new Set(['TRUNCATE']);
+
+/** Words after which a name followed by `(` is a call, not a table with a column list. */
+const CALL_CONTEXT = new Set([
+  'SELECT',
+  'DISTINCT',
+  'ALL',
+  'WHERE',
+  'AND',
+  'OR',
+  'NOT',
+  'ON',
+  'WHEN',
+  'THEN',
+  'ELSE',
+  'CASE',
+  'BY',
+  'HAVING',
+  'IN',
+  'IS',
+  'LIKE',
+  'ILIKE',
+  'BETWEEN',
+  'RETURN',
+  'FROM',
+  'JOIN',
+  'LATERAL',
+  'SET',
+  'VALUES',
+  'LIMIT',
+  'OFFSET',
+]);
+
+/**
+ * True when the quoted name at `k` (followed by `(`) is called as a function: preceded by an
+ * operator, a bracket, a comma or a word that starts an expression, and not a CTE or an
+ * alias with its column list (`"C"(a) AS (...)`, `AS "x"(a, b)`, `INTO "t"(a)`).
+ */
+function quotedCall(code: Token[], k: number): boolean {
+  let before = k - 1;
+  // Over a qualifier: schema."name"(...).
+  while (code[before]?.value === '.' && (code[before - 1]?.kind === 'word' || code[before - 1]?.kind === 'quoted')) {
+    before -= 2;
+  }
+  const prev = code[before];
+  if (prev && prev.kind !== 'symbol' && !(prev.kind === 'word' && CALL_CONTEXT.has(prev.value))) return false;
+  if (prev?.kind === 'symbol' && prev.value === ',') {
+    let depth = 0;
+    for (let j = k + 1; j < code.length; j++) {
+      if (code[j].value === '(') depth++;
+      else if (code[j].value === ')' && --depth === 0)
+        return !(code[j + 1]?.kind === 'word' && code[j + 1].value === 'AS');
+    }
+  }
+  return true;
+}
 
 /**
  * Rules over the tokens of one reading of the SQL: one statement, an allowed first word, no
@@ -60,6 +117,16 @@ function tokenRules(tokens: Token[], dialect: SqlDialect, allowMutations: boolea
     const calls = next?.kind === 'symbol' && next.value === '(';
     if ((t.kind === 'word' || t.kind === 'quoted') && calls && isDangerousFunction(t.value, dialect)) {
       add('DANGEROUS_FUNCTION', `Function ${t.value.toLowerCase()}() is not allowed`, t);
+    } else if (t.kind === 'quoted' && calls && !plainQuotedName(t.value, dialect) && quotedCall(code, k)) {
+      // Written back unquoted (and upper-cased), such a name would not be what was checked.
+      add(
+        'QUOTED_FUNCTION',
+        `The quoted function name ${JSON.stringify(t.value)} is not allowed; call built-in functions by their plain name`,
+        t,
+      );
+    }
+    if (t.kind === 'param' && t.value.startsWith('@@')) {
+      add('SYSTEM_VARIABLE', `System variables (${t.value.toLowerCase()}) are not allowed`, t);
     }
     if (t.kind === 'param' && dialect === 'mysql' && next?.value === ':' && code[k + 2]?.value === '=') {
       add('FORBIDDEN_KEYWORD', `Assigning a variable (${t.value} := ...) is not allowed`, t);
@@ -95,6 +162,39 @@ function tokenRules(tokens: Token[], dialect: SqlDialect, allowMutations: boolea
   return issues;
 }
 
+/** Tokens, and the deepest nesting of brackets, CASE ... END and unary operators in a row. */
+export function measure(tokens: Token[]): { tokens: number; depth: number } {
+  let depth = 0;
+  let deepest = 0;
+  let unary = 0;
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k];
+    const v = t.value;
+    if (t.kind === 'symbol' && (v === '(' || v === '[')) depth++;
+    else if (t.kind === 'symbol' && (v === ')' || v === ']')) depth--;
+    else if (t.kind === 'word' && v === 'CASE') depth++;
+    else if (t.kind === 'word' && v === 'END') depth--;
+    // NOT NOT NOT x, - - - 1: each one more level of the tree, without a bracket.
+    const prefix = (t.kind === 'word' && v === 'NOT') || (t.kind === 'symbol' && (v === '-' || v === '+' || v === '~'));
+    unary = prefix ? unary + 1 : 0;
+    deepest = Math.max(deepest, depth + unary);
+  }
+  return { tokens: tokens.length, depth: deepest };
+}
+
+const tooComplex = (message: string): LexicalVerdict => ({
+  issues: [],
+  tooComplex: { code: 'SQL_TOO_COMPLEX', message },
+  firstWord: null,
+  empty: false,
+  complete: false,
+});
+
+/** A quoted name that means the same unquoted: PostgreSQL folds names to lower case, the others compare them so. */
+const plainQuotedName = (name: string, dialect: SqlDialect): boolean =>
+  /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) &&
+  ((dialect !== 'postgresql' && dialect !== 'redshift') || name === name.toLowerCase());
+
 /** Issues, each once: two readings of one text, or the lexer and the parser, often find the same thing. */
 export function uniqueIssues(issues: GuardIssue[]): GuardIssue[] {
   const seen = new Set<string>();
@@ -111,8 +211,23 @@ export function uniqueIssues(issues: GuardIssue[]): GuardIssue[] {
  * server setting (MySQL's NO_BACKSLASH_ESCAPES, PostgreSQL's standard_conforming_strings), the
  * text is read both ways and what either reading finds counts.
  */
-export function lexicalCheck(sql: string, dialect: SqlDialect, allowMutations: boolean): LexicalVerdict {
+export function lexicalCheck(
+  sql: string,
+  dialect: SqlDialect,
+  allowMutations: boolean,
+  limits: GuardLimits = DEFAULT_LIMITS,
+): LexicalVerdict {
+  if (sql.length > limits.maxLength) {
+    return tooComplex(`The SQL is ${sql.length} characters long; the limit is ${limits.maxLength} (maxLength)`);
+  }
   const primary = lexSql(sql, dialect, dialect === 'mysql');
+  const size = measure(primary.tokens);
+  if (size.tokens > limits.maxTokens) {
+    return tooComplex(`The SQL holds ${size.tokens} tokens; the limit is ${limits.maxTokens} (maxTokens)`);
+  }
+  if (size.depth > limits.maxDepth) {
+    return tooComplex(`The SQL nests ${size.depth} levels deep; the limit is ${limits.maxDepth} (maxDepth)`);
+  }
   const issues = [...primary.issues];
   if (primary.complete) issues.push(...tokenRules(primary.tokens, dialect, allowMutations));
   if (dialect !== 'sqlite') {

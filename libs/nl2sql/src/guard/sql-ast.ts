@@ -1,6 +1,14 @@
 import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
 import type { Polyglot } from '@sluice/core/sql/polyglot';
 import { isDangerousFunction, SENSITIVE_BARE, SENSITIVE_RELATIONS, SENSITIVE_SCHEMAS } from './dangerous-sql';
+import {
+  BUILTIN_SCHEMAS,
+  isAllowedFunctionName,
+  isAllowedTypedFunction,
+  isSyntaxType,
+  NAMED_CALL_TYPES,
+} from './function-allow-list';
+import { inflationProblem } from './size-inflation';
 import type { GuardIssue } from './sql-guard.types';
 import { positionsOf } from './sql-lexer';
 
@@ -40,11 +48,27 @@ export type Locator = (node: unknown) => { line?: number; column?: number };
 
 /** The locator of one parsed text (spans count bytes; lines and columns count characters). */
 export function locatorFor(text: string): Locator {
-  const bytes = Buffer.from(text, 'utf8');
   const at = positionsOf(text);
+  let charOf: Uint32Array | null = null;
+  // UTF-8 byte offset → UTF-16 offset, built once: converting a prefix per node is quadratic.
+  const table = (): Uint32Array => {
+    const map = new Uint32Array(Buffer.byteLength(text, 'utf8') + 1);
+    let byte = 0;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.codePointAt(i)!;
+      const width = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+      for (let k = 0; k < width; k++) map[byte + k] = i;
+      byte += width;
+      if (code >= 0x10000) i++;
+    }
+    map[byte] = text.length;
+    return map;
+  };
   return (node) => {
     const start = spanStart(node);
-    return start === undefined ? {} : at(bytes.subarray(0, start).toString('utf8').length);
+    if (start === undefined) return {};
+    charOf ??= table();
+    return at(charOf[Math.min(start, charOf.length - 1)]);
   };
 }
 
@@ -137,26 +161,46 @@ const FORBIDDEN_TYPES = new Set([
   'read_parquet',
 ]);
 const isDdlType = (t: string) => /^(create|drop|alter|undrop)_/.test(t) || t === 'truncate' || t === 'truncate_table';
+const postgresLike = (d: SqlDialect) => d === 'postgresql' || d === 'redshift';
 const isForbiddenType = (t: string) => FORBIDDEN_TYPES.has(t) || isDdlType(t) || t.startsWith('analyze');
 
-const FUNCTION_TYPES = new Set([
-  'function',
-  'aggregate_function',
-  'anonymous',
-  'anonymous_agg_func',
-  'user_defined_function',
+/**
+ * Schemas of the engines' own catalogs. Only the listed relations of them may be read: they
+ * describe tables and columns, nothing of other sessions, settings, grants or password hashes.
+ */
+const CATALOG_SCHEMAS = new Set(['pg_catalog', 'pg_toast', 'information_schema', 'mysql', 'performance_schema', 'sys']);
+const CATALOG_ALLOWED = new Set([
+  'information_schema.tables',
+  'information_schema.columns',
+  'information_schema.views',
+  'information_schema.schemata',
+  'information_schema.key_column_usage',
+  'information_schema.table_constraints',
+  'information_schema.referential_constraints',
 ]);
+/** SQLite's schema tables (the DDL text of each table): allowed like information_schema. */
+const SQLITE_SCHEMA_TABLES = new Set(['sqlite_master', 'sqlite_schema']);
 
-/** MySQL's own schemas: grants, password hashes, the general and slow query logs, sessions. */
-const MYSQL_INTERNAL_SCHEMAS = new Set(['mysql', 'performance_schema', 'sys']);
+/** Why reading this relation is refused as a catalog, or null. */
+function catalogProblem(schema: string, name: string, dialect: SqlDialect): string | null {
+  const written = `${schema ? `${schema}.` : ''}${name}`;
+  if (schema && CATALOG_SCHEMAS.has(schema)) {
+    return CATALOG_ALLOWED.has(`${schema}.${name}`) ? null : `${written} exposes server internals and is not allowed`;
+  }
+  // PostgreSQL finds pg_catalog's relations without a schema; a bare pg_* name is the catalog.
+  if (SENSITIVE_BARE.has(name) || (name.startsWith('pg_') && dialect !== 'mysql' && dialect !== 'sqlite')) {
+    return `${written} exposes server internals and is not allowed`;
+  }
+  if (SENSITIVE_RELATIONS.has(name) && SENSITIVE_SCHEMAS.has(schema)) {
+    return `${written} exposes server internals and is not allowed`;
+  }
+  if (dialect === 'sqlite' && name.startsWith('sqlite_') && !SQLITE_SCHEMA_TABLES.has(name)) {
+    return `${written} is an internal table of SQLite and is not allowed`;
+  }
+  return null;
+}
 
-const BLOB_MAKERS = new Set(['zeroblob', 'randomblob']);
-const MAX_BLOB = 1_048_576;
-const smallCount = (arg: unknown) =>
-  isObject(arg) &&
-  nodeType(arg) === 'literal' &&
-  /^\d+$/.test(String(nodeData(arg).value)) &&
-  Number(nodeData(arg).value) <= MAX_BLOB;
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** What kind of statement a top-level node is. */
 export function statementKind(node: AstNode): string {
@@ -177,10 +221,83 @@ export function statementKind(node: AstNode): string {
 }
 
 /** The name a function node calls, lower-cased, without schema or quotes; null when not a call. */
-function calledName(type: string, data: AstData): string | null {
-  if (FUNCTION_TYPES.has(type)) return (identName(data.name) || identName(data.this)).toLowerCase() || null;
+export function calledName(type: string, data: AstData): string | null {
   if (type === 'method_call') return identName(data.method).toLowerCase() || null;
+  if (NAMED_CALL_TYPES.has(type)) return (identName(data.name) || identName(data.this)).toLowerCase() || null;
   return null;
+}
+
+/** A parser node type as the SQL name it stands for: j_s_o_n_table is json_table. */
+function typeAsName(type: string): string {
+  const words: string[] = [];
+  let letters = '';
+  for (const part of type.split('_')) {
+    if (part.length === 1) letters += part;
+    else {
+      if (letters) words.push(letters);
+      letters = '';
+      words.push(part);
+    }
+  }
+  if (letters) words.push(letters);
+  return words.join('_');
+}
+
+/** The name a call goes by in messages and rules: its own for named calls, the node type for typed ones. */
+const callName = (type: string, data: AstData): string | null =>
+  calledName(type, data) ?? (isSyntaxType(type) ? null : type);
+
+/**
+ * Why a call is refused, or null: deny-listed, a quoted name the generator would not write back
+ * as quoted, a schema other than the built-ins', or not on the allow-list of the dialect.
+ */
+function callProblem(type: string, data: AstData, dialect: SqlDialect): { code: string; message: string } | null {
+  const name = calledName(type, data);
+  const shown = name ?? String(data.original_name ?? typeAsName(type)).toLowerCase();
+  if ((name && isDangerousFunction(name, dialect)) || isDangerousFunction(type, dialect)) {
+    return { code: 'DANGEROUS_FUNCTION', message: `Function ${shown}() is not allowed` };
+  }
+  if (name !== null || NAMED_CALL_TYPES.has(type)) {
+    const quoted = type === 'method_call' ? isObject(data.method) && data.method.quoted === true : data.quoted === true;
+    const exact = name
+      ? type === 'method_call'
+        ? identName(data.method)
+        : identName(data.name) || identName(data.this)
+      : '';
+    // The generator writes a function name unquoted and upper-cased: a quoted name is kept only
+    // when that changes nothing (a plain lower-case name, or any case where names fold).
+    if (quoted && (!PLAIN_NAME.test(exact) || (postgresLike(dialect) && exact !== exact.toLowerCase()))) {
+      return {
+        code: 'QUOTED_FUNCTION',
+        message: `The quoted function name ${JSON.stringify(exact)} is not allowed; call built-in functions by their plain name`,
+      };
+    }
+    if (type === 'method_call') {
+      const qualifier = isObject(data.this) && nodeType(data.this) === 'column' ? nodeData(data.this) : null;
+      const schema = qualifier && !qualifier.table ? identName(qualifier.name) : '';
+      if (
+        !BUILTIN_SCHEMAS[dialect].has(schema.toLowerCase()) ||
+        (isObject(qualifier?.name) && qualifier.name.quoted && schema !== schema.toLowerCase())
+      ) {
+        return {
+          code: 'FUNCTION_NOT_ALLOWED',
+          message: `Function ${schema ? `${schema}.` : ''}${shown}() is not allowed: only built-in functions may be called`,
+        };
+      }
+    }
+    if (!name || !isAllowedFunctionName(name, dialect)) {
+      return {
+        code: 'FUNCTION_NOT_ALLOWED',
+        message: `Function ${shown || '(unnamed)'}() is not allowed: it is not on the ${dialect} list of functions for read-only queries`,
+      };
+    }
+    return null;
+  }
+  if (isSyntaxType(type) || isAllowedTypedFunction(type)) return null;
+  return {
+    code: 'FUNCTION_NOT_ALLOWED',
+    message: `${shown}() is not allowed: it is not on the ${dialect} list of functions and constructs for read-only queries`,
+  };
 }
 
 export interface AstVerdict {
@@ -257,28 +374,29 @@ export function astRules(
         add('LOCKING_CLAUSE', 'Locking clauses (FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE) are not allowed', node);
       }
     }
-    const called = calledName(type, data);
-    if ((called && isDangerousFunction(called, dialect)) || isDangerousFunction(type, dialect)) {
-      add('DANGEROUS_FUNCTION', `Function ${called ?? type}() is not allowed`, node);
-    } else if (called && BLOB_MAKERS.has(called) && !smallCount(Array.isArray(data.args) ? data.args[0] : data.this)) {
-      // SQLite runs in a process of ours (a child of the API): a gigabyte blob is our memory.
+    // MERGE writes its actions (WHEN MATCHED THEN DELETE) as bare words.
+    const mergeAction = type === 'var' && kind === 'merge';
+    if (!isForbiddenType(type) && !(type === 'describe' && node === stmt) && !mergeAction) {
+      const problem = callProblem(type, data, dialect);
+      if (problem) add(problem.code, problem.message, node);
+      else {
+        const name = callName(type, data);
+        const inflation = name ? inflationProblem(p, { name, node, data }, dialect, callName) : null;
+        if (inflation) add('SIZE_LIMIT', inflation, node);
+      }
+    }
+    if (type === 'parameter' && /at/i.test(String(data.style ?? ''))) {
       add(
-        'DANGEROUS_FUNCTION',
-        `Function ${called}() is allowed with a literal size up to ${MAX_BLOB} bytes only`,
+        'SYSTEM_VARIABLE',
+        `Variables (${/double/i.test(String(data.style)) ? '@@' : '@'}${String(data.name ?? '')}) are not allowed`,
         node,
       );
     }
     if (type === 'table') {
       const name = identName(data.name).toLowerCase();
       const schema = identName(data.schema).toLowerCase();
-      const internal = dialect === 'mysql' && MYSQL_INTERNAL_SCHEMAS.has(schema);
-      if (internal || SENSITIVE_BARE.has(name) || (SENSITIVE_RELATIONS.has(name) && SENSITIVE_SCHEMAS.has(schema))) {
-        add(
-          'SENSITIVE_CATALOG',
-          `${schema ? `${schema}.` : ''}${name} exposes server internals and is not allowed`,
-          node,
-        );
-      }
+      const problem = catalogProblem(schema, name, dialect);
+      if (problem) add('SENSITIVE_CATALOG', problem, node);
     }
   });
   return { issues, writes };

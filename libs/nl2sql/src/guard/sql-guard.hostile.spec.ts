@@ -15,6 +15,7 @@ const hostile = JSON.parse(
   readFileSync(join(__dirname, '../../../../test/fixtures/hostile-sql.json'), 'utf8'),
 ) as Hostile[];
 const guard = new SqlGuard();
+afterAll(() => guard.close());
 
 describe('SqlGuard against hostile SQL (test/fixtures/hostile-sql.json)', () => {
   it('holds at least 120 statements across PostgreSQL, MySQL and SQLite', () => {

@@ -191,7 +191,7 @@ describe('SqlGuard on gold queries (real databases, schemas introspected by the 
       dropDatabase(chinookPgUrl),
       dropMariadbDatabase(chinookMysqlDb),
     ]);
-    await Promise.all([postgres.onModuleDestroy(), mysql.onModuleDestroy(), sqlite.onModuleDestroy()]);
+    await Promise.all([postgres.onModuleDestroy(), mysql.onModuleDestroy(), sqlite.onModuleDestroy(), guard.close()]);
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -20,6 +20,7 @@ const pii = [
 ];
 
 const guard = new SqlGuard();
+afterAll(() => guard.close());
 const check = (sql: string, options: Partial<GuardOptions> = {}) =>
   guard.check(sql, { dialect: 'postgresql', ...options } as GuardOptions);
 const codes = (r: GuardResult) => r.errors.map((e) => e.code);

@@ -1,205 +1,91 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
-import { loadPolyglot } from '@sluice/core/sql/polyglot';
-import { POLYGLOT_DIALECT } from '@sluice/examples/sql/sql-analysis';
-import { lexicalCheck, uniqueIssues } from './lexical-rules';
-import { NameResolver } from './name-resolver';
-import { PiiIndex, SchemaIndex } from './schema-index';
-import { AstNode, astRules, locatorFor, nodeData, statementKind, stripComments } from './sql-ast';
-import type { GuardIssue, GuardOptions, GuardResult } from './sql-guard.types';
-import { applyLimit } from './sql-limit';
+import { DomainError, ServiceUnavailableError } from '@sluice/core/errors/domain-error';
+import type { Explanation } from '../answers/structural-explain';
+import { GUARD_POOL_OPTIONS, GuardBusyError, GuardPool, GuardPoolOptions, GuardTimeoutError } from './guard-pool';
+import { isTooComplex } from './sql-check';
+import type { GuardOptions, GuardResult } from './sql-guard.types';
+import { assertWithinLimits, SqlTooComplexError } from './sql-limits';
 
-export type { GuardDialect, GuardIssue, GuardOptions, GuardResult } from './sql-guard.types';
+export type { GuardDialect, GuardIssue, GuardLimits, GuardOptions, GuardResult } from './sql-guard.types';
+export { DEFAULT_LIMITS } from './sql-guard.types';
+export { assertWithinLimits, SqlTooComplexError } from './sql-limits';
 
-const KIND_OF_WORD: Record<string, string> = {
-  SELECT: 'select',
-  WITH: 'select',
-  '(': 'select',
-  VALUES: 'values',
-  EXPLAIN: 'explain',
-  INSERT: 'insert',
-  REPLACE: 'insert',
-  UPDATE: 'update',
-  DELETE: 'delete',
-  MERGE: 'merge',
-  CREATE: 'ddl',
-  DROP: 'ddl',
-  ALTER: 'ddl',
-  TRUNCATE: 'ddl',
-  RENAME: 'ddl',
-  SET: 'set',
-  RESET: 'set',
-  BEGIN: 'transaction',
-  START: 'transaction',
-  COMMIT: 'transaction',
-  ROLLBACK: 'transaction',
-  SAVEPOINT: 'transaction',
-  END: 'transaction',
-};
-
-const READ_ONLY_KINDS = new Set(['select', 'values', 'explain']);
-
-function parseIssue(dialect: SqlDialect, reason: string, line?: number, column?: number): GuardIssue {
-  const text = reason.replace(/^(Parse|Tokenization) error at line \d+, column \d+:\s*/, '');
-  const where = line ? ` at line ${line}, column ${column ?? 1}` : '';
-  return { code: 'PARSE_ERROR', message: `The SQL does not parse as ${dialect}${where}: ${text}`, line, column };
-}
+const unchecked = (sql: string, options: GuardOptions, error: unknown): GuardResult => ({
+  ok: false,
+  dialect: options.dialect,
+  normalizedSql: sql,
+  errors: [{ code: 'GUARD_ERROR', message: `The statement could not be checked: ${(error as Error).message}` }],
+  warnings: [],
+  statementKind: 'unknown',
+  readOnly: false,
+  tables: [],
+});
 
 /**
- * The SQL guard of NL2SQL: nothing from an LLM or a user runs before it says ok. Deny by
- * default, decided twice over:
+ * The SQL guard of NL2SQL: nothing from an LLM or a user runs before it says ok. The rules are
+ * in sql-check.ts (checked twice: on the SQL sent and on the SQL that will run); this service
+ * runs them in a pool of worker threads with a deadline, so a hostile statement costs one
+ * worker for a bounded time and never the event loop.
  *
- * - Lexically, on the SQL with comments and string contents removed (read both ways where a
- *   server setting changes what a backslash means): one statement only (a `;` followed by
- *   anything is refused, also after comments), the first word on an allow-list (SELECT, WITH,
- *   VALUES, EXPLAIN; INSERT, UPDATE, DELETE, MERGE, REPLACE with `allowMutations`), no word that
- *   only DDL, writes, locks, transactions or file access use (INTO, FOR UPDATE, ANALYZE, COPY,
- *   PRAGMA, ATTACH, OUTFILE, LOAD DATA...), no call of a dangerous function (dangerous-sql.ts),
- *   no MySQL executable comment or optimizer hint, no PostgreSQL U&"..." escapes, no control or
- *   non-ASCII character outside strings and quoted identifiers.
- * - On the AST of the one statement polyglot parses in the connector's dialect (unparsable is
- *   refused): the statement type on an allow-list; every node visited, so a data-modifying CTE,
- *   SELECT ... INTO, a locking clause, EXPLAIN ANALYZE, a dangerous function (also qualified,
- *   quoted, nested in subqueries, CTEs or ORDER BY) or a sensitive catalog is found anywhere.
- *
- * With `schema`, tables and columns resolve scope by scope (CTE names and aliases are not
- * tables; a table outside the default schema must be qualified) and unknown ones are errors
- * listing what exists. Columns in `piiColumns` are withheld: any reference (select list,
- * WHERE, joins, functions, subqueries, whole-row references, NATURAL JOIN) is refused with
- * PII_COLUMN; a `*` or `t.*` over such a table is spelled out without them when the schema
- * knows its columns (warning STAR_REWRITTEN), and refused otherwise.
- *
- * What runs is `normalizedSql`: generated by polyglot from the checked AST (so what was
- * checked is what runs), comments dropped, LIMIT added or lowered to `maxRows`, and lexed again
- * before it is handed out. `fromDialect` transpiles first; a failed transpile is an error.
- * Cost: one parse and one validation (plus one transpile), and the lexer, per check.
+ * Refusals come back as `ok: false` with the reasons, except size: a statement past a limit
+ * (length, tokens, nesting) or whose check times out throws SqlTooComplexError (400), and a
+ * full queue throws 503 GUARD_BUSY.
  */
 @Injectable()
-export class SqlGuard {
+export class SqlGuard implements OnModuleDestroy {
+  private readonly pool: GuardPool;
+
+  constructor(@Optional() @Inject(GUARD_POOL_OPTIONS) options?: GuardPoolOptions) {
+    this.pool = new GuardPool(options ?? {});
+  }
+
   async check(sql: string, options: GuardOptions): Promise<GuardResult> {
-    const p = await loadPolyglot();
-    const { dialect } = options;
-    const allowMutations = options.allowMutations === true;
-    const errors: GuardIssue[] = [];
-    const warnings: GuardIssue[] = [];
-    let kind = 'unknown';
-    let readOnly = false;
-    let tables: string[] = [];
-    const refused = (): GuardResult => ({
-      ok: false,
-      dialect,
-      normalizedSql: sql,
-      errors: uniqueIssues(errors),
-      warnings,
-      statementKind: kind,
-      readOnly,
-      tables,
+    const result = await this.inPool(() => this.pool.check(sql, options)).catch((error: unknown) => {
+      if (error instanceof DomainError) throw error;
+      // Deny by default: a check that failed (a worker that died, a parser that trapped) refuses.
+      return unchecked(sql, options, error);
     });
+    if (isTooComplex(result)) throw new SqlTooComplexError(result.errors.map((e) => e.message).join('; '));
+    return result;
+  }
 
-    const maxRows = options.maxRows;
-    if (maxRows !== undefined && !(Number.isFinite(maxRows) && maxRows >= 1)) {
-      errors.push({ code: 'GUARD_OPTIONS', message: `maxRows must be a positive number (got ${maxRows})` });
-      return refused();
-    }
-    const source = options.fromDialect ?? dialect;
-    const lexed = lexicalCheck(sql, source, allowMutations);
-    kind = lexed.firstWord ? (KIND_OF_WORD[lexed.firstWord] ?? 'other') : kind;
-    if (lexed.empty) {
-      errors.push({ code: 'SQL_EMPTY', message: 'The SQL holds no statement (only comments or semicolons)' });
-      return refused();
-    }
-    errors.push(...lexed.issues);
-    if (!lexed.complete) return refused();
+  /**
+   * The explanation built from the parsed statement (no LLM), parsed in the pool under the same
+   * size limits and deadline as a check.
+   */
+  explainStructure(sql: string, dialect: SqlDialect): Promise<Explanation> {
+    assertWithinLimits(sql, dialect);
+    return this.inPool(() => this.pool.explain(sql, dialect));
+  }
 
-    let text = sql;
-    if (options.fromDialect && options.fromDialect !== dialect) {
-      if (errors.length) return refused();
-      const transpiled = p.transpile(sql, POLYGLOT_DIALECT[options.fromDialect], POLYGLOT_DIALECT[dialect]);
-      if (!transpiled.success || !transpiled.sql) {
-        const issue = parseIssue(
-          options.fromDialect,
-          transpiled.error ?? 'unknown error',
-          transpiled.errorLine,
-          transpiled.errorColumn,
-        );
-        errors.push({
-          ...issue,
-          code: 'TRANSPILE_FAILED',
-          message: `Transpiling from ${options.fromDialect} to ${dialect} failed: ${issue.message}`,
-        });
-        return refused();
-      }
-      if (transpiled.sql.length !== 1) {
-        errors.push({
-          code: 'MULTIPLE_STATEMENTS',
-          message: `Only one statement may run; this SQL holds ${transpiled.sql.length}`,
-        });
-        return refused();
-      }
-      text = transpiled.sql[0];
-      errors.push(...lexicalCheck(text, dialect, allowMutations).issues);
-    }
-
-    const parsed = p.parse(text, POLYGLOT_DIALECT[dialect]);
-    if (!parsed.success) {
-      errors.push(parseIssue(dialect, parsed.error ?? 'unknown parser error', parsed.errorLine, parsed.errorColumn));
-      return refused();
-    }
-    const statements = (parsed.ast ?? []) as AstNode[];
-    if (statements.length !== 1) {
-      errors.push(
-        statements.length
-          ? { code: 'MULTIPLE_STATEMENTS', message: `Only one statement may run; this SQL holds ${statements.length}` }
-          : { code: 'SQL_EMPTY', message: 'The SQL holds no statement' },
-      );
-      return refused();
-    }
-    // parse() is lenient (`SELEC x` reads as an alias); validate() is not.
-    for (const e of p.validate(text, POLYGLOT_DIALECT[dialect]).errors) {
-      if (e.severity === 'error') errors.push(parseIssue(dialect, e.message, e.line, e.column));
-    }
-
-    let stmt = statements[0];
+  private async inPool<T>(task: () => Promise<T>): Promise<T> {
     try {
-      stripComments(stmt);
-      kind = statementKind(stmt);
-      const locate = locatorFor(text);
-      const verdict = astRules(p, stmt, dialect, allowMutations, locate);
-      errors.push(...verdict.issues);
-      readOnly = READ_ONLY_KINDS.has(kind) && !verdict.writes;
-      const schema = options.schema ? new SchemaIndex(options.schema.tables, dialect) : null;
-      const names = new NameResolver(p, dialect, schema, new PiiIndex(options.piiColumns ?? []), locate).resolve(stmt);
-      errors.push(...names.errors);
-      warnings.push(...names.warnings);
-      tables = names.tables;
+      return await task();
     } catch (error) {
-      // Deny by default: a statement the guard cannot walk does not run.
-      errors.push({ code: 'GUARD_ERROR', message: `The statement could not be checked: ${(error as Error).message}` });
+      if (error instanceof GuardTimeoutError) {
+        throw new SqlTooComplexError(
+          `Checking the SQL did not finish within ${this.pool.timeoutMs} ms (timeout); simplify the statement or try again`,
+        );
+      }
+      if (error instanceof GuardBusyError) {
+        throw new ServiceUnavailableError('GUARD_BUSY', 'The SQL guard is busy; try again in a moment');
+      }
+      throw error;
     }
-    if (errors.length) return refused();
+  }
 
-    if (readOnly && kind === 'select' && maxRows !== undefined) {
-      const limited = applyLimit(p, stmt, Math.floor(maxRows));
-      stmt = limited.node;
-      if (limited.warning) warnings.push({ code: 'LIMIT_LOWERED', message: limited.warning });
-    }
-    // The generator writes EXPLAIN as DESCRIBE, which PostgreSQL does not know.
-    const explain = kind === 'explain';
-    const generated = p.generate([explain ? (nodeData(stmt).target as AstNode) : stmt], POLYGLOT_DIALECT[dialect]);
-    if (!generated.success || generated.sql?.length !== 1) {
-      errors.push({
-        code: 'GUARD_ERROR',
-        message: `The checked statement could not be written back: ${generated.error ?? 'no SQL'}`,
-      });
-      return refused();
-    }
-    const normalizedSql = `${explain ? 'EXPLAIN ' : ''}${generated.sql[0]}`;
-    const again = lexicalCheck(normalizedSql, dialect, allowMutations);
-    if (again.issues.length || again.empty) {
-      errors.push(...again.issues.map((i) => ({ code: i.code, message: `In the SQL to run: ${i.message}` })));
-      if (again.empty) errors.push({ code: 'GUARD_ERROR', message: 'The checked statement was written back empty' });
-      return refused();
-    }
-    return { ok: true, dialect, normalizedSql, errors: [], warnings, statementKind: kind, readOnly, tables };
+  /** Live worker threads of the guard's pool. */
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.pool.close();
+  }
+
+  /** Stops the worker threads (tests and scripts that construct the guard themselves). */
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }

@@ -22,11 +22,30 @@ export interface LexOutcome {
 const isWordStart = (c: string) => /[A-Za-z_]/.test(c);
 const isWordPart = (c: string) => /[A-Za-z0-9_$]/.test(c);
 const postgresLike = (d: SqlDialect) => d === 'postgresql' || d === 'redshift';
+/** Sticky: matches at lastIndex only, without slicing the rest of the text per `$`. */
+const DOLLAR_TAG = /\$([A-Za-z_][A-Za-z0-9_]*)?\$/y;
 
-/** Line and column (1-based, in characters) of every offset of one text. */
+/**
+ * Line and column (1-based, in characters) of every offset of one text. Built once in linear
+ * time (a column per UTF-16 offset), so each lookup is a binary search over line starts: no
+ * slicing from the line start per token, which made a long one-line statement quadratic.
+ */
 export function positionsOf(sql: string): (offset: number) => { line: number; column: number } {
   const starts = [0];
-  for (let i = 0; i < sql.length; i++) if (sql[i] === '\n') starts.push(i + 1);
+  let columns: Uint32Array | null = null;
+  for (let i = 0; i < sql.length; i++) if (sql.charCodeAt(i) === 10) starts.push(i + 1);
+  const columnTable = (): Uint32Array => {
+    const table = new Uint32Array(sql.length + 1);
+    let column = 1;
+    for (let i = 0; i <= sql.length; i++) {
+      table[i] = column;
+      const code = sql.charCodeAt(i);
+      if (code === 10) column = 1;
+      // A surrogate pair is one character: its second half does not advance the column.
+      else if (!(code >= 0xd800 && code <= 0xdbff && (sql.charCodeAt(i + 1) & 0xfc00) === 0xdc00)) column++;
+    }
+    return table;
+  };
   return (offset) => {
     let lo = 0;
     let hi = starts.length - 1;
@@ -35,7 +54,8 @@ export function positionsOf(sql: string): (offset: number) => { line: number; co
       if (starts[mid] <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, column: [...sql.slice(starts[lo], offset)].length + 1 };
+    columns ??= columnTable();
+    return { line: lo + 1, column: columns[Math.min(Math.max(offset, 0), sql.length)] };
   };
 }
 
@@ -121,7 +141,8 @@ export function lexSql(sql: string, dialect: SqlDialect, backslashEscapes: boole
       push('quoted', sql.slice(i + 1, end), i);
       i = end + 1;
     } else if (c === '$' && pg && !/[0-9]/.test(next)) {
-      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
+      DOLLAR_TAG.lastIndex = i;
+      const tag = DOLLAR_TAG.exec(sql);
       if (!tag) {
         push('symbol', '$', i);
         i++;

@@ -53,7 +53,7 @@ export class Nl2sqlController {
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'No usable SQL after the attempts' })
-  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'LLM_NOT_CONFIGURED' })
+  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'LLM_NOT_CONFIGURED, or GUARD_BUSY' })
   @ApiGatewayTimeoutResponse({ type: ErrorResponseDto, description: 'LLM_TIMEOUT' })
   query(@CurrentUser() auth: AuthContext, @Body() dto: QueryDto): Promise<QueryResponseDto> {
     return this.nl2sql.query(auth, dto);
@@ -106,6 +106,10 @@ export class Nl2sqlController {
       'tables, joins, filters, grouping, ordering and limit. Always answers.',
   })
   @ApiOkResponse({ type: ExplainResponseDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'SQL_TOO_COMPLEX: past a size limit of the guard (length, tokens, nesting)',
+  })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   explain(@CurrentUser() auth: AuthContext, @Body() dto: SqlDto): Promise<ExplainResponseDto> {
     return this.tools.explain(auth, dto);
@@ -123,7 +127,15 @@ export class Nl2sqlController {
       'Answers 200 with `ok: false` and the reasons when the SQL would be refused.',
   })
   @ApiOkResponse({ type: ValidationDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'SQL_TOO_COMPLEX: past a size limit of the guard (length, tokens, nesting) or its time limit',
+  })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiServiceUnavailableResponse({
+    type: ErrorResponseDto,
+    description: 'GUARD_BUSY: every worker of the SQL guard is busy',
+  })
   validate(@CurrentUser() auth: AuthContext, @Body() dto: ValidateDto): Promise<ValidationDto> {
     return this.tools.validate(auth, dto);
   }
@@ -139,7 +151,15 @@ export class Nl2sqlController {
       '`allowMutations` is for admins (403 otherwise). 422 SQL_REJECTED with the reasons when refused.',
   })
   @ApiOkResponse({ type: ExecuteResponseDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'SQL_TOO_COMPLEX: past a size limit of the guard (length, tokens, nesting) or its time limit',
+  })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiServiceUnavailableResponse({
+    type: ErrorResponseDto,
+    description: 'GUARD_BUSY: every worker of the SQL guard is busy',
+  })
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'Refused by the guard, or by the database' })
   execute(@CurrentUser() auth: AuthContext, @Body() dto: ExecuteDto): Promise<ExecuteResponseDto> {
     return this.tools.execute(auth, dto);

@@ -1,0 +1,97 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import type { Explanation } from '../answers/structural-explain';
+import type { GuardOptions, GuardResult } from './sql-guard.types';
+import type { GuardTask } from './worker/sql-guard.worker';
+
+export interface GuardPoolOptions {
+  /** Worker threads at most (default: the cores, at most 4). */
+  maxThreads?: number;
+  /** A check that takes longer is abandoned and its worker replaced (default 5,000 ms). */
+  timeoutMs?: number;
+  /** Checks waiting for a free worker at most, beyond which callers are told to come back. */
+  maxQueue?: number;
+}
+
+/** Nest token for GuardPoolOptions (optional: the defaults suit the API). */
+export const GUARD_POOL_OPTIONS = Symbol('GUARD_POOL_OPTIONS');
+
+export class GuardTimeoutError extends Error {}
+export class GuardBusyError extends Error {}
+
+/**
+ * The worker threads the guard runs in: parsing is synchronous WebAssembly, and a large
+ * statement parsed on the event loop would stall every other request. Each check has a
+ * deadline; a check past it is aborted, which terminates its worker (piscina starts another),
+ * so nothing is left stuck.
+ */
+export class GuardPool {
+  private pool: Piscina<GuardTask, unknown> | null = null;
+  private warm: Promise<unknown> | null = null;
+  readonly timeoutMs: number;
+
+  constructor(private readonly options: GuardPoolOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+  }
+
+  private start(): Piscina<GuardTask, unknown> {
+    if (this.pool) return this.pool;
+    // From the sources (tests), a small JavaScript entry compiles the TypeScript worker on load.
+    const fromSources = __filename.endsWith('.ts');
+    const maxThreads = this.options.maxThreads ?? Math.max(1, Math.min(4, availableParallelism()));
+    this.pool = new Piscina<GuardTask, unknown>({
+      filename: join(__dirname, 'worker', fromSources ? 'sql-guard.worker-source.js' : 'sql-guard.worker.js'),
+      minThreads: 1,
+      maxThreads,
+      maxQueue: this.options.maxQueue ?? maxThreads * 16,
+      idleTimeout: 60_000,
+    });
+    this.warmUp(this.pool);
+    return this.pool;
+  }
+
+  /** The first task of a worker loads the parser (23 MB of WebAssembly): it gets no deadline. */
+  private warmUp(pool: Piscina<GuardTask, unknown>): void {
+    this.warm = pool.run({ kind: 'check', sql: 'SELECT 1', options: { dialect: 'sqlite' } }).catch(() => undefined);
+  }
+
+  check(sql: string, options: GuardOptions): Promise<GuardResult> {
+    return this.run({ kind: 'check', sql, options }) as Promise<GuardResult>;
+  }
+
+  /** The structural explanation of a statement (polyglot's query analysis), parsed in a worker too. */
+  explain(sql: string, dialect: SqlDialect): Promise<Explanation> {
+    return this.run({ kind: 'explain', sql, dialect }) as Promise<Explanation>;
+  }
+
+  private async run(task: GuardTask): Promise<unknown> {
+    const pool = this.start();
+    await this.warm;
+    try {
+      return await pool.run(task, { signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'AbortError' || name === 'TimeoutError') {
+        // The worker was terminated; its replacement loads the parser before the next deadline runs.
+        this.warmUp(pool);
+        throw new GuardTimeoutError(`over ${this.timeoutMs} ms`);
+      }
+      if (/queue is at limit/i.test((error as Error).message)) throw new GuardBusyError('queue full');
+      throw error;
+    }
+  }
+
+  /** Live worker threads (a worker whose check timed out is gone, and replaced). */
+  get threads(): number {
+    return this.pool?.threads.length ?? 0;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    this.warm = null;
+    if (pool) await pool.destroy();
+  }
+}
