@@ -58,6 +58,15 @@ export class AuthService {
     if (stored) await this.refreshTokens.revoke(stored.id, new Date());
   }
 
+  /** Signs the caller out everywhere: every access token and refresh token of the account stops working. */
+  async logoutEverywhere(auth: AuthContext): Promise<void> {
+    if (auth.via !== 'jwt' || !auth.userId) {
+      throw new ForbiddenError('NEEDS_USER', 'An API key acts for a tenant, not a person: revoke it instead');
+    }
+    await this.users.bumpTokenGeneration(auth.userId);
+    await this.refreshTokens.revokeAllForUser(auth.userId, new Date());
+  }
+
   async me(auth: AuthContext): Promise<MeResponseDto> {
     const tenant = await this.tenants.findById(auth.tenantId);
     if (!tenant) throw new UnauthorizedError('TENANT_GONE', 'The tenant of this token no longer exists');

@@ -73,6 +73,8 @@ export class UserService {
         ...(dto.disabled !== undefined ? { disabled: dto.disabled } : {}),
       };
       if (Object.keys(changes).length) await this.users.update(userId, changes, manager);
+      // Access tokens issued before a new password or a disable stop working at once, not at expiry.
+      if (passwordHash || dto.disabled === true) await this.users.bumpTokenGeneration(userId, manager);
     });
     if (dto.password || dto.disabled) await this.refreshTokens.revokeAllForUser(userId, new Date());
     return this.get(auth, userId);
