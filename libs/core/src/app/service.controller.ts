@@ -4,6 +4,7 @@ import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiTags }
 import { EnvDto } from '../config/env.dto';
 import { NotFoundError } from '../errors/domain-error';
 import { Public } from '../http/public.decorator';
+import { ScrapeTokenOrAdmin } from '../http/scrape-token.decorator';
 import { MetricsService } from '../metrics/metrics.service';
 import { packageInfo } from './package-info';
 import { ServiceInfoDto } from './service-info.dto';
@@ -28,10 +29,16 @@ export class ServiceController {
   }
 
   @Get('metrics')
-  @Public()
+  @ScrapeTokenOrAdmin()
   @SkipThrottle({ default: true, 'login-ip': true, 'login-account': true })
   @Header('Content-Type', 'text/plain; version=0.0.4')
-  @ApiOperation({ operationId: 'service_metrics', summary: 'Prometheus metrics' })
+  @ApiOperation({
+    operationId: 'service_metrics',
+    summary: 'Prometheus metrics',
+    description:
+      'For a scraper sending METRICS_TOKEN as its bearer token (Prometheus: `authorization.credentials`), ' +
+      'or for an admin (access token or admin API key). Without METRICS_TOKEN set, admins only.',
+  })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text format', schema: { type: 'string' } })
   async prometheus(): Promise<string> {

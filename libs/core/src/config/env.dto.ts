@@ -428,6 +428,12 @@ export class EnvDto {
   @IsBoolean()
   METRICS_ENABLED = true;
 
+  @IsOptional()
+  @IsString()
+  @MinLength(24, { message: 'must be at least 24 characters (openssl rand -base64 32)' })
+  @MaxLength(512)
+  METRICS_TOKEN?: string;
+
   @Transform(toInt)
   @IsInt()
   @Min(1000)
