@@ -428,6 +428,12 @@ export class EnvDto {
   @IsBoolean()
   METRICS_ENABLED = true;
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  MAX_EVENT_STREAMS_PER_USER = 5;
+
   @IsOptional()
   @IsString()
   @MinLength(24, { message: 'must be at least 24 characters (openssl rand -base64 32)' })
