@@ -7,6 +7,7 @@ import { History1764300000000 } from './1764300000000-history';
 import { MillisecondCursors1764400000000 } from './1764400000000-millisecond-cursors';
 import { Nl2sql1764500000000 } from './1764500000000-nl2sql';
 import { TokenGeneration1764610000000 } from './1764610000000-token-generation';
+import { Invitations1764620000000 } from './1764620000000-invitations';
 
 /** Every migration, oldest first. Listed by hand so the build bundles them and nothing is globbed. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   MillisecondCursors1764400000000,
   Nl2sql1764500000000,
   TokenGeneration1764610000000,
+  Invitations1764620000000,
 ];
