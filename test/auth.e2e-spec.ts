@@ -451,6 +451,19 @@ describe('auth (e2e)', () => {
       );
     });
 
+    it('answers 201 to two tenants inviting the same new e-mail at once', async () => {
+      const email = `raced-${Date.now()}@example.test`;
+      const [acme, globexInvite] = await Promise.all([
+        invite(email, 'viewer', adminToken),
+        invite(email, 'viewer', globex.adminToken),
+      ]);
+      expect([acme.status, globexInvite.status]).toEqual([201, 201]);
+      // Whichever created the account is accepted by its first sign-in; the other waits for an answer.
+      const token = await t.http.login(email, 'a-long-passphrase');
+      expect(await tenantsOf(token)).toHaveLength(1);
+      expect((await t.http.get('/api/v1/invitations', { token })).body.data).toHaveLength(1);
+    });
+
     it('answers invitations only for a person, not an API key', async () => {
       const key = await t.http.post('/api/v1/api-keys', { name: 'bot', role: 'viewer' }, { token: adminToken });
       const res = await t.http.get('/api/v1/invitations', { token: key.body.key });

@@ -47,9 +47,23 @@ export class InvitationService {
   ) {}
 
   async invite(auth: AuthContext, dto: CreateUserDto): Promise<InvitationResponseDto> {
-    const email = dto.email.trim();
     // Hashed even when the account exists and keeps its password: both answers take as long.
     const passwordHash = await this.passwords.hash(dto.password);
+    try {
+      return await this.inviteWithHash(auth, dto, passwordHash);
+    } catch (error) {
+      // Another tenant created the account a moment ago: invite it as the existing account it now is.
+      if ((error as { constraint?: string }).constraint !== 'users_email_ci') throw error;
+      return this.inviteWithHash(auth, dto, passwordHash);
+    }
+  }
+
+  private async inviteWithHash(
+    auth: AuthContext,
+    dto: CreateUserDto,
+    passwordHash: string,
+  ): Promise<InvitationResponseDto> {
+    const email = dto.email.trim();
     const existing = await this.users.findByEmail(email);
     if (existing && (await this.memberships.findMember(auth.tenantId, existing.id))) throw USER_EXISTS();
     if (await this.invitations.findPendingInTenantByEmail(auth.tenantId, email)) throw INVITATION_PENDING();
@@ -73,8 +87,8 @@ export class InvitationService {
       });
       return mapInvitation(invitation);
     } catch (error) {
-      // Two admins inviting the same e-mail at once: the pending-invitation index lets one win.
-      if ((error as { code?: string }).code === '23505') throw INVITATION_PENDING();
+      // Two admins of this tenant inviting the same e-mail at once: the pending index lets one win.
+      if ((error as { constraint?: string }).constraint === 'invitations_pending_email') throw INVITATION_PENDING();
       throw error;
     }
   }
