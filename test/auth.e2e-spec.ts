@@ -451,6 +451,20 @@ describe('auth (e2e)', () => {
       );
     });
 
+    it('cannot accept an expired invitation, and no longer lists it', async () => {
+      const user = await createUser('viewer');
+      const sent = await invite(user.email, 'editor', globex.adminToken);
+      const db = new Client({ connectionString: t.env.DATABASE_URL });
+      await db.connect();
+      await db.query(`UPDATE invitations SET expires_at = now() - interval '1 second' WHERE id = $1`, [sent.body.id]);
+      await db.end();
+      expect((await t.http.get('/api/v1/invitations', { token: user.token })).body.data).toEqual([]);
+      const late = await t.http.post(`/api/v1/invitations/${sent.body.id}/accept`, undefined, { token: user.token });
+      expect(late.status).toBe(409);
+      expect(late.body.code).toBe('INVITATION_EXPIRED');
+      expect(await tenantsOf(user.token)).toEqual([acmeId]);
+    });
+
     it('answers 201 to two tenants inviting the same new e-mail at once', async () => {
       const email = `raced-${Date.now()}@example.test`;
       const [acme, globexInvite] = await Promise.all([
