@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EnvDto } from '../config/env.dto';
 import { NotFoundError } from '../errors/domain-error';
 import { Public } from '../http/public.decorator';
@@ -39,8 +39,8 @@ export class ServiceController {
       'For a scraper sending METRICS_TOKEN as its bearer token (Prometheus: `authorization.credentials`), ' +
       'or for an admin (access token or admin API key). Without METRICS_TOKEN set, admins only.',
   })
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text format', schema: { type: 'string' } })
+  // The text content type is set on the 200 alone, so the error answers stay JSON in the document.
+  @ApiOkResponse({ description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } })
   async prometheus(): Promise<string> {
     if (!this.env.METRICS_ENABLED) throw new NotFoundError('NOT_FOUND', 'Metrics are disabled (METRICS_ENABLED=false)');
     return this.metrics.text();
