@@ -35,7 +35,9 @@ describe('queue dashboard at /admin/queues (e2e)', () => {
       { token: adminToken },
     );
     expect(res.status).toBe(201);
-    return { id: res.body.id as string, token: await t.http.login(email, 'a-long-passphrase') };
+    // The answer is the invitation; the first sign-in accepts it.
+    const token = await t.http.login(email, 'a-long-passphrase');
+    return { id: (await t.http.get('/api/v1/auth/me', { token })).body.user.id as string, token };
   }
 
   /** Opens a dashboard session over HTTP and returns the cookie's value. */

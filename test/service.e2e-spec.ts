@@ -9,7 +9,11 @@ describe('service routes, OpenAPI and HTTP hygiene (e2e)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ CORS_ORIGINS: 'https://app.example.com', BODY_LIMIT: '10kb' });
+    t = await startTestApp({
+      CORS_ORIGINS: 'https://app.example.com',
+      BODY_LIMIT: '10kb',
+      METRICS_TOKEN: 'scrape-token-scrape-token-1234',
+    });
   });
   afterAll(() => t?.close());
 
@@ -48,7 +52,6 @@ describe('service routes, OpenAPI and HTTP hygiene (e2e)', () => {
 
     const publicOps = new Set([
       'service_info',
-      'service_metrics',
       'health_live',
       'health_ready',
       'auth_login',
@@ -129,7 +132,7 @@ describe('service routes, OpenAPI and HTTP hygiene (e2e)', () => {
 
   it('exposes Prometheus metrics labelled by route pattern', async () => {
     await t.http.get('/api/v1/users/usr_abcdefghijklmnop', { token: 'bad' });
-    const res = await t.http.get('/metrics');
+    const res = await t.http.get('/metrics', { token: 'scrape-token-scrape-token-1234' });
     expect(res.status).toBe(200);
     expect(res.text).toContain('sluice_http_request_duration_seconds_bucket');
     expect(res.text).not.toContain('usr_abcdefghijklmnop');

@@ -6,6 +6,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { DashboardSessionService } from './dashboard/dashboard-session.service';
 import { ApiKeyEntity } from './entities/api-key.entity';
+import { InvitationEntity } from './entities/invitation.entity';
 import { MembershipEntity } from './entities/membership.entity';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { TenantEntity } from './entities/tenant.entity';
@@ -15,12 +16,14 @@ import { JwtStrategy } from './guards/jwt.strategy';
 import { RequestAuthenticator } from './guards/request-authenticator';
 import { RouteAuditor } from './guards/route-auditor';
 import { ApiKeyRepository } from './repositories/api-key.repository';
+import { InvitationRepository } from './repositories/invitation.repository';
 import { MembershipRepository } from './repositories/membership.repository';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository';
 import { TenantRepository } from './repositories/tenant.repository';
 import { UserRepository } from './repositories/user.repository';
 import { ApiKeyService } from './services/api-key.service';
 import { AuthService } from './services/auth.service';
+import { InvitationService } from './services/invitation.service';
 import { PasswordService } from './services/password.service';
 import { TenantService } from './services/tenant.service';
 import { TokenService } from './services/token.service';
@@ -29,7 +32,14 @@ import { UserService } from './services/user.service';
 /** Domain of identity: tenants, users, memberships, API keys, tokens and the global guard. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([TenantEntity, UserEntity, MembershipEntity, ApiKeyEntity, RefreshTokenEntity]),
+    TypeOrmModule.forFeature([
+      TenantEntity,
+      UserEntity,
+      MembershipEntity,
+      ApiKeyEntity,
+      RefreshTokenEntity,
+      InvitationEntity,
+    ]),
     PassportModule,
     DiscoveryModule,
     JwtModule.registerAsync({ inject: [EnvDto], useFactory: (env: EnvDto) => ({ secret: env.JWT_SECRET }) }),
@@ -40,10 +50,12 @@ import { UserService } from './services/user.service';
     MembershipRepository,
     ApiKeyRepository,
     RefreshTokenRepository,
+    InvitationRepository,
     PasswordService,
     TokenService,
     AuthService,
     UserService,
+    InvitationService,
     ApiKeyService,
     TenantService,
     DashboardSessionService,
@@ -53,6 +65,6 @@ import { UserService } from './services/user.service';
     RouteAuditor,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [AuthService, UserService, ApiKeyService, TenantService, DashboardSessionService],
+  exports: [AuthService, UserService, InvitationService, ApiKeyService, TenantService, DashboardSessionService],
 })
 export class AuthModule {}

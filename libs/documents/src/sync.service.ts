@@ -8,7 +8,9 @@ import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '@sluice/core/pagination/pagination';
 import { JobName, QueueName, retriedJob, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
 import type { Queue } from 'bull';
-import { distinctUntilChanged, filter, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
+import { EnvDto } from '@sluice/core/config/env.dto';
+import { StreamSlots } from '@sluice/core/throttling/stream-slots';
+import { distinctUntilChanged, finalize, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
 import { SyncRunResponseDto } from './http/dto/sync.dto';
 import { mapRun } from './mappers';
 import { assertSyncable } from './sync-rules';
@@ -37,6 +39,8 @@ export class SyncService {
     private readonly runs: SyncRunRepository,
     private readonly registry: ConnectorRegistry,
     @InjectQueue(QueueName.ConnectorSync) private readonly queue: Queue<SyncConnectorPayload>,
+    private readonly slots: StreamSlots,
+    private readonly env: EnvDto,
   ) {}
 
   async start(auth: AuthContext, connectorId: string, force: boolean): Promise<StartedRun> {
@@ -82,17 +86,23 @@ export class SyncService {
 
   /**
    * The run's progress as it changes, then its final state, for a UI that should not poll.
-   * Read from the run row, so any API instance can serve the stream of any worker's run.
+   * Read from the run row, so any API instance can serve the stream of any worker's run. The
+   * stream ends when the run is final or gone (its connector deleted), and each user or API key
+   * holds at most MAX_EVENT_STREAMS_PER_USER streams at once across instances (429 beyond).
    */
   async events(auth: AuthContext, connectorId: string, runId: string): Promise<Observable<MessageEvent>> {
     await this.get(auth, connectorId, runId);
+    const owner = auth.via === 'api_key' ? `key:${auth.apiKeyId}` : `user:${auth.userId}`;
+    const slot = await this.slots.acquire('run-events', owner, this.env.MAX_EVENT_STREAMS_PER_USER);
     const fingerprint = (r: SyncRunEntity) => `${r.status}|${r.cancelRequested}|${JSON.stringify(r.progress)}`;
     return timer(0, EVENT_POLL_MS).pipe(
       switchMap(() => from(this.runs.findOne(auth.tenantId, connectorId, runId))),
-      filter((run): run is SyncRunEntity => run !== null),
+      // Deleting the connector deletes its runs: nothing more will come, so the stream ends.
+      takeWhile((run): run is SyncRunEntity => run !== null),
       distinctUntilChanged((a, b) => fingerprint(a) === fingerprint(b)),
       map((run) => ({ type: FINAL.has(run.status) ? 'final' : 'progress', data: mapRun(run) }) as MessageEvent),
       takeWhile((event) => event.type !== 'final', true),
+      finalize(() => slot.release()),
     );
   }
 

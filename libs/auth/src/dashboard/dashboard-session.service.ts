@@ -7,7 +7,7 @@ import { DashboardSessionResponseDto } from '../http/dto/dashboard-session.dto';
 import { MembershipRepository } from '../repositories/membership.repository';
 import { TenantRepository } from '../repositories/tenant.repository';
 import { AuthContext } from '../role';
-import { AccessTokenClaims, JWT_AUDIENCE, JWT_ISSUER } from '../services/token.service';
+import { AccessTokenClaims, hasBoundedLifetime, JWT_AUDIENCE, JWT_ISSUER } from '../services/token.service';
 
 /**
  * Claims of a dashboard token. Its own audience and `typ` keep it apart from access tokens in
@@ -17,6 +17,10 @@ export interface DashboardTokenClaims {
   sub: string;
   tid: string;
   typ: 'dashboard';
+  /** The user's token generation: signing out everywhere also closes dashboard sessions. */
+  gen: number;
+  iat?: number;
+  exp?: number;
 }
 
 export const DASHBOARD_AUDIENCE = 'sluice-dashboard';
@@ -62,8 +66,8 @@ export class DashboardSessionService {
         'Open the queue dashboard with a user access token (POST /api/v1/auth/login), not an API key',
       );
     }
-    const tenantId = await this.requireOperatorAdmin(auth.userId);
-    const claims: DashboardTokenClaims = { sub: auth.userId, tid: tenantId, typ: 'dashboard' };
+    const { tenantId, gen } = await this.requireOperatorAdmin(auth.userId);
+    const claims: DashboardTokenClaims = { sub: auth.userId, tid: tenantId, typ: 'dashboard', gen };
     const ttl = this.env.DASHBOARD_SESSION_TTL_SECONDS;
     const token = await this.jwt.signAsync(claims, {
       expiresIn: ttl,
@@ -82,7 +86,9 @@ export class DashboardSessionService {
   async fromCookie(token: string): Promise<void> {
     const claims = await this.verify<DashboardTokenClaims>(token, 'cookie');
     if (claims.typ !== 'dashboard' || !claims.sub || !claims.tid) throw INVALID.cookie();
-    const tenantId = await this.requireOperatorAdmin(claims.sub);
+    if (!hasBoundedLifetime(claims, this.env.DASHBOARD_SESSION_TTL_SECONDS)) throw INVALID.cookie();
+    const { tenantId, gen } = await this.requireOperatorAdmin(claims.sub);
+    if (claims.gen !== gen) throw INVALID.cookie();
     // A session opened for an earlier DASHBOARD_TENANT does not carry over.
     if (tenantId !== claims.tid) throw DASHBOARD_FORBIDDEN();
   }
@@ -91,15 +97,17 @@ export class DashboardSessionService {
   async fromAccessToken(token: string): Promise<void> {
     const claims = await this.verify<AccessTokenClaims>(token, 'bearer');
     if (claims.typ !== 'access' || !claims.sub) throw INVALID.bearer();
-    await this.requireOperatorAdmin(claims.sub);
+    if (!hasBoundedLifetime(claims, this.env.JWT_ACCESS_TTL_SECONDS)) throw INVALID.bearer();
+    const { gen } = await this.requireOperatorAdmin(claims.sub);
+    if (claims.gen !== gen) throw INVALID.bearer();
   }
 
   /** Read on every request, so a demoted or disabled admin loses the dashboard at once. */
-  private async requireOperatorAdmin(userId: string): Promise<string> {
+  private async requireOperatorAdmin(userId: string): Promise<{ tenantId: string; gen: number }> {
     const tenant = await this.tenants.findByName(this.env.DASHBOARD_TENANT ?? this.env.BOOTSTRAP_TENANT);
     const member = tenant && (await this.memberships.findMember(tenant.id, userId));
     if (!tenant || !member || member.role !== 'admin' || member.user.disabled) throw DASHBOARD_FORBIDDEN();
-    return tenant.id;
+    return { tenantId: tenant.id, gen: member.user.tokenGeneration };
   }
 
   private async verify<T extends object>(token: string, via: 'cookie' | 'bearer'): Promise<T> {

@@ -17,6 +17,10 @@ export class UserEntity {
   @Column({ type: 'boolean', default: false })
   disabled: boolean;
 
+  /** Access tokens carry it; bumping it ends every access token issued before. */
+  @Column({ name: 'token_generation', type: 'integer', default: 0 })
+  tokenGeneration: number;
+
   @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
   lastLoginAt: Date | null;
 

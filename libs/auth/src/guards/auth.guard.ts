@@ -2,13 +2,18 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import { ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
+import { EnvDto } from '@sluice/core/config/env.dto';
 import { IS_PUBLIC_KEY } from '@sluice/core/http/public.decorator';
+import { SCRAPE_TOKEN_KEY } from '@sluice/core/http/scrape-token.decorator';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { ROLES_KEY } from '../decorators/authenticated.decorator';
 import { AuthContext, Role } from '../role';
 import { API_KEY_PREFIX } from '../services/api-key.service';
 import { RequestAuthenticator } from './request-authenticator';
 import { requestedTenant } from './tenant-header';
+
+const ADMINS: Role[] = ['admin'];
 
 export type AuthenticatedRequest = Request & { user?: AuthContext };
 
@@ -39,15 +44,18 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly jwt: JwtAuthGuard,
     private readonly authenticator: RequestAuthenticator,
+    private readonly env: EnvDto,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    const scrape = this.reflector.getAllAndOverride<boolean>(SCRAPE_TOKEN_KEY, targets);
+    const roles = scrape ? ADMINS : this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (!roles) throw new ForbiddenError('ROUTE_NOT_ANNOTATED', 'This route has no access rule');
 
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (scrape && this.isScrapeToken(req)) return true;
     const apiKey = this.apiKeyOf(req);
     if (apiKey) {
       req.user = await this.authenticator.fromApiKey(apiKey, requestedTenant(req));
@@ -60,6 +68,15 @@ export class AuthGuard implements CanActivate {
       throw new ForbiddenError('FORBIDDEN', `This needs one of the roles: ${roles.join(', ')}`);
     }
     return true;
+  }
+
+  private isScrapeToken(req: Request): boolean {
+    const expected = this.env.METRICS_TOKEN;
+    const sent = req.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!expected || !sent) return false;
+    // Compared as digests: equal lengths, and no timing hint about the token.
+    const digest = (v: string) => createHash('sha256').update(v).digest();
+    return timingSafeEqual(digest(sent), digest(expected));
   }
 
   private apiKeyOf(req: Request): string | undefined {

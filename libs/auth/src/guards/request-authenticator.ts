@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { EnvDto } from '@sluice/core/config/env.dto';
 import { ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
 import { MembershipRepository } from '../repositories/membership.repository';
 import { AuthContext } from '../role';
 import { ApiKeyService } from '../services/api-key.service';
-import { AccessTokenClaims } from '../services/token.service';
+import { AccessTokenClaims, hasBoundedLifetime } from '../services/token.service';
 
 /**
  * Turns a verified token or an API key into the caller's tenant and role. Roles are read from
@@ -14,11 +15,15 @@ export class RequestAuthenticator {
   constructor(
     private readonly memberships: MembershipRepository,
     private readonly apiKeys: ApiKeyService,
+    private readonly env: EnvDto,
   ) {}
 
   async fromClaims(claims: AccessTokenClaims, requestedTenant: string | undefined): Promise<AuthContext> {
-    if (claims.typ !== 'access' || !claims.sub || !claims.tid) {
+    if (claims.typ !== 'access' || !claims.sub || !claims.tid || typeof claims.gen !== 'number') {
       throw new UnauthorizedError('TOKEN_INVALID', 'Access token is invalid');
+    }
+    if (!hasBoundedLifetime(claims, this.env.JWT_ACCESS_TTL_SECONDS)) {
+      throw new UnauthorizedError('TOKEN_INVALID', 'Access token has no expiry, or one too far away');
     }
     const tenantId = requestedTenant ?? claims.tid;
     const member = await this.memberships.findMember(tenantId, claims.sub);
@@ -27,6 +32,13 @@ export class RequestAuthenticator {
         throw new ForbiddenError('TENANT_FORBIDDEN', 'You are not a member of the tenant named in X-Tenant-Id');
       }
       throw new UnauthorizedError('TOKEN_INVALID', 'This account can no longer use this token; sign in again');
+    }
+    // Read with the membership on every request anyway, so a bump takes effect at once on every instance.
+    if (claims.gen !== member.user.tokenGeneration) {
+      throw new UnauthorizedError(
+        'TOKEN_REVOKED',
+        'This token was revoked (password changed or signed out everywhere); sign in again',
+      );
     }
     return { userId: claims.sub, tenantId, role: member.role, via: 'jwt' };
   }

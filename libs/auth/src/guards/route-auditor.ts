@@ -2,6 +2,7 @@ import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY } from '@sluice/core/http/public.decorator';
+import { SCRAPE_TOKEN_KEY } from '@sluice/core/http/scrape-token.decorator';
 import { ROLES_KEY } from '../decorators/authenticated.decorator';
 
 /** Refuses to start when a route has neither @Public nor @Authenticated: nothing is open by accident. */
@@ -25,7 +26,8 @@ export class RouteAuditor implements OnApplicationBootstrap {
         const targets = [handler, wrapper.metatype];
         const marked =
           this.reflector.getAllAndOverride(IS_PUBLIC_KEY, targets) ||
-          this.reflector.getAllAndOverride(ROLES_KEY, targets);
+          this.reflector.getAllAndOverride(ROLES_KEY, targets) ||
+          this.reflector.getAllAndOverride(SCRAPE_TOKEN_KEY, targets);
         if (!marked) unmarked.push(`${wrapper.metatype.name}.${name}`);
       }
     }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -61,6 +62,22 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Revoked (or already unknown)' })
   logout(@Body() dto: RefreshDto): Promise<void> {
     return this.auth.logout(dto);
+  }
+
+  @Post('logout-all')
+  @HttpCode(204)
+  @Authenticated()
+  @ApiOperation({
+    operationId: 'auth_logoutEverywhere',
+    summary: 'Sign out everywhere',
+    description:
+      'Revokes every refresh token of the account and ends every access token issued so far, this one included, ' +
+      'on every API instance at once. For users only: an API key is revoked with DELETE /api-keys/{id} (403 NEEDS_USER).',
+  })
+  @ApiNoContentResponse({ description: 'Signed out everywhere' })
+  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'Called with an API key (NEEDS_USER)' })
+  logoutEverywhere(@CurrentUser() auth: AuthContext): Promise<void> {
+    return this.auth.logoutEverywhere(auth);
   }
 
   @Get('me')

@@ -15,16 +15,22 @@ import { Page } from '@sluice/core/pagination/pagination';
 import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { AuthContext } from '../role';
+import { InvitationService } from '../services/invitation.service';
 import { UserService } from '../services/user.service';
+import { InvitationPageDto, InvitationResponseDto, ListInvitationsQueryDto } from './dto/invitation.dto';
 import { CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserPageDto, UserResponseDto } from './dto/user.dto';
 
 const USER_ID = { name: 'id', description: 'User id', example: 'usr_2n5x8c1v4b7m0q3w' };
+const INVITATION_ID = { name: 'invitationId', description: 'Invitation id', example: 'inv_3k8v1n6b0m4x7c2z' };
 
 @ApiTags('users')
 @Controller('users')
 @Authenticated({ roles: ['admin'] })
 export class UserController {
-  constructor(private readonly users: UserService) {}
+  constructor(
+    private readonly users: UserService,
+    private readonly invitations: InvitationService,
+  ) {}
 
   @Get()
   @ApiOperation({ operationId: 'users_list', summary: 'List the users of this tenant' })
@@ -36,15 +42,56 @@ export class UserController {
   @Post()
   @ApiOperation({
     operationId: 'users_create',
-    summary: 'Add a user to this tenant',
+    summary: 'Invite a user to this tenant',
     description:
-      'Creates the account, or adds an account that already exists in another tenant (its password is kept).',
+      'Makes an invitation, whatever the e-mail, and answers the same for every e-mail: nothing tells whether ' +
+      'an account exists, nor anything about it. A new e-mail gets an account with this password; its first ' +
+      'sign-in accepts the invitation. An existing account keeps its password and joins only when its owner ' +
+      'accepts (GET /invitations, POST /invitations/{id}/accept). Until then the user is not in GET /users; ' +
+      'the invitation is in GET /users/invitations. 409 USER_EXISTS when already a member here, ' +
+      'INVITATION_PENDING when this e-mail already has a pending invitation here.',
   })
-  @ApiCreatedResponse({ type: UserResponseDto })
+  @ApiCreatedResponse({ type: InvitationResponseDto, description: 'The invitation, pending' })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already a member of this tenant' })
-  create(@CurrentUser() auth: AuthContext, @Body() dto: CreateUserDto): Promise<UserResponseDto> {
-    return this.users.create(auth, dto);
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: 'Already a member of this tenant, or already invited to it',
+  })
+  create(@CurrentUser() auth: AuthContext, @Body() dto: CreateUserDto): Promise<InvitationResponseDto> {
+    return this.invitations.invite(auth, dto);
+  }
+
+  // Declared before ':id' so that "invitations" is not taken for a user id.
+  @Get('invitations')
+  @ApiOperation({
+    operationId: 'users_listInvitations',
+    summary: "List this tenant's invitations",
+    description: 'Newest first; `?status=pending` for those still waiting for an answer.',
+  })
+  @ApiOkResponse({ type: InvitationPageDto })
+  listInvitations(
+    @CurrentUser() auth: AuthContext,
+    @Query() query: ListInvitationsQueryDto,
+  ): Promise<Page<InvitationResponseDto>> {
+    return this.invitations.list(auth, query);
+  }
+
+  @Delete('invitations/:invitationId')
+  @ApiParam(INVITATION_ID)
+  @ApiOperation({
+    operationId: 'users_revokeInvitation',
+    summary: 'Revoke a pending invitation',
+    description:
+      'It can no longer be accepted. An account the invitation created, never signed in to, is deleted with it.',
+  })
+  @ApiOkResponse({ type: InvitationResponseDto, description: 'The invitation, revoked' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already answered (INVITATION_NOT_PENDING)' })
+  revokeInvitation(
+    @CurrentUser() auth: AuthContext,
+    @Param('invitationId') invitationId: string,
+  ): Promise<InvitationResponseDto> {
+    return this.invitations.revoke(auth, invitationId);
   }
 
   @Get(':id')
@@ -63,7 +110,9 @@ export class UserController {
     summary: 'Change name, role, password or disabled state',
     description:
       'Only the fields sent change. The last active admin cannot be demoted or disabled (409 LAST_ADMIN). ' +
-      'An account that also belongs to other tenants keeps its name, password and disabled state (409 ACCOUNT_SHARED); its role here can change.',
+      'An account whose owner accepted an invitation to other tenants keeps its name, password and disabled state ' +
+      '(409 ACCOUNT_SHARED); its role here can change, and it can be removed from here. A pending invitation ' +
+      'elsewhere does not make it shared. A new password or a disable ends its access tokens at once.',
   })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })

@@ -22,7 +22,9 @@ export class UserRepository {
     manager?: EntityManager,
   ): Promise<UserEntity> {
     const repo = manager ? manager.getRepository(UserEntity) : this.orm;
-    return repo.save(repo.create({ id: newId('user'), disabled: false, lastLoginAt: null, ...values }));
+    return repo.save(
+      repo.create({ id: newId('user'), disabled: false, lastLoginAt: null, tokenGeneration: 0, ...values }),
+    );
   }
 
   async update(
@@ -32,6 +34,12 @@ export class UserRepository {
   ): Promise<void> {
     const repo = manager ? manager.getRepository(UserEntity) : this.orm;
     await repo.update({ id }, changes);
+  }
+
+  /** Ends every access token of the user issued so far (they carry the old generation). */
+  async bumpTokenGeneration(id: string, manager?: EntityManager): Promise<void> {
+    const repo = manager ? manager.getRepository(UserEntity) : this.orm;
+    await repo.increment({ id }, 'tokenGeneration', 1);
   }
 
   /** Removes a user who no longer belongs to any tenant. */

@@ -7,6 +7,7 @@ import { RefreshTokenRepository } from '../repositories/refresh-token.repository
 import { TenantRepository } from '../repositories/tenant.repository';
 import { UserRepository } from '../repositories/user.repository';
 import { AuthContext } from '../role';
+import { InvitationService } from './invitation.service';
 import { PasswordService } from './password.service';
 import { sha256Hex, TokenService } from './token.service';
 
@@ -23,6 +24,7 @@ export class AuthService {
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly passwords: PasswordService,
     private readonly tokens: TokenService,
+    private readonly invitations: InvitationService,
   ) {}
 
   /** Unknown e-mail, wrong password and disabled account all get the same answer. */
@@ -30,6 +32,8 @@ export class AuthService {
     const user = await this.users.findByEmail(dto.email);
     const ok = await this.passwords.verify(user?.passwordHash ?? null, dto.password);
     if (!user || !ok || user.disabled) throw INVALID_CREDENTIALS();
+
+    await this.invitations.acceptOnFirstSignIn(user.id);
 
     const membership = this.pickTenant(await this.memberships.listForUser(user.id), dto.tenant);
     await this.users.update(user.id, { lastLoginAt: new Date() });
@@ -56,6 +60,15 @@ export class AuthService {
   async logout(dto: RefreshDto): Promise<void> {
     const stored = await this.refreshTokens.findByHash(sha256Hex(dto.refreshToken));
     if (stored) await this.refreshTokens.revoke(stored.id, new Date());
+  }
+
+  /** Signs the caller out everywhere: every access token and refresh token of the account stops working. */
+  async logoutEverywhere(auth: AuthContext): Promise<void> {
+    if (auth.via !== 'jwt' || !auth.userId) {
+      throw new ForbiddenError('NEEDS_USER', 'An API key acts for a tenant, not a person: revoke it instead');
+    }
+    await this.users.bumpTokenGeneration(auth.userId);
+    await this.refreshTokens.revokeAllForUser(auth.userId, new Date());
   }
 
   async me(auth: AuthContext): Promise<MeResponseDto> {

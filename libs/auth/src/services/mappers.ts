@@ -1,4 +1,6 @@
 import { ApiKeyEntity } from '../entities/api-key.entity';
+import { InvitationEntity } from '../entities/invitation.entity';
+import { InvitationResponseDto, ReceivedInvitationResponseDto } from '../http/dto/invitation.dto';
 import { ApiKeyResponseDto } from '../http/dto/api-key.dto';
 import { UserResponseDto } from '../http/dto/user.dto';
 import { Member } from '../repositories/membership.repository';
@@ -29,5 +31,28 @@ export function mapApiKey(k: ApiKeyEntity): ApiKeyResponseDto {
     lastUsedAt: iso(k.lastUsedAt),
     expiresAt: iso(k.expiresAt),
     revokedAt: iso(k.revokedAt),
+  };
+}
+
+export function mapInvitation(i: InvitationEntity): InvitationResponseDto {
+  return {
+    id: i.id,
+    email: i.email,
+    role: i.role,
+    status: i.status,
+    createdAt: i.createdAt.toISOString(),
+    expiresAt: i.expiresAt.toISOString(),
+    respondedAt: iso(i.respondedAt),
+  };
+}
+
+export function mapReceivedInvitation(i: InvitationEntity): ReceivedInvitationResponseDto {
+  return {
+    id: i.id,
+    tenant: { id: i.tenantId, name: i.tenant!.name },
+    role: i.role,
+    status: i.status,
+    createdAt: i.createdAt.toISOString(),
+    expiresAt: i.expiresAt.toISOString(),
   };
 }

@@ -14,10 +14,24 @@ export interface AccessTokenClaims {
   sub: string;
   tid: string;
   typ: 'access';
+  /** The user's token generation when issued; a password change, disable or sign-out everywhere bumps it. */
+  gen: number;
+  /** Set by the signer; a token without them is refused. */
+  iat?: number;
+  exp?: number;
 }
 
 export const JWT_ISSUER = 'sluice';
 export const JWT_AUDIENCE = 'sluice-api';
+
+/**
+ * A token must say when it expires, and may live no longer than we would have issued it for:
+ * the JWT library only checks `exp` when it is present, so a token without one would live forever.
+ */
+export function hasBoundedLifetime(claims: { iat?: unknown; exp?: unknown }, maxSeconds: number): boolean {
+  const { iat, exp } = claims;
+  return typeof iat === 'number' && typeof exp === 'number' && exp > iat && exp - iat <= maxSeconds;
+}
 
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
@@ -33,7 +47,7 @@ export class TokenService {
 
   /** A short-lived access token and a single-use refresh token, stored only as its hash. */
   async issue(user: UserEntity, tenant: TenantEntity, role: Role): Promise<TokenResponseDto> {
-    const claims: AccessTokenClaims = { sub: user.id, tid: tenant.id, typ: 'access' };
+    const claims: AccessTokenClaims = { sub: user.id, tid: tenant.id, typ: 'access', gen: user.tokenGeneration };
     const accessToken = await this.jwt.signAsync(claims, {
       expiresIn: this.env.JWT_ACCESS_TTL_SECONDS,
       issuer: JWT_ISSUER,

@@ -2,14 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
 import { EntityManager } from 'typeorm';
-import { CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserResponseDto } from '../http/dto/user.dto';
+import { ListUsersQueryDto, UpdateUserDto, UserResponseDto } from '../http/dto/user.dto';
 import { MembershipRepository } from '../repositories/membership.repository';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import { UserRepository } from '../repositories/user.repository';
 import { AuthContext } from '../role';
 import { mapMember } from './mappers';
 import { PasswordService } from './password.service';
-import { TenantService } from './tenant.service';
 
 const USER_NOT_FOUND = () => new NotFoundError('USER_NOT_FOUND', 'User not found');
 const ACCOUNT_SHARED = () =>
@@ -28,7 +27,6 @@ export class UserService {
     private readonly memberships: MembershipRepository,
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly passwords: PasswordService,
-    private readonly tenants: TenantService,
   ) {}
 
   async list(auth: AuthContext, query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {
@@ -46,12 +44,6 @@ export class UserService {
     const member = await this.memberships.findMember(auth.tenantId, userId);
     if (!member) throw USER_NOT_FOUND();
     return mapMember(member);
-  }
-
-  /** Creates the account, or adds an existing account (from another tenant) to this tenant. */
-  async create(auth: AuthContext, dto: CreateUserDto): Promise<UserResponseDto> {
-    const userId = await this.tenants.addUser(auth.tenantId, dto.email, dto.password, dto.role, dto.name ?? '');
-    return this.get(auth, userId);
   }
 
   async update(auth: AuthContext, userId: string, dto: UpdateUserDto): Promise<UserResponseDto> {
@@ -73,6 +65,8 @@ export class UserService {
         ...(dto.disabled !== undefined ? { disabled: dto.disabled } : {}),
       };
       if (Object.keys(changes).length) await this.users.update(userId, changes, manager);
+      // Access tokens issued before a new password or a disable stop working at once, not at expiry.
+      if (passwordHash || dto.disabled === true) await this.users.bumpTokenGeneration(userId, manager);
     });
     if (dto.password || dto.disabled) await this.refreshTokens.revokeAllForUser(userId, new Date());
     return this.get(auth, userId);

@@ -1,9 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EnvDto } from '../config/env.dto';
 import { NotFoundError } from '../errors/domain-error';
 import { Public } from '../http/public.decorator';
+import { ScrapeTokenOrAdmin } from '../http/scrape-token.decorator';
 import { MetricsService } from '../metrics/metrics.service';
 import { packageInfo } from './package-info';
 import { ServiceInfoDto } from './service-info.dto';
@@ -28,12 +29,18 @@ export class ServiceController {
   }
 
   @Get('metrics')
-  @Public()
+  @ScrapeTokenOrAdmin()
   @SkipThrottle({ default: true, 'login-ip': true, 'login-account': true })
   @Header('Content-Type', 'text/plain; version=0.0.4')
-  @ApiOperation({ operationId: 'service_metrics', summary: 'Prometheus metrics' })
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text format', schema: { type: 'string' } })
+  @ApiOperation({
+    operationId: 'service_metrics',
+    summary: 'Prometheus metrics',
+    description:
+      'For a scraper sending METRICS_TOKEN as its bearer token (Prometheus: `authorization.credentials`), ' +
+      'or for an admin (access token or admin API key). Without METRICS_TOKEN set, admins only.',
+  })
+  // The text content type is set on the 200 alone, so the error answers stay JSON in the document.
+  @ApiOkResponse({ description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } })
   async prometheus(): Promise<string> {
     if (!this.env.METRICS_ENABLED) throw new NotFoundError('NOT_FOUND', 'Metrics are disabled (METRICS_ENABLED=false)');
     return this.metrics.text();

@@ -496,6 +496,18 @@ export class EnvDto {
 
   @Transform(toInt)
   @IsInt()
+  @Min(1)
+  @Max(100)
+  MAX_EVENT_STREAMS_PER_USER = 5;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(24, { message: 'must be at least 24 characters (openssl rand -base64 32)' })
+  @MaxLength(512)
+  METRICS_TOKEN?: string;
+
+  @Transform(toInt)
+  @IsInt()
   @Min(1000)
   @Max(600_000)
   QUEUE_LOCK_DURATION_MS = 30_000;

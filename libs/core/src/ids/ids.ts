@@ -5,6 +5,7 @@ export const ID_PREFIX = {
   tenant: 'ten',
   user: 'usr',
   apiKey: 'key',
+  invitation: 'inv',
   refreshToken: 'rtk',
   connector: 'conn',
   document: 'doc',

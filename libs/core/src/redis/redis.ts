@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { EnvDto } from '../config/env.dto';
 import { REDIS } from './redis.token';
 import { RateLimiter } from '../throttling/rate-limiter';
+import { StreamSlots } from '../throttling/stream-slots';
 
 export { InjectRedis, REDIS } from './redis.token';
 
@@ -59,8 +60,8 @@ export class RedisModule {
   static forRoot(): DynamicModule {
     return {
       module: RedisModule,
-      providers: [{ provide: REDIS, inject: [EnvDto], useFactory: createRedis }, RedisCloser, RateLimiter],
-      exports: [REDIS, RateLimiter],
+      providers: [{ provide: REDIS, inject: [EnvDto], useFactory: createRedis }, RedisCloser, RateLimiter, StreamSlots],
+      exports: [REDIS, RateLimiter, StreamSlots],
     };
   }
 }

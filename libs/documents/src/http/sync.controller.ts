@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, Sse } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -9,17 +9,18 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
 import { CONNECTOR_ID_PARAM } from '@sluice/connectors/http/connector-id.param';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { sendServerSentEvents } from '@sluice/core/http/server-sent-events';
 import { Page, PageQueryDto } from '@sluice/core/pagination/pagination';
 import type { Response } from 'express';
-import type { Observable } from 'rxjs';
 import { DocumentService } from '../document.service';
-import { MessageEvent, SyncService } from '../sync.service';
+import { SyncService } from '../sync.service';
 import { TrainDto, TrainResponseDto } from './dto/document.dto';
 import { SyncQueryDto, SyncRunPageDto, SyncRunResponseDto } from './dto/sync.dto';
 
@@ -80,7 +81,6 @@ export class SyncController {
   }
 
   @Get(':id/runs/:runId/events')
-  @Sse()
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam({ name: 'runId', example: 'run_8f2k1m4n7b0v3c6x' })
@@ -88,16 +88,21 @@ export class SyncController {
   @ApiOperation({
     operationId: 'connectors_runEvents',
     summary: 'Server-sent events of a run: `progress` as it changes, then `final`',
-    description: 'Each event carries the run as in GET /connectors/{id}/runs/{runId}; the stream ends after `final`.',
+    description:
+      'Each event carries the run as in GET /connectors/{id}/runs/{runId}; the stream ends after `final`, or when ' +
+      'the run or its connector is deleted. A user (or API key) may hold MAX_EVENT_STREAMS_PER_USER streams at ' +
+      'once across all API instances; one more answers 429 TOO_MANY_STREAMS.',
   })
   @ApiOkResponse({ description: 'text/event-stream of SyncRunResponseDto events', schema: { type: 'string' } })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  events(
+  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many open streams (TOO_MANY_STREAMS)' })
+  async events(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
     @Param('runId') runId: string,
-  ): Promise<Observable<MessageEvent>> {
-    return this.sync.events(auth, id, runId);
+    @Res() res: Response,
+  ): Promise<void> {
+    sendServerSentEvents(res, await this.sync.events(auth, id, runId));
   }
 
   @Post(':id/stop')

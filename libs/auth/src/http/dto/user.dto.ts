@@ -19,7 +19,7 @@ export class CreateUserDto {
   name?: string;
 
   @ApiProperty({
-    description: `At least ${MIN_PASSWORD_LENGTH} characters. Ignored when the e-mail already has an account in another tenant (that account is added as it is).`,
+    description: `At least ${MIN_PASSWORD_LENGTH} characters: the password of the account created for a new e-mail. An existing account keeps its own (nothing in the answer tells which).`,
     example: 'a-long-passphrase',
     format: 'password',
   })

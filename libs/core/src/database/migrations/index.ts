@@ -6,6 +6,8 @@ import { Examples1764200000000 } from './1764200000000-examples';
 import { History1764300000000 } from './1764300000000-history';
 import { MillisecondCursors1764400000000 } from './1764400000000-millisecond-cursors';
 import { Nl2sql1764500000000 } from './1764500000000-nl2sql';
+import { TokenGeneration1764610000000 } from './1764610000000-token-generation';
+import { Invitations1764620000000 } from './1764620000000-invitations';
 
 /** Every migration, oldest first. Listed by hand so the build bundles them and nothing is globbed. */
 export const MIGRATIONS = [
@@ -17,4 +19,6 @@ export const MIGRATIONS = [
   History1764300000000,
   MillisecondCursors1764400000000,
   Nl2sql1764500000000,
+  TokenGeneration1764610000000,
+  Invitations1764620000000,
 ];

@@ -1,0 +1,18 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../errors/error-response.dto';
+
+export const SCRAPE_TOKEN_KEY = 'sluice:scrape-token';
+
+/**
+ * Opens a route to a scraper holding METRICS_TOKEN (sent as a bearer token) and to admins; the
+ * global guard applies it. Without METRICS_TOKEN only admins get in.
+ */
+export const ScrapeTokenOrAdmin = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(
+    SetMetadata(SCRAPE_TOKEN_KEY, true),
+    ApiBearerAuth('bearer'),
+    ApiSecurity('apiKey'),
+    ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Neither the scrape token nor a valid token' }),
+    ApiForbiddenResponse({ type: ErrorResponseDto, description: 'A token of a role other than admin' }),
+  );
