@@ -127,12 +127,28 @@ describe('service routes, OpenAPI and HTTP hygiene (e2e)', () => {
     expect(hostile.headers.get('x-request-id')).toMatch(/^req_[0-9a-z]{16}$/);
   });
 
-  it('exposes Prometheus metrics labelled by route pattern', async () => {
-    await t.http.get('/api/v1/users/usr_abcdefghijklmnop', { token: 'bad' });
-    const res = await t.http.get('/metrics');
+  it('exposes Prometheus metrics labelled by route pattern, with the status each answer had', async () => {
+    const token = await t.http.login('admin@acme.test', 'acme-admin-password');
+    const me = await t.http.get('/api/v1/auth/me', { token });
+    const ownId: string = me.body.user.id;
+    // Authenticated, so the guard lets both through and the metrics interceptor times them.
+    const found = await t.http.get(`/api/v1/users/${ownId}`, { token });
+    expect(found.status).toBe(200);
+    const missing = await t.http.get('/api/v1/users/usr_abcdefghijklmnop', { token });
+    expect(missing.status).toBe(404);
+
+    const res = await t.http.get('/metrics', { token });
     expect(res.status).toBe(200);
-    expect(res.text).toContain('sluice_http_request_duration_seconds_bucket');
+    const count = (status: string) =>
+      res.text.match(
+        new RegExp(
+          `^sluice_http_request_duration_seconds_count\\{method="GET",route="/api/v1/users/:id",status="${status}"\\} (\\d+)$`,
+          'm',
+        ),
+      )?.[1];
+    expect({ ok: count('200'), notFound: count('404') }).toEqual({ ok: '1', notFound: '1' });
     expect(res.text).not.toContain('usr_abcdefghijklmnop');
+    expect(res.text).not.toContain(ownId);
   });
 });
 
