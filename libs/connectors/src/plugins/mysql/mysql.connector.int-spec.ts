@@ -215,12 +215,21 @@ describe('MysqlConnector (real MariaDB with Chinook)', () => {
   it('commits a write when one is allowed, on a pooled connection left read-only before', async () => {
     const pooled = ctx({}, 'con_write');
     await connector.sql.execute(pooled, 'SELECT 1', { readOnly: true, timeoutMs: 1000, maxRows: 1 });
-    const result = await connector.sql.execute(pooled, "UPDATE Genre SET Name = 'Rock' WHERE GenreId = 1", {
-      readOnly: false,
-      timeoutMs: 5000,
-      maxRows: 10,
-    });
-    expect(result).toMatchObject({ columns: [], rows: [], rowCount: 1, truncated: false });
+    const before = await scalar<string>('SELECT Name FROM Genre WHERE GenreId = 1');
+    const written = `Rock committed ${randomAlphanumeric(8)}`;
+    try {
+      const result = await connector.sql.execute(pooled, `UPDATE Genre SET Name = '${written}' WHERE GenreId = 1`, {
+        readOnly: false,
+        timeoutMs: 5000,
+        maxRows: 10,
+      });
+      expect(result).toMatchObject({ columns: [], rows: [], rowCount: 1, truncated: false });
+      // Read back on a connection of its own: only a committed value is visible there.
+      expect(await scalar<string>('SELECT Name FROM Genre WHERE GenreId = 1')).toBe(written);
+    } finally {
+      const conn = await createConnection({ ...MARIADB_ADMIN, database });
+      await conn.query('UPDATE Genre SET Name = ? WHERE GenreId = 1', [before]).finally(() => conn.end());
+    }
   });
 
   it('stops a slow statement at the timeout', async () => {

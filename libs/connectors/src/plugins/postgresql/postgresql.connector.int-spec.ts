@@ -253,12 +253,20 @@ describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
   });
 
   it('commits a write when one is allowed', async () => {
-    const result = await connector.sql.execute(ctx(), "UPDATE genre SET name = 'Rock' WHERE genre_id = 1", {
-      readOnly: false,
-      timeoutMs: 5000,
-      maxRows: 10,
-    });
-    expect(result).toMatchObject({ columns: [], rows: [], rowCount: 1, truncated: false });
+    const before = await scalar<string>('SELECT name FROM genre WHERE genre_id = 1');
+    const written = `Rock committed ${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 8)}`;
+    try {
+      const result = await connector.sql.execute(ctx(), `UPDATE genre SET name = '${written}' WHERE genre_id = 1`, {
+        readOnly: false,
+        timeoutMs: 5000,
+        maxRows: 10,
+      });
+      expect(result).toMatchObject({ columns: [], rows: [], rowCount: 1, truncated: false });
+      // Read back on a connection of its own: only a committed value is visible there.
+      expect(await scalar<string>('SELECT name FROM genre WHERE genre_id = 1')).toBe(written);
+    } finally {
+      await run(`UPDATE genre SET name = '${before}' WHERE genre_id = 1`);
+    }
   });
 
   it('stops a slow statement at the timeout', async () => {

@@ -221,12 +221,30 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
   });
 
   it('commits a write when one is allowed', async () => {
-    const result = await connector.sql.execute(ctx(), "UPDATE Genre SET Name = 'Rock' WHERE GenreId = 1", {
-      readOnly: false,
-      timeoutMs: 5000,
-      maxRows: 10,
-    });
-    expect(result).toMatchObject({ columns: [], rows: [], rowCount: 1, truncated: false });
+    const read = () => {
+      const db = new BetterSqlite3(file, { readonly: true });
+      try {
+        return (db.prepare('SELECT Name FROM Genre WHERE GenreId = 1').get() as { Name: string }).Name;
+      } finally {
+        db.close();
+      }
+    };
+    const before = read();
+    const written = `Rock committed ${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 8)}`;
+    try {
+      const result = await connector.sql.execute(ctx(), `UPDATE Genre SET Name = '${written}' WHERE GenreId = 1`, {
+        readOnly: false,
+        timeoutMs: 5000,
+        maxRows: 10,
+      });
+      expect(result).toMatchObject({ columns: [], rows: [], rowCount: 1, truncated: false });
+      // Read back through a connection of its own: only a committed value is visible there.
+      expect(read()).toBe(written);
+    } finally {
+      const db = new BetterSqlite3(file);
+      db.prepare('UPDATE Genre SET Name = ? WHERE GenreId = 1').run(before);
+      db.close();
+    }
   });
 
   it('stops a runaway statement at the timeout', async () => {
