@@ -71,3 +71,17 @@ export async function eventually<T>(
         : 'no probe finished';
   throw new Error(`eventually: ${options.what ?? 'condition'} not met within ${limit} ms (${seen})`);
 }
+
+/**
+ * Runs `work` to its end and fails when it took longer than `limitMs` (scaled by
+ * `TEST_SLOWDOWN`). Only for tests whose point is the bound itself (a timeout that must fire);
+ * everything else asserts causes.
+ */
+export async function withinTime<T>(limitMs: number, what: string, work: () => Promise<T>): Promise<T> {
+  const limit = scaled(limitMs);
+  const started = performance.now();
+  const value = await work();
+  const took = Math.round(performance.now() - started);
+  if (took > limit) throw new Error(`${what} took ${took} ms, more than the ${limit} ms allowed`);
+  return value;
+}

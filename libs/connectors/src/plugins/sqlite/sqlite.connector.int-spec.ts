@@ -1,9 +1,11 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chinookSqliteCopy } from '../../../../../test/helpers/chinook';
+import { eventually } from '../../../../../test/helpers/eventually';
 import { testEnv } from '../../../../../test/helpers/test-env';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
 import { DiscoveredItem } from '../../plugin/connector-plugin';
@@ -248,7 +250,7 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
   });
 
   it('stops a runaway statement at the timeout', async () => {
-    const started = Date.now();
+    const kill = jest.spyOn(ChildProcess.prototype, 'kill');
     const error = await connector.sql
       .execute(ctx(), 'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n', {
         readOnly: true,
@@ -258,7 +260,21 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectorRequestError);
     expect(error).toMatchObject({ code: 'SQL_TIMEOUT', message: 'Query exceeded the statement timeout of 300 ms' });
-    expect(Date.now() - started).toBeLessThan(1500);
+    // The statement never ends on its own: the runner process was killed, and is gone.
+    try {
+      expect(kill).toHaveBeenCalledWith('SIGKILL');
+      const runner = kill.mock.contexts[0] as ChildProcess;
+      await eventually(
+        () => runner.signalCode,
+        (signal) => signal === 'SIGKILL',
+        5000,
+        {
+          what: 'the SQLite runner to die',
+        },
+      );
+    } finally {
+      kill.mockRestore();
+    }
   });
 
   it('passes the database message through for a bad statement', async () => {
