@@ -1,6 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from './helpers/eventually';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { clearRedisPrefix, dropDatabase, testVariables } from './helpers/test-env';
@@ -181,12 +182,13 @@ describe('readiness when a dependency goes away (e2e)', () => {
 
       await redisProxy.start();
       await pgProxy.start();
-      let status = 0;
-      for (let i = 0; i < 50 && status !== 200; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        status = (await t.http.get('/health/ready')).status;
-      }
-      expect(status).toBe(200);
+      const recovered = await eventually(
+        () => t.http.get('/health/ready'),
+        (res) => res.status === 200,
+        10_000,
+        { intervalMs: 200, what: 'readiness to recover once both proxies are back' },
+      );
+      expect(recovered.status).toBe(200);
     } finally {
       await t.app.close().catch(() => undefined);
       await redisProxy.cut();
