@@ -57,12 +57,14 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
     const copyOutside = chinookSqliteCopy(outside);
     const link = join(allowed, 'escape.sqlite');
     symlinkSync(copyOutside, link);
-    for (const path of [
-      copyOutside,
-      link,
-      'relative/chinook.sqlite',
-      join(allowed, '..', 'outside', 'chinook.sqlite'),
-    ]) {
+    const outsideMessage = expect.stringMatching(/inside one of the directories listed in SQLITE_ALLOWED_DIRS/);
+    for (const [path, message] of [
+      [copyOutside, outsideMessage],
+      [link, outsideMessage],
+      ['relative/chinook.sqlite', expect.stringMatching(/absolute/)],
+      // A string, not path.join: the connector itself must see and resolve the "..".
+      [`${allowed}/../outside/chinook.sqlite`, outsideMessage],
+    ] as const) {
       const error = (() => {
         try {
           connector.parseConfig({ path });
@@ -71,9 +73,10 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
         }
       })();
       expect(error).toBeInstanceOf(ConnectorConfigError);
-      expect((error as ConnectorConfigError).details).toEqual([
-        { field: 'config.path', messages: [expect.any(String)] },
-      ]);
+      expect({ path, details: (error as ConnectorConfigError).details }).toEqual({
+        path,
+        details: [{ field: 'config.path', messages: [message] }],
+      });
     }
     expect(() => connector.parseConfig({ path: join(allowed, 'missing.sqlite') })).toThrow(ConnectorConfigError);
   });
@@ -104,14 +107,18 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
       success: false,
       message: 'The file is not an SQLite database.',
     });
-    await expect(connector.test(ctx(join(allowed, 'escape.sqlite')))).rejects.toBeInstanceOf(ConnectorConfigError);
-    await expect(
-      connector.sql.execute(ctx(join(allowed, 'escape.sqlite')), 'SELECT 1', {
-        readOnly: true,
-        timeoutMs: 1000,
-        maxRows: 1,
-      }),
-    ).rejects.toBeInstanceOf(ConnectorConfigError);
+    // A link of this test's own, to a real database outside: refused for where it leads.
+    const link = join(allowed, 'escape-by-link.sqlite');
+    symlinkSync(chinookSqliteCopy(mkdtempSync(join(outside, 'target-'))), link);
+    const refusedForLink = {
+      details: [{ field: 'config.path', messages: [expect.stringMatching(/symbolic links are followed/)] }],
+    };
+    const probe = connector.test(ctx(link));
+    await expect(probe).rejects.toBeInstanceOf(ConnectorConfigError);
+    await expect(probe).rejects.toMatchObject(refusedForLink);
+    const query = connector.sql.execute(ctx(link), 'SELECT 1', { readOnly: true, timeoutMs: 1000, maxRows: 1 });
+    await expect(query).rejects.toBeInstanceOf(ConnectorConfigError);
+    await expect(query).rejects.toMatchObject(refusedForLink);
   });
 
   it('introspects tables, keys and views in two catalog queries', async () => {
