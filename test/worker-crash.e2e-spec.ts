@@ -3,7 +3,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, scaled, spawnTimeout } from './helpers/eventually';
+import { eventually, spawnTimeout } from './helpers/eventually';
 import { waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { query } from './helpers/test-env';
@@ -77,7 +77,7 @@ describe('a worker killed in the middle of a sync (e2e, built worker)', () => {
       await exited;
 
       worker = startWorker();
-      const final = await waitForRun(t.http, token, id, started.body.id, scaled(120_000));
+      const final = await waitForRun(t.http, token, id, started.body.id, 120_000);
       // The worker's own warnings (if any) explain a failure better than the status alone.
       expect({ status: final.status, output: final.status === 'succeeded' ? '' : output }).toEqual({
         status: 'succeeded',
