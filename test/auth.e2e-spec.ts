@@ -44,6 +44,21 @@ describe('auth (e2e)', () => {
     return { id: me.body.user.id as string, email, token };
   }
 
+  /** A fresh tenant with its admin, for a test that changes tenant-wide state. */
+  async function anotherTenant(label: string) {
+    const suffix = `${label}-${Math.random().toString(36).slice(2, 8)}`;
+    const name = `Tenant ${suffix}`;
+    const domain = `${suffix}.test`;
+    const created = await t.app.get(TenantService).createWithAdmin(name, `boss@${domain}`, 'tenant-admin-password');
+    return {
+      id: created.tenant.id,
+      name,
+      domain,
+      adminUserId: created.adminUserId,
+      adminToken: await t.http.login(`boss@${domain}`, 'tenant-admin-password'),
+    };
+  }
+
   describe('login', () => {
     it('returns tokens, the user, the tenant and the role', async () => {
       const res = await t.http.post('/api/v1/auth/login', ADMIN);
@@ -273,6 +288,8 @@ describe('auth (e2e)', () => {
     });
 
     it('switches tenant with X-Tenant-Id for a user in both, with the role of each', async () => {
+      // A second tenant of this test's own: Globex keeps only the users beforeAll gave it.
+      const other = await anotherTenant('switch');
       const email = `both-${Date.now()}@example.test`;
       await t.http.post(
         '/api/v1/users',
@@ -282,30 +299,30 @@ describe('auth (e2e)', () => {
       const invited = await t.http.post(
         '/api/v1/users',
         { email, password: 'ignored-password', role: 'editor' },
-        { token: globex.adminToken },
+        { token: other.adminToken },
       );
       expect(invited.status).toBe(201);
       const token = await t.http.login(email, 'a-long-passphrase');
       const accepted = await t.http.post(`/api/v1/invitations/${invited.body.id}/accept`, undefined, { token });
       expect(accepted.status).toBe(200);
       const inAcme = await t.http.get('/api/v1/auth/me', { token });
-      const inGlobex = await t.http.get('/api/v1/auth/me', { token, headers: { 'x-tenant-id': globex.id } });
+      const inGlobex = await t.http.get('/api/v1/auth/me', { token, headers: { 'x-tenant-id': other.id } });
       expect(inAcme.body).toMatchObject({ tenant: { id: acmeId }, role: 'viewer' });
-      expect(inGlobex.body).toMatchObject({ tenant: { id: globex.id }, role: 'editor' });
+      expect(inGlobex.body).toMatchObject({ tenant: { id: other.id }, role: 'editor' });
       expect(inGlobex.body.tenants).toHaveLength(2);
 
       // Once its owner has joined both, neither tenant's admin may take over the account;
       // each may still set the role here.
       const id = inAcme.body.user.id;
       for (const change of [{ password: 'taken-over-passphrase' }, { disabled: true }, { name: 'renamed' }]) {
-        const res = await t.http.put(`/api/v1/users/${id}`, change, { token: globex.adminToken });
+        const res = await t.http.put(`/api/v1/users/${id}`, change, { token: other.adminToken });
         expect(res.status).toBe(409);
         expect(res.body.code).toBe('ACCOUNT_SHARED');
       }
       expect((await t.http.post('/api/v1/auth/login', { email, password: 'taken-over-passphrase' })).status).toBe(401);
-      const role = await t.http.put(`/api/v1/users/${id}`, { role: 'viewer' }, { token: globex.adminToken });
+      const role = await t.http.put(`/api/v1/users/${id}`, { role: 'viewer' }, { token: other.adminToken });
       expect(role.status).toBe(200);
-      const after = await t.http.get('/api/v1/auth/me', { token, headers: { 'x-tenant-id': globex.id } });
+      const after = await t.http.get('/api/v1/auth/me', { token, headers: { 'x-tenant-id': other.id } });
       expect(after.body.role).toBe('viewer');
     });
   });
@@ -585,25 +602,28 @@ describe('auth (e2e)', () => {
     });
 
     it('refuses to remove, demote or disable the last admin, and allows it once another admin exists', async () => {
-      const me = (await t.http.get('/api/v1/auth/me', { token: globex.adminToken })).body.user.id;
+      // A tenant of this test's own: it demotes that tenant's first admin.
+      const other = await anotherTenant('last-admin');
+      const me = (await t.http.get('/api/v1/auth/me', { token: other.adminToken })).body.user.id;
       for (const attempt of [
-        () => t.http.delete(`/api/v1/users/${me}`, { token: globex.adminToken }),
-        () => t.http.put(`/api/v1/users/${me}`, { role: 'editor' }, { token: globex.adminToken }),
-        () => t.http.put(`/api/v1/users/${me}`, { disabled: true }, { token: globex.adminToken }),
+        () => t.http.delete(`/api/v1/users/${me}`, { token: other.adminToken }),
+        () => t.http.put(`/api/v1/users/${me}`, { role: 'editor' }, { token: other.adminToken }),
+        () => t.http.put(`/api/v1/users/${me}`, { disabled: true }, { token: other.adminToken }),
       ]) {
         const res = await attempt();
         expect(res.status).toBe(409);
         expect(res.body.code).toBe('LAST_ADMIN');
       }
+      const secondEmail = `second@${other.domain}`;
       await t.http.post(
         '/api/v1/users',
-        { email: 'second@globex.test', password: 'a-long-passphrase', role: 'admin' },
-        { token: globex.adminToken },
+        { email: secondEmail, password: 'a-long-passphrase', role: 'admin' },
+        { token: other.adminToken },
       );
       // The second admin's first sign-in accepts the invitation.
-      const secondToken = await t.http.login('second@globex.test', 'a-long-passphrase');
+      const secondToken = await t.http.login(secondEmail, 'a-long-passphrase');
       const secondId = (await t.http.get('/api/v1/auth/me', { token: secondToken })).body.user.id;
-      expect((await t.http.put(`/api/v1/users/${me}`, { role: 'editor' }, { token: globex.adminToken })).status).toBe(
+      expect((await t.http.put(`/api/v1/users/${me}`, { role: 'editor' }, { token: other.adminToken })).status).toBe(
         200,
       );
       // Now the second admin is the last one.
@@ -616,14 +636,15 @@ describe('auth (e2e)', () => {
 describe('login rate limits (e2e)', () => {
   let t: TestApp;
 
-  beforeAll(async () => {
+  // A fresh app (and Redis prefix) per test: each counts its own attempts from zero.
+  beforeEach(async () => {
     t = await startTestApp({
       LOGIN_RATE_LIMIT_PER_ACCOUNT: '3',
       LOGIN_RATE_LIMIT_PER_IP: '6',
       LOGIN_RATE_LIMIT_WINDOW_SECONDS: '60',
     });
   });
-  afterAll(() => t?.close());
+  afterEach(() => t?.close());
 
   it('answers 429 with Retry-After after repeated failed logins on one account', async () => {
     const statuses: number[] = [];
@@ -639,12 +660,14 @@ describe('login rate limits (e2e)', () => {
 
   it('limits attempts per IP across accounts', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    // One attempt per account, far under the per-account limit of 3: only the per-IP limit of 6 applies.
+    for (let i = 0; i < 8; i++) {
       statuses.push(
         (await t.http.post('/api/v1/auth/login', { email: `other-${i}@acme.test`, password: 'wrong' })).status,
       );
     }
-    // 5 attempts came before from this IP; the 7th overall passes the per-IP limit of 6.
-    expect(statuses).toEqual([401, 429, 429]);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 429, 429]);
+    // Even the right password of an account not yet tried is refused from this IP now.
+    expect((await t.http.post('/api/v1/auth/login', ADMIN)).status).toBe(429);
   });
 });

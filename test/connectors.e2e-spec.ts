@@ -1,9 +1,10 @@
 import { TenantService } from '@sluice/auth/services/tenant.service';
 import { SecretBox } from '@sluice/core/crypto/secret-box';
 import { randomBytes } from 'node:crypto';
-import { createConnection } from 'node:net';
+import { createConnection, Socket } from 'node:net';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { CountingListener } from './helpers/connector-testing';
+import { eventually } from './helpers/eventually';
 import { freePort, query } from './helpers/test-env';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
@@ -430,9 +431,11 @@ describe('connectors (e2e)', () => {
 
     it('refuses metadata, private and not-allow-listed loopback addresses before connecting', async () => {
       const listener = await new CountingListener().start('127.0.0.2');
+      // The app runs in this process: any dial it made would go through Socket#connect.
+      const dial = jest.spyOn(Socket.prototype, 'connect');
       try {
         for (const host of ['169.254.169.254', '10.0.0.1', '127.0.0.2']) {
-          const started = Date.now();
+          dial.mockClear();
           const res = await t.http.post(
             '/api/v1/connectors/test-connection',
             { type: 'postgresql', config: { host, port: listener.port, database: 'x', user: 'x' } },
@@ -441,10 +444,12 @@ describe('connectors (e2e)', () => {
           expect(res.status).toBe(422);
           expect(res.body.code).toBe('ADDRESS_REFUSED');
           expect(res.body.error).toContain('SAFE_NETWORK_ALLOW');
-          expect(Date.now() - started).toBeLessThan(2000);
+          const dialled = dial.mock.calls.filter((args) => JSON.stringify(args).includes(host));
+          expect({ host, dialled }).toEqual({ host, dialled: [] });
         }
         expect(listener.connections).toBe(0);
       } finally {
+        dial.mockRestore();
         await listener.stop();
       }
     });
@@ -462,8 +467,14 @@ describe('connectors (e2e)', () => {
       const open = await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin });
       expect(open.body.success).toBe(false);
       expect(open.body.message).toMatch(/paused after 3 failures in a row; next attempt allowed in \d+ s/);
-      await new Promise((r) => setTimeout(r, 2200));
-      const after = await t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin });
+      // Probed until the 2 s cool-down is over: a paused probe neither dials nor extends it.
+      const after = await eventually(
+        () => t.http.post(`/api/v1/connectors/${id}/test`, undefined, { token: admin }),
+        (res) => !/paused/.test(String(res.body.message)),
+        10_000,
+        { intervalMs: 250, what: 'the circuit to close after its cool-down' },
+      );
+      expect(after.body).toMatchObject({ success: false, status: 'error' });
       expect(after.body.message).not.toMatch(/paused/);
       expect((await t.http.get(`/api/v1/connectors/${id}/health`, { token: admin })).body.status).toBe('unhealthy');
     });

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from './helpers/eventually';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
@@ -144,7 +145,15 @@ describe('uploaded files (e2e)', () => {
         resolve();
       }, 200);
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // The server notices the cut connection on its own time, then removes the partial file.
+    await eventually(
+      () => filesUnder(storage).length,
+      (n) => n === before,
+      10_000,
+      {
+        what: "the interrupted upload's temporary file to be removed",
+      },
+    );
     expect((await t.http.get(`/api/v1/connectors/${id}`, { token })).body.status).toBe('pending_upload');
     expect(filesUnder(storage)).toHaveLength(before);
   });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TenantService } from '@sluice/auth/services/tenant.service';
 import { HttpResponse } from './helpers/http-client';
+import { eventually, scaled } from './helpers/eventually';
 import { waitForDocument, waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { startTestWorker } from './helpers/test-worker';
@@ -14,6 +15,11 @@ import { query } from './helpers/test-env';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 const FILES = 5000;
+const FINISHED = ['succeeded', 'failed', 'cancelled'];
+
+// Syncs of 5,000 files by the worker in this process, waited for by condition: more than Jest's
+// default on a loaded machine.
+jest.setTimeout(scaled(90_000));
 
 /** Reads a server-sent event stream to its end: [{ event, data }]. */
 async function readEvents(url: string, token: string): Promise<Array<{ event: string; data: any }>> {
@@ -92,14 +98,23 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
 
   it('stops a running sync within seconds, and writes nothing after the stop has answered', async () => {
     const started = await t.http.post(`/api/v1/connectors/${id}/sync?force=true`, undefined, { token });
-    for (let i = 0; i < 200; i++) {
-      const current = (await run(started.body.id)).body;
-      if (current.status === 'running' && current.progress.processed > 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const stopAt = Date.now();
+    // The stop must meet a run the worker is in the middle of, not a queued one.
+    await eventually(
+      async () => (await run(started.body.id)).body,
+      (current) => current.status === 'running' && current.progress.processed > 0,
+      15_000,
+      { intervalMs: 20, what: 'the forced sync to be running with documents processed' },
+    );
     const stop = await t.http.post(`/api/v1/connectors/${id}/stop`, undefined, { token });
     expect(stop.status).toBe(200);
+    // Within seconds of the stop's answer (the one time bound, scaled by TEST_SLOWDOWN).
+    const finished = eventually(
+      async () => (await run(started.body.id)).body,
+      (current) => FINISHED.includes(current.status),
+      5000,
+      { what: 'the stopped run to finish' },
+    );
+    finished.catch(() => undefined); // awaited below; a timeout must not surface as unhandled first
     const written = async () =>
       (
         await query<{ n: number }>(
@@ -110,10 +125,19 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
       )[0].n;
     const atStop = await written();
 
-    const done = await waitFor(started.body.id);
+    const done = await finished;
     expect(done.status).toBe('cancelled');
-    expect(Date.now() - stopAt).toBeLessThan(5000);
-    await new Promise((r) => setTimeout(r, 500));
+    expect(done.progress.processed).toBeLessThan(FILES - 5);
+    // Once the worker has let go of the job, nothing more can be written for this run.
+    const queue = worker.get<Queue>(getQueueToken(QueueName.ConnectorSync));
+    await eventually(
+      () => queue.getActiveCount(),
+      (active) => active === 0,
+      10_000,
+      {
+        what: 'the worker to release the cancelled sync job',
+      },
+    );
     expect(await written()).toBe(atStop);
     expect(atStop).toBeLessThan(FILES - 5);
     // A cancelled run deletes nothing.
@@ -254,9 +278,21 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
     worker = await startTestWorker(t.env);
     // The stopped job reaches the worker and is dropped: the document keeps its old version.
     const queue = worker.get<Queue>(getQueueToken(QueueName.DocumentSync));
-    for (let i = 0; i < 100 && (await queue.getWaitingCount()) + (await queue.getActiveCount()) > 0; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const jobsOf = async (docId: string) =>
+      (await queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])).filter(
+        (job) => job?.data.documentId === docId,
+      );
+    const [consumed] = await eventually(
+      async () => {
+        const jobs = await jobsOf(other.id);
+        return await Promise.all(jobs.map(async (job) => ({ state: await job.getState(), result: job.returnvalue })));
+      },
+      (states) => states.length === 1 && states[0].state === 'completed',
+      20_000,
+      { what: "the worker to consume the stopped document's job" },
+    );
+    // Completed without an outcome: the worker found the document no longer syncing and let it be.
+    expect(consumed.result ?? null).toBeNull();
     expect((await t.http.get(`${docs}/${other.id}`, { token })).body).toMatchObject({
       status: 'stopped',
       checksum: other.checksum,

@@ -7,21 +7,13 @@ import { join } from 'node:path';
 import { chinookSqliteCopy, dropMariadbDatabase, loadChinookMariadb, loadChinookPostgres } from './helpers/chinook';
 import { QueryCountingProxy } from './helpers/query-counter';
 import { waitForRun } from './helpers/runs';
+import { eventually } from './helpers/eventually';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { startTestWorker } from './helpers/test-worker';
 import { databaseName, dropDatabase, PG_ADMIN_URL, query, testVariables } from './helpers/test-env';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 const WIDE_TABLES = 2000;
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > end) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('schema introspection, cache and annotations (e2e)', () => {
   const pgUrl = testVariables().DATABASE_URL.replace('sluice_test_', 'chinook_schema_');
@@ -246,9 +238,11 @@ describe('schema introspection, cache and annotations (e2e)', () => {
     expect(cached.body.tables[0].columns.map((c: any) => c.name)).not.toContain('country');
     const run = await t.http.post(`/api/v1/connectors/${id}/sync`, undefined, { token });
     await waitForRun(t.http, token, id, run.body.id);
-    const synced = await until(
+    const synced = await eventually(
       () => schema(id, '?tables=artist'),
       (res) => res.body.tables[0].columns.some((c: any) => c.name === 'country'),
+      20_000,
+      { intervalMs: 100, what: 'the schema re-introspected after the sync to show the new column' },
     );
     expect(synced.body.tables[0].columns.map((c: any) => c.name)).toContain('country');
 
@@ -261,9 +255,11 @@ describe('schema introspection, cache and annotations (e2e)', () => {
     const stale = await schema(id, '?tables=artist');
     expect(stale.body.stale).toBe(true);
     expect(stale.body.tables[0].columns.map((c: any) => c.name)).toContain('country');
-    const fresh = await until(
+    const fresh = await eventually(
       () => schema(id, '?tables=artist'),
       (res) => !res.body.stale,
+      20_000,
+      { intervalMs: 100, what: 'the background refresh to replace the stale cache' },
     );
     expect(fresh.body.tables[0].columns.map((c: any) => c.name)).not.toContain('country');
   });

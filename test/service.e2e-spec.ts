@@ -1,6 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from './helpers/eventually';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { clearRedisPrefix, dropDatabase, testVariables } from './helpers/test-env';
@@ -130,12 +131,28 @@ describe('service routes, OpenAPI and HTTP hygiene (e2e)', () => {
     expect(hostile.headers.get('x-request-id')).toMatch(/^req_[0-9a-z]{16}$/);
   });
 
-  it('exposes Prometheus metrics labelled by route pattern', async () => {
-    await t.http.get('/api/v1/users/usr_abcdefghijklmnop', { token: 'bad' });
-    const res = await t.http.get('/metrics', { token: 'scrape-token-scrape-token-1234' });
+  it('exposes Prometheus metrics labelled by route pattern, with the status each answer had', async () => {
+    const token = await t.http.login('admin@acme.test', 'acme-admin-password');
+    const me = await t.http.get('/api/v1/auth/me', { token });
+    const ownId: string = me.body.user.id;
+    // Authenticated, so the guard lets both through and the metrics interceptor times them.
+    const found = await t.http.get(`/api/v1/users/${ownId}`, { token });
+    expect(found.status).toBe(200);
+    const missing = await t.http.get('/api/v1/users/usr_abcdefghijklmnop', { token });
+    expect(missing.status).toBe(404);
+
+    const res = await t.http.get('/metrics', { token });
     expect(res.status).toBe(200);
-    expect(res.text).toContain('sluice_http_request_duration_seconds_bucket');
+    const count = (status: string) =>
+      res.text.match(
+        new RegExp(
+          `^sluice_http_request_duration_seconds_count\\{method="GET",route="/api/v1/users/:id",status="${status}"\\} (\\d+)$`,
+          'm',
+        ),
+      )?.[1];
+    expect({ ok: count('200'), notFound: count('404') }).toEqual({ ok: '1', notFound: '1' });
     expect(res.text).not.toContain('usr_abcdefghijklmnop');
+    expect(res.text).not.toContain(ownId);
   });
 });
 
@@ -168,12 +185,13 @@ describe('readiness when a dependency goes away (e2e)', () => {
 
       await redisProxy.start();
       await pgProxy.start();
-      let status = 0;
-      for (let i = 0; i < 50 && status !== 200; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        status = (await t.http.get('/health/ready')).status;
-      }
-      expect(status).toBe(200);
+      const recovered = await eventually(
+        () => t.http.get('/health/ready'),
+        (res) => res.status === 200,
+        10_000,
+        { intervalMs: 200, what: 'readiness to recover once both proxies are back' },
+      );
+      expect(recovered.status).toBe(200);
     } finally {
       await t.app.close().catch(() => undefined);
       await redisProxy.cut();

@@ -3,6 +3,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, spawnTimeout } from './helpers/eventually';
 import { waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { query } from './helpers/test-env';
@@ -46,45 +47,50 @@ describe('a worker killed in the middle of a sync (e2e, built worker)', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  it('finishes the run after a restart, with one document per file and no duplicates', async () => {
-    const token = await t.http.login(ADMIN.email, ADMIN.password);
-    const connector = await t.http.post(
-      '/api/v1/connectors',
-      { name: 'Crash test', type: 'folder', config: { path: join(folder, 'files') } },
-      { token },
-    );
-    const id = connector.body.id;
-    worker = startWorker();
-    const started = await t.http.post(`/api/v1/connectors/${id}/sync`, undefined, { token });
-    const runUrl = `/api/v1/connectors/${id}/runs/${started.body.id}`;
+  it(
+    'finishes the run after a restart, with one document per file and no duplicates',
+    async () => {
+      const token = await t.http.login(ADMIN.email, ADMIN.password);
+      const connector = await t.http.post(
+        '/api/v1/connectors',
+        { name: 'Crash test', type: 'folder', config: { path: join(folder, 'files') } },
+        { token },
+      );
+      const id = connector.body.id;
+      worker = startWorker();
+      const started = await t.http.post(`/api/v1/connectors/${id}/sync`, undefined, { token });
+      const runUrl = `/api/v1/connectors/${id}/runs/${started.body.id}`;
 
-    // Listen before killing: the exit may come before the next line runs.
-    const exited = new Promise((r) => worker!.once('exit', r));
-    let killedAt = -1;
-    for (let i = 0; i < 600 && killedAt < 0; i++) {
-      const current = (await t.http.get(runUrl, { token })).body;
-      if (current.status === 'running' && current.progress.processed > 0) {
-        worker.kill('SIGKILL');
-        killedAt = current.progress.processed;
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    expect(killedAt).toBeGreaterThan(0);
-    expect(killedAt).toBeLessThan(FILES);
-    await exited;
+      // Listen before killing: the exit may come before the next line runs.
+      const exited = new Promise((r) => worker!.once('exit', r));
+      // The spawned worker boots first (seconds on a loaded machine), then walks the folder.
+      const running = await eventually(
+        async () => (await t.http.get(runUrl, { token })).body,
+        (current) => current.status === 'running' && current.progress.processed > 0,
+        60_000,
+        { intervalMs: 25, what: 'the spawned worker to be in the middle of the sync' },
+      );
+      worker.kill('SIGKILL');
+      const killedAt: number = running.progress.processed;
+      expect(killedAt).toBeGreaterThan(0);
+      expect(killedAt).toBeLessThan(FILES);
+      await exited;
 
-    worker = startWorker();
-    const final = await waitForRun(t.http, token, id, started.body.id);
-    // The worker's own warnings (if any) explain a failure better than the status alone.
-    expect({ status: final.status, output: final.status === 'succeeded' ? '' : output }).toEqual({
-      status: 'succeeded',
-      output: '',
-    });
-    const [counts] = await query<{ total: number; distinct: number }>(
-      t.env.DATABASE_URL!,
-      'SELECT count(*)::int AS total, count(DISTINCT external_id)::int AS distinct FROM documents WHERE connector_id = $1',
-      [id],
-    );
-    expect(counts).toEqual({ total: FILES, distinct: FILES });
-  }, 120_000);
+      worker = startWorker();
+      const final = await waitForRun(t.http, token, id, started.body.id, 120_000);
+      // The worker's own warnings (if any) explain a failure better than the status alone.
+      expect({ status: final.status, output: final.status === 'succeeded' ? '' : output }).toEqual({
+        status: 'succeeded',
+        output: '',
+      });
+      const [counts] = await query<{ total: number; distinct: number }>(
+        t.env.DATABASE_URL!,
+        'SELECT count(*)::int AS total, count(DISTINCT external_id)::int AS distinct FROM documents WHERE connector_id = $1',
+        [id],
+      );
+      expect(counts).toEqual({ total: FILES, distinct: FILES });
+      // Two worker processes spawned, a 15,000-file sync and a stalled-job hand-over.
+    },
+    spawnTimeout(2, 180_000),
+  );
 });

@@ -19,11 +19,13 @@ export interface ChatRequest {
 /**
  * A local LLM server for tests: OpenAI's `/v1/chat/completions`, Anthropic's `/v1/messages` and
  * Ollama's `/api/chat` answer from one script (in order, one reply per call) and record every
- * request; `/v1/embeddings` answers with the vectors `embed` computes. The real LangChain
+ * request; `/v1/embeddings` answers with the vectors `embed` computes, and records its inputs. The real LangChain
  * clients talk to it over HTTP.
  */
 export class FakeOpenAi {
   readonly requests: ChatRequest[] = [];
+  /** The inputs of every `/v1/embeddings` call, one entry per call. */
+  readonly embeddingRequests: string[][] = [];
   private script: ScriptedReply[] = [];
   /** What a chat call answers once the script is used up (by default, a 500). */
   fallback?: ScriptedReply;
@@ -69,6 +71,7 @@ export class FakeOpenAi {
     };
     if (req.url?.endsWith('/embeddings')) {
       const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];
+      this.embeddingRequests.push(inputs);
       json(200, {
         object: 'list',
         model: body.model,

@@ -1,8 +1,9 @@
+import { eventually } from './eventually';
 import { HttpClient } from './http-client';
 
 const FINISHED = ['succeeded', 'failed', 'cancelled'];
 
-/** Polls a sync run until it has finished, and returns it; fails the test after `timeoutMs`. */
+/** Polls a sync run until it has finished, and returns it; fails the test after `timeoutMs` (scaled). */
 export async function waitForRun(
   http: HttpClient,
   token: string,
@@ -10,13 +11,13 @@ export async function waitForRun(
   runId: string,
   timeoutMs = 60_000,
 ): Promise<Record<string, any>> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const res = await http.get(`/api/v1/connectors/${connectorId}/runs/${runId}`, { token });
-    if (FINISHED.includes(res.body.status)) return res.body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`run ${runId} did not finish within ${timeoutMs} ms`);
+  return eventually(
+    async () =>
+      (await http.get<Record<string, any>>(`/api/v1/connectors/${connectorId}/runs/${runId}`, { token })).body,
+    (run) => FINISHED.includes(run?.status),
+    timeoutMs,
+    { intervalMs: 100, what: `run ${runId} to finish` },
+  );
 }
 
 const SETTLED = ['synced', 'failed', 'deleted', 'stopped'];
@@ -29,11 +30,12 @@ export async function waitForDocument(
   documentId: string,
   timeoutMs = 30_000,
 ): Promise<Record<string, any>> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const res = await http.get(`/api/v1/connectors/${connectorId}/documents/${documentId}`, { token });
-    if (SETTLED.includes(res.body.status)) return res.body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`document ${documentId} did not settle within ${timeoutMs} ms`);
+  return eventually(
+    async () =>
+      (await http.get<Record<string, any>>(`/api/v1/connectors/${connectorId}/documents/${documentId}`, { token }))
+        .body,
+    (doc) => SETTLED.includes(doc?.status),
+    timeoutMs,
+    { intervalMs: 100, what: `document ${documentId} to settle` },
+  );
 }

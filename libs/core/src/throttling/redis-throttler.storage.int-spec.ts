@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { eventually } from '../../../../test/helpers/eventually';
 import { clearRedisPrefix, REDIS_URL } from '../../../../test/helpers/test-env';
 import { randomAlphanumeric } from '../ids/ids';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
@@ -34,12 +35,23 @@ describe('RedisThrottlerStorage (real Redis)', () => {
     }
   });
 
-  it('keeps throttler names apart and starts a new window after the ttl', async () => {
-    await storage.increment('k2', 200, 1, 200, 'a');
-    expect((await storage.increment('k2', 200, 1, 200, 'b')).totalHits).toBe(1);
-    expect((await storage.increment('k2', 200, 1, 200, 'a')).isBlocked).toBe(true);
-    await new Promise((r) => setTimeout(r, 450));
-    const fresh = await storage.increment('k2', 200, 1, 200, 'a');
+  it('keeps throttler names apart', async () => {
+    // A window far longer than the three calls, however slow the machine.
+    await storage.increment('k2', 60_000, 1, 60_000, 'a');
+    expect((await storage.increment('k2', 60_000, 1, 60_000, 'b')).totalHits).toBe(1);
+    expect((await storage.increment('k2', 60_000, 1, 60_000, 'a')).isBlocked).toBe(true);
+  });
+
+  it('starts a new window, unblocked, once the ttl and the block have run out', async () => {
+    // Limit 0: one call both counts and blocks, so nothing depends on how fast calls follow.
+    expect(await storage.increment('k3', 200, 0, 200, 'a')).toMatchObject({ totalHits: 1, isBlocked: true });
+    await eventually(
+      () => redis.exists('throttle:a:k3:hits', 'throttle:a:k3:block'),
+      (left) => left === 0,
+      5000,
+      { what: 'the window and the block to expire in Redis' },
+    );
+    const fresh = await storage.increment('k3', 200, 1, 200, 'a');
     expect(fresh).toMatchObject({ totalHits: 1, isBlocked: false });
   });
 

@@ -50,6 +50,7 @@ describe('example ranking with embeddings (through a local OpenAI-compatible ser
     expect(ranker).toBeInstanceOf(HybridExampleRanker);
     const ranked = await ranker.rank(question, examples, 3);
     expect(ranked[0].example.id).toBe('ex_tracks');
+    expect(server.embeddingRequests.length).toBeGreaterThan(0);
   });
 
   it('still puts an exact wording first', async () => {
@@ -58,11 +59,42 @@ describe('example ranking with embeddings (through a local OpenAI-compatible ser
     expect(ranked[0].example.id).toBe('ex_albums');
   });
 
-  it('falls back to words alone when the embeddings server is refused or down', async () => {
-    // Loopback is not allowed here: the safe-network guard refuses before any connection.
-    const refused = exampleRankerFor(env, new SafeNetwork(undefined));
-    const ranked = await refused.rank('How many albums are there?', examples, 2);
-    expect(ranked[0].example.id).toBe('ex_albums');
+  describe('falls back to words alone', () => {
+    // Words rank customers, albums, tracks; with embeddings, "songs" lifts tracks above albums.
+    const question = 'How many songs are there for every customer?';
+    const ids = (ranked: Array<{ example: { id: string } }>) => ranked.map((r) => r.example.id);
+    let lexical: Awaited<ReturnType<Bm25ExampleRanker['rank']>>;
+
+    beforeAll(async () => {
+      lexical = await new Bm25ExampleRanker().rank(question, examples, 3);
+      expect(ids(lexical)).toEqual(['ex_customers', 'ex_albums', 'ex_tracks']);
+      const hybrid = await exampleRankerFor(env, new SafeNetwork('127.0.0.1')).rank(question, examples, 3);
+      expect(ids(hybrid)).toEqual(['ex_customers', 'ex_tracks', 'ex_albums']);
+    });
+    beforeEach(() => {
+      server.embeddingRequests.length = 0;
+    });
+
+    it('when the embeddings server is refused by the safe-network guard', async () => {
+      // Loopback is not allowed here: the guard refuses before any connection.
+      const refused = exampleRankerFor(env, new SafeNetwork(undefined));
+      expect(refused).toBeInstanceOf(HybridExampleRanker);
+      expect(await refused.rank(question, examples, 3)).toEqual(lexical);
+      expect(server.embeddingRequests).toEqual([]);
+    });
+
+    it('when the embeddings server is down', async () => {
+      const gone = await new FakeOpenAi(embed).start();
+      await gone.stop();
+      const down = exampleRankerFor(
+        Object.assign(new EnvDto(), { ...env, EMBEDDINGS_BASE_URL: gone.baseUrl }),
+        new SafeNetwork('127.0.0.1'),
+      );
+      expect(down).toBeInstanceOf(HybridExampleRanker);
+      expect(await down.rank(question, examples, 3)).toEqual(lexical);
+      expect(gone.embeddingRequests).toEqual([]);
+      expect(server.embeddingRequests).toEqual([]);
+    });
   });
 
   it('closes an endless embeddings answer at HTTP_RESPONSE_MAX_BYTES and ranks by words alone', async () => {

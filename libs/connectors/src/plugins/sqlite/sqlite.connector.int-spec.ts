@@ -1,9 +1,11 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chinookSqliteCopy } from '../../../../../test/helpers/chinook';
+import { eventually } from '../../../../../test/helpers/eventually';
 import { testEnv } from '../../../../../test/helpers/test-env';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
 import { DiscoveredItem } from '../../plugin/connector-plugin';
@@ -55,12 +57,14 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
     const copyOutside = chinookSqliteCopy(outside);
     const link = join(allowed, 'escape.sqlite');
     symlinkSync(copyOutside, link);
-    for (const path of [
-      copyOutside,
-      link,
-      'relative/chinook.sqlite',
-      join(allowed, '..', 'outside', 'chinook.sqlite'),
-    ]) {
+    const outsideMessage = expect.stringMatching(/inside one of the directories listed in SQLITE_ALLOWED_DIRS/);
+    for (const [path, message] of [
+      [copyOutside, outsideMessage],
+      [link, outsideMessage],
+      ['relative/chinook.sqlite', expect.stringMatching(/absolute/)],
+      // A string, not path.join: the connector itself must see and resolve the "..".
+      [`${allowed}/../outside/chinook.sqlite`, outsideMessage],
+    ] as const) {
       const error = (() => {
         try {
           connector.parseConfig({ path });
@@ -69,9 +73,10 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
         }
       })();
       expect(error).toBeInstanceOf(ConnectorConfigError);
-      expect((error as ConnectorConfigError).details).toEqual([
-        { field: 'config.path', messages: [expect.any(String)] },
-      ]);
+      expect({ path, details: (error as ConnectorConfigError).details }).toEqual({
+        path,
+        details: [{ field: 'config.path', messages: [message] }],
+      });
     }
     expect(() => connector.parseConfig({ path: join(allowed, 'missing.sqlite') })).toThrow(ConnectorConfigError);
   });
@@ -135,14 +140,18 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
       success: false,
       message: 'The file is not an SQLite database.',
     });
-    await expect(connector.test(ctx(join(allowed, 'escape.sqlite')))).rejects.toBeInstanceOf(ConnectorConfigError);
-    await expect(
-      connector.sql.execute(ctx(join(allowed, 'escape.sqlite')), 'SELECT 1', {
-        readOnly: true,
-        timeoutMs: 1000,
-        maxRows: 1,
-      }),
-    ).rejects.toBeInstanceOf(ConnectorConfigError);
+    // A link of this test's own, to a real database outside: refused for where it leads.
+    const link = join(allowed, 'escape-by-link.sqlite');
+    symlinkSync(chinookSqliteCopy(mkdtempSync(join(outside, 'target-'))), link);
+    const refusedForLink = {
+      details: [{ field: 'config.path', messages: [expect.stringMatching(/symbolic links are followed/)] }],
+    };
+    const probe = connector.test(ctx(link));
+    await expect(probe).rejects.toBeInstanceOf(ConnectorConfigError);
+    await expect(probe).rejects.toMatchObject(refusedForLink);
+    const query = connector.sql.execute(ctx(link), 'SELECT 1', { readOnly: true, timeoutMs: 1000, maxRows: 1 });
+    await expect(query).rejects.toBeInstanceOf(ConnectorConfigError);
+    await expect(query).rejects.toMatchObject(refusedForLink);
   });
 
   it('introspects tables, keys and views in two catalog queries', async () => {
@@ -254,16 +263,34 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
   });
 
   it('commits a write when one is allowed', async () => {
-    const result = await connector.sql.execute(ctx(), "UPDATE Genre SET Name = 'Rock' WHERE GenreId = 1", {
-      readOnly: false,
-      timeoutMs: 5000,
-      maxRows: 10,
-    });
-    expect(result).toMatchObject({ columns: [], rows: [], rowCount: 1, truncated: false });
+    const read = () => {
+      const db = new BetterSqlite3(file, { readonly: true });
+      try {
+        return (db.prepare('SELECT Name FROM Genre WHERE GenreId = 1').get() as { Name: string }).Name;
+      } finally {
+        db.close();
+      }
+    };
+    const before = read();
+    const written = `Rock committed ${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 8)}`;
+    try {
+      const result = await connector.sql.execute(ctx(), `UPDATE Genre SET Name = '${written}' WHERE GenreId = 1`, {
+        readOnly: false,
+        timeoutMs: 5000,
+        maxRows: 10,
+      });
+      expect(result).toMatchObject({ columns: [], rows: [], rowCount: 1, truncated: false });
+      // Read back through a connection of its own: only a committed value is visible there.
+      expect(read()).toBe(written);
+    } finally {
+      const db = new BetterSqlite3(file);
+      db.prepare('UPDATE Genre SET Name = ? WHERE GenreId = 1').run(before);
+      db.close();
+    }
   });
 
   it('stops a runaway statement at the timeout', async () => {
-    const started = Date.now();
+    const kill = jest.spyOn(ChildProcess.prototype, 'kill');
     const error = await connector.sql
       .execute(ctx(), 'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n', {
         readOnly: true,
@@ -273,7 +300,21 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectorRequestError);
     expect(error).toMatchObject({ code: 'SQL_TIMEOUT', message: 'Query exceeded the statement timeout of 300 ms' });
-    expect(Date.now() - started).toBeLessThan(1500);
+    // The statement never ends on its own: the runner process was killed, and is gone.
+    try {
+      expect(kill).toHaveBeenCalledWith('SIGKILL');
+      const runner = kill.mock.contexts[0] as ChildProcess;
+      await eventually(
+        () => runner.signalCode,
+        (signal) => signal === 'SIGKILL',
+        5000,
+        {
+          what: 'the SQLite runner to die',
+        },
+      );
+    } finally {
+      kill.mockRestore();
+    }
   });
 
   it('passes the database message through for a bad statement', async () => {
