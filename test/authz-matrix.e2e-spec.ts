@@ -18,7 +18,12 @@ const SPEC = JSON.parse(readFileSync(join(__dirname, '..', 'openapi.json'), 'utf
 const ROLES = ['admin', 'editor', 'viewer'] as const;
 type Role = (typeof ROLES)[number];
 /** Routes whose success changes what later requests see: called last. */
-const LAST = ['/api/v1/settings/llm', '/api/v1/auth/logout', '/api/v1/auth/dashboard-session'];
+const LAST = [
+  '/api/v1/settings/llm',
+  '/api/v1/auth/logout',
+  '/api/v1/auth/dashboard-session',
+  '/api/v1/auth/logout-all',
+];
 
 /** A caller: its credential header, and the role it holds (none when it must be refused). */
 interface Caller {
@@ -72,7 +77,7 @@ describe('authorization matrix over every route (e2e)', () => {
       );
       tokens[role] = await t.http.login(email, `${role}-passphrase`);
     }
-    const disabled = await must(
+    await must(
       await t.http.post(
         '/api/v1/users',
         { email: 'gone@acme.test', password: 'gone-passphrase', role: 'admin' },
@@ -80,8 +85,21 @@ describe('authorization matrix over every route (e2e)', () => {
       ),
       'user',
     );
+    // The answer is an invitation; the first sign-in accepts it, and /auth/me names the user.
     const disabledToken = await t.http.login('gone@acme.test', 'gone-passphrase');
-    await must(await t.http.put(`/api/v1/users/${disabled.id}`, { disabled: true }, { token: admin }), 'disable');
+    const disabledId = (await t.http.get('/api/v1/auth/me', { token: disabledToken })).body.user.id;
+    await must(await t.http.put(`/api/v1/users/${disabledId}`, { disabled: true }, { token: admin }), 'disable');
+    // One invitation left pending, for the other tenant to be pointed at.
+    otherTenant.invitationId = (
+      await must(
+        await t.http.post(
+          '/api/v1/users',
+          { email: 'later@acme.test', password: 'later-passphrase', role: 'viewer' },
+          { token: admin },
+        ),
+        'invitation',
+      )
+    ).id;
 
     const keys: Record<Role, string> = { admin: '', editor: '', viewer: '' };
     for (const role of ROLES) {
@@ -162,7 +180,7 @@ describe('authorization matrix over every route (e2e)', () => {
       'question',
     );
     otherTenant.historyId = (await t.http.get('/api/v1/history?limit=1', { token: admin })).body.data[0].id;
-    otherTenant.userId = disabled.id;
+    otherTenant.userId = disabledId;
     otherTenant.keyId = revoked.id;
     otherTenant.token = globex;
   }, 120_000);
@@ -233,13 +251,16 @@ describe('authorization matrix over every route (e2e)', () => {
       id: (op) =>
         op.path.startsWith('/api/v1/examples')
           ? otherTenant.exampleId
-          : op.path.startsWith('/api/v1/users')
-            ? otherTenant.userId
-            : op.path.startsWith('/api/v1/api-keys')
-              ? otherTenant.keyId
-              : op.path.startsWith('/api/v1/history')
-                ? otherTenant.historyId
-                : ids.id,
+          : op.path.startsWith('/api/v1/invitations')
+            ? otherTenant.invitationId
+            : op.path.startsWith('/api/v1/users')
+              ? otherTenant.userId
+              : op.path.startsWith('/api/v1/api-keys')
+                ? otherTenant.keyId
+                : op.path.startsWith('/api/v1/history')
+                  ? otherTenant.historyId
+                  : ids.id,
+      invitationId: () => otherTenant.invitationId,
       docId: () => ids.docId,
       runId: () => ids.runId,
       annotationId: () => ids.annotationId,

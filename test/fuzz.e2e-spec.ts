@@ -20,7 +20,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
 const PER_OPERATION = Number(process.env.FUZZ_RUNS ?? 50);
 const IN_FLIGHT = 6;
 /** Routes whose success changes what later requests see: fuzzed last, in this order. */
-const LAST = ['/api/v1/settings/llm', '/api/v1/auth/logout'];
+const LAST = ['/api/v1/settings/llm', '/api/v1/auth/logout', '/api/v1/auth/logout-all'];
 
 interface Outcome {
   request: FuzzRequest;

@@ -1,5 +1,11 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiSecurity,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { ErrorResponseDto } from '../errors/error-response.dto';
 
 export const SCRAPE_TOKEN_KEY = 'sluice:scrape-token';
@@ -11,6 +17,8 @@ export const SCRAPE_TOKEN_KEY = 'sluice:scrape-token';
 export const ScrapeTokenOrAdmin = (): MethodDecorator & ClassDecorator =>
   applyDecorators(
     SetMetadata(SCRAPE_TOKEN_KEY, true),
+    // Of the roles, admins only (the scrape token is not a role).
+    ApiExtension('x-sluice-roles', ['admin']),
     ApiBearerAuth('bearer'),
     ApiSecurity('apiKey'),
     ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Neither the scrape token nor a valid token' }),
