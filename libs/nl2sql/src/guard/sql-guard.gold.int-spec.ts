@@ -20,7 +20,7 @@ import { GuardOptions, GuardResult, SqlGuard } from './sql-guard';
 
 const FIXTURES = join(__dirname, '../../../../test/fixtures');
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'sluice-gold-')));
-const env = testEnv({ SQLITE_ALLOWED_DIRS: root, STORAGE_DIR: join(root, 'storage') });
+const env = testEnv({ SQLITE_ALLOWED_DIRS: root, STORAGE_DIR: `${root}-storage` });
 const sqlite = new SqliteConnector(env, new LocalFileStorage(env));
 const guard = new SqlGuard();
 const MAX_ROWS = 1000;
