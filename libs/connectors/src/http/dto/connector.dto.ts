@@ -20,8 +20,28 @@ export class SslOptionsDto {
   ca?: string;
 }
 
+/** The connection-string form, accepted on create, update and test-connection alike. */
+export class ConnectionStringDto {
+  @ApiPropertyOptional({
+    description:
+      'A connection string instead of the connection fields of config and the password (postgresql, redshift, mysql); ' +
+      'its host, port, database, user and password are split into config and authConfig',
+    example: 'postgresql://reader:s3cret@db.example.com:5432/sales',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  connection?: string;
+
+  @ApiPropertyOptional({ type: SslOptionsDto, description: 'TLS settings for the connection-string form' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SslOptionsDto)
+  ssl?: SslOptionsDto;
+}
+
 /** The fields that describe a connection: shared by creating a connector and testing an unsaved one. */
-export class ConnectorSettingsDto {
+export class ConnectorSettingsDto extends ConnectionStringDto {
   @ApiProperty({ description: 'A type from GET /connector-types', example: 'postgresql' })
   @Matches(TYPE_PATTERN, { message: 'type must be a connector type such as postgresql' })
   type: string;
@@ -54,23 +74,6 @@ export class ConnectorSettingsDto {
   @IsOptional()
   @IsObject()
   authConfig?: Record<string, unknown>;
-
-  @ApiPropertyOptional({
-    description:
-      'A connection string instead of the connection fields of config and the password (postgresql, redshift, mysql); ' +
-      'its host, port, database, user and password are split into config and authConfig',
-    example: 'postgresql://reader:s3cret@db.example.com:5432/sales',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  connection?: string;
-
-  @ApiPropertyOptional({ type: SslOptionsDto, description: 'TLS settings for the connection-string form' })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => SslOptionsDto)
-  ssl?: SslOptionsDto;
 }
 
 export class CreateConnectorDto extends ConnectorSettingsDto {
@@ -98,7 +101,7 @@ export class CreateConnectorDto extends ConnectorSettingsDto {
   authMethod?: string;
 }
 
-export class UpdateConnectorDto {
+export class UpdateConnectorDto extends ConnectionStringDto {
   @ApiPropertyOptional({ example: 'Sales warehouse (replica)' })
   @IsOptional()
   @IsString()
@@ -143,23 +146,6 @@ export class UpdateConnectorDto {
   @IsOptional()
   @IsObject()
   authConfig?: Record<string, unknown>;
-
-  @ApiPropertyOptional({
-    description:
-      'A connection string instead of the connection fields of config and the password (postgresql, redshift, mysql); ' +
-      'its host, port, database, user and password are split into config and authConfig',
-    example: 'postgresql://reader:s3cret@db.example.com:5432/sales',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  connection?: string;
-
-  @ApiPropertyOptional({ type: SslOptionsDto, description: 'TLS settings for the connection-string form' })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => SslOptionsDto)
-  ssl?: SslOptionsDto;
 
   @ApiPropertyOptional({
     enum: ['active', 'inactive'],
