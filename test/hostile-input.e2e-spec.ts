@@ -4,6 +4,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { localPostgresConnector } from './helpers/chinook';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createDatabaseWith, dropDatabase, testVariables } from './helpers/test-env';
 
@@ -187,18 +188,7 @@ describe('hostile input never stalls the API (e2e)', () => {
   it("cuts a viewer's 3 × 40 MB result at the byte budget while /health/live answers, without growing memory", async () => {
     const pg = await t.http.post(
       '/api/v1/connectors',
-      {
-        name: 'Scratch PG',
-        type: 'postgresql',
-        config: {
-          host: '127.0.0.1',
-          port: 5432,
-          database: new URL(pgUrl).pathname.slice(1),
-          user: 'postgres',
-          ssl: { mode: 'disable' },
-        },
-        authConfig: { password: 'unused' },
-      },
+      { name: 'Scratch PG', ...localPostgresConnector(pgUrl) },
       { token },
     );
     expect(pg.status).toBe(201);

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chinookSqliteCopy, loadChinookPostgres } from './helpers/chinook';
+import { chinookSqliteCopy, loadChinookPostgres, localPostgresConnector } from './helpers/chinook';
 import { FakeOpenAi } from './helpers/fake-openai';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { dropDatabase, testVariables } from './helpers/test-env';
@@ -52,17 +52,7 @@ describe('SQL guard under hostile load: /health/live keeps answering (e2e)', () 
     const create = async (name: string, body: Record<string, unknown>) =>
       (await t.http.post('/api/v1/connectors', { name, ...body }, { token: admin })).body.id as string;
     ids.sqlite = await create('Chinook SQLite', { type: 'sqlite', config: { path: chinookSqliteCopy(dir) } });
-    ids.pg = await create('Chinook PG', {
-      type: 'postgresql',
-      config: {
-        host: '127.0.0.1',
-        port: 5432,
-        database: new URL(pgUrl).pathname.slice(1),
-        user: 'postgres',
-        ssl: { mode: 'disable' },
-      },
-      authConfig: { password: 'unused' },
-    });
+    ids.pg = await create('Chinook PG', localPostgresConnector(pgUrl));
   }, 120_000);
 
   afterAll(async () => {

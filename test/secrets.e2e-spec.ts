@@ -3,11 +3,11 @@ import Redis from 'ioredis';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { loadChinookPostgres } from './helpers/chinook';
+import { loadChinookPostgres, localPostgresConnector } from './helpers/chinook';
 import { FakeOpenAi } from './helpers/fake-openai';
 import { waitForRun } from './helpers/runs';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { databaseName, dropDatabase, REDIS_URL, testVariables } from './helpers/test-env';
+import { dropDatabase, REDIS_URL, testVariables } from './helpers/test-env';
 import { startTestWorker } from './helpers/test-worker';
 
 /**
@@ -71,15 +71,7 @@ describe('secrets stay secret through a whole story (e2e)', () => {
     });
     const connector = await call('POST', '/api/v1/connectors', editor, {
       name: 'Chinook',
-      type: 'postgresql',
-      config: {
-        host: '127.0.0.1',
-        port: 5432,
-        database: databaseName(chinookUrl),
-        user: 'postgres',
-        ssl: { mode: 'disable' },
-      },
-      authConfig: { password: secrets.dbPassword },
+      ...localPostgresConnector(chinookUrl, secrets.dbPassword),
     });
     expect(connector.status).toBe(201);
     const id = connector.body.id;

@@ -46,3 +46,21 @@ export function chinookSqliteCopy(dir: string, name = 'chinook.sqlite'): string 
   copyFileSync(join(FIXTURES, 'Chinook_Sqlite.sqlite'), target);
   return target;
 }
+
+/**
+ * The body that connects a `postgresql` connector to a scratch database on the local server
+ * (trust authentication: the password is required by the contract, not checked).
+ */
+export function localPostgresConnector(url: string, password = 'unused-under-trust'): Record<string, unknown> {
+  return {
+    type: 'postgresql',
+    config: {
+      host: '127.0.0.1',
+      port: 5432,
+      database: new URL(url).pathname.slice(1),
+      user: 'postgres',
+      ssl: { mode: 'disable' },
+    },
+    authConfig: { password },
+  };
+}
