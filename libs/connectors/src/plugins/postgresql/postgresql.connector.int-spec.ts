@@ -1,3 +1,4 @@
+import { randomAlphanumeric } from '@sluice/core/ids/ids';
 import { SafeNetwork } from '@sluice/core/network/safe-network';
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
@@ -310,16 +311,16 @@ describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
   });
 
   it('stops a slow statement at the timeout', async () => {
+    // A name of its own, so that another run's test on the same server cannot be counted here.
+    const slow = `SELECT pg_sleep(5) AS slow_${randomAlphanumeric(10)}`;
     const error = await connector.sql
-      .execute(ctx({}, 'con_slow'), 'SELECT pg_sleep(5)', { readOnly: true, timeoutMs: 300, maxRows: 1 })
+      .execute(ctx({}, 'con_slow'), slow, { readOnly: true, timeoutMs: 300, maxRows: 1 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectorRequestError);
     expect(error).toMatchObject({ code: 'SQL_TIMEOUT', message: 'Query exceeded the statement timeout of 300 ms' });
     // The server's own timeout ended it: no session is still sleeping.
     expect(
-      await scalar<string>(
-        `SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = 'SELECT pg_sleep(5)'`,
-      ),
+      await scalar<string>(`SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = '${slow}'`),
     ).toBe('0');
     // The pooled connection is still good afterwards.
     const after = await connector.sql.execute(ctx({}, 'con_slow'), 'SELECT 1', {
