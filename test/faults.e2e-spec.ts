@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chinookSqliteCopy } from './helpers/chinook';
+import { eventually } from './helpers/eventually';
 import { waitForRun } from './helpers/runs';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { databaseName, PG_ADMIN_URL, query } from './helpers/test-env';
+import { createDatabaseWith, databaseName, dropDatabase, PG_ADMIN_URL, query, testVariables } from './helpers/test-env';
 import { startTestWorker } from './helpers/test-worker';
+import { Client } from 'pg';
 
 /** Faults of the platform's own dependencies, injected while requests are running. */
 describe('faults (e2e)', () => {
@@ -124,6 +126,105 @@ describe('faults (e2e)', () => {
       );
       expect(counts).toEqual({ total: FILES, distinct: FILES });
     }, 120_000);
+  });
+
+  describe('a source database that disappears mid-sync', () => {
+    const TABLES = 40;
+    const PASSWORD = 'source-password-never-shown';
+    const sourceUrl = testVariables().DATABASE_URL.replace('sluice_test_', 'fault_source_');
+    let proxy: TcpProxy;
+    let app: TestApp;
+    let worker: INestApplicationContext | undefined;
+    let locker: Client | undefined;
+
+    beforeAll(async () => {
+      const tables = Array.from({ length: TABLES }, (_, i) => `CREATE TABLE t${i} (id int PRIMARY KEY, label text);`);
+      await createDatabaseWith(sourceUrl, `${tables.join('\n')}\nCREATE VIEW every_label AS SELECT label FROM t0;`);
+      proxy = await new TcpProxy('127.0.0.1', 5432).start();
+      app = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1' });
+      worker = await startTestWorker(app.env);
+    }, 120_000);
+
+    afterAll(async () => {
+      await locker?.end().catch(() => undefined);
+      await worker?.close();
+      await app?.close();
+      await proxy?.cut();
+      await dropDatabase(sourceUrl);
+    });
+
+    it('fails the run with the reason, without stack or password, and a later sync succeeds', async () => {
+      const admin = await app.http.login('admin@acme.test', 'acme-admin-password');
+      const connector = await app.http.post(
+        '/api/v1/connectors',
+        {
+          name: 'Vanishing source',
+          type: 'postgresql',
+          config: {
+            host: '127.0.0.1',
+            port: proxy.port,
+            database: databaseName(sourceUrl),
+            user: 'postgres',
+            ssl: { mode: 'disable' },
+          },
+          authConfig: { password: PASSWORD },
+        },
+        { token: admin },
+      );
+      expect(connector.status).toBe(201);
+      const id = connector.body.id;
+
+      // The sync's catalog read calls pg_get_viewdef, which reads pg_rewrite: with that catalog
+      // locked, the read stays in flight on the source until the proxy is cut under it.
+      locker = new Client({ connectionString: sourceUrl });
+      await locker.connect();
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE pg_catalog.pg_rewrite IN ACCESS EXCLUSIVE MODE');
+      const started = await app.http.post(`/api/v1/connectors/${id}/sync`, undefined, { token: admin });
+      expect(started.status).toBe(202);
+      // Watched from another database: a view read in the source would wait on the lock too.
+      await eventually(
+        () =>
+          query<{ pid: number }>(
+            PG_ADMIN_URL,
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND query ILIKE '%pg_get_viewdef%'",
+            [databaseName(sourceUrl)],
+          ),
+        (rows) => rows.length > 0,
+        30_000,
+        { what: "the sync's catalog read to be in flight on the source" },
+      );
+      const running = (await app.http.get(`/api/v1/connectors/${id}/runs/${started.body.id}`, { token: admin })).body;
+      expect(running.status).toBe('running');
+      await proxy.cut();
+      await locker.query('ROLLBACK');
+      await locker.end();
+      locker = undefined;
+
+      // Retried or not (a lost connection is reported as CONNECTION_FAILED), with the source still
+      // gone the run ends failed.
+      const failed = await waitForRun(app.http, admin, id, started.body.id, 60_000);
+      expect(failed.status).toBe('failed');
+      expect(failed.error).toEqual(expect.any(String));
+      expect(failed.error).toMatch(/connect|connection|refused|closed|terminated/i);
+      expect(failed.error).toContain(`127.0.0.1:${proxy.port}`);
+      expect(failed.error).not.toContain(PASSWORD);
+      expect(failed.error).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/);
+      const none = await app.http.get(`/api/v1/connectors/${id}/documents?limit=1`, { token: admin });
+      expect(none.body.pagination.total).toBe(0);
+
+      // The source is back: the same connector syncs in full.
+      await proxy.start();
+      const again = await app.http.post(`/api/v1/connectors/${id}/sync`, undefined, { token: admin });
+      expect(again.status).toBe(202);
+      const done = await waitForRun(app.http, admin, id, again.body.id, 60_000);
+      expect(done).toMatchObject({ status: 'succeeded', progress: { created: TABLES + 1, total: TABLES + 1 } });
+      const docs = await app.http.get(`/api/v1/connectors/${id}/documents?limit=100`, { token: admin });
+      expect(docs.body.pagination.total).toBe(TABLES + 1);
+      expect(docs.body.data.map((d: { name: string }) => d.name)).toEqual(
+        expect.arrayContaining(['t0', 'every_label']),
+      );
+    }, 150_000);
   });
 
   describe('an LLM server that misbehaves', () => {

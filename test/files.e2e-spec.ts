@@ -122,9 +122,8 @@ describe('uploaded files (e2e)', () => {
     expect((await t.http.get(`/api/v1/connectors/${id}`, { token })).body.status).toBe('pending_upload');
   });
 
-  it('keeps the connector pending_upload and no partial file when the client disconnects mid-upload', async () => {
-    const id = await createFileConnector('Interrupted');
-    const before = filesUnder(storage).length;
+  /** Sends part of a declared body, then drops the connection. */
+  async function interruptedUpload(id: string, contentType = 'application/octet-stream'): Promise<void> {
     const { port } = new URL(t.baseUrl);
     await new Promise<void>((resolve) => {
       const req = httpRequest({
@@ -134,7 +133,7 @@ describe('uploaded files (e2e)', () => {
         path: `/api/v1/connectors/${id}/upload`,
         headers: {
           authorization: `Bearer ${token}`,
-          'content-type': 'application/octet-stream',
+          'content-type': contentType,
           'content-length': 50_000,
         },
       });
@@ -145,6 +144,12 @@ describe('uploaded files (e2e)', () => {
         resolve();
       }, 200);
     });
+  }
+
+  it('keeps the connector pending_upload and no partial file when the client disconnects mid-upload', async () => {
+    const id = await createFileConnector('Interrupted');
+    const before = filesUnder(storage).length;
+    await interruptedUpload(id);
     // The server notices the cut connection on its own time, then removes the partial file.
     await eventually(
       () => filesUnder(storage).length,
@@ -156,6 +161,32 @@ describe('uploaded files (e2e)', () => {
     );
     expect((await t.http.get(`/api/v1/connectors/${id}`, { token })).body.status).toBe('pending_upload');
     expect(filesUnder(storage)).toHaveLength(before);
+  });
+
+  it('keeps the previous file active and whole when a replacing upload is cut mid-stream', async () => {
+    const id = await createFileConnector('Replaced', { fileName: 'kept.csv' });
+    const csv = 'id,name\n1,first\n2,second\n';
+    expect((await upload(id, csv)).status).toBe(200);
+    const active = (await t.http.get(`/api/v1/connectors/${id}`, { token })).body;
+    const before = filesUnder(storage).sort();
+
+    await interruptedUpload(id, 'text/csv');
+    await eventually(
+      () => filesUnder(storage).sort(),
+      (files) => files.join('\n') === before.join('\n'),
+      10_000,
+      { what: "the interrupted replacement's temporary file to be removed" },
+    );
+    const after = (await t.http.get(`/api/v1/connectors/${id}`, { token })).body;
+    expect(after).toMatchObject({
+      status: 'active',
+      config: { storageKey: active.config.storageKey },
+      metadata: { fileSize: Buffer.byteLength(csv) },
+      lastSyncRowCount: 2,
+    });
+    const content = await t.http.get(`/api/v1/connectors/${id}/content`, { token });
+    expect(content.status).toBe(200);
+    expect(content.body).toMatchObject({ content: csv.trimEnd(), totalSize: Buffer.byteLength(csv) });
   });
 
   it('refuses uploads to other connector types and deletes stored files with the connector', async () => {

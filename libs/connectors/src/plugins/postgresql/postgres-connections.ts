@@ -92,12 +92,18 @@ export class PostgresConnections {
       return created;
     });
     const client = await pool.connect();
+    // The pool listens for errors of idle clients only: a connection cut under a leased client
+    // (the source gone mid-query) would otherwise be an unhandled 'error' event that ends the
+    // process. The query running on it rejects with the cause; a dead client leaves the pool.
+    const ignore = () => undefined;
+    client.on('error', ignore);
     let released = false;
     return {
       client,
       done: async (discard) => {
         if (released) return;
         released = true;
+        client.off('error', ignore);
         client.release(discard ? true : undefined);
       },
     };
