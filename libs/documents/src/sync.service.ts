@@ -3,13 +3,13 @@ import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import { BadRequestError, ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
+import { BadRequestError, ConflictError, DomainError, NotFoundError } from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '@sluice/core/pagination/pagination';
 import { JobName, QueueName, retriedJob, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
 import type { Queue } from 'bull';
 import { EnvDto } from '@sluice/core/config/env.dto';
-import { StreamSlots } from '@sluice/core/throttling/stream-slots';
+import { ConcurrencySlots } from '@sluice/core/throttling/concurrency-slots';
 import { distinctUntilChanged, finalize, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
 import { SyncRunResponseDto } from './http/dto/sync.dto';
 import { mapRun } from './mappers';
@@ -39,7 +39,7 @@ export class SyncService {
     private readonly runs: SyncRunRepository,
     private readonly registry: ConnectorRegistry,
     @InjectQueue(QueueName.ConnectorSync) private readonly queue: Queue<SyncConnectorPayload>,
-    private readonly slots: StreamSlots,
+    private readonly slots: ConcurrencySlots,
     private readonly env: EnvDto,
   ) {}
 
@@ -93,7 +93,15 @@ export class SyncService {
   async events(auth: AuthContext, connectorId: string, runId: string): Promise<Observable<MessageEvent>> {
     await this.get(auth, connectorId, runId);
     const owner = auth.via === 'api_key' ? `key:${auth.apiKeyId}` : `user:${auth.userId}`;
-    const slot = await this.slots.acquire('run-events', owner, this.env.MAX_EVENT_STREAMS_PER_USER);
+    const limit = this.env.MAX_EVENT_STREAMS_PER_USER;
+    const slot = await this.slots.tryAcquire('run-events', owner, limit);
+    if (!slot) {
+      throw new DomainError(
+        429,
+        'TOO_MANY_STREAMS',
+        `At most ${limit} event streams may be open at once; close one first`,
+      );
+    }
     const fingerprint = (r: SyncRunEntity) => `${r.status}|${r.cancelRequested}|${JSON.stringify(r.progress)}`;
     return timer(0, EVENT_POLL_MS).pipe(
       switchMap(() => from(this.runs.findOne(auth.tenantId, connectorId, runId))),
