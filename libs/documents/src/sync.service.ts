@@ -3,7 +3,13 @@ import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import { BadRequestError, ConflictError, DomainError, NotFoundError } from '@sluice/core/errors/domain-error';
+import {
+  BadRequestError,
+  ConflictError,
+  DomainError,
+  NotFoundError,
+  TooManyRequestsError,
+} from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '@sluice/core/pagination/pagination';
 import { JobName, QueueName, retriedJob, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
@@ -19,6 +25,8 @@ import { SyncRunRepository } from './sync-run.repository';
 
 const EVENT_POLL_MS = 250;
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+/** What a sync refused for the tenant's cap suggests waiting: syncs take a while. */
+const BUSY_RETRY_AFTER_SECONDS = 30;
 
 export interface MessageEvent {
   type: 'progress' | 'final';
@@ -45,20 +53,30 @@ export class SyncService {
 
   async start(auth: AuthContext, connectorId: string, force: boolean): Promise<StartedRun> {
     assertSyncable(await this.connectors.find(auth.tenantId, connectorId));
-    const run = await this.runs.insertActive({
-      id: newId('run'),
-      tenantId: auth.tenantId,
-      connectorId,
-      status: 'queued',
-      force,
-      progress: { ...EMPTY_PROGRESS },
-      error: null,
-      cancelRequested: false,
-      startedAt: null,
-      finishedAt: null,
-      createdBy: auth.userId,
-    });
-    if (!run) {
+    const run = await this.runs.insertActive(
+      {
+        id: newId('run'),
+        tenantId: auth.tenantId,
+        connectorId,
+        status: 'queued',
+        force,
+        progress: { ...EMPTY_PROGRESS },
+        error: null,
+        cancelRequested: false,
+        startedAt: null,
+        finishedAt: null,
+        createdBy: auth.userId,
+      },
+      this.env.SYNC_MAX_ACTIVE_PER_TENANT,
+    );
+    if (run === 'tenant_full') {
+      throw new TooManyRequestsError(
+        `At most ${this.env.SYNC_MAX_ACTIVE_PER_TENANT} syncs of a tenant may be queued or running at once (SYNC_MAX_ACTIVE_PER_TENANT); retry when one has finished, or stop one`,
+        BUSY_RETRY_AFTER_SECONDS,
+        'TOO_MANY_ACTIVE_SYNCS',
+      );
+    }
+    if (run === 'connector_active') {
       const active = await this.runs.findActive(auth.tenantId, connectorId);
       if (active) return { run: mapRun(active), created: false };
       return this.start(auth, connectorId, force);
