@@ -328,4 +328,14 @@ describe('limits: body size, JSON depth, slow clients, concurrent questions and 
     // The request had reached the app: the id is the one it was given there.
     expect(answer.headers).toContain(`X-Request-Id: ${answer.body.requestId}`);
   });
+
+  it('answers malformed HTTP and oversized headers in the error body too', async () => {
+    const garbage = parseRaw((await slowClient(port, 'NOT HTTP AT ALL\r\n\r\n', '', 0)).text);
+    expect(garbage.status).toBe(400);
+    expect(garbage.body).toMatchObject({ statusCode: 400, code: 'BAD_REQUEST', requestId: expect.any(String) });
+    const huge = `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`;
+    const big = parseRaw((await slowClient(port, huge, '', 0)).text);
+    expect(big.status).toBe(431);
+    expect(big.body).toMatchObject({ statusCode: 431, code: 'HEADERS_TOO_LARGE' });
+  });
 });
