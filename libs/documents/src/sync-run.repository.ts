@@ -5,17 +5,37 @@ import { EntityManager, In, QueryDeepPartialEntity, Repository } from 'typeorm';
 import { SyncRunEntity } from './sync-run.entity';
 
 const ACTIVE = ['queued', 'running'] as const;
+/** First key of the advisory lock that serialises run inserts of one tenant (the second is the tenant's hash). */
+const TENANT_RUNS_LOCK = 0x5359_4e43;
+
+/** A run inserted, or why not: the connector has an active run already, or the tenant has its maximum. */
+export type InsertActiveOutcome = SyncRunEntity | 'connector_active' | 'tenant_full';
 
 @Injectable()
 export class SyncRunRepository {
   constructor(@InjectRepository(SyncRunEntity) private readonly orm: Repository<SyncRunEntity>) {}
 
-  /** Inserts a queued run; null when the connector already has an active one (the unique index says so). */
-  async insertActive(values: Omit<SyncRunEntity, 'createdAt' | 'updatedAt'>): Promise<SyncRunEntity | null> {
+  /**
+   * Inserts a queued run unless the connector already has an active one (the unique index says
+   * so) or the tenant already has `maxActive` active runs. The count and the insert run under a
+   * transaction-scoped advisory lock of the tenant, so concurrent starts on any API instance
+   * cannot both take the last place.
+   */
+  async insertActive(
+    values: Omit<SyncRunEntity, 'createdAt' | 'updatedAt'>,
+    maxActive: number,
+  ): Promise<InsertActiveOutcome> {
     try {
-      return await this.orm.save(this.orm.create(values));
+      return await this.orm.manager.transaction(async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [TENANT_RUNS_LOCK, values.tenantId]);
+        const repo = manager.getRepository(SyncRunEntity);
+        const where = { tenantId: values.tenantId, status: In([...ACTIVE]) };
+        if (await repo.exists({ where: { ...where, connectorId: values.connectorId } })) return 'connector_active';
+        if ((await repo.count({ where })) >= maxActive) return 'tenant_full';
+        return await repo.save(repo.create(values));
+      });
     } catch (e) {
-      if ((e as { code?: string }).code === '23505') return null;
+      if ((e as { code?: string }).code === '23505') return 'connector_active';
       throw e;
     }
   }

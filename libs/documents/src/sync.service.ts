@@ -3,13 +3,19 @@ import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import { BadRequestError, ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
+import {
+  BadRequestError,
+  ConflictError,
+  DomainError,
+  NotFoundError,
+  TooManyRequestsError,
+} from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '@sluice/core/pagination/pagination';
 import { JobName, QueueName, retriedJob, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
 import type { Queue } from 'bull';
 import { EnvDto } from '@sluice/core/config/env.dto';
-import { StreamSlots } from '@sluice/core/throttling/stream-slots';
+import { ConcurrencySlots } from '@sluice/core/throttling/concurrency-slots';
 import { distinctUntilChanged, finalize, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
 import { SyncRunResponseDto } from './http/dto/sync.dto';
 import { mapRun } from './mappers';
@@ -19,6 +25,8 @@ import { SyncRunRepository } from './sync-run.repository';
 
 const EVENT_POLL_MS = 250;
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+/** What a sync refused for the tenant's cap suggests waiting: syncs take a while. */
+const BUSY_RETRY_AFTER_SECONDS = 30;
 
 export interface MessageEvent {
   type: 'progress' | 'final';
@@ -39,26 +47,36 @@ export class SyncService {
     private readonly runs: SyncRunRepository,
     private readonly registry: ConnectorRegistry,
     @InjectQueue(QueueName.ConnectorSync) private readonly queue: Queue<SyncConnectorPayload>,
-    private readonly slots: StreamSlots,
+    private readonly slots: ConcurrencySlots,
     private readonly env: EnvDto,
   ) {}
 
   async start(auth: AuthContext, connectorId: string, force: boolean): Promise<StartedRun> {
     assertSyncable(await this.connectors.find(auth.tenantId, connectorId));
-    const run = await this.runs.insertActive({
-      id: newId('run'),
-      tenantId: auth.tenantId,
-      connectorId,
-      status: 'queued',
-      force,
-      progress: { ...EMPTY_PROGRESS },
-      error: null,
-      cancelRequested: false,
-      startedAt: null,
-      finishedAt: null,
-      createdBy: auth.userId,
-    });
-    if (!run) {
+    const run = await this.runs.insertActive(
+      {
+        id: newId('run'),
+        tenantId: auth.tenantId,
+        connectorId,
+        status: 'queued',
+        force,
+        progress: { ...EMPTY_PROGRESS },
+        error: null,
+        cancelRequested: false,
+        startedAt: null,
+        finishedAt: null,
+        createdBy: auth.userId,
+      },
+      this.env.SYNC_MAX_ACTIVE_PER_TENANT,
+    );
+    if (run === 'tenant_full') {
+      throw new TooManyRequestsError(
+        `At most ${this.env.SYNC_MAX_ACTIVE_PER_TENANT} syncs of a tenant may be queued or running at once (SYNC_MAX_ACTIVE_PER_TENANT); retry when one has finished, or stop one`,
+        BUSY_RETRY_AFTER_SECONDS,
+        'TOO_MANY_ACTIVE_SYNCS',
+      );
+    }
+    if (run === 'connector_active') {
       const active = await this.runs.findActive(auth.tenantId, connectorId);
       if (active) return { run: mapRun(active), created: false };
       return this.start(auth, connectorId, force);
@@ -93,7 +111,15 @@ export class SyncService {
   async events(auth: AuthContext, connectorId: string, runId: string): Promise<Observable<MessageEvent>> {
     await this.get(auth, connectorId, runId);
     const owner = auth.via === 'api_key' ? `key:${auth.apiKeyId}` : `user:${auth.userId}`;
-    const slot = await this.slots.acquire('run-events', owner, this.env.MAX_EVENT_STREAMS_PER_USER);
+    const limit = this.env.MAX_EVENT_STREAMS_PER_USER;
+    const slot = await this.slots.tryAcquire('run-events', owner, limit);
+    if (!slot) {
+      throw new DomainError(
+        429,
+        'TOO_MANY_STREAMS',
+        `At most ${limit} event streams may be open at once; close one first`,
+      );
+    }
     const fingerprint = (r: SyncRunEntity) => `${r.status}|${r.cancelRequested}|${JSON.stringify(r.progress)}`;
     return timer(0, EVENT_POLL_MS).pipe(
       switchMap(() => from(this.runs.findOne(auth.tenantId, connectorId, runId))),

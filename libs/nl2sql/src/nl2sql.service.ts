@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import type { QueryResult } from '@sluice/connectors/plugin/connector-plugin';
 import { EnvDto } from '@sluice/core/config/env.dto';
-import { DomainError, UnprocessableError } from '@sluice/core/errors/domain-error';
+import { DomainError, TooManyRequestsError, UnprocessableError } from '@sluice/core/errors/domain-error';
+import { ConcurrencySlots, Slot } from '@sluice/core/throttling/concurrency-slots';
 import { ExampleRetriever } from '@sluice/examples/retrieval/example-retriever';
 import { HistoryService } from '@sluice/history/history.service';
 import { chartFor } from './answers/chart';
@@ -20,6 +21,21 @@ export type Stage = 'linking' | 'generating' | 'validating' | 'executing' | 'ans
 export type StageListener = (stage: Stage, detail?: Record<string, unknown>) => void;
 
 const EXAMPLES_IN_PROMPT = 3;
+/** What a refused question suggests waiting before asking again: questions usually take seconds. */
+const BUSY_RETRY_AFTER_SECONDS = 5;
+
+export interface QueryOptions {
+  /** Told of each stage as it begins (the streamed route). */
+  onStage?: StageListener;
+  /** Aborts when the client has gone: the LLM calls in flight stop and the slot is given back. */
+  signal?: AbortSignal;
+  /** A slot the caller took with {@link Nl2sqlService.admit}; released when the question ends. */
+  slot?: Slot;
+}
+
+/** Recorded in history when the client left before the answer; nobody is there to read it. */
+const clientGone = () =>
+  new DomainError(499, 'CLIENT_CLOSED_REQUEST', 'The client closed the request before the answer');
 
 /**
  * Questions to SQL: context (linked schema, examples, instructions) → LLM → SQL extracted →
@@ -37,9 +53,41 @@ export class Nl2sqlService {
     private readonly llm: LlmService,
     private readonly guard: SqlGuard,
     private readonly env: EnvDto,
+    private readonly slots: ConcurrencySlots,
   ) {}
 
-  async query(auth: AuthContext, dto: QueryDto, onStage: StageListener = () => undefined): Promise<QueryResponseDto> {
+  /**
+   * Takes one of the tenant's NL2SQL_MAX_CONCURRENT_PER_TENANT question slots, shared by every
+   * API instance, or refuses with 429 TOO_MANY_CONCURRENT_QUERIES: one tenant's burst must not
+   * take every LLM call and database connection from the others.
+   */
+  async admit(auth: AuthContext): Promise<Slot> {
+    const limit = this.env.NL2SQL_MAX_CONCURRENT_PER_TENANT;
+    const slot = await this.slots.tryAcquire('nl2sql', auth.tenantId, limit);
+    if (slot) return slot;
+    throw new TooManyRequestsError(
+      `At most ${limit} questions of a tenant may be in flight at once (NL2SQL_MAX_CONCURRENT_PER_TENANT); retry when one has finished`,
+      BUSY_RETRY_AFTER_SECONDS,
+      'TOO_MANY_CONCURRENT_QUERIES',
+    );
+  }
+
+  /** Answers a question within one of the tenant's slots, given back however the question ends. */
+  async query(auth: AuthContext, dto: QueryDto, options: QueryOptions = {}): Promise<QueryResponseDto> {
+    const slot = options.slot ?? (await this.admit(auth));
+    try {
+      return await this.ask(auth, dto, options.onStage ?? (() => undefined), options.signal);
+    } finally {
+      slot.release();
+    }
+  }
+
+  private async ask(
+    auth: AuthContext,
+    dto: QueryDto,
+    onStage: StageListener,
+    signal: AbortSignal | undefined,
+  ): Promise<QueryResponseDto> {
     const started = Date.now();
     const allowMutations = mutationsAllowed(auth, dto.allowMutations);
     const maxRows = maxRowsFor(this.env, dto.maxRows);
@@ -98,13 +146,16 @@ export class Nl2sqlService {
         usage,
         onStage,
         started,
+        signal,
       });
       tablesUsed = body.tablesUsed;
       examplesUsed = body.examplesUsed;
       const response = await finish(body);
       if (dto.chart) response.chart = body.result ? chartFor(body.result.columns, body.result.rows) : null;
       if (dto.answer)
-        response.answer = body.result ? await this.sayAnswer(auth, dto.question, body.result, usage, onStage) : null;
+        response.answer = body.result
+          ? await this.sayAnswer(auth, dto.question, body.result, usage, onStage, signal)
+          : null;
       return response;
     } catch (error) {
       if (error instanceof DomainError) return fail(error, attempts[attempts.length - 1]?.sql ?? null);
@@ -124,6 +175,7 @@ export class Nl2sqlService {
       usage: TokenUsage;
       onStage: StageListener;
       started: number;
+      signal?: AbortSignal;
     },
   ): Promise<{
     sql: string;
@@ -231,11 +283,14 @@ export class Nl2sqlService {
     while (attempts.length < this.env.NL2SQL_MAX_ATTEMPTS) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
+      if (run.signal?.aborted) throw clientGone();
       onStage('generating', { attempt: attempts.length + 1 });
       const begun = Date.now();
+      const budget = AbortSignal.timeout(remaining);
       const reply = await this.llm
-        .chat(auth.tenantId, turns, AbortSignal.timeout(remaining))
+        .chat(auth.tenantId, turns, run.signal ? AbortSignal.any([budget, run.signal]) : budget)
         .catch((error: unknown) => {
+          if (run.signal?.aborted) throw clientGone();
           if (error instanceof DomainError && error.code === 'LLM_TIMEOUT' && Date.now() >= deadline - 50) {
             throw new DomainError(
               504,
@@ -277,7 +332,9 @@ export class Nl2sqlService {
     result: QueryResult,
     usage: TokenUsage,
     onStage: StageListener,
+    signal: AbortSignal | undefined,
   ): Promise<string | null> {
+    if (signal?.aborted) return null;
     onStage('answering');
     try {
       const reply = await this.llm.chat(
@@ -289,6 +346,7 @@ export class Nl2sqlService {
           result.rowCount,
           result.truncated,
         ),
+        signal,
       );
       usage.promptTokens += reply.usage.promptTokens;
       usage.completionTokens += reply.usage.completionTokens;

@@ -500,6 +500,20 @@ export class EnvDto {
   @Max(100)
   MAX_EVENT_STREAMS_PER_USER = 5;
 
+  /** Questions (POST /nl2sql/query and /query/stream) one tenant may have in flight at once, across instances. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  NL2SQL_MAX_CONCURRENT_PER_TENANT = 8;
+
+  /** Sync runs (queued or running, all connectors) one tenant may have at once; one more answers 429. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  SYNC_MAX_ACTIVE_PER_TENANT = 10;
+
   @IsOptional()
   @IsString()
   @MinLength(24, { message: 'must be at least 24 characters (openssl rand -base64 32)' })

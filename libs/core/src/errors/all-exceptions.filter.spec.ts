@@ -202,6 +202,18 @@ describe('AllExceptionsFilter', () => {
       expect(JSON.stringify(res.body)).not.toContain('Unexpected token');
     });
 
+    it.each([
+      ['entity.too.deep', 400, 'JSON_TOO_DEEP'],
+      ['entity.too.large', 413, 'PAYLOAD_TOO_LARGE'],
+      ['entity.parse.failed', 400, 'INVALID_JSON'],
+    ])('maps a body-parser error %s wrapped by the Express adapter in an HttpException', (type, status, code) => {
+      const cause = Object.assign(new Error('JSON nested deeper than 32 levels'), { status, expose: true, type });
+      const res = send(new HttpException(cause.message, status, { cause }));
+      expect(res.statusCode).toBe(status);
+      expect(res.body).toMatchObject({ statusCode: status, code });
+      expect(JSON.stringify(res.body)).not.toContain('deeper than 32');
+    });
+
     it('maps an unsupported charset to 415', () => {
       const res = send({ status: 415, type: 'charset.unsupported' });
       expect(res.statusCode).toBe(415);

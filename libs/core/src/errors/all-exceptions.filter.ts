@@ -93,6 +93,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      // Express's adapter wraps body-parser errors (http-errors) in an HttpException; the type of
+      // the original says what was wrong with the body.
+      const cause = exception.cause as HttpLikeError | undefined;
+      if (typeof cause?.type === 'string' && status >= 400 && status < 500) {
+        return this.bodyParserError(status, cause.type, requestId);
+      }
       const response = exception.getResponse();
       const message =
         typeof response === 'string'

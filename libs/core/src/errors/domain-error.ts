@@ -73,8 +73,9 @@ export class TooManyRequestsError extends DomainError {
     message: string,
     /** Seconds until a retry can succeed; sent as the Retry-After header. */
     readonly retryAfterSeconds: number,
+    code = 'RATE_LIMITED',
   ) {
-    super(429, 'RATE_LIMITED', message);
+    super(429, code, message);
   }
 }
 

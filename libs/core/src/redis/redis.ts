@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { EnvDto } from '../config/env.dto';
 import { REDIS } from './redis.token';
 import { RateLimiter } from '../throttling/rate-limiter';
-import { StreamSlots } from '../throttling/stream-slots';
+import { ConcurrencySlots } from '../throttling/concurrency-slots';
 
 export { InjectRedis, REDIS } from './redis.token';
 
@@ -60,8 +60,13 @@ export class RedisModule {
   static forRoot(): DynamicModule {
     return {
       module: RedisModule,
-      providers: [{ provide: REDIS, inject: [EnvDto], useFactory: createRedis }, RedisCloser, RateLimiter, StreamSlots],
-      exports: [REDIS, RateLimiter, StreamSlots],
+      providers: [
+        { provide: REDIS, inject: [EnvDto], useFactory: createRedis },
+        RedisCloser,
+        RateLimiter,
+        ConcurrencySlots,
+      ],
+      exports: [REDIS, RateLimiter, ConcurrencySlots],
     };
   }
 }

@@ -46,6 +46,10 @@ export class SyncController {
   @ApiOkResponse({ type: SyncRunResponseDto, description: 'A run was already queued or running' })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Connector is inactive or waits for its upload' })
+  @ApiTooManyRequestsResponse({
+    type: ErrorResponseDto,
+    description: 'TOO_MANY_ACTIVE_SYNCS: the tenant already has SYNC_MAX_ACTIVE_PER_TENANT syncs queued or running',
+  })
   async start(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -70,6 +74,10 @@ export class SyncController {
   @ApiOkResponse({ type: SyncRunResponseDto, description: 'A run was already queued or running' })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Not a file connector' })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiTooManyRequestsResponse({
+    type: ErrorResponseDto,
+    description: 'TOO_MANY_ACTIVE_SYNCS: the tenant already has SYNC_MAX_ACTIVE_PER_TENANT syncs queued or running',
+  })
   async scanFiles(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,

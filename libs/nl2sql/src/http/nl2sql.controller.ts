@@ -8,6 +8,7 @@ import {
   ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
@@ -15,6 +16,7 @@ import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { DomainError } from '@sluice/core/errors/domain-error';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ClientGone } from '@sluice/core/http/client-gone.decorator';
 import type { Response } from 'express';
 import { Nl2sqlService } from '../nl2sql.service';
 import { SqlToolsService } from '../sql-tools.service';
@@ -55,8 +57,17 @@ export class Nl2sqlController {
   @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'No usable SQL after the attempts' })
   @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'LLM_NOT_CONFIGURED, or GUARD_BUSY' })
   @ApiGatewayTimeoutResponse({ type: ErrorResponseDto, description: 'LLM_TIMEOUT' })
-  query(@CurrentUser() auth: AuthContext, @Body() dto: QueryDto): Promise<QueryResponseDto> {
-    return this.nl2sql.query(auth, dto);
+  @ApiTooManyRequestsResponse({
+    type: ErrorResponseDto,
+    description:
+      'TOO_MANY_CONCURRENT_QUERIES: the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After)',
+  })
+  query(
+    @CurrentUser() auth: AuthContext,
+    @Body() dto: QueryDto,
+    @ClientGone() signal: AbortSignal,
+  ): Promise<QueryResponseDto> {
+    return this.nl2sql.query(auth, dto, { signal });
   }
 
   @Post('query/stream')
@@ -72,7 +83,19 @@ export class Nl2sqlController {
   })
   @ApiOkResponse({ description: 'A text/event-stream of stage events, then result or error' })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  async stream(@CurrentUser() auth: AuthContext, @Body() dto: QueryDto, @Res() res: Response): Promise<void> {
+  @ApiTooManyRequestsResponse({
+    type: ErrorResponseDto,
+    description:
+      'TOO_MANY_CONCURRENT_QUERIES: the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After)',
+  })
+  async stream(
+    @CurrentUser() auth: AuthContext,
+    @Body() dto: QueryDto,
+    @Res() res: Response,
+    @ClientGone() signal: AbortSignal,
+  ): Promise<void> {
+    // Before the headers: a refusal is a plain 429, not an event.
+    const slot = await this.nl2sql.admit(auth);
     res.status(200);
     res.setHeader('content-type', 'text/event-stream; charset=utf-8');
     res.setHeader('cache-control', 'no-cache');
@@ -80,7 +103,8 @@ export class Nl2sqlController {
     res.flushHeaders();
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     try {
-      const body = await this.nl2sql.query(auth, dto, (stage, detail) => send('stage', { stage, ...detail }));
+      const onStage = (stage: string, detail?: Record<string, unknown>) => send('stage', { stage, ...detail });
+      const body = await this.nl2sql.query(auth, dto, { onStage, signal, slot });
       send('result', body);
     } catch (error) {
       const known = error instanceof DomainError;

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { DomainError } from '../errors/domain-error';
 import { REDIS } from '../redis/redis.token';
 
 /** How long a slot lives without renewal: what a crashed API instance can hold a slot for. */
@@ -25,31 +24,26 @@ redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
-/** A held slot: renewed in the background until released. */
-export interface StreamSlot {
+/** A held slot: renewed in the background until released (releasing twice is harmless). */
+export interface Slot {
   release(): void;
 }
 
 /**
- * Caps the long-lived streams (server-sent events) one owner holds at once, across every API
- * instance: the slots live in Redis and lapse unless their instance keeps renewing them.
+ * Caps what one owner (a user, a tenant) holds at once, across every API instance: event
+ * streams, questions in flight. The slots live in Redis and lapse unless their instance keeps
+ * renewing them, so a crashed instance gives its slots back within {@link SLOT_TTL_MS}.
  */
 @Injectable()
-export class StreamSlots {
+export class ConcurrencySlots {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
-  /** Takes a slot of `owner` among `limit`, or throws 429 TOO_MANY_STREAMS. */
-  async acquire(kind: string, owner: string, limit: number): Promise<StreamSlot> {
-    const key = `streams:${kind}:${owner}`;
+  /** Takes one of the `limit` slots of `kind` that `owner` has; null when all are held. */
+  async tryAcquire(kind: string, owner: string, limit: number): Promise<Slot | null> {
+    const key = `slots:${kind}:${owner}`;
     const member = randomBytes(9).toString('base64url');
     const taken = await this.redis.eval(ACQUIRE, 1, key, member, limit, SLOT_TTL_MS);
-    if (taken !== 1) {
-      throw new DomainError(
-        429,
-        'TOO_MANY_STREAMS',
-        `At most ${limit} event streams may be open at once; close one first`,
-      );
-    }
+    if (taken !== 1) return null;
     const timer = setInterval(() => {
       this.redis.eval(RENEW, 1, key, member, SLOT_TTL_MS).catch(() => undefined);
     }, RENEW_EVERY_MS);
