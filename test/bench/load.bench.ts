@@ -188,6 +188,8 @@ export async function run(): Promise<BenchmarkResult> {
       PROBE_RATE_LIMIT_PER_MINUTE: UNLIMITED,
       LOGIN_RATE_LIMIT_PER_IP: UNLIMITED,
       LOGIN_RATE_LIMIT_PER_ACCOUNT: UNLIMITED,
+      // All 40 question clients of the one tenant in flight at once, not 8 and 32 refusals.
+      NL2SQL_MAX_CONCURRENT_PER_TENANT: '1000',
     });
     const token = await app.http.login('admin@acme.test', 'acme-admin-password');
     const { chinookId, csvId } = await seed(app.http, token, pgUrl);
