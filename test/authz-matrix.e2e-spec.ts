@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chinookSqliteCopy } from './helpers/chinook';
 import { FakeOpenAi } from './helpers/fake-openai';
-import { Operation, operations, plausible } from './helpers/openapi-fuzz';
+import { Operation, operations, plausible, resolveSchema } from './helpers/openapi-fuzz';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 /**
@@ -279,4 +279,26 @@ describe('authorization matrix over every route (e2e)', () => {
     }
     expect(wrong).toEqual([]);
   }, 300_000);
+
+  it("answers another tenant's admin 404 on every route that takes one of this tenant's connectors in its body", async () => {
+    const withConnector = ordered().filter((op) => {
+      const schema = resolveSchema(SPEC, op.bodySchema);
+      return op.method === 'POST' && schema?.properties?.connectorId !== undefined;
+    });
+    expect(withConnector.map((op) => op.path)).toEqual(expect.arrayContaining(['/api/v1/nl2sql/query/stream']));
+    const wrong: string[] = [];
+    for (const op of withConnector) {
+      const body: Record<string, unknown> = { ...(plausible(SPEC, op.bodySchema) as object), connectorId: ids.id };
+      if ('allowMutations' in body) body.allowMutations = false;
+      const res = await fetch(`${t.baseUrl}${op.path.replace(/\{(\w+)\}/g, 'zz_doesnotexist0000')}`, {
+        method: op.method,
+        headers: { ...bearer(otherTenant.token), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(20_000),
+      });
+      const text = await res.text();
+      if (res.status !== 404) wrong.push(`${op.method} ${op.path}: ${res.status} ${text.slice(0, 200)}`);
+    }
+    expect(wrong).toEqual([]);
+  }, 120_000);
 });

@@ -61,7 +61,10 @@ export class Nl2sqlService {
    * API instance, or refuses with 429 TOO_MANY_CONCURRENT_QUERIES: one tenant's burst must not
    * take every LLM call and database connection from the others.
    */
-  async admit(auth: AuthContext): Promise<Slot> {
+  async admit(auth: AuthContext, connectorId?: string): Promise<Slot> {
+    // Another tenant's or a missing connector is a 404 before anything else (and before a
+    // streamed answer has sent its 200).
+    if (connectorId) await this.contexts.dialect(auth, connectorId);
     const limit = this.env.NL2SQL_MAX_CONCURRENT_PER_TENANT;
     const slot = await this.slots.tryAcquire('nl2sql', auth.tenantId, limit);
     if (slot) return slot;

@@ -94,8 +94,8 @@ export class Nl2sqlController {
     @Res() res: Response,
     @ClientGone() signal: AbortSignal,
   ): Promise<void> {
-    // Before the headers: a refusal is a plain 429, not an event.
-    const slot = await this.nl2sql.admit(auth);
+    // Before the headers: an unknown connector is a plain 404 and a refusal a plain 429, not events.
+    const slot = await this.nl2sql.admit(auth, dto.connectorId);
     res.status(200);
     res.setHeader('content-type', 'text/event-stream; charset=utf-8');
     res.setHeader('cache-control', 'no-cache');
