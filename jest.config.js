@@ -1,18 +1,7 @@
 // Jest compiles TypeScript with swc, and NestJS 12's ESM-only packages to CommonJS (see PITFALLS).
-const transform = {
-  '^.+\\.(t|j)s$': [
-    '@swc/jest',
-    {
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: 'es2022',
-        keepClassNames: true,
-      },
-      module: { type: 'commonjs' },
-    },
-  ],
-};
+const { swcOptions } = require('./scripts/swc-options');
+
+const transform = { '^.+\\.(t|j)s$': ['@swc/jest', swcOptions] };
 const common = {
   transform,
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@bull-board|@apidevtools)/)'],
