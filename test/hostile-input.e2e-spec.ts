@@ -222,18 +222,7 @@ describe('hostile input never stalls the API (e2e)', () => {
   it('closes an endless LLM answer at HTTP_RESPONSE_MAX_BYTES with a clear error while /health/live answers', async () => {
     const connector = await t.http.post(
       '/api/v1/connectors',
-      {
-        name: 'Scratch PG for questions',
-        type: 'postgresql',
-        config: {
-          host: '127.0.0.1',
-          port: 5432,
-          database: new URL(pgUrl).pathname.slice(1),
-          user: 'postgres',
-          ssl: { mode: 'disable' },
-        },
-        authConfig: { password: 'unused' },
-      },
+      { name: 'Scratch PG for questions', ...localPostgresConnector(pgUrl) },
       { token },
     );
     const settings = await t.http.put(
