@@ -11,6 +11,7 @@ import { Nl2sqlService } from './nl2sql.service';
 import { QuestionContextService } from './question-context';
 import { SqlExecutor } from './sql-executor';
 import { SqlToolsService } from './sql-tools.service';
+import { TrainedTablesModule } from './trained-tables.module';
 
 /** Questions to guarded SQL: the LLM, the guard, and the loop between them. */
 @Module({
@@ -20,6 +21,7 @@ import { SqlToolsService } from './sql-tools.service';
     SchemaModule,
     ExamplesModule,
     HistoryModule,
+    TrainedTablesModule,
   ],
   providers: [LlmService, SqlGuard, QuestionContextService, SqlExecutor, Nl2sqlService, SqlToolsService],
   exports: [LlmService, SqlGuard, Nl2sqlService, SqlToolsService],

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { ConnectorEntity } from '@sluice/connectors/connector.entity';
 import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
@@ -8,6 +8,7 @@ import { SchemaAnnotationEntity } from '@sluice/schema/schema-annotation.entity'
 import { resolveTable, tableKey } from '@sluice/schema/schema-model';
 import { SchemaRepository } from '@sluice/schema/schema.repository';
 import { SchemaService } from '@sluice/schema/schema.service';
+import { TRAINED_TABLES, TrainedTables } from '@sluice/schema/trained-tables';
 import { LinkableTable } from './context/schema-linker';
 
 /** Everything SQL about one connector is checked against: nothing else of the tenant's. */
@@ -27,6 +28,7 @@ export class QuestionContextService {
     private readonly schema: SchemaService,
     private readonly schemaRepo: SchemaRepository,
     private readonly registry: ConnectorRegistry,
+    @Inject(TRAINED_TABLES) private readonly training: TrainedTables,
   ) {}
 
   /** 404 for another tenant's connector, 400 for one without a schema; the schema from the cache. */
@@ -50,7 +52,7 @@ export class QuestionContextService {
 
   /** Tables for schema linking, annotations merged; columns withheld from this caller left out. */
   async linkables(ctx: QuestionContext): Promise<LinkableTable[]> {
-    const trained = await this.schema.trainedTables(ctx.connector.tenantId, ctx.connector.id);
+    const trained = await this.training.trainedTables(ctx.connector.tenantId, ctx.connector.id);
     return ctx.snapshot.tables.map((table: TableInfo) => {
       const key = tableKey(table);
       const notes = ctx.annotations.filter((a) => a.table === key);

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import type { TableInfo } from '@sluice/connectors/plugin/connector-plugin';
 import {
@@ -20,6 +20,7 @@ import {
 } from './schema-model';
 import { SchemaRepository } from './schema.repository';
 import { CachedSchema, SchemaService } from './schema.service';
+import { TRAINED_TABLES, TrainedTables } from './trained-tables';
 
 interface Selection {
   cached: CachedSchema;
@@ -36,6 +37,7 @@ export class SchemaViewService {
   constructor(
     private readonly schema: SchemaService,
     private readonly repo: SchemaRepository,
+    @Inject(TRAINED_TABLES) private readonly training: TrainedTables,
   ) {}
 
   async full(auth: AuthContext, connectorId: string, query: SchemaQueryDto): Promise<SchemaResponseDto> {
@@ -74,7 +76,7 @@ export class SchemaViewService {
     const cached = await this.schema.read(auth.tenantId, connectorId, refresh);
     const [annotations, trained] = await Promise.all([
       this.repo.listAnnotations(auth.tenantId, connectorId, { orphaned: false }),
-      this.schema.trainedTables(auth.tenantId, connectorId),
+      this.training.trainedTables(auth.tenantId, connectorId),
     ]);
     const notes = new Map<string, SchemaAnnotationEntity[]>();
     for (const a of annotations) notes.set(a.table, [...(notes.get(a.table) ?? []), a]);

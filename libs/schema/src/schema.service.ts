@@ -8,7 +8,6 @@ import type { SchemaSnapshot } from '@sluice/connectors/plugin/connector-plugin'
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { BadRequestError } from '@sluice/core/errors/domain-error';
 import { JobName, QueueName, RefreshSchemaPayload, refreshSchemaJobOptions } from '@sluice/core/queue/queue-names';
-import { DocumentRepository } from '@sluice/documents/document.repository';
 import type { Queue } from 'bull';
 import { SchemaAnnotationEntity } from './schema-annotation.entity';
 import { annotationTargetExists, fingerprintOf, sortTables, tableKey } from './schema-model';
@@ -40,7 +39,6 @@ export class SchemaService {
     private readonly runtime: ConnectorRuntime,
     private readonly registry: ConnectorRegistry,
     private readonly repo: SchemaRepository,
-    private readonly documents: DocumentRepository,
     private readonly env: EnvDto,
     @InjectQueue(QueueName.SchemaRefresh) private readonly queue: Queue<RefreshSchemaPayload>,
   ) {}
@@ -65,11 +63,6 @@ export class SchemaService {
       tables: snapshot.tables,
       catalogQueries: snapshot.catalogQueries,
     };
-  }
-
-  /** Table keys marked trained (POST /connectors/{id}/train). */
-  trainedTables(tenantId: string, connectorId: string): Promise<Set<string>> {
-    return this.documents.trainedExternalIds(tenantId, connectorId);
   }
 
   /** Introspects now and replaces the cache (the schema-refresh job and `refresh=true`). */

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import { DomainError } from '@sluice/core/errors/domain-error';
+import { isLastAttempt, isPermanent, messageOf } from '@sluice/core/queue/job-errors';
 import { JobHandler } from '@sluice/core/queue/job-runner';
 import { workerStop, WorkerStoppingError } from '@sluice/core/queue/worker-stop';
 import {
@@ -16,7 +17,6 @@ import type { Job, Queue } from 'bull';
 import { DocumentRepository } from '../document.repository';
 import { EMPTY_PROGRESS, RunProgress } from '../sync-run.entity';
 import { SyncRunRepository } from '../sync-run.repository';
-import { isLastAttempt, isPermanent, messageOf } from './job-errors';
 
 // Discovery of a large source takes long; the signal only guards against a source that hangs.
 const SYNC_DEADLINE_MS = 6 * 60 * 60 * 1000;

@@ -3,12 +3,12 @@ import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import type { ConnectorContext, ConnectorPlugin, DiscoveredItem } from '@sluice/connectors/plugin/connector-plugin';
 import { DomainError } from '@sluice/core/errors/domain-error';
+import { isLastAttempt, isPermanent, messageOf } from '@sluice/core/queue/job-errors';
 import { JobHandler } from '@sluice/core/queue/job-runner';
 import { JobName, SyncDocumentPayload } from '@sluice/core/queue/queue-names';
 import type { Job } from 'bull';
 import { DocumentEntity } from '../document.entity';
 import { DocumentRepository, fieldsFromItem } from '../document.repository';
-import { isLastAttempt, isPermanent, messageOf } from './job-errors';
 
 // One file or one table: minutes at most, unless the source hangs.
 const DOCUMENT_DEADLINE_MS = 10 * 60 * 1000;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { isPermanent } from '@sluice/core/queue/job-errors';
 import { JobHandler } from '@sluice/core/queue/job-runner';
 import { JobName, RefreshSchemaPayload } from '@sluice/core/queue/queue-names';
-import { isPermanent } from '@sluice/documents/jobs/job-errors';
 import type { Job } from 'bull';
 import { SchemaService } from '../schema.service';
 

@@ -1,5 +1,5 @@
-import { DomainError } from '@sluice/core/errors/domain-error';
-import { SafeNetworkError } from '@sluice/core/network/safe-network';
+import { DomainError } from '../errors/domain-error';
+import { SafeNetworkError } from '../network/safe-network';
 
 /** Failures that another attempt cannot fix: bad configuration, refused address, missing connector. */
 export function isPermanent(error: unknown): boolean {

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { DocumentRepository } from '@sluice/documents/document.repository';
+import { DocumentsModule } from '@sluice/documents/documents.module';
+import { TRAINED_TABLES, TrainedTables } from '@sluice/schema/trained-tables';
+
+/**
+ * The trained marks of table documents, as schema reads them. Schema and documents are siblings,
+ * so the layer above both joins them; the API app hands this module to SchemaHttpModule.
+ */
+@Module({
+  imports: [DocumentsModule],
+  providers: [
+    {
+      provide: TRAINED_TABLES,
+      inject: [DocumentRepository],
+      useFactory: (documents: DocumentRepository): TrainedTables => ({
+        trainedTables: (tenantId, connectorId) => documents.trainedExternalIds(tenantId, connectorId),
+      }),
+    },
+  ],
+  exports: [TRAINED_TABLES],
+})
+export class TrainedTablesModule {}
