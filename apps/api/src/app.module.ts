@@ -5,6 +5,7 @@ import { ConnectorsHttpModule } from '@sluice/connectors/http/connectors-http.mo
 import { DocumentsHttpModule } from '@sluice/documents/http/documents-http.module';
 import { SchemaHttpModule } from '@sluice/schema/http/schema-http.module';
 import { Nl2sqlHttpModule } from '@sluice/nl2sql/http/nl2sql-http.module';
+import { PromoteHistoryHttpModule } from '@sluice/nl2sql/http/promote-history-http.module';
 import { TrainedTablesModule } from '@sluice/nl2sql/trained-tables.module';
 import { ExamplesHttpModule } from '@sluice/examples/http/examples-http.module';
 import { HistoryHttpModule } from '@sluice/history/http/history-http.module';
@@ -30,6 +31,7 @@ export class AppModule {
         Nl2sqlHttpModule,
         ExamplesHttpModule,
         HistoryHttpModule,
+        PromoteHistoryHttpModule,
         QueueDashboardModule,
       ],
     };

@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import { BadRequestError, DomainError, ValidationFailedError } from '@sluice/core/errors/domain-error';
+import { EXAMPLE_DIALECTS, ExampleDialect } from '@sluice/core/sql/dialects';
 import { SchemaService } from '@sluice/schema/schema.service';
-import { EXAMPLE_DIALECTS, ExampleDialect } from './example.entity';
 import { assertSingleStatement, extractReferences, unknownReferences } from './sql/sql-analysis';
 
 /**

@@ -1,8 +1,5 @@
+import type { ExampleDialect } from '@sluice/core/sql/dialects';
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-
-/** SQL dialects an example can be written in (the dialects of the SQL connector types). */
-export const EXAMPLE_DIALECTS = ['postgresql', 'mysql', 'sqlite', 'redshift'] as const;
-export type ExampleDialect = (typeof EXAMPLE_DIALECTS)[number];
 
 @Entity('examples')
 export class ExampleEntity {

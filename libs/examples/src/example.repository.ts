@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Keyset } from '@sluice/core/pagination/pagination';
+import type { ExampleDialect } from '@sluice/core/sql/dialects';
 import { Brackets, QueryDeepPartialEntity, Repository } from 'typeorm';
-import { ExampleDialect, ExampleEntity } from './example.entity';
+import { ExampleEntity } from './example.entity';
 
 export interface ExampleFilter {
   connectorId?: string;

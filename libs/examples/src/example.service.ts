@@ -3,8 +3,9 @@ import type { AuthContext } from '@sluice/auth/role';
 import { NotFoundError } from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core/pagination/pagination';
+import type { ExampleDialect } from '@sluice/core/sql/dialects';
 import { ExampleChecker } from './example-checker';
-import { ExampleDialect, ExampleEntity } from './example.entity';
+import { ExampleEntity } from './example.entity';
 import { ExampleRepository } from './example.repository';
 import {
   CreateExampleDto,

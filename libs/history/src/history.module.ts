@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ExamplesModule } from '@sluice/examples/examples.module';
 import { HistoryEntryEntity } from './history-entry.entity';
 import { HistoryRepository } from './history.repository';
 import { HistoryService } from './history.service';
 
 /** Domain of query history. NL2SQL imports it and calls HistoryService.record after each question. */
 @Module({
-  imports: [TypeOrmModule.forFeature([HistoryEntryEntity]), ExamplesModule],
+  imports: [TypeOrmModule.forFeature([HistoryEntryEntity])],
   providers: [HistoryRepository, HistoryService],
   exports: [HistoryService],
 })

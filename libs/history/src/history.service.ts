@@ -1,19 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { EnvDto } from '@sluice/core/config/env.dto';
-import { ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
+import { NotFoundError } from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core/pagination/pagination';
-import { ExampleService } from '@sluice/examples/example.service';
-import { ExampleWriteResponseDto } from '@sluice/examples/http/dto/example.dto';
 import { HistoryEntryEntity } from './history-entry.entity';
 import { HistoryRepository } from './history.repository';
-import {
-  HistoryEntryResponseDto,
-  HistoryPageDto,
-  ListHistoryQueryDto,
-  PromoteHistoryDto,
-} from './http/dto/history.dto';
+import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto } from './http/dto/history.dto';
 import { mapHistoryEntry } from './mappers';
 
 /** What NL2SQL records about one question. */
@@ -35,12 +28,11 @@ export interface HistoryRecord {
 
 const HISTORY_NOT_FOUND = () => new NotFoundError('HISTORY_NOT_FOUND', 'History entry not found');
 
-/** The questions asked in a tenant: recorded by NL2SQL, read by everyone in it, promotable to examples. */
+/** The questions asked in a tenant: recorded by NL2SQL, read by everyone in it, promotable to examples (by nl2sql). */
 @Injectable()
 export class HistoryService {
   constructor(
     private readonly history: HistoryRepository,
-    private readonly examples: ExampleService,
     private readonly env: EnvDto,
   ) {}
 
@@ -77,35 +69,11 @@ export class HistoryService {
   }
 
   /**
-   * Turns a successful entry into an example (its question, SQL and connector, in the
-   * connector's dialect). A failed entry, one without SQL, or one already promoted is a 409.
+   * Links the entry to the example it was promoted to (promotion itself lives in nl2sql, above
+   * history and examples); false when another promotion linked it first.
    */
-  async promote(auth: AuthContext, id: string, dto: PromoteHistoryDto = {}): Promise<ExampleWriteResponseDto> {
-    const entry = await this.find(auth.tenantId, id);
-    if (!entry.ok) {
-      throw new ConflictError(
-        'HISTORY_ENTRY_FAILED',
-        'Only a successful entry can become an example; this one failed' + (entry.error ? `: ${entry.error}` : ''),
-      );
-    }
-    if (!entry.sql)
-      throw new ConflictError('HISTORY_ENTRY_WITHOUT_SQL', 'This entry has no SQL to turn into an example');
-    if (entry.exampleId) {
-      throw new ConflictError('HISTORY_ALREADY_PROMOTED', `This entry is already example ${entry.exampleId}`);
-    }
-    const example = await this.examples.create(auth, {
-      question: entry.question,
-      sql: entry.sql,
-      connectorId: entry.connectorId ?? undefined,
-      dialect: dto.dialect,
-      tags: dto.tags,
-    });
-    // Two promotions at once: the second to link undoes its example.
-    if (!(await this.history.linkExample(auth.tenantId, id, example.id))) {
-      await this.examples.remove(auth, example.id);
-      throw new ConflictError('HISTORY_ALREADY_PROMOTED', 'This entry has just been promoted by another request');
-    }
-    return example;
+  markPromoted(auth: AuthContext, id: string, exampleId: string): Promise<boolean> {
+    return this.history.linkExample(auth.tenantId, id, exampleId);
   }
 
   async remove(auth: AuthContext, id: string): Promise<void> {

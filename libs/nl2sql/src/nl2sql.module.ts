@@ -8,6 +8,7 @@ import { SqlGuard } from './guard/sql-guard';
 import { LlmSettingsEntity } from './llm/llm-settings.entity';
 import { LlmService } from './llm/llm.service';
 import { Nl2sqlService } from './nl2sql.service';
+import { PromoteHistoryService } from './promote-history.service';
 import { QuestionContextService } from './question-context';
 import { SqlExecutor } from './sql-executor';
 import { SqlToolsService } from './sql-tools.service';
@@ -23,7 +24,15 @@ import { TrainedTablesModule } from './trained-tables.module';
     HistoryModule,
     TrainedTablesModule,
   ],
-  providers: [LlmService, SqlGuard, QuestionContextService, SqlExecutor, Nl2sqlService, SqlToolsService],
-  exports: [LlmService, SqlGuard, Nl2sqlService, SqlToolsService],
+  providers: [
+    LlmService,
+    SqlGuard,
+    QuestionContextService,
+    SqlExecutor,
+    Nl2sqlService,
+    SqlToolsService,
+    PromoteHistoryService,
+  ],
+  exports: [LlmService, SqlGuard, Nl2sqlService, SqlToolsService, PromoteHistoryService],
 })
 export class Nl2sqlModule {}

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ExampleDialect } from '@sluice/core/sql/dialects';
 import type { ExampleChecker } from '../example-checker';
-import { ExampleDialect, ExampleEntity } from '../example.entity';
+import { ExampleEntity } from '../example.entity';
 import type { CandidateScope, ExampleRepository } from '../example.repository';
 import { Bm25ExampleRanker } from './example-ranker';
 import { ExampleRetriever } from './example-retriever';

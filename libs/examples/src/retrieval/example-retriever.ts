@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { ExampleDialect } from '@sluice/core/sql/dialects';
 import { ExampleChecker } from '../example-checker';
-import { ExampleDialect, ExampleEntity } from '../example.entity';
+import { ExampleEntity } from '../example.entity';
 import { CandidateScope, ExampleRepository } from '../example.repository';
 import { ExampleResponseDto } from '../http/dto/example.dto';
 import { mapExample } from '../mappers';

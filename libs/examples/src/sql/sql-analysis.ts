@@ -1,8 +1,8 @@
 import { Dialect, type QueryAnalysis } from '@polyglot-sql/sdk';
 import type { SchemaSnapshot, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
 import { BadRequestError } from '@sluice/core/errors/domain-error';
+import type { ExampleDialect } from '@sluice/core/sql/dialects';
 import { loadPolyglot, Polyglot } from '@sluice/core/sql/polyglot';
-import type { ExampleDialect } from '../example.entity';
 
 /** Our dialect names → polyglot's (they happen to agree today; the map keeps them independent). */
 export const POLYGLOT_DIALECT: Record<ExampleDialect, Dialect> = {

@@ -1,9 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBody,
-  ApiConflictResponse,
-  ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -11,15 +8,14 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
+import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
-import { ExampleWriteResponseDto } from '@sluice/examples/http/dto/example.dto';
 import { HistoryService } from '../history.service';
-import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto, PromoteHistoryDto } from './dto/history.dto';
+import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto } from './dto/history.dto';
 
-const HISTORY_ID = { name: 'id', description: 'History entry id', example: 'hist_3k8m2n9b4v7c1x0z' };
+export const HISTORY_ID = { name: 'id', description: 'History entry id', example: 'hist_3k8m2n9b4v7c1x0z' };
 
 @ApiTags('history')
 @Controller('history')
@@ -54,36 +50,6 @@ export class HistoryController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   get(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<HistoryEntryResponseDto> {
     return this.history.get(auth, id);
-  }
-
-  @Post(':id/promote')
-  @Authenticated(EDITORS)
-  @ApiParam(HISTORY_ID)
-  @ApiOperation({
-    operationId: 'history_promote',
-    summary: 'Turn a successful entry into an example',
-    description:
-      "Creates an example with the entry's question, SQL and connector, in the connector's dialect (checked like " +
-      'POST /examples; unknown tables or columns come back as `warnings`). A failed entry, one without SQL or one ' +
-      'already promoted is a 409.',
-  })
-  @ApiBody({ type: PromoteHistoryDto, required: false })
-  @ApiCreatedResponse({ type: ExampleWriteResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: "Invalid body, or the SQL does not parse in the connector's dialect",
-  })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description: 'HISTORY_ENTRY_FAILED, HISTORY_ENTRY_WITHOUT_SQL or HISTORY_ALREADY_PROMOTED',
-  })
-  promote(
-    @CurrentUser() auth: AuthContext,
-    @Param('id') id: string,
-    @Body() dto: PromoteHistoryDto,
-  ): Promise<ExampleWriteResponseDto> {
-    return this.history.promote(auth, id, dto);
   }
 
   @Delete(':id')

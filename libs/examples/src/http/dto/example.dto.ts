@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Paginated } from '@sluice/core/pagination/paginated.dto';
 import { PageQueryDto } from '@sluice/core/pagination/pagination';
+import { EXAMPLE_DIALECTS, ExampleDialect } from '@sluice/core/sql/dialects';
+import { TAG_MESSAGE, TAG_PATTERN } from '@sluice/core/validation/tags';
 import {
   ArrayMaxSize,
   IsArray,
@@ -12,14 +14,9 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { EXAMPLE_DIALECTS, ExampleDialect } from '../../example.entity';
 
 const SQL_EXAMPLE =
   'SELECT ar.name, COUNT(*) AS albums FROM artist ar JOIN album al ON al.artist_id = ar.artist_id GROUP BY ar.name ORDER BY albums DESC LIMIT 10';
-
-/** A tag: letters, digits and `_ - . : /`, starting with a letter or digit (stored lower-case). */
-export const TAG_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}_\-.:/ ]*$/u;
-export const TAG_MESSAGE = 'each tag must start with a letter or digit and hold only letters, digits, space and _-.:/';
 
 export class CreateExampleDto {
   @ApiProperty({ description: 'The question in plain language', example: 'Which artists have the most albums?' })

@@ -1,21 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { EXAMPLE_DIALECTS, ExampleDialect } from '@sluice/examples/example.entity';
-import { TAG_MESSAGE, TAG_PATTERN } from '@sluice/examples/http/dto/example.dto';
 import { Paginated } from '@sluice/core/pagination/paginated.dto';
 import { Transform, Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 /** The largest page of history (more than other lists: the history is read in bulk for audits). */
 export const HISTORY_MAX_PAGE = 500;
@@ -117,22 +103,3 @@ export class HistoryEntryResponseDto {
 }
 
 export class HistoryPageDto extends Paginated(HistoryEntryResponseDto) {}
-
-export class PromoteHistoryDto {
-  @ApiPropertyOptional({ description: 'Tags of the new example', example: ['genres'], type: [String], maxItems: 20 })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @MaxLength(50, { each: true })
-  @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
-  tags?: string[];
-
-  @ApiPropertyOptional({
-    enum: EXAMPLE_DIALECTS,
-    description: "Only needed when the entry's connector has been deleted; otherwise the connector's dialect is used",
-  })
-  @IsOptional()
-  @IsIn(EXAMPLE_DIALECTS)
-  dialect?: ExampleDialect;
-}

@@ -1,0 +1,56 @@
+import { Body, Controller, Param, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
+import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
+import type { AuthContext } from '@sluice/auth/role';
+import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ExampleWriteResponseDto } from '@sluice/examples/http/dto/example.dto';
+import { HISTORY_ID } from '@sluice/history/http/history.controller';
+import { PromoteHistoryService } from '../promote-history.service';
+import { PromoteHistoryDto } from './dto/promote-history.dto';
+
+/** POST /history/:id/promote: under history's path, served here because it also writes an example. */
+@ApiTags('history')
+@Controller('history')
+export class PromoteHistoryController {
+  constructor(private readonly promotion: PromoteHistoryService) {}
+
+  @Post(':id/promote')
+  @Authenticated(EDITORS)
+  @ApiParam(HISTORY_ID)
+  @ApiOperation({
+    operationId: 'history_promote',
+    summary: 'Turn a successful entry into an example',
+    description:
+      "Creates an example with the entry's question, SQL and connector, in the connector's dialect (checked like " +
+      'POST /examples; unknown tables or columns come back as `warnings`). A failed entry, one without SQL or one ' +
+      'already promoted is a 409.',
+  })
+  @ApiBody({ type: PromoteHistoryDto, required: false })
+  @ApiCreatedResponse({ type: ExampleWriteResponseDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: "Invalid body, or the SQL does not parse in the connector's dialect",
+  })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: 'HISTORY_ENTRY_FAILED, HISTORY_ENTRY_WITHOUT_SQL or HISTORY_ALREADY_PROMOTED',
+  })
+  promote(
+    @CurrentUser() auth: AuthContext,
+    @Param('id') id: string,
+    @Body() dto: PromoteHistoryDto,
+  ): Promise<ExampleWriteResponseDto> {
+    return this.promotion.promote(auth, id, dto);
+  }
+}
