@@ -1,0 +1,191 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, posix, relative, sep } from 'node:path';
+
+/**
+ * The layering of the monorepo, checked on every import of every non-test file in apps/ and
+ * libs/ (ARCHITECTURE.md, "Layout"): arrows only go down, never between siblings of a layer.
+ *
+ *   apps → nl2sql → {examples, history} → {schema, documents} → connectors → auth → core
+ *
+ * The apps are one unit at the top: they compose the libs (the CLI writes openapi.json from the
+ * API's module), and nothing below may import them.
+ */
+const LAYERS: ReadonlyArray<readonly string[]> = [
+  ['core'],
+  ['auth'],
+  ['connectors'],
+  ['schema', 'documents'],
+  ['examples', 'history'],
+  ['nl2sql'],
+  ['apps'],
+];
+
+const LEVEL = new Map(LAYERS.flatMap((units, level) => units.map((unit) => [unit, level] as const)));
+
+interface Arrow {
+  file: string;
+  from: string;
+  to: string;
+  specifier: string;
+}
+
+interface LayerReport {
+  /** Imports of a unit from a higher layer or from a sibling, as `file: from → to (specifier)`. */
+  violations: string[];
+  /** Cycles between units, each as `a → b → … → a`. */
+  cycles: string[];
+}
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const SOURCE = /\.(ts|js)$/;
+const TEST_FILE = /\.(spec|int-spec|e2e-spec)\.(ts|js)$/;
+
+/** The unit a repository path belongs to: a lib's name, `apps`, or null (test/, scripts/, …). */
+function unitOf(path: string): string | null {
+  const [top, name] = path.split('/');
+  if (top === 'apps') return 'apps';
+  // An unknown lib is returned too, to be reported rather than silently allowed.
+  if (top === 'libs' && name) return name;
+  return null;
+}
+
+/** Every module specifier a source imports, re-exports, requires or loads lazily. */
+function specifiersOf(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const found: string[] = [];
+  const patterns = [
+    /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
+  for (const pattern of patterns) for (const m of code.matchAll(pattern)) found.push(m[1]);
+  return found;
+}
+
+/** The unit a specifier points at from `file`, or null when it stays outside apps/ and libs/. */
+function targetOf(file: string, specifier: string): string | null {
+  const alias = /^@sluice\/([^/]+)/.exec(specifier);
+  if (alias) return alias[1];
+  if (specifier.startsWith('.')) return unitOf(posix.normalize(posix.join(posix.dirname(file), specifier)));
+  return null;
+}
+
+/** Checks the files given as repository path → source text (test files are the caller's to leave out). */
+function checkLayers(files: ReadonlyMap<string, string>): LayerReport {
+  const arrows: Arrow[] = [];
+  for (const [file, source] of files) {
+    const from = unitOf(file);
+    if (!from) continue;
+    for (const specifier of specifiersOf(source)) {
+      const to = targetOf(file, specifier);
+      if (to && to !== from) arrows.push({ file, from, to, specifier });
+    }
+  }
+
+  const violations = arrows
+    .filter(({ from, to }) => {
+      const [a, b] = [LEVEL.get(from), LEVEL.get(to)];
+      return a === undefined || b === undefined || b >= a;
+    })
+    .map(({ file, from, to, specifier }) => {
+      const [a, b] = [LEVEL.get(from), LEVEL.get(to)];
+      const kind = a === undefined || b === undefined ? 'unknown unit' : a === b ? 'sibling' : 'upward';
+      return `${file}: ${from} → ${to} (${kind}, '${specifier}')`;
+    });
+
+  const edges = new Map<string, Set<string>>();
+  for (const { from, to } of arrows) edges.set(from, (edges.get(from) ?? new Set()).add(to));
+  return { violations: violations.sort(), cycles: cyclesOf(edges) };
+}
+
+/** The elementary cycles through each unit, found by depth-first search (the graph is tiny). */
+function cyclesOf(edges: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  const cycles = new Set<string>();
+  const walk = (start: string, node: string, path: string[]): void => {
+    for (const next of edges.get(node) ?? []) {
+      if (next === start) {
+        // One spelling per cycle: rotated to start at its smallest unit.
+        const smallest = path.indexOf([...path].sort()[0]);
+        const rotated = [...path.slice(smallest), ...path.slice(0, smallest)];
+        cycles.add([...rotated, rotated[0]].join(' → '));
+      } else if (!path.includes(next)) {
+        walk(start, next, [...path, next]);
+      }
+    }
+  };
+  for (const unit of edges.keys()) walk(unit, unit, [unit]);
+  return [...cycles].sort();
+}
+
+function sourcesUnder(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !SOURCE.test(entry.name) || TEST_FILE.test(entry.name)) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.set(relative(ROOT, path).split(sep).join('/'), readFileSync(path, 'utf8'));
+  }
+  return files;
+}
+
+describe('layering of apps and libs', () => {
+  it('has no import going up or sideways, and no cycle between libs', () => {
+    const files = new Map([...sourcesUnder('libs'), ...sourcesUnder('apps')]);
+    expect(files.size).toBeGreaterThan(100);
+    expect(checkLayers(files)).toEqual({ violations: [], cycles: [] });
+  });
+
+  it('knows every lib of the repository', () => {
+    const libs = readdirSync(join(ROOT, 'libs'), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+    expect(libs.filter((lib) => !LEVEL.has(lib))).toEqual([]);
+  });
+
+  describe('the checker, on a fixture', () => {
+    const fixture = new Map([
+      // Allowed: downward, skipping layers, inside a unit, and to outside packages.
+      ['apps/api/src/app.module.ts', "import { A } from '@sluice/nl2sql/a';\nimport { B } from '../../cli/src/b';"],
+      ['libs/nl2sql/src/a.ts', "import { C } from '@sluice/core/c';\nimport { Module } from '@nestjs/common';"],
+      ['libs/history/src/h.ts', "import { H } from './h2';\nimport type { D } from '@sluice/documents/d';"],
+      // Upward: core reaching auth; and a relative import from schema into nl2sql.
+      ['libs/core/src/c.ts', "import { Guard } from '@sluice/auth/guard';"],
+      ['libs/schema/src/s.ts', "export { Q } from '../../nl2sql/src/q';"],
+      // Sideways: history using examples, lazily; documents requiring schema.
+      ['libs/history/src/p.ts', "const m = await import('@sluice/examples/example.service');"],
+      ['libs/documents/src/d.ts', "const s = require('@sluice/schema');"],
+      // Mentioned in a comment only: not an import.
+      ['libs/auth/src/x.ts', "// import { Y } from '@sluice/nl2sql/y';\n/* from '@sluice/history' */"],
+    ]);
+
+    it('reports each upward and each sibling import with its file', () => {
+      expect(checkLayers(fixture).violations).toEqual([
+        "libs/core/src/c.ts: core → auth (upward, '@sluice/auth/guard')",
+        "libs/documents/src/d.ts: documents → schema (sibling, '@sluice/schema')",
+        "libs/history/src/p.ts: history → examples (sibling, '@sluice/examples/example.service')",
+        "libs/schema/src/s.ts: schema → nl2sql (upward, '../../nl2sql/src/q')",
+      ]);
+    });
+
+    it('reports cycles between units', () => {
+      expect(checkLayers(fixture).cycles).toEqual([]);
+      const pair = new Map([
+        ['libs/examples/src/e.ts', "import { H } from '@sluice/history/h';"],
+        ['libs/history/src/h.ts', "import { E } from '@sluice/examples/e';"],
+      ]);
+      expect(checkLayers(pair)).toEqual({
+        violations: [
+          "libs/examples/src/e.ts: examples → history (sibling, '@sluice/history/h')",
+          "libs/history/src/h.ts: history → examples (sibling, '@sluice/examples/e')",
+        ],
+        cycles: ['examples → history → examples'],
+      });
+    });
+
+    it('reports an unknown lib rather than allowing it', () => {
+      const files = new Map([['libs/core/src/c.ts', "import { Z } from '@sluice/reports/z';"]]);
+      expect(checkLayers(files).violations).toEqual([
+        "libs/core/src/c.ts: core → reports (unknown unit, '@sluice/reports/z')",
+      ]);
+    });
+  });
+});
