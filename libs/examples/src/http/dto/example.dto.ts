@@ -2,18 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Paginated } from '@sluice/core/pagination/paginated.dto';
 import { PageQueryDto } from '@sluice/core/pagination/pagination';
 import { EXAMPLE_DIALECTS, ExampleDialect } from '@sluice/core/sql/dialects';
-import { TAG_MESSAGE, TAG_PATTERN } from '@sluice/core/validation/tags';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  MinLength,
-  ValidateIf,
-} from 'class-validator';
+import { IsOptionalTagList } from '@sluice/core/validation/tags';
+import { IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 const SQL_EXAMPLE =
   'SELECT ar.name, COUNT(*) AS albums FROM artist ar JOIN album al ON al.artist_id = ar.artist_id GROUP BY ar.name ORDER BY albums DESC LIMIT 10';
@@ -50,12 +40,7 @@ export class CreateExampleDto {
     maxItems: 20,
     type: [String],
   })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @MaxLength(50, { each: true })
-  @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  @IsOptionalTagList()
   tags?: string[];
 
   @ApiPropertyOptional({
@@ -94,12 +79,7 @@ export class UpdateExampleDto {
   dialect?: ExampleDialect;
 
   @ApiPropertyOptional({ description: 'Replaces the tags', example: ['artists'], type: [String], maxItems: 20 })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @MaxLength(50, { each: true })
-  @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  @IsOptionalTagList()
   tags?: string[];
 
   @ApiPropertyOptional({
