@@ -3,13 +3,13 @@ import type { AuthContext } from '@sluice/auth/role';
 import { ConnectorEntity } from '@sluice/connectors/connector.entity';
 import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import type { SchemaSnapshot, SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
-import { extractReferences } from '@sluice/examples/sql/sql-analysis';
 import { SchemaAnnotationEntity } from '@sluice/schema/schema-annotation.entity';
 import { resolveTable, tableKey } from '@sluice/schema/schema-model';
 import { SchemaRepository } from '@sluice/schema/schema.repository';
 import { SchemaService } from '@sluice/schema/schema.service';
 import { TRAINED_TABLES, TrainedTables } from '@sluice/schema/trained-tables';
 import { LinkableTable } from './context/schema-linker';
+import { SqlGuard } from './guard/sql-guard';
 
 /** Everything SQL about one connector is checked against: nothing else of the tenant's. */
 export interface QuestionContext {
@@ -29,6 +29,7 @@ export class QuestionContextService {
     private readonly schemaRepo: SchemaRepository,
     private readonly registry: ConnectorRegistry,
     @Inject(TRAINED_TABLES) private readonly training: TrainedTables,
+    private readonly guard: SqlGuard,
   ) {}
 
   /** 404 for another tenant's connector, 400 for one without a schema; the schema from the cache. */
@@ -79,7 +80,7 @@ export class QuestionContextService {
   async tablesOf(sqls: string[], ctx: QuestionContext): Promise<string[]> {
     const keys = new Set<string>();
     for (const sql of sqls) {
-      const refs = await extractReferences(sql, ctx.dialect).catch(() => ({ tables: [] }));
+      const refs = await this.guard.references(sql, ctx.dialect).catch(() => ({ tables: [] }));
       for (const ref of refs.tables) {
         const table = resolveTable(ctx.snapshot.tables, ref.schema ? `${ref.schema}.${ref.name}` : ref.name);
         if (table) keys.add(tableKey(table));

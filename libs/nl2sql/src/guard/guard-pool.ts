@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
 import type { Explanation } from '../answers/structural-explain';
+import type { SqlReferences } from '@sluice/examples/sql/sql-analysis';
 import type { GuardOptions, GuardResult } from './sql-guard.types';
 import type { GuardTask } from './worker/sql-guard.worker';
 
@@ -64,6 +65,11 @@ export class GuardPool {
   /** The structural explanation of a statement (polyglot's query analysis), parsed in a worker too. */
   explain(sql: string, dialect: SqlDialect): Promise<Explanation> {
     return this.run({ kind: 'explain', sql, dialect }) as Promise<Explanation>;
+  }
+
+  /** The tables and columns a statement names (polyglot's analysis), parsed in a worker too. */
+  references(sql: string, dialect: SqlDialect): Promise<SqlReferences> {
+    return this.run({ kind: 'references', sql, dialect }) as Promise<SqlReferences>;
   }
 
   private async run(task: GuardTask): Promise<unknown> {

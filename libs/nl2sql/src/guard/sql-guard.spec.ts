@@ -35,6 +35,14 @@ async function expectReparses(sql: string, dialect: SqlDialect): Promise<void> {
 }
 
 describe('SqlGuard', () => {
+  it('lists the tables a statement names, parsed in its worker pool', async () => {
+    const refs = await guard.references(
+      'SELECT a.title FROM album a JOIN artist r ON r.artist_id = a.artist_id WHERE a.album_id IN (SELECT album_id FROM track)',
+      'postgresql',
+    );
+    expect(refs.tables.map((t) => t.name).sort()).toEqual(['album', 'artist', 'track']);
+  });
+
   describe('LIMIT', () => {
     it.each<[SqlDialect, string, string]>([
       ['postgresql', 'SELECT a FROM t', 'SELECT a FROM t LIMIT 100'],

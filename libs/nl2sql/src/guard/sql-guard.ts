@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
 import { DomainError, ServiceUnavailableError } from '@sluice/core/errors/domain-error';
+import type { SqlReferences } from '@sluice/examples/sql/sql-analysis';
 import type { Explanation } from '../answers/structural-explain';
 import { GUARD_POOL_OPTIONS, GuardBusyError, GuardPool, GuardPoolOptions, GuardTimeoutError } from './guard-pool';
 import { isTooComplex } from './sql-check';
@@ -57,6 +58,14 @@ export class SqlGuard implements OnModuleDestroy {
   explainStructure(sql: string, dialect: SqlDialect): Promise<Explanation> {
     assertWithinLimits(sql, dialect);
     return this.inPool(() => this.pool.explain(sql, dialect));
+  }
+
+  /**
+   * The tables and columns a statement names, parsed in the pool like every check (stored
+   * examples are read on each question; their parse must not hold the event loop).
+   */
+  references(sql: string, dialect: SqlDialect): Promise<SqlReferences> {
+    return this.inPool(() => this.pool.references(sql, dialect));
   }
 
   private async inPool<T>(task: () => Promise<T>): Promise<T> {
