@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
+import { ContentReader } from '../../files/content-reader';
 import { LocalFileStorage } from '../../files/file-storage';
 import { UploadService } from '../../files/upload.service';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
@@ -43,7 +44,7 @@ describe('LocalFileConnector', () => {
     const env = Object.assign(new EnvDto(), { STORAGE_DIR: root, MAX_UPLOAD_BYTES: 1024 * 1024 });
     storage = new LocalFileStorage(env);
     uploads = new UploadService(env, storage);
-    connector = new LocalFileConnector(storage);
+    connector = new LocalFileConnector(storage, new ContentReader());
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 

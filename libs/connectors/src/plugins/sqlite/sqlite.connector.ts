@@ -18,6 +18,7 @@ import {
   SchemaSnapshot,
   SqlCapability,
   TableInfo,
+  UploadedFile,
 } from '../../plugin/connector-plugin';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
 import { errorCode, errorMessage } from '../sql-common/connection-errors';
@@ -195,6 +196,11 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
       if (!(error instanceof SqliteTaskError)) throw error;
       return { success: false, message: describeOpenError(error), details: {} };
     }
+  }
+
+  /** An uploaded database is recorded by where it is stored; the file type was checked against the schema. */
+  upload(config: Record<string, unknown>, file: UploadedFile): Record<string, unknown> {
+    return { ...config, storageKey: file.key };
   }
 
   async *discover(ctx: ConnectorContext<SqliteConfig>): AsyncIterable<DiscoveredItem[]> {
