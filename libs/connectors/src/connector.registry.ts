@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { BadRequestError } from '@sluice/core/errors/domain-error';
+import { assertCapabilitiesMatch } from './plugin/capabilities';
 import { ConnectorPlugin, ConnectorTypeInfo } from './plugin/connector-plugin';
 import { CONNECTOR_PLUGIN } from './plugin/connector-plugin.decorator';
 
@@ -9,7 +10,10 @@ export interface RegisteredPlugin {
   plugin: ConnectorPlugin<unknown>;
 }
 
-/** Every connector type, found at start among the providers carrying @ConnectorPlugin. */
+/**
+ * Every connector type, found at start among the providers carrying @ConnectorPlugin, each checked
+ * to implement exactly the capabilities it declares.
+ */
 @Injectable()
 export class ConnectorRegistry implements OnModuleInit {
   private readonly byType = new Map<string, RegisteredPlugin>();
@@ -23,7 +27,10 @@ export class ConnectorRegistry implements OnModuleInit {
         : undefined;
       if (!info || !wrapper.instance) continue;
       if (this.byType.has(info.type)) throw new Error(`Two connector plugins declare the type "${info.type}"`);
-      this.byType.set(info.type, { info, plugin: wrapper.instance as ConnectorPlugin<unknown> });
+      const plugin = wrapper.instance as ConnectorPlugin<unknown>;
+      // What GET /connector-types announces must be what the plugin can do: a mismatch stops the start.
+      assertCapabilitiesMatch(info, plugin);
+      this.byType.set(info.type, { info, plugin });
     }
   }
 

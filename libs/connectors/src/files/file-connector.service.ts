@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { BadRequestError, ConflictError } from '@sluice/core/errors/domain-error';
 import { EnvDto } from '@sluice/core/config/env.dto';
@@ -11,11 +11,9 @@ import { ConnectorRuntime } from '../connector.runtime';
 import { ConnectorService } from '../connector.service';
 import { ConnectorResponseDto } from '../http/dto/connector.dto';
 import { ContentQueryDto, ContentResponseDto } from '../http/dto/content.dto';
-import { ContentReader, ContentWindow, ReadableFile } from './content-reader';
-import type { FileStorage } from './file-storage';
-import { FILE_STORAGE } from './file-storage.provider';
+import type { ContentWindow } from './content-reader';
 import { readStreamWindow } from './stream-window';
-import { StoredFile, UploadService } from './upload.service';
+import { UploadService } from './upload.service';
 
 export interface UploadRequest {
   fileName?: string;
@@ -32,17 +30,15 @@ export class FileConnectorService {
     private readonly connectors: ConnectorService,
     private readonly repo: ConnectorRepository,
     private readonly uploads: UploadService,
-    private readonly reader: ContentReader,
     private readonly runtime: ConnectorRuntime,
     private readonly registry: ConnectorRegistry,
     private readonly env: EnvDto,
-    @Inject(FILE_STORAGE) private readonly storage: FileStorage,
   ) {}
 
   async upload(auth: AuthContext, id: string, body: Readable, request: UploadRequest): Promise<ConnectorResponseDto> {
     const connector = await this.connectors.find(auth.tenantId, id);
-    const { info, plugin } = this.registry.get(connector.type);
-    if (!info.capabilities.includes('upload')) {
+    const { plugin } = this.registry.get(connector.type);
+    if (!plugin.upload) {
       throw new BadRequestError('UPLOAD_NOT_SUPPORTED', `Connectors of type ${connector.type} do not take uploads`);
     }
     if (connector.status === 'inactive') {
@@ -74,15 +70,8 @@ export class FileConnectorService {
         `A ${connector.type} connector takes ${expected} files; this one is ${stored.mimeType}`,
       );
     }
-    // Only the fields the type declares: an SQLite connector records where the file is, nothing else.
-    const facts: Record<string, unknown> = {
-      fileName: declared.fileName ?? stored.fileName,
-      storageKey: stored.key,
-      sha256: stored.sha256,
-      mimeType: stored.mimeType,
-    };
-    const config = { ...connector.config };
-    for (const [key, value] of Object.entries(facts)) if (key in properties) config[key] = value;
+    // The type decides what it records: an SQLite connector where the file is, nothing else.
+    const config = plugin.upload({ ...connector.config }, stored);
     await this.repo.update(auth.tenantId, id, {
       config,
       status: 'active',
@@ -110,10 +99,10 @@ export class FileConnectorService {
   async content(auth: AuthContext, id: string, query: ContentQueryDto): Promise<ContentResponseDto> {
     const connector = await this.connectors.find(auth.tenantId, id);
     const { path, ...window } = query;
-    if (connector.type !== 'local_file')
-      return { connectorId: id, ...(await this.sourceWindow(connector, path, window)) };
-    const content = await this.reader.read(this.storage, this.storedFile(connector), window);
-    return { connectorId: id, ...content };
+    // A type that keeps its own file (an upload) serves the window; file sources go through read().
+    const { plugin } = this.registry.get(connector.type);
+    if (plugin.content) return { connectorId: id, ...(await plugin.content(connector, window)) };
+    return { connectorId: id, ...(await this.sourceWindow(connector, path, window)) };
   }
 
   /** A window of one file of a file-source connector (a folder), read through its plugin. */
@@ -134,20 +123,5 @@ export class FileConnectorService {
     const item = { externalId: path, path };
     const mimeType = lookup(path) || 'application/octet-stream';
     return readStreamWindow((range) => plugin.read!(ctx, item, range), { mimeType, size: null }, window);
-  }
-
-  private storedFile(connector: ConnectorEntity): ReadableFile {
-    if (connector.type !== 'local_file') {
-      throw new BadRequestError(
-        'CONTENT_NOT_SUPPORTED',
-        `Content windows are served for local_file connectors; this one is ${connector.type}`,
-      );
-    }
-    if (connector.status !== 'active') {
-      throw new ConflictError('CONNECTOR_NOT_ACTIVE', `Connector is not active (status: ${connector.status})`);
-    }
-    const file = connector.metadata.file as StoredFile | undefined;
-    if (!file) throw new ConflictError('CONNECTOR_NOT_ACTIVE', 'Connector is not active (status: pending_upload)');
-    return file;
   }
 }

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { SafeNetwork } from '@sluice/core/network/safe-network';
 import type { Readable } from 'node:stream';
+import type { ContentWindow, FileContent } from '../files/content-reader';
 
 export type ConnectorCategory = 'sql' | 'files' | 'object_storage' | 'api' | 'stream';
 export type Readiness = 'ready' | 'coming_soon';
@@ -152,6 +153,26 @@ export interface ByteRange {
   end?: number;
 }
 
+/** A file the server has just stored for a connector (POST /connectors/:id/upload). */
+export interface UploadedFile {
+  /** Storage key, `<tenantId>/<connectorId>/<unique name>`. */
+  key: string;
+  fileName: string;
+  size: number;
+  /** Hex SHA-256 of the bytes as stored. */
+  sha256: string;
+  mimeType: string;
+}
+
+/** What a type serving content windows from its own stored file sees of the saved connector. */
+export interface SavedConnector {
+  id: string;
+  tenantId: string;
+  status: string;
+  /** What the server recorded about the connector, e.g. the uploaded file (`metadata.file`). */
+  metadata: Record<string, unknown>;
+}
+
 /**
  * One connector type. Implementations live in `plugins/<type>/`, carry @ConnectorPlugin and
  * are found at start by the registry: adding a type is adding a folder.
@@ -183,6 +204,16 @@ export interface ConnectorPlugin<C = Record<string, unknown>> {
     range?: ByteRange,
   ): Promise<Readable>;
   readonly sql?: SqlCapability<C>;
+  /**
+   * Types fed by uploads (capability `upload`): the stored `config` once a file is kept for the
+   * connector, that is, which facts of the upload the type records. Without it, uploads are refused.
+   */
+  upload?(config: Record<string, unknown>, file: UploadedFile): Record<string, unknown>;
+  /**
+   * A window of the content the server keeps for the connector itself (an uploaded file, indexed
+   * at upload). Without it, content windows are read through read() for file sources.
+   */
+  content?(connector: SavedConnector, window: ContentWindow): Promise<FileContent>;
   /** Drops what is cached for one connector (pools), on update, delete and shutdown. */
   release?(connectorId: string): Promise<void>;
 }

@@ -8,6 +8,7 @@ import { text } from 'node:stream/consumers';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
 import type { ConnectorContext, DiscoveredItem } from '../../plugin/connector-plugin';
 import { CONNECTOR_PLUGIN } from '../../plugin/connector-plugin.decorator';
+import { describeConnectorContract } from '../../../../../test/helpers/connector-contract';
 import { FolderConnector, type FolderConfig } from './folder.connector';
 
 const logger: LoggerService = { log: () => undefined, error: () => undefined, warn: () => undefined };
@@ -169,21 +170,6 @@ describe('FolderConnector', () => {
     });
   });
 
-  it('tests with a count of files and bytes', async () => {
-    const outcome = await connector.test(context({ path: data }));
-    // a.csv, notes.txt, link-in.csv, sub/b.json, sub/deeper/C.CSV
-    expect(outcome).toMatchObject({ success: true, details: { files: 5, totalBytes: 5 + 5 + 5 + 7 + 2 } });
-  });
-
-  it('fails the test, rather than throwing, when the folder has gone', async () => {
-    const ctx = context({ path: data });
-    rmSync(data, { recursive: true });
-    expect(await connector.test(ctx)).toMatchObject({
-      success: false,
-      message: 'config.path does not exist or cannot be read by the server',
-    });
-  });
-
   it('discovers files with relative ids, skipping links out of the root and never following folder links', async () => {
     const items = (await discoverAll(context({ path: data }))).flat();
     expect(items.map((i) => i.externalId).sort()).toEqual([
@@ -263,6 +249,29 @@ describe('FolderConnector', () => {
       }
     });
   });
+  describeConnectorContract('folder', () => connector, {
+    valid: () => context({ path: data }),
+    // a.csv, notes.txt, link-in.csv, sub/b.json, sub/deeper/C.CSV
+    probe: { files: 5, totalBytes: 5 + 5 + 5 + 7 + 2 },
+    failing: () => {
+      const gone = join(allowed, 'gone');
+      mkdirSync(gone);
+      const ctx = context({ path: gone });
+      rmSync(gone, { recursive: true });
+      return ctx;
+    },
+    failure: /^config\.path does not exist or cannot be read by the server$/,
+    refusal: {
+      config: { config: () => ({ path: outside }), field: 'config.path' },
+      item: {
+        item: { externalId: '../outside/secret.txt' },
+        error: { type: ConnectorRequestError, code: 'PATH_OUTSIDE_FOLDER' },
+      },
+    },
+    discovered: ['a.csv', 'sub/b.json'],
+    read: { item: { externalId: 'sub/b.json' }, content: '{"b":1}' },
+  });
+
   describe('lookup', () => {
     it('finds one file again as discover would list it', async () => {
       const ctx = context({ path: data });

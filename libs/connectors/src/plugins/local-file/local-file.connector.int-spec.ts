@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
+import { ContentReader } from '../../files/content-reader';
 import { LocalFileStorage } from '../../files/file-storage';
 import { UploadService } from '../../files/upload.service';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
 import type { ConnectorContext, DiscoveredItem } from '../../plugin/connector-plugin';
 import { CONNECTOR_PLUGIN } from '../../plugin/connector-plugin.decorator';
+import { describeConnectorContract } from '../../../../../test/helpers/connector-contract';
 import { LocalFileConnector, type LocalFileConfig } from './local-file.connector';
 
 const logger: LoggerService = { log: () => undefined, error: () => undefined, warn: () => undefined };
@@ -43,7 +45,7 @@ describe('LocalFileConnector', () => {
     const env = Object.assign(new EnvDto(), { STORAGE_DIR: root, MAX_UPLOAD_BYTES: 1024 * 1024 });
     storage = new LocalFileStorage(env);
     uploads = new UploadService(env, storage);
-    connector = new LocalFileConnector(storage);
+    connector = new LocalFileConnector(storage, new ContentReader());
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -128,6 +130,63 @@ describe('LocalFileConnector', () => {
     expect(connector.parseConfig({ encoding: 'latin1', contentType: 'text/csv' }, {})).toEqual({
       encoding: 'latin1',
       contentType: 'text/csv',
+    });
+  });
+
+  it('records an upload in its config, keeping a declared name', () => {
+    const file = {
+      key: 'ten_a/conn_a/k-abcdefgh-up.csv',
+      fileName: 'up.csv',
+      size: 3,
+      sha256: 'a'.repeat(64),
+      mimeType: 'text/csv',
+    };
+    expect(connector.upload({ encoding: 'utf-8' }, file)).toEqual({
+      encoding: 'utf-8',
+      fileName: 'up.csv',
+      storageKey: file.key,
+      sha256: file.sha256,
+      mimeType: 'text/csv',
+    });
+    expect(connector.upload({ fileName: 'declared.csv' }, file)).toMatchObject({ fileName: 'declared.csv' });
+  });
+
+  it('serves content windows of the stored file once the connector is active', async () => {
+    const stored = await uploads.store('ten_a', 'conn_a', Readable.from([Buffer.from('a\nb\nc\n')]), {
+      fileName: 'abc.txt',
+    });
+    const saved = { id: 'conn_a', tenantId: 'ten_a', status: 'active', metadata: { file: stored } };
+    expect(await connector.content(saved, { offset: 1, limit: 1 })).toMatchObject({
+      content: 'b',
+      chunkInfo: { mode: 'lines', offset: 1, limit: 1, totalLines: 3 },
+    });
+    await expect(connector.content({ ...saved, status: 'inactive' }, {})).rejects.toMatchObject({
+      code: 'CONNECTOR_NOT_ACTIVE',
+      message: 'Connector is not active (status: inactive)',
+    });
+    await expect(connector.content({ ...saved, metadata: {} }, {})).rejects.toMatchObject({
+      code: 'CONNECTOR_NOT_ACTIVE',
+      message: 'Connector is not active (status: pending_upload)',
+    });
+  });
+
+  describe('with an uploaded file', () => {
+    let key = '';
+    beforeEach(async () => {
+      const stored = await uploads.store('ten_a', 'conn_a', Readable.from([Buffer.from('id,name\n1,Ada\n')]), {
+        fileName: 'customers.csv',
+      });
+      key = stored.key;
+    });
+
+    describeConnectorContract('local_file', () => connector, {
+      valid: () => context(connector.parseConfig({ fileName: 'customers.csv', storageKey: key }, {})),
+      probe: { fileName: 'customers.csv', size: 14 },
+      failing: () => context(connector.parseConfig({ fileName: 'customers.csv' }, {})),
+      failure: /^No file uploaded yet$/,
+      refusal: { config: { config: () => ({ storageKey: '../../etc/passwd' }), field: 'config.storageKey' } },
+      discovered: ['customers.csv'],
+      read: { item: { externalId: 'customers.csv' }, content: 'id,name\n1,Ada\n' },
     });
   });
 });

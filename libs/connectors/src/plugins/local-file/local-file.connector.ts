@@ -1,7 +1,8 @@
 import { Inject } from '@nestjs/common';
-import { DomainError } from '@sluice/core/errors/domain-error';
+import { ConflictError, DomainError } from '@sluice/core/errors/domain-error';
 import * as mime from 'mime-types';
 import type { Readable } from 'node:stream';
+import { ContentReader, ContentWindow, FileContent, ReadableFile } from '../../files/content-reader';
 import { normaliseEncoding, parseContentType } from '../../files/content-sniffing';
 import { assertStorageKey, type FileStorage } from '../../files/file-storage';
 import { FILE_STORAGE } from '../../files/file-storage.provider';
@@ -13,6 +14,8 @@ import type {
   DiscoveredItem,
   JsonSchema,
   ProbeOutcome,
+  SavedConnector,
+  UploadedFile,
 } from '../../plugin/connector-plugin';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
 
@@ -80,7 +83,10 @@ export class LocalFileConnector implements ConnectorPluginContract<LocalFileConf
   readonly configSchema = CONFIG_SCHEMA;
   readonly authSchema: JsonSchema = { type: 'object', additionalProperties: false, properties: {} };
 
-  constructor(@Inject(FILE_STORAGE) private readonly storage: FileStorage) {}
+  constructor(
+    @Inject(FILE_STORAGE) private readonly storage: FileStorage,
+    private readonly reader: ContentReader,
+  ) {}
 
   parseConfig(config: Record<string, unknown>, _auth: Record<string, unknown>): LocalFileConfig {
     const parsed: LocalFileConfig = {};
@@ -163,6 +169,27 @@ export class LocalFileConnector implements ConnectorPluginContract<LocalFileConf
       }
       throw error;
     }
+  }
+
+  /** Records the stored file: its key, checksum and type, and its name unless one was declared. */
+  upload(config: Record<string, unknown>, file: UploadedFile): Record<string, unknown> {
+    return {
+      ...config,
+      fileName: config.fileName ?? file.fileName,
+      storageKey: file.key,
+      sha256: file.sha256,
+      mimeType: file.mimeType,
+    };
+  }
+
+  /** A line or byte window of the uploaded file, through the line index built at upload. */
+  async content(connector: SavedConnector, window: ContentWindow): Promise<FileContent> {
+    if (connector.status !== 'active') {
+      throw new ConflictError('CONNECTOR_NOT_ACTIVE', `Connector is not active (status: ${connector.status})`);
+    }
+    const file = connector.metadata.file as ReadableFile | undefined;
+    if (!file) throw new ConflictError('CONNECTOR_NOT_ACTIVE', 'Connector is not active (status: pending_upload)');
+    return this.reader.read(this.storage, file, window);
   }
 
   /**

@@ -1,18 +1,14 @@
 import { ResolvedAddress } from '@sluice/core/network/safe-network';
 import { Connection, ConnectionOptions, createConnection, createPool, Pool, PoolConnection } from 'mysql2';
 import { connect } from 'node:net';
-import { ConnectorContext } from '../../plugin/connector-plugin';
 import { NetworkSqlConfig } from '../sql-common/network-sql-config';
-import { PoolCache } from '../sql-common/pool-cache';
+import { SqlConnections, SqlLease } from '../sql-common/sql-connections';
 
 /** A MySQL or MariaDB server reached over TCP. */
 export type MysqlConfig = NetworkSqlConfig;
 
 /** A connection borrowed for one operation; `done(true)` discards it instead of reusing it. */
-export interface MysqlLease {
-  conn: Connection;
-  done(discard?: boolean): Promise<void>;
-}
+export type MysqlLease = SqlLease<Connection>;
 
 const POOL_MAX = 5;
 const POOL_IDLE_MS = 30_000;
@@ -83,15 +79,14 @@ function poolConnection(pool: Pool): Promise<PoolConnection> {
 }
 
 /** The connector's pools: one per saved connector, none for an unsaved configuration. */
-export class MysqlConnections {
-  private readonly pools = new PoolCache<Pool>((pool) => new Promise<void>((resolve) => pool.end(() => resolve())));
-
-  constructor(private readonly connectTimeoutMs: number) {}
-
-  async lease(ctx: ConnectorContext<MysqlConfig>): Promise<MysqlLease> {
-    const target = await ctx.net.resolve(ctx.config.host);
-    const options = mysqlOptions(ctx.config, target, this.connectTimeoutMs);
-    if (!ctx.connectorId) {
+export function mysqlConnections(
+  connectTimeoutMs: number,
+): SqlConnections<MysqlConfig, ConnectionOptions, Pool, Connection> {
+  return new SqlConnections({
+    options: (config, target) => mysqlOptions(config, target, connectTimeoutMs),
+    // The socket factory is a function the fingerprint cannot see: the address stands in for it.
+    fingerprint: (options, _config, target) => ({ ...options, stream: undefined, address: target.address }),
+    connect: async (options) => {
       const { conn, ready } = openConnection(options);
       try {
         await ready;
@@ -100,33 +95,25 @@ export class MysqlConnections {
         throw error;
       }
       return { conn, done: (discard) => (discard ? Promise.resolve(conn.destroy()) : endConnection(conn)) };
-    }
-    // The password and the resolved address are part of the fingerprint: a new password or a
-    // host that now resolves elsewhere gets a fresh pool rather than the old connections.
-    const fingerprint = { ...options, stream: undefined, address: target.address };
-    const pool = await this.pools.get(ctx.connectorId, fingerprint, () => {
+    },
+    createPool: (options) => {
       const created = createPool({ ...options, connectionLimit: POOL_MAX, idleTimeout: POOL_IDLE_MS });
       created.on('connection', (conn) => conn.on('error', () => undefined));
       return created;
-    });
-    const conn = await poolConnection(pool);
-    let released = false;
-    return {
-      conn,
-      done: async (discard) => {
-        if (released) return;
-        released = true;
-        if (discard) conn.destroy();
-        else conn.release();
-      },
-    };
-  }
-
-  release(connectorId: string): Promise<void> {
-    return this.pools.release(connectorId);
-  }
-
-  closeAll(): Promise<void> {
-    return this.pools.closeAll();
-  }
+    },
+    borrow: async (pool) => {
+      const conn = await poolConnection(pool);
+      let released = false;
+      return {
+        conn,
+        done: async (discard) => {
+          if (released) return;
+          released = true;
+          if (discard) conn.destroy();
+          else conn.release();
+        },
+      };
+    },
+    closePool: (pool) => new Promise<void>((resolve) => pool.end(() => resolve())),
+  });
 }

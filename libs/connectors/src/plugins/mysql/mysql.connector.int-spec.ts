@@ -1,4 +1,5 @@
 import { randomAlphanumeric } from '@sluice/core/ids/ids';
+import { SafeNetworkError } from '@sluice/core/network/safe-network';
 import { createHash } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 import { dropMariadbDatabase, loadChinookMariadb, MARIADB_ADMIN } from '../../../../../test/helpers/chinook';
@@ -6,6 +7,7 @@ import { eventually, withinTime } from '../../../../../test/helpers/eventually';
 import { testEnv } from '../../../../../test/helpers/test-env';
 import { ConnectorRequestError } from '../../plugin/connector-errors';
 import { DiscoveredItem } from '../../plugin/connector-plugin';
+import { describeConnectorContract } from '../../../../../test/helpers/connector-contract';
 import { contextFor, CountingListener, itRefusesUnsafeAddresses } from '../../../../../test/helpers/connector-testing';
 import { MysqlConfig, MysqlConnector } from './mysql.connector';
 
@@ -85,6 +87,19 @@ describe('MysqlConnector (real MariaDB with Chinook)', () => {
   });
 
   itRefusesUnsafeAddresses(connector, config);
+
+  describeConnectorContract('mysql (MariaDB)', () => connector, {
+    valid: () => ctx(),
+    probe: { database, tables: 13, product: 'mariadb' },
+    // Nothing listens on port 1: the connection is refused at once.
+    failing: () => ctx({ port: 1 }),
+    failure: /Connection refused by 127\.0\.0\.1:1/,
+    refusal: {
+      context: { context: () => ctx({ host: '10.0.0.1' }), error: { type: SafeNetworkError, code: 'ADDRESS_REFUSED' } },
+    },
+    discovered: [`${database}.Album`, `${database}.Track`],
+    sql: { dialect: 'mysql', tables: ['Album', 'Artist', 'Track'] },
+  });
 
   it('introspects tables, keys and comments in a fixed number of catalog queries', async () => {
     const snapshot = await connector.sql.introspect(ctx());

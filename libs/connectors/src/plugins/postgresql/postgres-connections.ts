@@ -1,8 +1,7 @@
 import { ResolvedAddress } from '@sluice/core/network/safe-network';
 import { Client, ClientBase, ClientConfig, Pool } from 'pg';
-import { ConnectorContext } from '../../plugin/connector-plugin';
 import { NetworkSqlConfig, serverName } from '../sql-common/network-sql-config';
-import { PoolCache } from '../sql-common/pool-cache';
+import { SqlConnections, SqlLease } from '../sql-common/sql-connections';
 
 /** Everything a PostgreSQL-protocol connector needs to reach its server. */
 export interface PostgresConfig extends NetworkSqlConfig {
@@ -11,10 +10,7 @@ export interface PostgresConfig extends NetworkSqlConfig {
 }
 
 /** A connection borrowed for one operation; `done(true)` discards it instead of reusing it. */
-export interface PgLease {
-  client: ClientBase;
-  done(discard?: boolean): Promise<void>;
-}
+export type PgLease = SqlLease<ClientBase>;
 
 const POOL_MAX = 5;
 const POOL_IDLE_MS = 30_000;
@@ -71,49 +67,40 @@ export async function connectClient(options: ClientConfig): Promise<Client> {
 }
 
 /** The connector's pools: one per saved connector, none for an unsaved configuration. */
-export class PostgresConnections {
-  private readonly pools = new PoolCache<Pool>((pool) => pool.end());
-
-  constructor(private readonly connectTimeoutMs: number) {}
-
-  async lease(ctx: ConnectorContext<PostgresConfig>): Promise<PgLease> {
-    const target = await ctx.net.resolve(ctx.config.host);
-    const options = pgClientOptions(ctx.config, target, this.connectTimeoutMs);
-    if (!ctx.connectorId) {
+export function postgresConnections(
+  connectTimeoutMs: number,
+): SqlConnections<PostgresConfig, ClientConfig, Pool, ClientBase> {
+  return new SqlConnections({
+    options: (config, target) => pgClientOptions(config, target, connectTimeoutMs),
+    // The options carry the password as a function: the fingerprint needs its value.
+    fingerprint: (options, config, target) => ({ ...options, password: config.password, address: target.address }),
+    connect: async (options) => {
       const client = await connectClient(options);
-      return { client, done: () => client.end().catch(() => undefined) };
-    }
-    // The password and the resolved address are part of the fingerprint: a new password or a
-    // host that now resolves elsewhere gets a fresh pool rather than the old connections.
-    const fingerprint = { ...options, password: ctx.config.password, address: target.address };
-    const pool = await this.pools.get(ctx.connectorId, fingerprint, () => {
+      return { conn: client, done: () => client.end().catch(() => undefined) };
+    },
+    createPool: (options, ctx) => {
       const created = new Pool({ ...options, max: POOL_MAX, idleTimeoutMillis: POOL_IDLE_MS, allowExitOnIdle: true });
       created.on('error', (error) => ctx.logger.warn?.(`PostgreSQL pool connection failed: ${error.message}`));
       return created;
-    });
-    const client = await pool.connect();
-    // The pool listens for errors of idle clients only: a connection cut under a leased client
-    // (the source gone mid-query) would otherwise be an unhandled 'error' event that ends the
-    // process. The query running on it rejects with the cause; a dead client leaves the pool.
-    const ignore = () => undefined;
-    client.on('error', ignore);
-    let released = false;
-    return {
-      client,
-      done: async (discard) => {
-        if (released) return;
-        released = true;
-        client.off('error', ignore);
-        client.release(discard ? true : undefined);
-      },
-    };
-  }
-
-  release(connectorId: string): Promise<void> {
-    return this.pools.release(connectorId);
-  }
-
-  closeAll(): Promise<void> {
-    return this.pools.closeAll();
-  }
+    },
+    borrow: async (pool) => {
+      const client = await pool.connect();
+      // The pool listens for errors of idle clients only: a connection cut under a leased client
+      // (the source gone mid-query) would otherwise be an unhandled 'error' event that ends the
+      // process. The query running on it rejects with the cause; a dead client leaves the pool.
+      const ignore = () => undefined;
+      client.on('error', ignore);
+      let released = false;
+      return {
+        conn: client,
+        done: async (discard) => {
+          if (released) return;
+          released = true;
+          client.off('error', ignore);
+          client.release(discard ? true : undefined);
+        },
+      };
+    },
+    closePool: (pool) => pool.end(),
+  });
 }

@@ -1,5 +1,5 @@
 import { randomAlphanumeric } from '@sluice/core/ids/ids';
-import { SafeNetwork } from '@sluice/core/network/safe-network';
+import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
 import { Client } from 'pg';
@@ -8,6 +8,7 @@ import { eventually, withinTime } from '../../../../../test/helpers/eventually';
 import { databaseName, dropDatabase, testEnv } from '../../../../../test/helpers/test-env';
 import { ConnectorRequestError } from '../../plugin/connector-errors';
 import { DiscoveredItem } from '../../plugin/connector-plugin';
+import { describeConnectorContract } from '../../../../../test/helpers/connector-contract';
 import { contextFor, CountingListener, itRefusesUnsafeAddresses } from '../../../../../test/helpers/connector-testing';
 import { PostgresConfig, PostgresqlConnector } from './postgresql.connector';
 import { RedshiftConnector } from './redshift.connector';
@@ -19,6 +20,26 @@ const base = { host: '127.0.0.1', port: 5432, database: databaseName(url), user:
 const config = connector.parseConfig({ ...base, schemas: ['public'] }, { password: '' });
 const ctx = (overrides: Partial<PostgresConfig> = {}, connectorId: string | null = null) =>
   contextFor<PostgresConfig>({ ...config, ...overrides }, { connectorId });
+// Redshift shares the PostgreSQL code path; its contract runs against the same local server.
+const redshift = new RedshiftConnector(env);
+const redshiftConfig = redshift.parseConfig({ ...base, port: 5432, schemas: ['public'] }, { password: '' });
+
+/** The shared contract, for either type, against the Chinook database of this suite. */
+function contractFixture(settings: PostgresConfig, dialect: 'postgresql' | 'redshift') {
+  const at = (overrides: Partial<PostgresConfig> = {}) => contextFor<PostgresConfig>({ ...settings, ...overrides });
+  return {
+    valid: () => at(),
+    probe: { database: settings.database, tables: 11 },
+    // Nothing listens on port 1: the connection is refused at once.
+    failing: () => at({ port: 1 }),
+    failure: /Connection refused by 127\.0\.0\.1:1/,
+    refusal: {
+      context: { context: () => at({ host: '10.0.0.1' }), error: { type: SafeNetworkError, code: 'ADDRESS_REFUSED' } },
+    },
+    discovered: ['public.album', 'public.track'],
+    sql: { dialect, tables: ['album', 'artist', 'track'] },
+  };
+}
 
 async function run<T>(sql: string): Promise<T[]> {
   const client = new Client({ connectionString: url });
@@ -65,6 +86,7 @@ describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
 
   afterAll(async () => {
     await connector.onModuleDestroy();
+    await redshift.onModuleDestroy();
     await dropDatabase(url);
   });
 
@@ -72,7 +94,6 @@ describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
     expect(connector.sql.dialect).toBe('postgresql');
     expect(connector.configSchema).toMatchObject({ type: 'object', additionalProperties: false });
     expect((connector.configSchema.properties as Record<string, { default?: unknown }>).port.default).toBe(5432);
-    const redshift = new RedshiftConnector(env);
     expect(redshift.sql.dialect).toBe('redshift');
     expect((redshift.configSchema.properties as Record<string, { default?: unknown }>).port.default).toBe(5439);
     expect(redshift.parseConfig({ host: 'rs.example.com', database: 'dev', user: 'u' }, {}).port).toBe(5439);
@@ -120,6 +141,14 @@ describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
   });
 
   itRefusesUnsafeAddresses(connector, config);
+
+  describeConnectorContract('postgresql', () => connector, contractFixture(config, 'postgresql'));
+
+  describeConnectorContract(
+    'redshift (against PostgreSQL)',
+    () => redshift,
+    contractFixture(redshiftConfig, 'redshift'),
+  );
 
   it('introspects tables, keys and comments in a fixed number of catalog queries', async () => {
     const snapshot = await connector.sql.introspect(ctx());

@@ -1,6 +1,6 @@
 import { OnModuleDestroy } from '@nestjs/common';
 import { EnvDto } from '@sluice/core/config/env.dto';
-import { Client } from 'pg';
+import { Client, ClientBase } from 'pg';
 import { ConnectorConfigError } from '../../plugin/connector-errors';
 import {
   ConnectorContext,
@@ -14,18 +14,16 @@ import {
   SqlCapability,
 } from '../../plugin/connector-plugin';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
-import { connectionFailed } from '../sql-common/connection-errors';
-import { withDeadline } from '../sql-common/deadline';
 import {
   NETWORK_DESTINATION_FIELDS,
   networkConfigSchema,
   parseNetworkConfig,
   PASSWORD_AUTH_SCHEMA,
-  sslWarning,
 } from '../sql-common/network-sql-config';
 import { buildDdl, CatalogTable, toTableInfo } from '../sql-common/sql-ddl';
+import { boundExecute, LeaseSource, probeServer, runLeased, timed } from '../sql-common/sql-operations';
 import { inBatches, tableItem } from '../sql-common/table-discovery';
-import { PgLease, pgClientOptions, PostgresConfig, PostgresConnections } from './postgres-connections';
+import { pgClientOptions, PostgresConfig, postgresConnections } from './postgres-connections';
 import { CATALOG_QUERIES, PROBE_SQL, PostgresProbe, readPostgresCatalog, serverVersionOf } from './postgres-catalog';
 import { describePgConnectError, pgQueryError } from './postgres-errors';
 import { runPostgresQuery } from './postgres-execute';
@@ -47,15 +45,7 @@ const POSTGRES: PostgresFlavor = {
   hostExample: 'db.example.com',
 };
 
-// A query that outlives its server-side timeout by this much is cut from our side: the server
-// or the network is not answering, and the caller must not wait on it.
-const CLIENT_GRACE_MS = 2_000;
-
 const noop = () => undefined;
-
-function positive(value: number, fallback: number): number {
-  return Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback;
-}
 
 /**
  * PostgreSQL (and, through {@link RedshiftConnector}, Amazon Redshift): probes, introspects the
@@ -101,10 +91,16 @@ export class PostgresqlConnector implements ConnectorPluginContract<PostgresConf
     execute: (ctx, sql, options) => this.execute(ctx, sql, options),
   };
 
-  private readonly connections: PostgresConnections;
+  private readonly connections: ReturnType<typeof postgresConnections>;
+  private readonly leases: LeaseSource<PostgresConfig, ClientBase>;
 
   constructor(private readonly env: EnvDto) {
-    this.connections = new PostgresConnections(env.CONNECTOR_PROBE_TIMEOUT_MS);
+    this.connections = postgresConnections(env.CONNECTOR_PROBE_TIMEOUT_MS);
+    this.leases = {
+      lease: (ctx) => this.connections.lease(ctx),
+      describeConnectError: (error, config) => describePgConnectError(error, config, this.flavor().product),
+      queryError: pgQueryError,
+    };
   }
 
   /** A method rather than a field so that it is already the subclass's while fields initialise. */
@@ -128,43 +124,29 @@ export class PostgresqlConnector implements ConnectorPluginContract<PostgresConf
   }
 
   async test(ctx: ConnectorContext<PostgresConfig>): Promise<ProbeOutcome> {
-    const { config } = ctx;
     const { product } = this.flavor();
-    // Outside the try: a refused address is the caller's to report, not a failed probe.
-    const target = await ctx.net.resolve(config.host);
-    const warning = sslWarning(config.ssl, target.address);
-    const timeoutMs = this.env.CONNECTOR_PROBE_TIMEOUT_MS;
-    // Always a connection of its own: an idle pooled one would prove nothing about reachability
-    // now, and cutting it on timeout must not hurt queries sharing the pool.
-    const client = new Client({ ...pgClientOptions(config, target, timeoutMs), statement_timeout: timeoutMs });
-    client.on('error', noop);
-    try {
-      const probe = await withDeadline(
-        async () => {
-          await client.connect();
-          return (await client.query<PostgresProbe>(PROBE_SQL, [config.schemas])).rows[0];
-        },
-        timeoutMs,
-        ctx.signal,
-        () => void client.end().catch(noop),
-      );
-      const serverVersion = serverVersionOf(probe);
-      return {
-        success: true,
-        message: `Connected to ${product} ${serverVersion}`,
-        ...(warning ? { warning } : {}),
-        details: { serverVersion, database: probe.database, tables: probe.tables },
-      };
-    } catch (error) {
-      return {
-        success: false,
-        message: describePgConnectError(error, config, product),
-        ...(warning ? { warning } : {}),
-        details: {},
-      };
-    } finally {
-      await client.end().catch(noop);
-    }
+    return probeServer<PostgresConfig, PostgresProbe>(ctx, this.env.CONNECTOR_PROBE_TIMEOUT_MS, {
+      open: (config, target, timeoutMs) => {
+        const client = new Client({ ...pgClientOptions(config, target, timeoutMs), statement_timeout: timeoutMs });
+        client.on('error', noop);
+        return {
+          run: async () => {
+            await client.connect();
+            return (await client.query<PostgresProbe>(PROBE_SQL, [config.schemas])).rows[0];
+          },
+          abort: () => void client.end().catch(noop),
+          close: () => client.end().catch(noop),
+        };
+      },
+      describe: (probe) => {
+        const serverVersion = serverVersionOf(probe);
+        return {
+          message: `Connected to ${product} ${serverVersion}`,
+          details: { serverVersion, database: probe.database, tables: probe.tables },
+        };
+      },
+      describeConnectError: (error, config) => describePgConnectError(error, config, product),
+    });
   }
 
   async *discover(ctx: ConnectorContext<PostgresConfig>): AsyncIterable<DiscoveredItem[]> {
@@ -192,8 +174,10 @@ export class PostgresqlConnector implements ConnectorPluginContract<PostgresConf
   }
 
   private async readCatalog(ctx: ConnectorContext<PostgresConfig>): Promise<CatalogTable[]> {
-    const timeoutMs = this.env.SQL_STATEMENT_TIMEOUT_MS;
-    return this.withLease(ctx, timeoutMs, (lease) => readPostgresCatalog(lease.client, ctx.config.schemas));
+    return runLeased(ctx, this.leases, this.env.SQL_STATEMENT_TIMEOUT_MS, async (lease) => ({
+      value: await readPostgresCatalog(lease.conn, ctx.config.schemas),
+      cut: false,
+    }));
   }
 
   private async execute(
@@ -201,58 +185,12 @@ export class PostgresqlConnector implements ConnectorPluginContract<PostgresConf
     sql: string,
     options: ExecuteOptions,
   ): Promise<QueryResult> {
-    const bounded = {
-      readOnly: options.readOnly !== false,
-      timeoutMs: positive(options.timeoutMs, this.env.SQL_STATEMENT_TIMEOUT_MS),
-      maxRows: positive(options.maxRows, this.env.SQL_MAX_ROWS),
-      maxBytes: positive(options.maxBytes ?? 0, this.env.RESULT_MAX_BYTES),
-    };
-    const started = performance.now();
-    const result = await this.withLease(
-      ctx,
-      bounded.timeoutMs,
-      (lease) => runPostgresQuery(lease.client, sql, bounded),
-      (run) => run.cut,
-    ).then((run) => run.result);
-    return { ...result, executionMs: Math.round(performance.now() - started) };
-  }
-
-  /**
-   * Borrows a connection, runs `work` bounded by the timeout (plus a grace) and the caller's
-   * signal, and gives the connection back, discarding it when its state is in doubt.
-   */
-  private async withLease<T>(
-    ctx: ConnectorContext<PostgresConfig>,
-    timeoutMs: number,
-    work: (lease: PgLease) => Promise<T>,
-    /** Whether the connection must be dropped after this outcome (it was cut). */
-    discardAfter: (value: T) => boolean = () => false,
-  ): Promise<T> {
-    let lease: PgLease;
-    try {
-      lease = await this.connections.lease(ctx);
-    } catch (error) {
-      throw connectionFailed(error, (e) => describePgConnectError(e, ctx.config, this.flavor().product));
-    }
-    let discard = false;
-    try {
-      const value = await withDeadline(
-        () => work(lease),
-        timeoutMs + CLIENT_GRACE_MS,
-        ctx.signal,
-        () => {
-          discard = true;
-          void lease.done(true);
-        },
-      );
-      discard ||= discardAfter(value);
-      return value;
-    } catch (error) {
-      const mapped = pgQueryError(error, timeoutMs, ctx.config);
-      if (mapped.code !== 'SQL_ERROR' && mapped.code !== 'SQL_TIMEOUT') discard = true;
-      throw mapped;
-    } finally {
-      await lease.done(discard);
-    }
+    const bounded = boundExecute(options, this.env);
+    return timed(() =>
+      runLeased(ctx, this.leases, bounded.timeoutMs, async (lease) => {
+        const run = await runPostgresQuery(lease.conn, sql, bounded);
+        return { value: run.result, cut: run.cut };
+      }),
+    );
   }
 }

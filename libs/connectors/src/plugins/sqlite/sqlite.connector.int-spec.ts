@@ -9,6 +9,7 @@ import { eventually } from '../../../../../test/helpers/eventually';
 import { testEnv } from '../../../../../test/helpers/test-env';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
 import { DiscoveredItem } from '../../plugin/connector-plugin';
+import { describeConnectorContract } from '../../../../../test/helpers/connector-contract';
 import { contextFor } from '../../../../../test/helpers/connector-testing';
 import { LocalFileStorage } from '../../files/file-storage';
 import { SqliteConfig, SqliteConnector } from './sqlite.connector';
@@ -24,6 +25,10 @@ const storage = new LocalFileStorage(testEnv({ STORAGE_DIR: join(root, 'storage'
 const connector = new SqliteConnector(env, storage);
 const ctx = (path = file, connectorId: string | null = null) =>
   contextFor<SqliteConfig>({ path, allowed: env.SQLITE_ALLOWED_DIRS, awaitingUpload: false }, { connectorId });
+// For the contract: a database outside SQLITE_ALLOWED_DIRS, and a link inside that leads to it.
+const elsewhere = chinookSqliteCopy(mkdtempSync(join(outside, 'contract-')));
+const linkOut = join(allowed, 'contract-link.sqlite');
+symlinkSync(elsewhere, linkOut);
 
 function count(sql: string): number {
   const db = new BetterSqlite3(file, { readonly: true });
@@ -152,6 +157,19 @@ describe('SqliteConnector (a copy of the Chinook SQLite file)', () => {
     const query = connector.sql.execute(ctx(link), 'SELECT 1', { readOnly: true, timeoutMs: 1000, maxRows: 1 });
     await expect(query).rejects.toBeInstanceOf(ConnectorConfigError);
     await expect(query).rejects.toMatchObject(refusedForLink);
+  });
+
+  describeConnectorContract('sqlite', () => connector, {
+    valid: () => ctx(),
+    probe: { database: 'chinook.sqlite' },
+    failing: () => ctx(join(allowed, 'missing.sqlite')),
+    failure: /^Cannot open the SQLite file/,
+    refusal: {
+      config: { config: () => ({ path: elsewhere }), field: 'config.path' },
+      context: { context: () => ctx(linkOut), error: { type: ConnectorConfigError } },
+    },
+    discovered: ['Album', 'Track'],
+    sql: { dialect: 'sqlite', tables: ['Album', 'Artist', 'Track'] },
   });
 
   it('introspects tables, keys and views in two catalog queries', async () => {

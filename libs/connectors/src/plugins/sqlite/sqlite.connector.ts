@@ -18,9 +18,11 @@ import {
   SchemaSnapshot,
   SqlCapability,
   TableInfo,
+  UploadedFile,
 } from '../../plugin/connector-plugin';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
 import { errorCode, errorMessage } from '../sql-common/connection-errors';
+import { boundExecute, timed } from '../sql-common/sql-operations';
 import { inBatches, tableItem } from '../sql-common/table-discovery';
 import {
   buildSqliteCatalog,
@@ -56,10 +58,6 @@ function isFile(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function positive(value: number, fallback: number): number {
-  return Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback;
 }
 
 function describeOpenError(error: unknown): string {
@@ -197,6 +195,11 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
     }
   }
 
+  /** An uploaded database is recorded by where it is stored; the file type was checked against the schema. */
+  upload(config: Record<string, unknown>, file: UploadedFile): Record<string, unknown> {
+    return { ...config, storageKey: file.key };
+  }
+
   async *discover(ctx: ConnectorContext<SqliteConfig>): AsyncIterable<DiscoveredItem[]> {
     const tables = await this.readCatalog(ctx);
     yield* inBatches(tables.map((table) => tableItem(toTableInfo(table), table.sql)));
@@ -246,21 +249,9 @@ export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, O
     options: ExecuteOptions,
   ): Promise<QueryResult> {
     const realPath = this.openablePath(ctx.config);
-    const timeoutMs = positive(options.timeoutMs, this.env.SQL_STATEMENT_TIMEOUT_MS);
-    const started = performance.now();
-    const result = await runSqliteQuery(
-      this.pool,
-      {
-        path: realPath,
-        sql,
-        readOnly: options.readOnly !== false,
-        maxRows: positive(options.maxRows, this.env.SQL_MAX_ROWS),
-        maxBytes: positive(options.maxBytes ?? 0, this.env.RESULT_MAX_BYTES),
-      },
-      timeoutMs,
-      ctx.signal,
-    );
-    return { ...result, executionMs: Math.round(performance.now() - started) };
+    // The timeout is the child process's deadline: SQLite cannot be interrupted from here.
+    const { timeoutMs, ...limits } = boundExecute(options, this.env);
+    return timed(() => runSqliteQuery(this.pool, { path: realPath, sql, ...limits }, timeoutMs, ctx.signal));
   }
 
   /** Checked again at every use: the file or a link on its path may have changed since saving. */
