@@ -1,5 +1,5 @@
 import type { ForeignKeyInfo, SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
-import type { LinkableTable } from './schema-linker';
+import type { LinkableTable } from './linkable-table';
 import { foreignKeyResolver } from './table-graph';
 
 /**

@@ -2,23 +2,9 @@ import type { SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-
 import { estimateTokens, renderDdl, renderTableDdl } from './prompt-ddl';
 import { RankedTable, rankTables } from './table-ranker';
 import { EdgeKind, TableGraph } from './table-graph';
+import type { LinkableTable } from './linkable-table';
 
-/** A table as schema linking sees it: introspection plus what annotations and training add. Keys are unique. */
-export interface LinkableTable {
-  /** `schema.table` (`public.album`), or the bare name where the engine has no schemas (SQLite). */
-  key: string;
-  table: TableInfo;
-  /** The annotation's description; the database comment when absent. */
-  description?: string | null;
-  tags?: string[];
-  /** Annotation instructions ("amounts are in cents"). */
-  context?: string | null;
-  columnNotes?: Record<string, { description?: string | null; tags?: string[]; context?: string | null }>;
-  /** Whether the table was trained (its document indexed): a sign the tenant cares about it. */
-  trained?: boolean;
-  /** Column → a few distinct values, where known. */
-  sampleValues?: Record<string, string[]>;
-}
+export type { LinkableTable } from './linkable-table';
 
 export interface LinkOptions {
   /** Most tokens (by estimateTokens) the rendered DDL may take. */

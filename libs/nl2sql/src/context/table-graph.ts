@@ -1,5 +1,5 @@
 import type { ForeignKeyInfo } from '@sluice/connectors/plugin/connector-plugin';
-import type { LinkableTable } from './schema-linker';
+import type { LinkableTable } from './linkable-table';
 import { canonicalWord, nameTerms } from './schema-words';
 
 /** How two tables are known to join. */

@@ -1,4 +1,4 @@
-import type { LinkableTable } from './schema-linker';
+import type { LinkableTable } from './linkable-table';
 import { canonicalWord, linkTerms, plainWords, splitIdentifier } from './schema-words';
 
 /** Weight of a term by where a table carries it: its name says most, sample values least. */
