@@ -17,7 +17,7 @@ import {
   CreateConnectorDto,
   ListConnectorsQueryDto,
   UpdateConnectorDto,
-} from './http/dto/connector.dto';
+} from './dto/connector.dto';
 
 /**
  * Config fields the schema marks `readOnly` are the server's to set (e.g. where an upload is

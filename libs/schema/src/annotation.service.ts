@@ -7,7 +7,7 @@ import {
   AnnotationListQueryDto,
   AnnotationResponseDto,
   UpsertAnnotationDto,
-} from './http/dto/schema.dto';
+} from './dto/schema.dto';
 import { SchemaAnnotationEntity } from './schema-annotation.entity';
 import { resolveColumn, resolveTable, tableKey } from './schema-model';
 import { SchemaRepository } from './schema.repository';

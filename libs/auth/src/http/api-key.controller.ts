@@ -20,7 +20,7 @@ import {
   CreateApiKeyDto,
   CreatedApiKeyResponseDto,
   ListApiKeysQueryDto,
-} from './dto/api-key.dto';
+} from '../dto/api-key.dto';
 
 @ApiTags('api-keys')
 @Controller('api-keys')

@@ -16,7 +16,7 @@ import { CurrentUser } from '../decorators/current-user.decorator';
 import { LoginRateLimited } from '@sluice/core/throttling/login-rate-limited.decorator';
 import { AuthContext } from '../role';
 import { AuthService } from '../services/auth.service';
-import { LoginDto, MeResponseDto, RefreshDto, TokenResponseDto } from './dto/auth.dto';
+import { LoginDto, MeResponseDto, RefreshDto, TokenResponseDto } from '../dto/auth.dto';
 
 @ApiTags('auth')
 @Controller('auth')

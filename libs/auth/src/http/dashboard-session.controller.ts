@@ -8,7 +8,7 @@ import { DASHBOARD_COOKIE, DashboardSessionService } from '../dashboard/dashboar
 import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { AuthContext } from '../role';
-import { DashboardSessionResponseDto } from './dto/dashboard-session.dto';
+import { DashboardSessionResponseDto } from '../dto/dashboard-session.dto';
 
 @ApiTags('auth')
 @Controller('auth/dashboard-session')

@@ -12,7 +12,7 @@ import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { AuthContext } from '../role';
 import { InvitationService } from '../services/invitation.service';
-import { ReceivedInvitationListDto, ReceivedInvitationResponseDto } from './dto/invitation.dto';
+import { ReceivedInvitationListDto, ReceivedInvitationResponseDto } from '../dto/invitation.dto';
 
 const INVITATION_ID = { name: 'id', description: 'Invitation id', example: 'inv_3k8v1n6b0m4x7c2z' };
 

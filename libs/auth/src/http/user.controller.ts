@@ -17,8 +17,8 @@ import { CurrentUser } from '../decorators/current-user.decorator';
 import { AuthContext } from '../role';
 import { InvitationService } from '../services/invitation.service';
 import { UserService } from '../services/user.service';
-import { InvitationPageDto, InvitationResponseDto, ListInvitationsQueryDto } from './dto/invitation.dto';
-import { CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserPageDto, UserResponseDto } from './dto/user.dto';
+import { InvitationPageDto, InvitationResponseDto, ListInvitationsQueryDto } from '../dto/invitation.dto';
+import { CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserPageDto, UserResponseDto } from '../dto/user.dto';
 
 const USER_ID = { name: 'id', description: 'User id', example: 'usr_2n5x8c1v4b7m0q3w' };
 const INVITATION_ID = { name: 'invitationId', description: 'Invitation id', example: 'inv_3k8v1n6b0m4x7c2z' };

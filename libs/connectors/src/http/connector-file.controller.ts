@@ -19,8 +19,8 @@ import type { AuthContext } from '@sluice/auth/role';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
 import type { Request } from 'express';
 import { FileConnectorService } from '../files/file-connector.service';
-import { ConnectorResponseDto } from './dto/connector.dto';
-import { ContentQueryDto, ContentResponseDto } from './dto/content.dto';
+import { ConnectorResponseDto } from '../dto/connector.dto';
+import { ContentQueryDto, ContentResponseDto } from '../dto/content.dto';
 
 @ApiTags('connectors')
 @Controller('connectors')

@@ -26,8 +26,8 @@ import {
   CreateConnectorDto,
   ListConnectorsQueryDto,
   UpdateConnectorDto,
-} from './dto/connector.dto';
-import { ConnectorHealthDto, ProbeResponseDto, TestConnectionDto } from './dto/probe.dto';
+} from '../dto/connector.dto';
+import { ConnectorHealthDto, ProbeResponseDto, TestConnectionDto } from '../dto/probe.dto';
 
 @ApiTags('connectors')
 @Controller('connectors')

@@ -6,9 +6,8 @@ import {
   ApiSecurity,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { SCRAPE_TOKEN_KEY } from '../access/access-keys';
 import { ErrorResponseDto } from '../errors/error-response.dto';
-
-export const SCRAPE_TOKEN_KEY = 'sluice:scrape-token';
 
 /**
  * Opens a route to a scraper holding METRICS_TOKEN (sent as a bearer token) and to admins; the

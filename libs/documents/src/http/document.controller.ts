@@ -15,12 +15,12 @@ import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.de
 import { CONNECTOR_ID_PARAM } from '@sluice/connectors/http/connector-id.param';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
-import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/http/dto/content.dto';
+import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/dto/content.dto';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
 import type { Response } from 'express';
 import { DocumentService } from '../document.service';
-import { CreateDocumentDto, UpdateDocumentDto } from './dto/document.dto';
-import { DocumentPageDto, DocumentResponseDto, ListDocumentsQueryDto } from './dto/sync.dto';
+import { CreateDocumentDto, UpdateDocumentDto } from '../dto/document.dto';
+import { DocumentPageDto, DocumentResponseDto, ListDocumentsQueryDto } from '../dto/sync.dto';
 
 const DOCUMENT_ID = { name: 'docId', description: 'Document id', example: 'doc_2v9c1x8z7m3n4b5q' };
 

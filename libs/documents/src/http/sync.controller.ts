@@ -21,8 +21,8 @@ import { Page, PageQueryDto } from '@sluice/core/pagination/pagination';
 import type { Response } from 'express';
 import { DocumentService } from '../document.service';
 import { SyncService } from '../sync.service';
-import { TrainDto, TrainResponseDto } from './dto/document.dto';
-import { SyncQueryDto, SyncRunPageDto, SyncRunResponseDto } from './dto/sync.dto';
+import { TrainDto, TrainResponseDto } from '../dto/document.dto';
+import { SyncQueryDto, SyncRunPageDto, SyncRunResponseDto } from '../dto/sync.dto';
 
 @ApiTags('sync')
 @Controller('connectors')

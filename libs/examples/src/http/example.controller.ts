@@ -21,7 +21,7 @@ import {
   ExampleWriteResponseDto,
   ListExamplesQueryDto,
   UpdateExampleDto,
-} from './dto/example.dto';
+} from '../dto/example.dto';
 
 const EXAMPLE_ID = { name: 'id', description: 'Example id', example: 'ex_7m3n4b5q2v9c1x8z' };
 const SQL_RULES =

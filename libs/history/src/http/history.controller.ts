@@ -13,9 +13,8 @@ import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
 import { HistoryService } from '../history.service';
-import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto } from './dto/history.dto';
-
-export const HISTORY_ID = { name: 'id', description: 'History entry id', example: 'hist_3k8m2n9b4v7c1x0z' };
+import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto } from '../dto/history.dto';
+import { HISTORY_ID_PARAM } from './history-id.param';
 
 @ApiTags('history')
 @Controller('history')
@@ -40,7 +39,7 @@ export class HistoryController {
 
   @Get(':id')
   @Authenticated()
-  @ApiParam(HISTORY_ID)
+  @ApiParam(HISTORY_ID_PARAM)
   @ApiOperation({
     operationId: 'history_get',
     summary: 'Get a history entry',
@@ -55,7 +54,7 @@ export class HistoryController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ roles: ['admin'] })
-  @ApiParam(HISTORY_ID)
+  @ApiParam(HISTORY_ID_PARAM)
   @ApiOperation({ operationId: 'history_delete', summary: 'Delete a history entry (admins)' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ type: ErrorResponseDto })

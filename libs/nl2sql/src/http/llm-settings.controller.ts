@@ -5,7 +5,7 @@ import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
 import { LlmService } from '../llm/llm.service';
-import { LlmSettingsResponseDto, PutLlmSettingsDto } from './dto/llm-settings.dto';
+import { LlmSettingsResponseDto, PutLlmSettingsDto } from '../dto/llm-settings.dto';
 
 const ADMINS = { roles: ['admin' as const] };
 

@@ -29,7 +29,7 @@ import {
   SqlDto,
   ValidateDto,
   ValidationDto,
-} from './dto/nl2sql.dto';
+} from '../dto/nl2sql.dto';
 
 @ApiTags('nl2sql')
 @Controller('nl2sql')

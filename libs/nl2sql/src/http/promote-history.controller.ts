@@ -13,10 +13,10 @@ import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.de
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
-import { ExampleWriteResponseDto } from '@sluice/examples/http/dto/example.dto';
-import { HISTORY_ID } from '@sluice/history/http/history.controller';
+import { ExampleWriteResponseDto } from '@sluice/examples/dto/example.dto';
+import { HISTORY_ID_PARAM } from '@sluice/history/http/history-id.param';
 import { PromoteHistoryService } from '../promote-history.service';
-import { PromoteHistoryDto } from './dto/promote-history.dto';
+import { PromoteHistoryDto } from '../dto/promote-history.dto';
 
 /** POST /history/:id/promote: under history's path, served here because it also writes an example. */
 @ApiTags('history')
@@ -26,7 +26,7 @@ export class PromoteHistoryController {
 
   @Post(':id/promote')
   @Authenticated(EDITORS)
-  @ApiParam(HISTORY_ID)
+  @ApiParam(HISTORY_ID_PARAM)
   @ApiOperation({
     operationId: 'history_promote',
     summary: 'Turn a successful entry into an example',

@@ -24,7 +24,7 @@ import {
   SchemaTablesQueryDto,
   SchemaTablesResponseDto,
   UpsertAnnotationDto,
-} from './dto/schema.dto';
+} from '../dto/schema.dto';
 
 @ApiTags('schema')
 @Controller('connectors/:id/schema')
