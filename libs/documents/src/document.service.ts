@@ -172,6 +172,11 @@ export class DocumentService {
     return { trainedCount: trained.length, failedCount: results.length - trained.length, results };
   }
 
+  /** Keys (`schema.table`) of the connector's tables and views marked trained and still at the source. */
+  trainedTables(tenantId: string, connectorId: string): Promise<Set<string>> {
+    return this.documents.trainedExternalIds(tenantId, connectorId);
+  }
+
   /** Text of a hand-made document, DDL of a table or view, or a window of a file. */
   async content(
     auth: AuthContext,
