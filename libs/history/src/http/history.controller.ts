@@ -1,17 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiDeleteById, ApiPage, ApiReadById } from '@sluice/core/openapi/api-responses.decorator';
 import { HistoryService } from '../history.service';
 import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto } from '../dto/history.dto';
 import { HISTORY_ID_PARAM } from './history-id.param';
@@ -31,8 +23,7 @@ export class HistoryController {
       'case-insensitive), connectorId, ok. `limit` goes up to 500. The oldest entries beyond ' +
       'HISTORY_MAX_PER_TENANT are deleted by an hourly job.',
   })
-  @ApiOkResponse({ type: HistoryPageDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid filter, limit over 500 or bad cursor' })
+  @ApiPage(HistoryPageDto, { 400: 'Invalid filter, limit over 500 or bad cursor' })
   list(@CurrentUser() auth: AuthContext, @Query() query: ListHistoryQueryDto): Promise<HistoryPageDto> {
     return this.history.list(auth, query);
   }
@@ -45,8 +36,7 @@ export class HistoryController {
     summary: 'Get a history entry',
     description: "Any entry of the caller's tenant, whoever asked it.",
   })
-  @ApiOkResponse({ type: HistoryEntryResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiReadById(HistoryEntryResponseDto)
   get(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<HistoryEntryResponseDto> {
     return this.history.get(auth, id);
   }
@@ -56,8 +46,7 @@ export class HistoryController {
   @Authenticated({ roles: ['admin'] })
   @ApiParam(HISTORY_ID_PARAM)
   @ApiOperation({ operationId: 'history_delete', summary: 'Delete a history entry (admins)' })
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiDeleteById()
   remove(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<void> {
     return this.history.remove(auth, id);
   }
