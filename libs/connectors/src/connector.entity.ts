@@ -1,12 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-
-export const CONNECTOR_STATUSES = ['pending', 'pending_upload', 'active', 'inactive', 'error'] as const;
-export type ConnectorStatus = (typeof CONNECTOR_STATUSES)[number];
-export const CONNECTOR_ROLES = ['source', 'destination'] as const;
-export type ConnectorRole = (typeof CONNECTOR_ROLES)[number];
+import type { ConnectorRecord, ConnectorRole, ConnectorStatus } from './connector.types';
 
 @Entity('connectors')
-export class ConnectorEntity {
+export class ConnectorEntity implements ConnectorRecord {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;
 

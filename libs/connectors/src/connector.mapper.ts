@@ -1,6 +1,6 @@
 import { ConnectorEntity } from './connector.entity';
 import { maskAuth } from './credentials';
-import { ConnectorResponseDto } from './http/dto/connector.dto';
+import { ConnectorResponseDto } from './dto/connector.dto';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 

@@ -4,7 +4,8 @@ import { newId } from '@sluice/core/ids/ids';
 import { Keyset } from '@sluice/core/pagination/pagination';
 import { Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
-import { ConnectorEntity, ConnectorRole, ConnectorStatus } from './connector.entity';
+import { ConnectorEntity } from './connector.entity';
+import type { ConnectorRole, ConnectorStatus } from './connector.types';
 
 export interface ConnectorFilter {
   type?: string;

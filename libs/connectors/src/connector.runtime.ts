@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { SecretBox } from '@sluice/core/crypto/secret-box';
 import { SafeNetwork } from '@sluice/core/network/safe-network';
-import { ConnectorEntity } from './connector.entity';
 import { ConnectorRegistry, RegisteredPlugin } from './connector.registry';
+import type { ConnectorRecord } from './connector.types';
 import { validateAgainstSchema } from './plugin/config-validator';
 import { ConnectorContext } from './plugin/connector-plugin';
 import { ConnectorConfigError } from './plugin/connector-errors';
@@ -48,16 +48,16 @@ export class ConnectorRuntime {
     return Object.keys(auth).length ? this.secrets.sealJson(auth, tenantId) : null;
   }
 
-  unseal(entity: Pick<ConnectorEntity, 'tenantId' | 'authConfig'>): Record<string, unknown> {
+  unseal(entity: Pick<ConnectorRecord, 'tenantId' | 'authConfig'>): Record<string, unknown> {
     return entity.authConfig ? this.secrets.openJson<Record<string, unknown>>(entity.authConfig, entity.tenantId) : {};
   }
 
-  open(entity: ConnectorEntity): OpenedConnector {
+  open(entity: ConnectorRecord): OpenedConnector {
     return this.check(entity.tenantId, entity.type, entity.config, this.unseal(entity));
   }
 
   /** Closes cached pools of a connector about to go away; a broken config must not block deletion. */
-  async releaseQuietly(entity: ConnectorEntity): Promise<void> {
+  async releaseQuietly(entity: ConnectorRecord): Promise<void> {
     const registered = this.registry.list().find((r) => r.info.type === entity.type);
     await registered?.plugin.release?.(entity.id).catch(() => undefined);
   }

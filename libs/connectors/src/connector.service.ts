@@ -3,11 +3,11 @@ import type { AuthContext } from '@sluice/auth/role';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
-import { ConnectorEntity } from './connector.entity';
 import { mapConnector } from './connector.mapper';
 import { ConnectorChanges, ConnectorRepository } from './connector.repository';
 import { ConnectorRegistry } from './connector.registry';
 import { ConnectorRuntime } from './connector.runtime';
+import type { ConnectorRecord } from './connector.types';
 import { applyAuthUpdate, assertSecretsResent, changedDestinationFields } from './credentials';
 import { UploadService } from './files/upload.service';
 import { JsonSchema } from './plugin/connector-plugin';
@@ -17,7 +17,7 @@ import {
   CreateConnectorDto,
   ListConnectorsQueryDto,
   UpdateConnectorDto,
-} from './http/dto/connector.dto';
+} from './dto/connector.dto';
 
 /**
  * Config fields the schema marks `readOnly` are the server's to set (e.g. where an upload is
@@ -156,7 +156,7 @@ export class ConnectorService {
   }
 
   /** The connector of this tenant, or 404 (also for another tenant's id: no existence oracle). */
-  async find(tenantId: string, id: string): Promise<ConnectorEntity> {
+  async find(tenantId: string, id: string): Promise<ConnectorRecord> {
     const found = await this.repo.findOne(tenantId, id);
     if (!found) throw CONNECTOR_NOT_FOUND();
     return found;
@@ -171,7 +171,7 @@ export class ConnectorService {
     }
   }
 
-  private assertNotManaged(connector: ConnectorEntity): void {
+  private assertNotManaged(connector: ConnectorRecord): void {
     if (connector.managed) {
       throw new ConflictError(
         'CONNECTOR_MANAGED',

@@ -4,7 +4,7 @@ import type { AuthContext } from '@sluice/auth/role';
 import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import { FileConnectorService } from '@sluice/connectors/files/file-connector.service';
-import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/http/dto/content.dto';
+import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/dto/content.dto';
 import { BadRequestError, ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core/pagination/pagination';
@@ -13,8 +13,8 @@ import type { Queue } from 'bull';
 import { createHash } from 'node:crypto';
 import { DocumentEntity } from './document.entity';
 import { DocumentRepository } from './document.repository';
-import { CreateDocumentDto, TrainResponseDto, TrainResultDto, UpdateDocumentDto } from './http/dto/document.dto';
-import { DocumentPageDto, DocumentResponseDto, ListDocumentsQueryDto } from './http/dto/sync.dto';
+import { CreateDocumentDto, TrainResponseDto, TrainResultDto, UpdateDocumentDto } from './dto/document.dto';
+import { DocumentPageDto, DocumentResponseDto, ListDocumentsQueryDto } from './dto/sync.dto';
 import { mapDocument } from './mappers';
 import { assertSyncable } from './sync-rules';
 
@@ -170,6 +170,11 @@ export class DocumentService {
     const trained = results.filter((r) => r.ok).map((r) => r.documentId);
     await this.documents.markTrained(auth.tenantId, connectorId, [...new Set(trained)], new Date());
     return { trainedCount: trained.length, failedCount: results.length - trained.length, results };
+  }
+
+  /** Keys (`schema.table`) of the connector's tables and views marked trained and still at the source. */
+  trainedTables(tenantId: string, connectorId: string): Promise<Set<string>> {
+    return this.documents.trainedExternalIds(tenantId, connectorId);
   }
 
   /** Text of a hand-made document, DDL of a table or view, or a window of a file. */

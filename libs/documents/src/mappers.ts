@@ -1,5 +1,5 @@
 import { DocumentEntity } from './document.entity';
-import { DocumentResponseDto, SyncRunResponseDto } from './http/dto/sync.dto';
+import { DocumentResponseDto, SyncRunResponseDto } from './dto/sync.dto';
 import { SyncRunEntity } from './sync-run.entity';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);

@@ -1,8 +1,8 @@
-import type { ConnectorEntity } from '@sluice/connectors/connector.entity';
+import type { ConnectorRecord } from '@sluice/connectors/connector.types';
 import { ConflictError } from '@sluice/core/errors/domain-error';
 
 /** A connector switched off, or still waiting for its file, has nothing to sync yet. */
-export function assertSyncable(connector: Pick<ConnectorEntity, 'status'>): void {
+export function assertSyncable(connector: Pick<ConnectorRecord, 'status'>): void {
   if (connector.status === 'inactive' || connector.status === 'pending_upload') {
     throw new ConflictError('CONNECTOR_NOT_ACTIVE', `Connector is not active (status: ${connector.status})`);
   }

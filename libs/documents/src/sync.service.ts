@@ -17,7 +17,7 @@ import type { Queue } from 'bull';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { ConcurrencySlots } from '@sluice/core/throttling/concurrency-slots';
 import { distinctUntilChanged, finalize, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
-import { SyncRunResponseDto } from './http/dto/sync.dto';
+import { SyncRunResponseDto } from './dto/sync.dto';
 import { mapRun } from './mappers';
 import { assertSyncable } from './sync-rules';
 import { EMPTY_PROGRESS, SyncRunEntity } from './sync-run.entity';

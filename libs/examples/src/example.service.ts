@@ -14,7 +14,7 @@ import {
   ExampleWriteResponseDto,
   ListExamplesQueryDto,
   UpdateExampleDto,
-} from './http/dto/example.dto';
+} from './dto/example.dto';
 import { mapExample, mapWrittenExample } from './mappers';
 
 export const EXAMPLE_NOT_FOUND = () => new NotFoundError('EXAMPLE_NOT_FOUND', 'Example not found');

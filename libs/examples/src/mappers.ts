@@ -1,5 +1,5 @@
 import { ExampleEntity } from './example.entity';
-import { ExampleResponseDto, ExampleWriteResponseDto } from './http/dto/example.dto';
+import { ExampleResponseDto, ExampleWriteResponseDto } from './dto/example.dto';
 
 export function mapExample(e: ExampleEntity): ExampleResponseDto {
   return {

@@ -6,7 +6,7 @@ import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core/pagination/pagination';
 import { HistoryEntryEntity } from './history-entry.entity';
 import { HistoryRepository } from './history.repository';
-import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto } from './http/dto/history.dto';
+import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto } from './dto/history.dto';
 import { mapHistoryEntry } from './mappers';
 
 /** What NL2SQL records about one question. */

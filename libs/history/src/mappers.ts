@@ -1,5 +1,5 @@
 import { HistoryEntryEntity } from './history-entry.entity';
-import { HistoryEntryResponseDto } from './http/dto/history.dto';
+import { HistoryEntryResponseDto } from './dto/history.dto';
 
 export function mapHistoryEntry(h: HistoryEntryEntity): HistoryEntryResponseDto {
   return {

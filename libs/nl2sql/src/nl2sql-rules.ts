@@ -2,7 +2,7 @@ import type { AuthContext } from '@sluice/auth/role';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { ForbiddenError, UnprocessableError } from '@sluice/core/errors/domain-error';
 import type { GuardResult } from './guard/sql-guard';
-import type { ValidationDto } from './http/dto/nl2sql.dto';
+import type { ValidationDto } from './dto/nl2sql.dto';
 
 /** Rules shared by generated SQL and the caller's own: who may write, how many rows, how refusals read. */
 

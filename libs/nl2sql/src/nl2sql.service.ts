@@ -11,7 +11,7 @@ import { linkSchema } from './context/schema-linker';
 import { answerPrompt, buildPrompt, feedbackTurn } from './generation/prompt';
 import { extractSql, MAX_REPLY_CHARS } from './generation/sql-extract';
 import { GuardResult, SqlGuard, SqlTooComplexError } from './guard/sql-guard';
-import { AttemptDto, QueryDto, QueryResponseDto } from './http/dto/nl2sql.dto';
+import { AttemptDto, QueryDto, QueryResponseDto } from './dto/nl2sql.dto';
 import { ChatTurn, LlmService, TokenUsage } from './llm/llm.service';
 import { maxRowsFor, mutationsAllowed, reasonOf, validationOf } from './nl2sql-rules';
 import { QuestionContext, QuestionContextService } from './question-context';

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
 import { ConflictError } from '@sluice/core/errors/domain-error';
 import { ExampleService } from '@sluice/examples/example.service';
-import { ExampleWriteResponseDto } from '@sluice/examples/http/dto/example.dto';
+import { ExampleWriteResponseDto } from '@sluice/examples/dto/example.dto';
 import { HistoryService } from '@sluice/history/history.service';
-import { PromoteHistoryDto } from './http/dto/promote-history.dto';
+import { PromoteHistoryDto } from './dto/promote-history.dto';
 
 /**
  * Promotes a history entry into an example. It needs both history and examples, which are

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
-import { ConnectorEntity } from '@sluice/connectors/connector.entity';
 import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
+import type { ConnectorRecord } from '@sluice/connectors/connector.types';
 import type { SchemaSnapshot, SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
-import { SchemaAnnotationEntity } from '@sluice/schema/schema-annotation.entity';
-import { resolveTable, tableKey } from '@sluice/schema/schema-model';
-import { SchemaRepository } from '@sluice/schema/schema.repository';
+import { AnnotationService } from '@sluice/schema/annotation.service';
+import { AnnotationNote, resolveTable, tableKey } from '@sluice/schema/schema-model';
 import { SchemaService } from '@sluice/schema/schema.service';
 import { TRAINED_TABLES, TrainedTables } from '@sluice/schema/trained-tables';
 import { LinkableTable } from './context/schema-linker';
@@ -13,10 +12,10 @@ import { SqlGuard } from './guard/sql-guard';
 
 /** Everything SQL about one connector is checked against: nothing else of the tenant's. */
 export interface QuestionContext {
-  connector: ConnectorEntity;
+  connector: ConnectorRecord;
   dialect: SqlDialect;
   snapshot: SchemaSnapshot;
-  annotations: SchemaAnnotationEntity[];
+  annotations: AnnotationNote[];
   /** Columns withheld from this caller (pii, for viewers). */
   withheld: Array<{ table: string; column: string }>;
 }
@@ -26,7 +25,7 @@ export interface QuestionContext {
 export class QuestionContextService {
   constructor(
     private readonly schema: SchemaService,
-    private readonly schemaRepo: SchemaRepository,
+    private readonly annotations: AnnotationService,
     private readonly registry: ConnectorRegistry,
     @Inject(TRAINED_TABLES) private readonly training: TrainedTables,
     private readonly guard: SqlGuard,
@@ -35,7 +34,7 @@ export class QuestionContextService {
   /** 404 for another tenant's connector, 400 for one without a schema; the schema from the cache. */
   async load(auth: AuthContext, connectorId: string): Promise<QuestionContext> {
     const { connector, snapshot } = await this.schema.read(auth.tenantId, connectorId);
-    const annotations = await this.schemaRepo.listAnnotations(auth.tenantId, connectorId, { orphaned: false });
+    const annotations = await this.annotations.notes(auth.tenantId, connectorId);
     const withheld =
       auth.role === 'viewer'
         ? annotations

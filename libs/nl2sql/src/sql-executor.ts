@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { ConnectorEntity } from '@sluice/connectors/connector.entity';
 import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
+import type { ConnectorRecord } from '@sluice/connectors/connector.types';
 import type { QueryResult } from '@sluice/connectors/plugin/connector-plugin';
 import { EnvDto } from '@sluice/core/config/env.dto';
 
@@ -12,7 +12,7 @@ export class SqlExecutor {
     private readonly env: EnvDto,
   ) {}
 
-  run(connector: ConnectorEntity, sql: string, writes: boolean, maxRows: number): Promise<QueryResult> {
+  run(connector: ConnectorRecord, sql: string, writes: boolean, maxRows: number): Promise<QueryResult> {
     const { registered, parsed } = this.runtime.open(connector);
     const timeoutMs = this.env.SQL_STATEMENT_TIMEOUT_MS;
     const ctx = this.runtime.context(connector.tenantId, connector.id, parsed, timeoutMs + 5_000);

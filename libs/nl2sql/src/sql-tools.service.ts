@@ -10,7 +10,7 @@ import {
   SqlDto,
   ValidateDto,
   ValidationDto,
-} from './http/dto/nl2sql.dto';
+} from './dto/nl2sql.dto';
 import { LlmService } from './llm/llm.service';
 import { maxRowsFor, mutationsAllowed, rejected, validationOf } from './nl2sql-rules';
 import { QuestionContextService } from './question-context';

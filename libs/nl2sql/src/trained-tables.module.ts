@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DocumentRepository } from '@sluice/documents/document.repository';
+import { DocumentService } from '@sluice/documents/document.service';
 import { DocumentsModule } from '@sluice/documents/documents.module';
 import { TRAINED_TABLES, TrainedTables } from '@sluice/schema/trained-tables';
 
@@ -12,9 +12,9 @@ import { TRAINED_TABLES, TrainedTables } from '@sluice/schema/trained-tables';
   providers: [
     {
       provide: TRAINED_TABLES,
-      inject: [DocumentRepository],
-      useFactory: (documents: DocumentRepository): TrainedTables => ({
-        trainedTables: (tenantId, connectorId) => documents.trainedExternalIds(tenantId, connectorId),
+      inject: [DocumentService],
+      useFactory: (documents: DocumentService): TrainedTables => ({
+        trainedTables: (tenantId, connectorId) => documents.trainedTables(tenantId, connectorId),
       }),
     },
   ],

@@ -7,9 +7,9 @@ import {
   AnnotationListQueryDto,
   AnnotationResponseDto,
   UpsertAnnotationDto,
-} from './http/dto/schema.dto';
+} from './dto/schema.dto';
 import { SchemaAnnotationEntity } from './schema-annotation.entity';
-import { resolveColumn, resolveTable, tableKey } from './schema-model';
+import { AnnotationNote, resolveColumn, resolveTable, tableKey } from './schema-model';
 import { SchemaRepository } from './schema.repository';
 import { SchemaService } from './schema.service';
 
@@ -76,6 +76,12 @@ export class AnnotationService {
     const table = known ? tableKey(known) : query.table;
     const rows = await this.repo.listAnnotations(auth.tenantId, connectorId, { ...query, table });
     return { data: rows.map(mapAnnotation) };
+  }
+
+  /** What users said about the connector's tables and columns that still exist, for other features (NL2SQL). */
+  async notes(tenantId: string, connectorId: string): Promise<AnnotationNote[]> {
+    const rows = await this.repo.listAnnotations(tenantId, connectorId, { orphaned: false });
+    return rows.map(({ table, column, description, tags, context }) => ({ table, column, description, tags, context }));
   }
 
   async remove(auth: AuthContext, connectorId: string, id: string): Promise<void> {

@@ -8,7 +8,7 @@ import {
   SchemaTableDto,
   SchemaTablesQueryDto,
   SchemaTablesResponseDto,
-} from './http/dto/schema.dto';
+} from './dto/schema.dto';
 import { SchemaAnnotationEntity } from './schema-annotation.entity';
 import {
   decodeTableCursor,

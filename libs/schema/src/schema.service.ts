@@ -1,9 +1,9 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import { ConnectorEntity } from '@sluice/connectors/connector.entity';
 import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
 import { ConnectorService } from '@sluice/connectors/connector.service';
+import type { ConnectorRecord } from '@sluice/connectors/connector.types';
 import type { SchemaSnapshot } from '@sluice/connectors/plugin/connector-plugin';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { BadRequestError } from '@sluice/core/errors/domain-error';
@@ -17,7 +17,7 @@ import { SchemaSnapshotEntity } from './schema-snapshot.entity';
 /** A cached schema as read, with what a response needs besides the tables. */
 export interface CachedSchema {
   /** The connector it belongs to, found (and its tenant checked) on the way. */
-  connector: ConnectorEntity;
+  connector: ConnectorRecord;
   snapshot: SchemaSnapshotEntity;
   /** Older than SCHEMA_CACHE_TTL_SECONDS: served while a background refresh runs. */
   stale: boolean;
@@ -76,7 +76,7 @@ export class SchemaService {
   }
 
   /** The tenant's connector if it has a schema: 404 for another tenant's, 400 for a non-SQL one. */
-  async sqlConnector(tenantId: string, connectorId: string): Promise<ConnectorEntity> {
+  async sqlConnector(tenantId: string, connectorId: string): Promise<ConnectorRecord> {
     const connector = await this.connectors.find(tenantId, connectorId);
     if (!this.registry.get(connector.type).plugin.sql) {
       throw new BadRequestError(
@@ -87,7 +87,7 @@ export class SchemaService {
     return connector;
   }
 
-  private async introspect(connector: ConnectorEntity): Promise<SchemaSnapshotEntity> {
+  private async introspect(connector: ConnectorRecord): Promise<SchemaSnapshotEntity> {
     const { registered, parsed } = this.runtime.open(connector);
     const ctx = this.runtime.context(connector.tenantId, connector.id, parsed, this.env.SCHEMA_INTROSPECT_TIMEOUT_MS);
     const started = Date.now();

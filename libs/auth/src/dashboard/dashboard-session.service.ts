@@ -3,7 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import { QUEUE_DASHBOARD_PATH } from '@sluice/core/app/configure-app';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import { ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
-import { DashboardSessionResponseDto } from '../http/dto/dashboard-session.dto';
+import { DashboardSessionResponseDto } from '../dto/dashboard-session.dto';
 import { MembershipRepository } from '../repositories/membership.repository';
 import { TenantRepository } from '../repositories/tenant.repository';
 import { AuthContext } from '../role';

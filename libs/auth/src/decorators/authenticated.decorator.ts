@@ -1,12 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiExtension,
-  ApiForbiddenResponse,
-  ApiSecurity,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
+import { ApiErrors } from '@sluice/core/openapi/api-responses.decorator';
 import { ROLES, Role } from '../role';
 
 export const ROLES_KEY = 'sluice:roles';
@@ -23,8 +17,7 @@ export const Authenticated = (options: { roles?: Role[] } = {}): MethodDecorator
     ApiExtension('x-sluice-roles', roles),
     ApiBearerAuth('bearer'),
     ApiSecurity('apiKey'),
-    ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'No valid token or API key' }),
-    ApiForbiddenResponse({ type: ErrorResponseDto, description: `Needs one of the roles: ${roles.join(', ')}` }),
+    ApiErrors({ 401: 'No valid token or API key', 403: `Needs one of the roles: ${roles.join(', ')}` }),
   );
 };
 

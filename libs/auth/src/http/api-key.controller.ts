@@ -1,14 +1,6 @@
 import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiCreatedResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiCreate, ApiErrors, ApiPage } from '@sluice/core/openapi/api-responses.decorator';
 import { Page } from '@sluice/core/pagination/pagination';
 import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
@@ -20,7 +12,7 @@ import {
   CreateApiKeyDto,
   CreatedApiKeyResponseDto,
   ListApiKeysQueryDto,
-} from './dto/api-key.dto';
+} from '../dto/api-key.dto';
 
 @ApiTags('api-keys')
 @Controller('api-keys')
@@ -30,7 +22,7 @@ export class ApiKeyController {
 
   @Get()
   @ApiOperation({ operationId: 'apiKeys_list', summary: 'List API keys of this tenant (never the keys themselves)' })
-  @ApiOkResponse({ type: ApiKeyPageDto })
+  @ApiPage(ApiKeyPageDto)
   list(@CurrentUser() auth: AuthContext, @Query() query: ListApiKeysQueryDto): Promise<Page<ApiKeyResponseDto>> {
     return this.keys.list(auth, query);
   }
@@ -41,8 +33,7 @@ export class ApiKeyController {
     summary: 'Create an API key',
     description: 'The response holds the key once; only a hash is stored. The key acts with the role given.',
   })
-  @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiCreate(CreatedApiKeyResponseDto)
   create(@CurrentUser() auth: AuthContext, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
     return this.keys.create(auth, dto);
   }
@@ -55,7 +46,7 @@ export class ApiKeyController {
     description: 'Requests with it get 401 from now on.',
   })
   @ApiOkResponse({ type: ApiKeyResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiErrors(404)
   revoke(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<ApiKeyResponseDto> {
     return this.keys.revoke(auth, id);
   }

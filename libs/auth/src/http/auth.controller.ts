@@ -1,22 +1,13 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiForbiddenResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '@sluice/core/openapi/api-responses.decorator';
 import { Public } from '@sluice/core/http/public.decorator';
 import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { LoginRateLimited } from '@sluice/core/throttling/login-rate-limited.decorator';
 import { AuthContext } from '../role';
 import { AuthService } from '../services/auth.service';
-import { LoginDto, MeResponseDto, RefreshDto, TokenResponseDto } from './dto/auth.dto';
+import { LoginDto, MeResponseDto, RefreshDto, TokenResponseDto } from '../dto/auth.dto';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -34,9 +25,7 @@ export class AuthController {
       'Returns a short-lived access token and a single-use refresh token. Rate-limited per IP and per account.',
   })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Wrong e-mail or password (same answer for both)' })
-  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many attempts; see Retry-After' })
+  @ApiErrors(400, { 401: 'Wrong e-mail or password (same answer for both)', 429: 'Too many attempts; see Retry-After' })
   login(@Body() dto: LoginDto): Promise<TokenResponseDto> {
     return this.auth.login(dto);
   }
@@ -50,7 +39,7 @@ export class AuthController {
     description: 'Each refresh token works once; reusing one signs the user out everywhere.',
   })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto })
+  @ApiErrors(401)
   refresh(@Body() dto: RefreshDto): Promise<TokenResponseDto> {
     return this.auth.refresh(dto);
   }
@@ -75,7 +64,7 @@ export class AuthController {
       'on every API instance at once. For users only: an API key is revoked with DELETE /api-keys/{id} (403 NEEDS_USER).',
   })
   @ApiNoContentResponse({ description: 'Signed out everywhere' })
-  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'Called with an API key (NEEDS_USER)' })
+  @ApiErrors({ 403: 'Called with an API key (NEEDS_USER)' })
   logoutEverywhere(@CurrentUser() auth: AuthContext): Promise<void> {
     return this.auth.logoutEverywhere(auth);
   }

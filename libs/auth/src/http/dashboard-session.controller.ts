@@ -1,6 +1,6 @@
 import { Controller, Delete, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '@sluice/core/openapi/api-responses.decorator';
 import { QUEUE_DASHBOARD_PATH } from '@sluice/core/app/configure-app';
 import { EnvDto } from '@sluice/core/config/env.dto';
 import type { CookieOptions, Response } from 'express';
@@ -8,7 +8,7 @@ import { DASHBOARD_COOKIE, DashboardSessionService } from '../dashboard/dashboar
 import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { AuthContext } from '../role';
-import { DashboardSessionResponseDto } from './dto/dashboard-session.dto';
+import { DashboardSessionResponseDto } from '../dto/dashboard-session.dto';
 
 @ApiTags('auth')
 @Controller('auth/dashboard-session')
@@ -33,10 +33,7 @@ export class DashboardSessionController {
     type: DashboardSessionResponseDto,
     headers: { 'Set-Cookie': { description: 'The session cookie', schema: { type: 'string' } } },
   })
-  @ApiForbiddenResponse({
-    type: ErrorResponseDto,
-    description: 'Not an admin of the operator tenant (DASHBOARD_FORBIDDEN), or an API key (DASHBOARD_NEEDS_USER)',
-  })
+  @ApiErrors({ 403: 'Not an admin of the operator tenant (DASHBOARD_FORBIDDEN), or an API key (DASHBOARD_NEEDS_USER)' })
   async open(
     @CurrentUser() auth: AuthContext,
     @Res({ passthrough: true }) res: Response,

@@ -1,18 +1,11 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import {
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '@sluice/core/openapi/api-responses.decorator';
 import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { AuthContext } from '../role';
 import { InvitationService } from '../services/invitation.service';
-import { ReceivedInvitationListDto, ReceivedInvitationResponseDto } from './dto/invitation.dto';
+import { ReceivedInvitationListDto, ReceivedInvitationResponseDto } from '../dto/invitation.dto';
 
 const INVITATION_ID = { name: 'id', description: 'Invitation id', example: 'inv_3k8v1n6b0m4x7c2z' };
 
@@ -47,11 +40,7 @@ export class InvitationController {
       'An invitation to another e-mail is a 404.',
   })
   @ApiOkResponse({ type: ReceivedInvitationResponseDto, description: 'The invitation, accepted' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description: 'Already answered or revoked (INVITATION_NOT_PENDING), or expired (INVITATION_EXPIRED)',
-  })
+  @ApiErrors(404, { 409: 'Already answered or revoked (INVITATION_NOT_PENDING), or expired (INVITATION_EXPIRED)' })
   accept(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<ReceivedInvitationResponseDto> {
     return this.invitations.accept(auth, id);
   }
@@ -65,8 +54,7 @@ export class InvitationController {
     description: 'The account stays out of that tenant; its admins see the invitation declined.',
   })
   @ApiOkResponse({ type: ReceivedInvitationResponseDto, description: 'The invitation, declined' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already answered, revoked or expired' })
+  @ApiErrors(404, { 409: 'Already answered, revoked or expired' })
   decline(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<ReceivedInvitationResponseDto> {
     return this.invitations.decline(auth, id);
   }

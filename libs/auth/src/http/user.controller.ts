@@ -1,24 +1,21 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiErrors, ApiPage, ApiReadById, ApiUpdateById } from '@sluice/core/openapi/api-responses.decorator';
 import { Page } from '@sluice/core/pagination/pagination';
 import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { AuthContext } from '../role';
 import { InvitationService } from '../services/invitation.service';
 import { UserService } from '../services/user.service';
-import { InvitationPageDto, InvitationResponseDto, ListInvitationsQueryDto } from './dto/invitation.dto';
-import { CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserPageDto, UserResponseDto } from './dto/user.dto';
+import { InvitationPageDto, InvitationResponseDto, ListInvitationsQueryDto } from '../dto/invitation.dto';
+import { CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserPageDto, UserResponseDto } from '../dto/user.dto';
 
 const USER_ID = { name: 'id', description: 'User id', example: 'usr_2n5x8c1v4b7m0q3w' };
 const INVITATION_ID = { name: 'invitationId', description: 'Invitation id', example: 'inv_3k8v1n6b0m4x7c2z' };
@@ -34,7 +31,7 @@ export class UserController {
 
   @Get()
   @ApiOperation({ operationId: 'users_list', summary: 'List the users of this tenant' })
-  @ApiOkResponse({ type: UserPageDto })
+  @ApiPage(UserPageDto)
   list(@CurrentUser() auth: AuthContext, @Query() query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {
     return this.users.list(auth, query);
   }
@@ -52,11 +49,7 @@ export class UserController {
       'INVITATION_PENDING when this e-mail already has a pending invitation here.',
   })
   @ApiCreatedResponse({ type: InvitationResponseDto, description: 'The invitation, pending' })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description: 'Already a member of this tenant, or already invited to it',
-  })
+  @ApiErrors(400, { 409: 'Already a member of this tenant, or already invited to it' })
   create(@CurrentUser() auth: AuthContext, @Body() dto: CreateUserDto): Promise<InvitationResponseDto> {
     return this.invitations.invite(auth, dto);
   }
@@ -68,7 +61,7 @@ export class UserController {
     summary: "List this tenant's invitations",
     description: 'Newest first; `?status=pending` for those still waiting for an answer.',
   })
-  @ApiOkResponse({ type: InvitationPageDto })
+  @ApiPage(InvitationPageDto)
   listInvitations(
     @CurrentUser() auth: AuthContext,
     @Query() query: ListInvitationsQueryDto,
@@ -85,8 +78,7 @@ export class UserController {
       'It can no longer be accepted. An account the invitation created, never signed in to, is deleted with it.',
   })
   @ApiOkResponse({ type: InvitationResponseDto, description: 'The invitation, revoked' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already answered (INVITATION_NOT_PENDING)' })
+  @ApiErrors(404, { 409: 'Already answered (INVITATION_NOT_PENDING)' })
   revokeInvitation(
     @CurrentUser() auth: AuthContext,
     @Param('invitationId') invitationId: string,
@@ -97,8 +89,7 @@ export class UserController {
   @Get(':id')
   @ApiParam(USER_ID)
   @ApiOperation({ operationId: 'users_get', summary: 'Get a user of this tenant' })
-  @ApiOkResponse({ type: UserResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiReadById(UserResponseDto)
   get(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<UserResponseDto> {
     return this.users.get(auth, id);
   }
@@ -114,13 +105,7 @@ export class UserController {
       '(409 ACCOUNT_SHARED); its role here can change, and it can be removed from here. A pending invitation ' +
       'elsewhere does not make it shared. A new password or a disable ends its access tokens at once.',
   })
-  @ApiOkResponse({ type: UserResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description: 'Would leave the tenant without an admin, or the account is shared',
-  })
+  @ApiUpdateById(UserResponseDto, { 409: 'Would leave the tenant without an admin, or the account is shared' })
   update(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -138,8 +123,7 @@ export class UserController {
     description: 'The last active admin cannot be removed (409).',
   })
   @ApiNoContentResponse({ description: 'Removed' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Would leave the tenant without an admin' })
+  @ApiErrors(404, { 409: 'Would leave the tenant without an admin' })
   remove(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<void> {
     return this.users.remove(auth, id);
   }

@@ -3,12 +3,7 @@ import { BadRequestError, NotFoundError } from '@sluice/core/errors/domain-error
 import { newId, randomAlphanumeric } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
 import { ApiKeyEntity } from '../entities/api-key.entity';
-import {
-  ApiKeyResponseDto,
-  CreateApiKeyDto,
-  CreatedApiKeyResponseDto,
-  ListApiKeysQueryDto,
-} from '../http/dto/api-key.dto';
+import { ApiKeyResponseDto, CreateApiKeyDto, CreatedApiKeyResponseDto, ListApiKeysQueryDto } from '../dto/api-key.dto';
 import { ApiKeyRepository } from '../repositories/api-key.repository';
 import { AuthContext, Role } from '../role';
 import { mapApiKey } from './mappers';

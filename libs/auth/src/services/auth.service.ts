@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
 import { MembershipEntity } from '../entities/membership.entity';
-import { LoginDto, MeResponseDto, RefreshDto, TokenResponseDto } from '../http/dto/auth.dto';
+import { LoginDto, MeResponseDto, RefreshDto, TokenResponseDto } from '../dto/auth.dto';
 import { MembershipRepository } from '../repositories/membership.repository';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import { TenantRepository } from '../repositories/tenant.repository';

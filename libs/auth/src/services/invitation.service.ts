@@ -9,8 +9,8 @@ import {
   ListInvitationsQueryDto,
   ReceivedInvitationListDto,
   ReceivedInvitationResponseDto,
-} from '../http/dto/invitation.dto';
-import { CreateUserDto } from '../http/dto/user.dto';
+} from '../dto/invitation.dto';
+import { CreateUserDto } from '../dto/user.dto';
 import { InvitationRepository } from '../repositories/invitation.repository';
 import { MembershipRepository } from '../repositories/membership.repository';
 import { UserRepository } from '../repositories/user.repository';

@@ -1,8 +1,8 @@
 import { ApiKeyEntity } from '../entities/api-key.entity';
 import { InvitationEntity } from '../entities/invitation.entity';
-import { InvitationResponseDto, ReceivedInvitationResponseDto } from '../http/dto/invitation.dto';
-import { ApiKeyResponseDto } from '../http/dto/api-key.dto';
-import { UserResponseDto } from '../http/dto/user.dto';
+import { InvitationResponseDto, ReceivedInvitationResponseDto } from '../dto/invitation.dto';
+import { ApiKeyResponseDto } from '../dto/api-key.dto';
+import { UserResponseDto } from '../dto/user.dto';
 import { Member } from '../repositories/membership.repository';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);

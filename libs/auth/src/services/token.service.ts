@@ -5,7 +5,7 @@ import { newId } from '@sluice/core/ids/ids';
 import { createHash, randomBytes } from 'node:crypto';
 import { TenantEntity } from '../entities/tenant.entity';
 import { UserEntity } from '../entities/user.entity';
-import { TokenResponseDto } from '../http/dto/auth.dto';
+import { TokenResponseDto } from '../dto/auth.dto';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import { Role } from '../role';
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
 import { EntityManager } from 'typeorm';
-import { ListUsersQueryDto, UpdateUserDto, UserResponseDto } from '../http/dto/user.dto';
+import { ListUsersQueryDto, UpdateUserDto, UserResponseDto } from '../dto/user.dto';
 import { MembershipRepository } from '../repositories/membership.repository';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import { UserRepository } from '../repositories/user.repository';

@@ -1,26 +1,14 @@
 import { Controller, Get, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiConflictResponse,
-  ApiConsumes,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiPayloadTooLargeResponse,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
 import { CONNECTOR_ID_PARAM } from './connector-id.param';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiErrors, ApiReadById } from '@sluice/core/openapi/api-responses.decorator';
 import type { Request } from 'express';
 import { FileConnectorService } from '../files/file-connector.service';
-import { ConnectorResponseDto } from './dto/connector.dto';
-import { ContentQueryDto, ContentResponseDto } from './dto/content.dto';
+import { ConnectorResponseDto } from '../dto/connector.dto';
+import { ContentQueryDto, ContentResponseDto } from '../dto/content.dto';
 
 @ApiTags('connectors')
 @Controller('connectors')
@@ -46,10 +34,7 @@ export class ConnectorFileController {
       'The raw body is streamed to storage, hashed and indexed; the connector becomes active. Over MAX_UPLOAD_BYTES: 413 and nothing is kept. An interrupted upload keeps nothing.',
   })
   @ApiOkResponse({ type: ConnectorResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Not a local_file connector' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Connector is inactive' })
-  @ApiPayloadTooLargeResponse({ type: ErrorResponseDto })
+  @ApiErrors(404, 413, { 400: 'Not a local_file connector', 409: 'Connector is inactive' })
   upload(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -79,10 +64,7 @@ export class ConnectorFileController {
     description:
       'Line windows (offset, limit) use the line index built at upload; byte windows (bytesStart, bytesEnd) read exactly that range.',
   })
-  @ApiOkResponse({ type: ContentResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'No file uploaded yet (pending_upload)' })
+  @ApiReadById(ContentResponseDto, 400, { 409: 'No file uploaded yet (pending_upload)' })
   content(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,

@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
 import { ConnectorRegistry } from '../connector.registry';
-import { ConnectorTypeDto } from './dto/probe.dto';
+import { ConnectorTypeDto } from '../dto/probe.dto';
 
 @ApiTags('connectors')
 @Controller('connector-types')

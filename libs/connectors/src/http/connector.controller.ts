@@ -1,22 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
 import { CONNECTOR_ID_PARAM } from './connector-id.param';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import {
+  ApiCreate,
+  ApiDeleteById,
+  ApiErrors,
+  ApiPage,
+  ApiReadById,
+  ApiUpdateById,
+} from '@sluice/core/openapi/api-responses.decorator';
 import { Page } from '@sluice/core/pagination/pagination';
 import { ConnectorService } from '../connector.service';
 import { ConnectorProbeService } from '../probes/connector-probe.service';
@@ -26,8 +21,8 @@ import {
   CreateConnectorDto,
   ListConnectorsQueryDto,
   UpdateConnectorDto,
-} from './dto/connector.dto';
-import { ConnectorHealthDto, ProbeResponseDto, TestConnectionDto } from './dto/probe.dto';
+} from '../dto/connector.dto';
+import { ConnectorHealthDto, ProbeResponseDto, TestConnectionDto } from '../dto/probe.dto';
 
 @ApiTags('connectors')
 @Controller('connectors')
@@ -44,7 +39,7 @@ export class ConnectorController {
     summary: 'List connectors',
     description: 'Filters: type, status, role, q (name or description).',
   })
-  @ApiOkResponse({ type: ConnectorPageDto })
+  @ApiPage(ConnectorPageDto)
   list(@CurrentUser() auth: AuthContext, @Query() query: ListConnectorsQueryDto): Promise<Page<ConnectorResponseDto>> {
     return this.connectors.list(auth, query);
   }
@@ -57,9 +52,10 @@ export class ConnectorController {
     description:
       'config and authConfig are checked against the JSON Schemas of the type; authConfig is encrypted and never returned.',
   })
-  @ApiCreatedResponse({ type: ConnectorResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'One entry per invalid field in details' })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Name already used in this tenant' })
+  @ApiCreate(ConnectorResponseDto, {
+    400: 'One entry per invalid field in details',
+    409: 'Name already used in this tenant',
+  })
   create(@CurrentUser() auth: AuthContext, @Body() dto: CreateConnectorDto): Promise<ConnectorResponseDto> {
     return this.connectors.create(auth, dto);
   }
@@ -74,12 +70,7 @@ export class ConnectorController {
       'Accepts { type, config, authConfig } or the connection-string form { type, connection, ssl }. Nothing is stored.',
   })
   @ApiOkResponse({ type: ProbeResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiUnprocessableEntityResponse({
-    type: ErrorResponseDto,
-    description: 'The address is refused by the safe-network guard',
-  })
-  @ApiTooManyRequestsResponse({ type: ErrorResponseDto })
+  @ApiErrors(400, 429, { 422: 'The address is refused by the safe-network guard' })
   testConnection(@CurrentUser() auth: AuthContext, @Body() dto: TestConnectionDto): Promise<ProbeResponseDto> {
     return this.probes.testConnection(auth, dto);
   }
@@ -88,8 +79,7 @@ export class ConnectorController {
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({ operationId: 'connectors_get', summary: 'Get a connector' })
-  @ApiOkResponse({ type: ConnectorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiReadById(ConnectorResponseDto)
   get(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<ConnectorResponseDto> {
     return this.connectors.get(auth, id);
   }
@@ -103,10 +93,7 @@ export class ConnectorController {
     description:
       'Only the fields sent change. authConfig: omitted → kept; {} → wiped; otherwise replaced, with fields sent as ******** kept. status: active | inactive.',
   })
-  @ApiOkResponse({ type: ConnectorResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Managed connector, or name taken' })
+  @ApiUpdateById(ConnectorResponseDto, { 409: 'Managed connector, or name taken' })
   update(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -120,9 +107,7 @@ export class ConnectorController {
   @Authenticated(EDITORS)
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({ operationId: 'connectors_delete', summary: 'Delete a connector and what belongs to it' })
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Managed connector' })
+  @ApiDeleteById({ 409: 'Managed connector' })
   remove(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<void> {
     return this.connectors.remove(auth, id);
   }
@@ -138,13 +123,7 @@ export class ConnectorController {
       'Sets status to active on success and error on failure. Paused for a cool-down after repeated failures.',
   })
   @ApiOkResponse({ type: ProbeResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Connector is inactive' })
-  @ApiUnprocessableEntityResponse({
-    type: ErrorResponseDto,
-    description: 'The address is refused by the safe-network guard',
-  })
-  @ApiTooManyRequestsResponse({ type: ErrorResponseDto })
+  @ApiErrors(404, 429, { 409: 'Connector is inactive', 422: 'The address is refused by the safe-network guard' })
   test(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<ProbeResponseDto> {
     return this.probes.test(auth, id);
   }
@@ -153,8 +132,7 @@ export class ConnectorController {
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({ operationId: 'connectors_health', summary: 'Health from the last probe' })
-  @ApiOkResponse({ type: ConnectorHealthDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiReadById(ConnectorHealthDto)
   health(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<ConnectorHealthDto> {
     return this.probes.health(auth, id);
   }

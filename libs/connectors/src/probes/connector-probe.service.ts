@@ -8,7 +8,7 @@ import { ConnectorEntity } from '../connector.entity';
 import { ConnectorRepository } from '../connector.repository';
 import { ConnectorRuntime, OpenedConnector } from '../connector.runtime';
 import { ConnectorService } from '../connector.service';
-import { ConnectorHealthDto, ProbeResponseDto, TestConnectionDto } from '../http/dto/probe.dto';
+import { ConnectorHealthDto, ProbeResponseDto, TestConnectionDto } from '../dto/probe.dto';
 import { ProbeOutcome } from '../plugin/connector-plugin';
 import { settingsFromConnection } from '../plugins/sql-common/connection-string';
 import { CircuitBreaker } from './circuit-breaker';

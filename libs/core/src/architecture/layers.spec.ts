@@ -117,6 +117,61 @@ function cyclesOf(edges: ReadonlyMap<string, ReadonlySet<string>>): string[] {
   return [...cycles].sort();
 }
 
+/** The repository path a specifier points at from `file` (no extension), or null for an outside package. */
+function pathOf(file: string, specifier: string): string | null {
+  const alias = /^@sluice\/([^/]+)(\/.*)?$/.exec(specifier);
+  if (alias) return posix.join('libs', alias[1], 'src', alias[2] ?? 'index');
+  if (specifier.startsWith('.')) return posix.normalize(posix.join(posix.dirname(file), specifier));
+  return null;
+}
+
+/** A path inside an `http/` folder of a lib: controllers, their modules and HTTP plumbing. */
+const IN_HTTP = /^libs\/[^/]+\/src\/(?:.+\/)?http\//;
+
+/**
+ * Outside http/, the HTTP layer may be used by controllers (core's own service and health
+ * routes) and by the function that sets up the Express app; by nothing else.
+ */
+const MAY_USE_HTTP = [/\.controller\.ts$/, /^libs\/core\/src\/app\/configure-app\.ts$/];
+
+/**
+ * Files of libs outside http/ (services, repositories, processors, entities, mappers, guards, DTOs,
+ * modules) that import from an http/ folder, their own lib's or another's: the domain speaks DTOs
+ * and never needs a controller or an HTTP helper.
+ */
+function checkHttpBoundary(files: ReadonlyMap<string, string>): string[] {
+  const found: string[] = [];
+  for (const [file, source] of files) {
+    if (!file.startsWith('libs/') || IN_HTTP.test(file) || MAY_USE_HTTP.some((re) => re.test(file))) continue;
+    for (const specifier of specifiersOf(source)) {
+      const target = pathOf(file, specifier);
+      if (target && IN_HTTP.test(`${target}/`)) found.push(`${file}: imports from http/ ('${specifier}')`);
+    }
+  }
+  return found.sort();
+}
+
+/**
+ * Imports of another lib's repository or entity: a lib reaches another through its services and
+ * the plain types they return, so its tables stay its own (TypeORM registration included).
+ */
+function checkPrivateData(files: ReadonlyMap<string, string>): string[] {
+  const found: string[] = [];
+  for (const [file, source] of files) {
+    const from = unitOf(file);
+    for (const specifier of specifiersOf(source)) {
+      const target = pathOf(file, specifier);
+      const to = target && unitOf(target);
+      if (to && to !== from && /\.(repository|entity)$/.test(target)) {
+        found.push(
+          `${file}: uses ${target.endsWith('.entity') ? 'an entity' : 'a repository'} of ${to} ('${specifier}')`,
+        );
+      }
+    }
+  }
+  return found.sort();
+}
+
 function sourcesUnder(dir: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
@@ -139,6 +194,67 @@ describe('layering of apps and libs', () => {
       .filter((e) => e.isDirectory())
       .map((e) => e.name);
     expect(libs.filter((lib) => !LEVEL.has(lib))).toEqual([]);
+  });
+
+  it('keeps the domain free of http/: only controllers and app setup import from it', () => {
+    expect(checkHttpBoundary(sourcesUnder('libs'))).toEqual([]);
+  });
+
+  it("uses no other lib's repository or entity", () => {
+    const files = new Map([...sourcesUnder('libs'), ...sourcesUnder('apps')]);
+    expect(checkPrivateData(files)).toEqual([]);
+  });
+
+  describe('the http/ boundary checker, on a fixture', () => {
+    const fixture = new Map([
+      // Allowed: inside http/, a controller outside it, the app setup, and node's own http.
+      [
+        'libs/examples/src/http/example.controller.ts',
+        "import { D } from '../dto/example.dto';\nimport { C } from '@sluice/core/http/c';",
+      ],
+      ['libs/core/src/health/health.controller.ts', "import { Public } from '../http/public.decorator';"],
+      ['libs/core/src/app/configure-app.ts', "import { R } from '../http/request-id.middleware';"],
+      [
+        'libs/connectors/src/probes/probe.service.ts',
+        "import type { Server } from 'node:http';\nimport { D } from '../dto/probe.dto';",
+      ],
+      ['libs/documents/src/https.ts', "import { X } from './https/x';"],
+      // Not allowed: a service reaching its DTOs under http/, an entity, a repository, a processor, a mapper.
+      ['libs/history/src/history.service.ts', "import { H } from './http/dto/history.dto';"],
+      ['libs/schema/src/schema-annotation.entity.ts', "import type { A } from './http/schema.controller';"],
+      ['libs/auth/src/repositories/user.repository.ts', "import { K } from '@sluice/core/http/public.decorator';"],
+      ['libs/documents/src/jobs/sync.processor.ts', "const m = await import('../http/sync.controller');"],
+      ['libs/nl2sql/src/answers/mapper.ts', "export { P } from '@sluice/history/http';"],
+      // Mentioned in a comment only: not an import.
+      ['libs/auth/src/x.service.ts', "// import { Y } from '../http/y';"],
+    ]);
+
+    it('reports each import of an http/ path from outside the HTTP layer', () => {
+      expect(checkHttpBoundary(fixture)).toEqual([
+        "libs/auth/src/repositories/user.repository.ts: imports from http/ ('@sluice/core/http/public.decorator')",
+        "libs/documents/src/jobs/sync.processor.ts: imports from http/ ('../http/sync.controller')",
+        "libs/history/src/history.service.ts: imports from http/ ('./http/dto/history.dto')",
+        "libs/nl2sql/src/answers/mapper.ts: imports from http/ ('@sluice/history/http')",
+        "libs/schema/src/schema-annotation.entity.ts: imports from http/ ('./http/schema.controller')",
+      ]);
+    });
+  });
+
+  describe('the private data checker, on a fixture', () => {
+    it("reports a lib importing another lib's repository or entity, not its own or a service", () => {
+      const files = new Map([
+        ['libs/connectors/src/connector.service.ts', "import { R } from './connector.repository';"],
+        ['libs/schema/src/schema.service.ts', "import type { C } from '@sluice/connectors/connector.types';"],
+        ['libs/nl2sql/src/q.ts', "import { S } from '@sluice/schema/schema.repository';"],
+        ['libs/documents/src/d.ts', "import type { C } from '../../connectors/src/connector.entity';"],
+        ['apps/api/src/m.ts', "import { E } from '@sluice/auth/entities/user.entity';"],
+      ]);
+      expect(checkPrivateData(files)).toEqual([
+        "apps/api/src/m.ts: uses an entity of auth ('@sluice/auth/entities/user.entity')",
+        "libs/documents/src/d.ts: uses an entity of connectors ('../../connectors/src/connector.entity')",
+        "libs/nl2sql/src/q.ts: uses a repository of schema ('@sluice/schema/schema.repository')",
+      ]);
+    });
   });
 
   describe('the checker, on a fixture', () => {

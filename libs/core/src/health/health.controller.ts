@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../http/public.decorator';
-import { ErrorResponseDto } from '../errors/error-response.dto';
+import { ApiErrors } from '../openapi/api-responses.decorator';
 import { DependencyStatusDto, LivenessResponseDto, ReadinessResponseDto } from './health-response.dto';
 import { HealthService } from './health.service';
 
@@ -30,7 +30,7 @@ export class HealthController {
     description: 'Answers 503 with `details` naming each dependency that is down.',
   })
   @ApiOkResponse({ type: ReadinessResponseDto })
-  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'A dependency is down' })
+  @ApiErrors({ 503: 'A dependency is down' })
   ready(): Promise<ReadinessResponseDto> {
     return this.health.ready();
   }

@@ -1,14 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiExtension,
-  ApiForbiddenResponse,
-  ApiSecurity,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { ErrorResponseDto } from '../errors/error-response.dto';
-
-export const SCRAPE_TOKEN_KEY = 'sluice:scrape-token';
+import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
+import { SCRAPE_TOKEN_KEY } from '../access/access-keys';
+import { ApiErrors } from '../openapi/api-responses.decorator';
 
 /**
  * Opens a route to a scraper holding METRICS_TOKEN (sent as a bearer token) and to admins; the
@@ -21,6 +14,5 @@ export const ScrapeTokenOrAdmin = (): MethodDecorator & ClassDecorator =>
     ApiExtension('x-sluice-roles', ['admin']),
     ApiBearerAuth('bearer'),
     ApiSecurity('apiKey'),
-    ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Neither the scrape token nor a valid token' }),
-    ApiForbiddenResponse({ type: ErrorResponseDto, description: 'A token of a role other than admin' }),
+    ApiErrors({ 401: 'Neither the scrape token nor a valid token', 403: 'A token of a role other than admin' }),
   );

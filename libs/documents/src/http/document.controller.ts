@@ -1,26 +1,22 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
 import { CONNECTOR_ID_PARAM } from '@sluice/connectors/http/connector-id.param';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
-import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/http/dto/content.dto';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/dto/content.dto';
+import {
+  ApiCreate,
+  ApiDeleteById,
+  ApiErrors,
+  ApiPage,
+  ApiReadById,
+  ApiUpdateById,
+} from '@sluice/core/openapi/api-responses.decorator';
 import type { Response } from 'express';
 import { DocumentService } from '../document.service';
-import { CreateDocumentDto, UpdateDocumentDto } from './dto/document.dto';
-import { DocumentPageDto, DocumentResponseDto, ListDocumentsQueryDto } from './dto/sync.dto';
+import { CreateDocumentDto, UpdateDocumentDto } from '../dto/document.dto';
+import { DocumentPageDto, DocumentResponseDto, ListDocumentsQueryDto } from '../dto/sync.dto';
 
 const DOCUMENT_ID = { name: 'docId', description: 'Document id', example: 'doc_2v9c1x8z7m3n4b5q' };
 
@@ -37,8 +33,7 @@ export class DocumentController {
     summary: 'Documents of a connector',
     description: 'Filters: status, q (name or path).',
   })
-  @ApiOkResponse({ type: DocumentPageDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiPage(DocumentPageDto, 404)
   list(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -55,10 +50,7 @@ export class DocumentController {
     summary: 'Add a document by hand',
     description: 'Kind `record`; a sync never marks it deleted.',
   })
-  @ApiCreatedResponse({ type: DocumentResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'externalId already used in this connector' })
+  @ApiCreate(DocumentResponseDto, 404, { 409: 'externalId already used in this connector' })
   create(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -72,8 +64,7 @@ export class DocumentController {
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam(DOCUMENT_ID)
   @ApiOperation({ operationId: 'documents_get', summary: 'Get a document' })
-  @ApiOkResponse({ type: DocumentResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiReadById(DocumentResponseDto)
   get(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -90,9 +81,7 @@ export class DocumentController {
     operationId: 'documents_update',
     summary: 'Rename a document, merge metadata, or replace the text of one added by hand',
   })
-  @ApiOkResponse({ type: DocumentResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Content of a synced document cannot be edited' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiUpdateById(DocumentResponseDto, { 400: 'Content of a synced document cannot be edited' })
   update(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -112,8 +101,7 @@ export class DocumentController {
     summary: 'Delete a document',
     description: 'A later sync brings it back if the source still has it.',
   })
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiDeleteById()
   remove(@CurrentUser() auth: AuthContext, @Param('id') id: string, @Param('docId') docId: string): Promise<void> {
     return this.documents.remove(auth, id, docId);
   }
@@ -133,9 +121,10 @@ export class DocumentController {
   })
   @ApiAcceptedResponse({ type: DocumentResponseDto, description: 'Queued' })
   @ApiOkResponse({ type: DocumentResponseDto, description: 'Already queued or running' })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'A document added by hand has no source' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Connector is inactive or waits for its upload' })
+  @ApiErrors(404, {
+    400: 'A document added by hand has no source',
+    409: 'Connector is inactive or waits for its upload',
+  })
   async sync(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -159,8 +148,7 @@ export class DocumentController {
       'The document ends `stopped` and keeps what it had; a result the worker finds after the stop is dropped.',
   })
   @ApiOkResponse({ type: DocumentResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'No sync of this document is queued or running' })
+  @ApiErrors(404, { 409: 'No sync of this document is queued or running' })
   stop(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -179,9 +167,7 @@ export class DocumentController {
     description:
       'Files: the same line and byte windows as the connector content route. Tables and views: their DDL. Hand-made documents: their text.',
   })
-  @ApiOkResponse({ type: ContentResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The source no longer has this document' })
+  @ApiReadById(ContentResponseDto, { 409: 'The source no longer has this document' })
   content(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,

@@ -1,28 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiProduces,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiProduces, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
 import { CONNECTOR_ID_PARAM } from '@sluice/connectors/http/connector-id.param';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiErrors, ApiPage, ApiReadById } from '@sluice/core/openapi/api-responses.decorator';
 import { sendServerSentEvents } from '@sluice/core/http/server-sent-events';
 import { Page, PageQueryDto } from '@sluice/core/pagination/pagination';
 import type { Response } from 'express';
 import { DocumentService } from '../document.service';
 import { SyncService } from '../sync.service';
-import { TrainDto, TrainResponseDto } from './dto/document.dto';
-import { SyncQueryDto, SyncRunPageDto, SyncRunResponseDto } from './dto/sync.dto';
+import { TrainDto, TrainResponseDto } from '../dto/document.dto';
+import { SyncQueryDto, SyncRunPageDto, SyncRunResponseDto } from '../dto/sync.dto';
 
 @ApiTags('sync')
 @Controller('connectors')
@@ -44,11 +33,9 @@ export class SyncController {
   })
   @ApiAcceptedResponse({ type: SyncRunResponseDto, description: 'A new run was queued' })
   @ApiOkResponse({ type: SyncRunResponseDto, description: 'A run was already queued or running' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Connector is inactive or waits for its upload' })
-  @ApiTooManyRequestsResponse({
-    type: ErrorResponseDto,
-    description: 'TOO_MANY_ACTIVE_SYNCS: the tenant already has SYNC_MAX_ACTIVE_PER_TENANT syncs queued or running',
+  @ApiErrors(404, {
+    409: 'Connector is inactive or waits for its upload',
+    429: 'TOO_MANY_ACTIVE_SYNCS: the tenant already has SYNC_MAX_ACTIVE_PER_TENANT syncs queued or running',
   })
   async start(
     @CurrentUser() auth: AuthContext,
@@ -72,11 +59,9 @@ export class SyncController {
   })
   @ApiAcceptedResponse({ type: SyncRunResponseDto })
   @ApiOkResponse({ type: SyncRunResponseDto, description: 'A run was already queued or running' })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Not a file connector' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiTooManyRequestsResponse({
-    type: ErrorResponseDto,
-    description: 'TOO_MANY_ACTIVE_SYNCS: the tenant already has SYNC_MAX_ACTIVE_PER_TENANT syncs queued or running',
+  @ApiErrors(404, {
+    400: 'Not a file connector',
+    429: 'TOO_MANY_ACTIVE_SYNCS: the tenant already has SYNC_MAX_ACTIVE_PER_TENANT syncs queued or running',
   })
   async scanFiles(
     @CurrentUser() auth: AuthContext,
@@ -102,8 +87,7 @@ export class SyncController {
       'once across all API instances; one more answers 429 TOO_MANY_STREAMS.',
   })
   @ApiOkResponse({ description: 'text/event-stream of SyncRunResponseDto events', schema: { type: 'string' } })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many open streams (TOO_MANY_STREAMS)' })
+  @ApiErrors(404, { 429: 'Too many open streams (TOO_MANY_STREAMS)' })
   async events(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -123,8 +107,7 @@ export class SyncController {
     description: 'A queued run is cancelled at once; a running one ends cancelled at its next batch boundary.',
   })
   @ApiOkResponse({ type: SyncRunResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Nothing is running' })
+  @ApiErrors(404, { 409: 'Nothing is running' })
   stop(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<SyncRunResponseDto> {
     return this.sync.stop(auth, id);
   }
@@ -142,8 +125,7 @@ export class SyncController {
       'missing, not a table, deleted at the source, or without DDL fails with its reason and the others go on.',
   })
   @ApiOkResponse({ type: TrainResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Not a SQL connector, or an invalid body' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiErrors(404, { 400: 'Not a SQL connector, or an invalid body' })
   train(@CurrentUser() auth: AuthContext, @Param('id') id: string, @Body() dto: TrainDto): Promise<TrainResponseDto> {
     return this.documents.train(auth, id, dto.documentIds);
   }
@@ -152,8 +134,7 @@ export class SyncController {
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({ operationId: 'connectors_runs', summary: 'Sync runs of a connector, newest first' })
-  @ApiOkResponse({ type: SyncRunPageDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiPage(SyncRunPageDto, 404)
   runs(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -167,8 +148,7 @@ export class SyncController {
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam({ name: 'runId', example: 'run_8f2k1m4n7b0v3c6x' })
   @ApiOperation({ operationId: 'connectors_run', summary: 'One sync run with its progress' })
-  @ApiOkResponse({ type: SyncRunResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiReadById(SyncRunResponseDto)
   run(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,

@@ -1,18 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import {
+  ApiCreate,
+  ApiDeleteById,
+  ApiPage,
+  ApiReadById,
+  ApiUpdateById,
+} from '@sluice/core/openapi/api-responses.decorator';
 import { ExampleService } from '../example.service';
 import {
   CreateExampleDto,
@@ -21,7 +18,7 @@ import {
   ExampleWriteResponseDto,
   ListExamplesQueryDto,
   UpdateExampleDto,
-} from './dto/example.dto';
+} from '../dto/example.dto';
 
 const EXAMPLE_ID = { name: 'id', description: 'Example id', example: 'ex_7m3n4b5q2v9c1x8z' };
 const SQL_RULES =
@@ -42,8 +39,7 @@ export class ExampleController {
     summary: 'Few-shot examples of the tenant',
     description: 'Newest first. Filters: connectorId, tag, q (question or SQL, case-insensitive).',
   })
-  @ApiOkResponse({ type: ExamplePageDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid filter, limit or cursor' })
+  @ApiPage(ExamplePageDto, { 400: 'Invalid filter, limit or cursor' })
   list(@CurrentUser() auth: AuthContext, @Query() query: ListExamplesQueryDto): Promise<ExamplePageDto> {
     return this.examples.list(auth, query);
   }
@@ -51,12 +47,10 @@ export class ExampleController {
   @Post()
   @Authenticated(EDITORS)
   @ApiOperation({ operationId: 'examples_create', summary: 'Add an example (question → SQL)', description: SQL_RULES })
-  @ApiCreatedResponse({ type: ExampleWriteResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'Invalid field, SQL that does not parse, several statements, dialect mismatch',
+  @ApiCreate(ExampleWriteResponseDto, {
+    400: 'Invalid field, SQL that does not parse, several statements, dialect mismatch',
+    404: 'Connector not found',
   })
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'Connector not found' })
   create(@CurrentUser() auth: AuthContext, @Body() dto: CreateExampleDto): Promise<ExampleWriteResponseDto> {
     return this.examples.create(auth, dto);
   }
@@ -65,8 +59,7 @@ export class ExampleController {
   @Authenticated()
   @ApiParam(EXAMPLE_ID)
   @ApiOperation({ operationId: 'examples_get', summary: 'Get an example' })
-  @ApiOkResponse({ type: ExampleResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiReadById(ExampleResponseDto)
   get(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<ExampleResponseDto> {
     return this.examples.get(auth, id);
   }
@@ -79,12 +72,10 @@ export class ExampleController {
     summary: 'Change an example',
     description: `Changes the fields sent; the SQL is checked again. ${SQL_RULES}`,
   })
-  @ApiOkResponse({ type: ExampleWriteResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'Invalid field, SQL that does not parse, several statements, dialect mismatch',
+  @ApiUpdateById(ExampleWriteResponseDto, {
+    400: 'Invalid field, SQL that does not parse, several statements, dialect mismatch',
+    404: 'Example or connector not found',
   })
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'Example or connector not found' })
   update(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -98,8 +89,7 @@ export class ExampleController {
   @Authenticated(EDITORS)
   @ApiParam(EXAMPLE_ID)
   @ApiOperation({ operationId: 'examples_delete', summary: 'Delete an example' })
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiDeleteById()
   remove(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<void> {
     return this.examples.remove(auth, id);
   }

@@ -3,7 +3,7 @@ import type { ExampleDialect } from '@sluice/core/sql/dialects';
 import { ExampleChecker } from '../example-checker';
 import { ExampleEntity } from '../example.entity';
 import { CandidateScope, ExampleRepository } from '../example.repository';
-import { ExampleResponseDto } from '../http/dto/example.dto';
+import { ExampleResponseDto } from '../dto/example.dto';
 import { mapExample } from '../mappers';
 import { EXAMPLE_RANKER, ExampleRanker } from './example-ranker';
 import { normalisedKey } from './text-normaliser';

@@ -1,21 +1,12 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiDeleteById, ApiPage, ApiReadById } from '@sluice/core/openapi/api-responses.decorator';
 import { HistoryService } from '../history.service';
-import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto } from './dto/history.dto';
-
-export const HISTORY_ID = { name: 'id', description: 'History entry id', example: 'hist_3k8m2n9b4v7c1x0z' };
+import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto } from '../dto/history.dto';
+import { HISTORY_ID_PARAM } from './history-id.param';
 
 @ApiTags('history')
 @Controller('history')
@@ -32,22 +23,20 @@ export class HistoryController {
       'case-insensitive), connectorId, ok. `limit` goes up to 500. The oldest entries beyond ' +
       'HISTORY_MAX_PER_TENANT are deleted by an hourly job.',
   })
-  @ApiOkResponse({ type: HistoryPageDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid filter, limit over 500 or bad cursor' })
+  @ApiPage(HistoryPageDto, { 400: 'Invalid filter, limit over 500 or bad cursor' })
   list(@CurrentUser() auth: AuthContext, @Query() query: ListHistoryQueryDto): Promise<HistoryPageDto> {
     return this.history.list(auth, query);
   }
 
   @Get(':id')
   @Authenticated()
-  @ApiParam(HISTORY_ID)
+  @ApiParam(HISTORY_ID_PARAM)
   @ApiOperation({
     operationId: 'history_get',
     summary: 'Get a history entry',
     description: "Any entry of the caller's tenant, whoever asked it.",
   })
-  @ApiOkResponse({ type: HistoryEntryResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiReadById(HistoryEntryResponseDto)
   get(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<HistoryEntryResponseDto> {
     return this.history.get(auth, id);
   }
@@ -55,10 +44,9 @@ export class HistoryController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated({ roles: ['admin'] })
-  @ApiParam(HISTORY_ID)
+  @ApiParam(HISTORY_ID_PARAM)
   @ApiOperation({ operationId: 'history_delete', summary: 'Delete a history entry (admins)' })
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiDeleteById()
   remove(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<void> {
     return this.history.remove(auth, id);
   }

@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Put } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiErrors } from '@sluice/core/openapi/api-responses.decorator';
 import { LlmService } from '../llm/llm.service';
-import { LlmSettingsResponseDto, PutLlmSettingsDto } from './dto/llm-settings.dto';
+import { LlmSettingsResponseDto, PutLlmSettingsDto } from '../dto/llm-settings.dto';
 
 const ADMINS = { roles: ['admin' as const] };
 
@@ -38,10 +38,7 @@ export class LlmSettingsController {
       'The base URL must pass the safe-network guard when it is used.',
   })
   @ApiOkResponse({ type: LlmSettingsResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'Invalid settings, or CREDENTIALS_REQUIRED: provider or baseUrl changed without the apiKey',
-  })
+  @ApiErrors({ 400: 'Invalid settings, or CREDENTIALS_REQUIRED: provider or baseUrl changed without the apiKey' })
   put(@CurrentUser() auth: AuthContext, @Body() dto: PutLlmSettingsDto): Promise<LlmSettingsResponseDto> {
     return this.llm.putSettings(auth, dto);
   }

@@ -1,21 +1,10 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiGatewayTimeoutResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
 import { DomainError } from '@sluice/core/errors/domain-error';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiErrors } from '@sluice/core/openapi/api-responses.decorator';
 import { ClientGone } from '@sluice/core/http/client-gone.decorator';
 import type { Response } from 'express';
 import { Nl2sqlService } from '../nl2sql.service';
@@ -29,7 +18,7 @@ import {
   SqlDto,
   ValidateDto,
   ValidationDto,
-} from './dto/nl2sql.dto';
+} from '../dto/nl2sql.dto';
 
 @ApiTags('nl2sql')
 @Controller('nl2sql')
@@ -52,15 +41,11 @@ export class Nl2sqlController {
       'written to history. 422 NL2SQL_FAILED when no attempt gave usable SQL (the attempts are in `details`).',
   })
   @ApiOkResponse({ type: QueryResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'No usable SQL after the attempts' })
-  @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'LLM_NOT_CONFIGURED, or GUARD_BUSY' })
-  @ApiGatewayTimeoutResponse({ type: ErrorResponseDto, description: 'LLM_TIMEOUT' })
-  @ApiTooManyRequestsResponse({
-    type: ErrorResponseDto,
-    description:
-      'TOO_MANY_CONCURRENT_QUERIES: the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After)',
+  @ApiErrors(400, 404, {
+    422: 'No usable SQL after the attempts',
+    429: 'TOO_MANY_CONCURRENT_QUERIES: the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After)',
+    503: 'LLM_NOT_CONFIGURED, or GUARD_BUSY',
+    504: 'LLM_TIMEOUT',
   })
   query(
     @CurrentUser() auth: AuthContext,
@@ -82,11 +67,8 @@ export class Nl2sqlController {
       '`error` with the error body.',
   })
   @ApiOkResponse({ description: 'A text/event-stream of stage events, then result or error' })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiTooManyRequestsResponse({
-    type: ErrorResponseDto,
-    description:
-      'TOO_MANY_CONCURRENT_QUERIES: the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After)',
+  @ApiErrors(400, {
+    429: 'TOO_MANY_CONCURRENT_QUERIES: the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After)',
   })
   async stream(
     @CurrentUser() auth: AuthContext,
@@ -130,11 +112,7 @@ export class Nl2sqlController {
       'tables, joins, filters, grouping, ordering and limit. Always answers.',
   })
   @ApiOkResponse({ type: ExplainResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'SQL_TOO_COMPLEX: past a size limit of the guard (length, tokens, nesting)',
-  })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiErrors(404, { 400: 'SQL_TOO_COMPLEX: past a size limit of the guard (length, tokens, nesting)' })
   explain(@CurrentUser() auth: AuthContext, @Body() dto: SqlDto): Promise<ExplainResponseDto> {
     return this.tools.explain(auth, dto);
   }
@@ -151,14 +129,9 @@ export class Nl2sqlController {
       'Answers 200 with `ok: false` and the reasons when the SQL would be refused.',
   })
   @ApiOkResponse({ type: ValidationDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'SQL_TOO_COMPLEX: past a size limit of the guard (length, tokens, nesting) or its time limit',
-  })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiServiceUnavailableResponse({
-    type: ErrorResponseDto,
-    description: 'GUARD_BUSY: every worker of the SQL guard is busy',
+  @ApiErrors(404, {
+    400: 'SQL_TOO_COMPLEX: past a size limit of the guard (length, tokens, nesting) or its time limit',
+    503: 'GUARD_BUSY: every worker of the SQL guard is busy',
   })
   validate(@CurrentUser() auth: AuthContext, @Body() dto: ValidateDto): Promise<ValidationDto> {
     return this.tools.validate(auth, dto);
@@ -175,16 +148,11 @@ export class Nl2sqlController {
       '`allowMutations` is for admins (403 otherwise). 422 SQL_REJECTED with the reasons when refused.',
   })
   @ApiOkResponse({ type: ExecuteResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'SQL_TOO_COMPLEX: past a size limit of the guard (length, tokens, nesting) or its time limit',
+  @ApiErrors(404, {
+    400: 'SQL_TOO_COMPLEX: past a size limit of the guard (length, tokens, nesting) or its time limit',
+    422: 'Refused by the guard, or by the database',
+    503: 'GUARD_BUSY: every worker of the SQL guard is busy',
   })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiServiceUnavailableResponse({
-    type: ErrorResponseDto,
-    description: 'GUARD_BUSY: every worker of the SQL guard is busy',
-  })
-  @ApiUnprocessableEntityResponse({ type: ErrorResponseDto, description: 'Refused by the guard, or by the database' })
   execute(@CurrentUser() auth: AuthContext, @Body() dto: ExecuteDto): Promise<ExecuteResponseDto> {
     return this.tools.execute(auth, dto);
   }

@@ -1,22 +1,13 @@
 import { Body, Controller, Param, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
-import { ExampleWriteResponseDto } from '@sluice/examples/http/dto/example.dto';
-import { HISTORY_ID } from '@sluice/history/http/history.controller';
+import { ApiCreate } from '@sluice/core/openapi/api-responses.decorator';
+import { ExampleWriteResponseDto } from '@sluice/examples/dto/example.dto';
+import { HISTORY_ID_PARAM } from '@sluice/history/http/history-id.param';
 import { PromoteHistoryService } from '../promote-history.service';
-import { PromoteHistoryDto } from './dto/promote-history.dto';
+import { PromoteHistoryDto } from '../dto/promote-history.dto';
 
 /** POST /history/:id/promote: under history's path, served here because it also writes an example. */
 @ApiTags('history')
@@ -26,7 +17,7 @@ export class PromoteHistoryController {
 
   @Post(':id/promote')
   @Authenticated(EDITORS)
-  @ApiParam(HISTORY_ID)
+  @ApiParam(HISTORY_ID_PARAM)
   @ApiOperation({
     operationId: 'history_promote',
     summary: 'Turn a successful entry into an example',
@@ -36,15 +27,9 @@ export class PromoteHistoryController {
       'already promoted is a 409.',
   })
   @ApiBody({ type: PromoteHistoryDto, required: false })
-  @ApiCreatedResponse({ type: ExampleWriteResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: "Invalid body, or the SQL does not parse in the connector's dialect",
-  })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description: 'HISTORY_ENTRY_FAILED, HISTORY_ENTRY_WITHOUT_SQL or HISTORY_ALREADY_PROMOTED',
+  @ApiCreate(ExampleWriteResponseDto, 404, {
+    400: "Invalid body, or the SQL does not parse in the connector's dialect",
+    409: 'HISTORY_ENTRY_FAILED, HISTORY_ENTRY_WITHOUT_SQL or HISTORY_ALREADY_PROMOTED',
   })
   promote(
     @CurrentUser() auth: AuthContext,

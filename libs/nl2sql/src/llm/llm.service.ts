@@ -13,7 +13,7 @@ import { findResponseTooLarge, safeFetch } from '@sluice/core/network/safe-fetch
 import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
 import { assertSecretsResent, changedDestinationFields, SECRET_MASK } from '@sluice/connectors/credentials';
 import { DataSource, Repository } from 'typeorm';
-import { LlmSettingsResponseDto, PutLlmSettingsDto } from '../http/dto/llm-settings.dto';
+import { LlmSettingsResponseDto, PutLlmSettingsDto } from '../dto/llm-settings.dto';
 import { LlmProvider, LlmSettingsEntity } from './llm-settings.entity';
 
 export interface ChatTurn {

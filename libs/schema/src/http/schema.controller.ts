@@ -1,18 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
 import { CONNECTOR_ID_PARAM } from '@sluice/connectors/http/connector-id.param';
 import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
 import type { AuthContext } from '@sluice/auth/role';
-import { ErrorResponseDto } from '@sluice/core/errors/error-response.dto';
+import { ApiDeleteById, ApiErrors, ApiReadById } from '@sluice/core/openapi/api-responses.decorator';
 import { AnnotationService } from '../annotation.service';
 import { SchemaViewService } from '../schema-view.service';
 import {
@@ -24,7 +16,7 @@ import {
   SchemaTablesQueryDto,
   SchemaTablesResponseDto,
   UpsertAnnotationDto,
-} from './dto/schema.dto';
+} from '../dto/schema.dto';
 
 @ApiTags('schema')
 @Controller('connectors/:id/schema')
@@ -46,9 +38,7 @@ export class SchemaController {
       'is served with `stale: true` while a refresh runs in the background. Large schemas: filter with `q` ' +
       'and `tables`, and page through tables with `limit` and `cursor`.',
   })
-  @ApiOkResponse({ type: SchemaResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Not a SQL connector, or a bad query' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiReadById(SchemaResponseDto, { 400: 'Not a SQL connector, or a bad query' })
   get(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -65,9 +55,7 @@ export class SchemaController {
     summary: 'The light list of tables',
     description: 'Name, kind, column count, description and whether it is trained; same filters and pages.',
   })
-  @ApiOkResponse({ type: SchemaTablesResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiReadById(SchemaTablesResponseDto, 400)
   tables(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -89,8 +77,7 @@ export class SchemaController {
       'their table or column disappears. The tag `pii` withholds a column from viewers in NL2SQL results.',
   })
   @ApiOkResponse({ type: AnnotationResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Unknown table or column, or an invalid body' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiErrors(404, { 400: 'Unknown table or column, or an invalid body' })
   annotate(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -103,8 +90,7 @@ export class SchemaController {
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({ operationId: 'schema_annotations', summary: 'Annotations of a connector, orphaned ones included' })
-  @ApiOkResponse({ type: AnnotationListDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiReadById(AnnotationListDto)
   list(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
@@ -119,8 +105,7 @@ export class SchemaController {
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam({ name: 'annotationId', example: 'ann_5d8f2k1m4n7b0v3c' })
   @ApiOperation({ operationId: 'schema_deleteAnnotation', summary: 'Delete an annotation' })
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiDeleteById()
   remove(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { ROLES, Role } from '../../role';
+import { ROLES, Role } from '../role';
 
 export class LoginDto {
   @ApiProperty({ description: 'E-mail address of the account', example: 'admin@sluice.local' })

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Paginated } from '@sluice/core/pagination/paginated.dto';
 import { PageQueryDto } from '@sluice/core/pagination/pagination';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { ROLES, Role } from '../../role';
+import { ROLES, Role } from '../role';
 
 export const MIN_PASSWORD_LENGTH = 10;
 

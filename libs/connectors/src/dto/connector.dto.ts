@@ -3,7 +3,7 @@ import { Paginated } from '@sluice/core/pagination/paginated.dto';
 import { PageQueryDto } from '@sluice/core/pagination/pagination';
 import { Type } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
-import { CONNECTOR_ROLES, CONNECTOR_STATUSES, ConnectorRole, ConnectorStatus } from '../../connector.entity';
+import { CONNECTOR_ROLES, CONNECTOR_STATUSES, ConnectorRole, ConnectorStatus } from '../connector.types';
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_]{1,39}$/;
 

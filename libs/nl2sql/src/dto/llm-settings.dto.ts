@@ -12,7 +12,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { LLM_PROVIDERS, LlmProvider } from '../../llm/llm-settings.entity';
+import { LLM_PROVIDERS, LlmProvider } from '../llm/llm-settings.entity';
 
 export class PutLlmSettingsDto {
   @ApiProperty({

@@ -3,8 +3,8 @@ import { Paginated } from '@sluice/core/pagination/paginated.dto';
 import { PageQueryDto } from '@sluice/core/pagination/pagination';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { DOCUMENT_KINDS, DOCUMENT_STATUSES, DocumentKind, DocumentStatus } from '../../document.entity';
-import { RUN_STATUSES, RunStatus } from '../../sync-run.entity';
+import { DOCUMENT_KINDS, DOCUMENT_STATUSES, DocumentKind, DocumentStatus } from '../document.entity';
+import { RUN_STATUSES, RunStatus } from '../sync-run.entity';
 
 export class SyncQueryDto {
   @ApiPropertyOptional({ description: 'Re-sync documents whose checksum did not change', default: false })

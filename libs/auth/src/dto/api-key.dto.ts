@@ -3,7 +3,7 @@ import { Paginated } from '@sluice/core/pagination/paginated.dto';
 import { PageQueryDto } from '@sluice/core/pagination/pagination';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsDateString, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { ROLES, Role } from '../../role';
+import { ROLES, Role } from '../role';
 
 export class CreateApiKeyDto {
   @ApiProperty({ description: 'What the key is for', example: 'nightly export job' })

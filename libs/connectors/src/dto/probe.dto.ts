@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CONNECTOR_STATUSES, ConnectorStatus } from '../../connector.entity';
+import { CONNECTOR_STATUSES, ConnectorStatus } from '../connector.types';
 import { ConnectorSettingsDto } from './connector.dto';
 
 /** An unsaved configuration: `{ type, config, authConfig }` or `{ type, connection, ssl }`. */

@@ -2,8 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Paginated } from '@sluice/core/pagination/paginated.dto';
 import { PageQueryDto } from '@sluice/core/pagination/pagination';
 import { IsIn, IsOptional } from 'class-validator';
-import { INVITATION_STATUSES, InvitationStatus } from '../../entities/invitation.entity';
-import { ROLES, Role } from '../../role';
+import { INVITATION_STATUSES, InvitationStatus } from '../entities/invitation.entity';
+import { ROLES, Role } from '../role';
 import { TenantSummaryDto } from './auth.dto';
 
 const STATUS_DESCRIPTION =
