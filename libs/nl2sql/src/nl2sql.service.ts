@@ -1,26 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth/role';
-import type { QueryResult } from '@sluice/connectors/plugin/connector-plugin';
 import { EnvDto } from '@sluice/core/config/env.dto';
-import { DomainError, TooManyRequestsError, UnprocessableError } from '@sluice/core/errors/domain-error';
+import { DomainError, TooManyRequestsError } from '@sluice/core/errors/domain-error';
 import { ConcurrencySlots, Slot } from '@sluice/core/throttling/concurrency-slots';
 import { ExampleRetriever } from '@sluice/examples/retrieval/example-retriever';
 import { HistoryService } from '@sluice/history/history.service';
+import { AnswerRecord } from './answers/answer-record';
 import { chartFor } from './answers/chart';
-import { linkSchema } from './context/schema-linker';
-import { answerPrompt, buildPrompt, feedbackTurn } from './generation/prompt';
-import { extractSql, MAX_REPLY_CHARS } from './generation/sql-extract';
-import { GuardResult, SqlGuard, SqlTooComplexError } from './guard/sql-guard';
-import { AttemptDto, QueryDto, QueryResponseDto } from './dto/nl2sql.dto';
-import { ChatTurn, LlmService, TokenUsage } from './llm/llm.service';
-import { maxRowsFor, mutationsAllowed, reasonOf, validationOf } from './nl2sql-rules';
+import { spokenAnswer } from './answers/spoken-answer';
+import { CandidateEvaluator, GeneratedAnswer } from './generation/candidate-evaluator';
+import { exampleShortcut } from './generation/example-shortcut';
+import { GenerationRun, RunSettings, StageListener } from './generation/generation-run';
+import { LlmAttempts } from './generation/llm-attempts';
+import { questionPrompt } from './generation/question-prompt';
+import { SqlGuard } from './guard/sql-guard';
+import { QueryDto, QueryResponseDto } from './dto/nl2sql.dto';
+import { LlmService } from './llm/llm.service';
+import { maxRowsFor, mutationsAllowed } from './nl2sql-rules';
 import { QuestionContext, QuestionContextService } from './question-context';
 import { SqlExecutor } from './sql-executor';
 
-export type Stage = 'linking' | 'generating' | 'validating' | 'executing' | 'answering';
-export type StageListener = (stage: Stage, detail?: Record<string, unknown>) => void;
+export type { Stage, StageListener } from './generation/generation-run';
 
-const EXAMPLES_IN_PROMPT = 3;
 /** What a refused question suggests waiting before asking again: questions usually take seconds. */
 const BUSY_RETRY_AFTER_SECONDS = 5;
 
@@ -32,10 +33,6 @@ export interface QueryOptions {
   /** A slot the caller took with {@link Nl2sqlService.admit}; released when the question ends. */
   slot?: Slot;
 }
-
-/** Recorded in history when the client left before the answer; nobody is there to read it. */
-const clientGone = () =>
-  new DomainError(499, 'CLIENT_CLOSED_REQUEST', 'The client closed the request before the answer');
 
 /**
  * Questions to SQL: context (linked schema, examples, instructions) → LLM → SQL extracted →
@@ -85,6 +82,10 @@ export class Nl2sqlService {
     }
   }
 
+  /**
+   * The steps of one question: the rules of the caller, the connector's context, the example
+   * shortcut or the LLM's attempts, then history, and the chart and spoken answer when asked.
+   */
   private async ask(
     auth: AuthContext,
     dto: QueryDto,
@@ -92,270 +93,46 @@ export class Nl2sqlService {
     signal: AbortSignal | undefined,
   ): Promise<QueryResponseDto> {
     const started = Date.now();
-    const allowMutations = mutationsAllowed(auth, dto.allowMutations);
-    const maxRows = maxRowsFor(this.env, dto.maxRows);
-    const execute = dto.execute ?? true;
+    const settings: RunSettings = {
+      allowMutations: mutationsAllowed(auth, dto.allowMutations),
+      maxRows: maxRowsFor(this.env, dto.maxRows),
+      execute: dto.execute ?? true,
+      maxAttempts: this.env.NL2SQL_MAX_ATTEMPTS,
+      budgetMs: this.env.NL2SQL_TIME_BUDGET_MS,
+      onStage,
+      signal,
+    };
     const ctx = await this.contexts.load(auth, dto.connectorId);
-    const attempts: AttemptDto[] = [];
-    const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
-    let tablesUsed: string[] = [];
-    let examplesUsed: string[] = [];
-
-    const finish = async (outcome: {
-      sql: string | null;
-      validation: GuardResult | null;
-      result: QueryResult | null;
-      error?: string;
-    }): Promise<QueryResponseDto> => {
-      const entry = await this.history.record({
-        tenantId: auth.tenantId,
-        userId: auth.userId,
-        connectorId: dto.connectorId,
-        question: dto.question,
-        sql: outcome.sql,
-        ok: !outcome.error,
-        rowCount: outcome.result?.rowCount ?? null,
-        error: outcome.error ?? null,
-        durationMs: Date.now() - started,
-        attempts: attempts.length,
-        usage: usage.promptTokens || usage.completionTokens ? usage : null,
-      });
-      return {
-        sql: outcome.sql,
-        validation: outcome.validation ? validationOf(outcome.validation) : null,
-        result: outcome.result,
-        attempts,
-        tablesUsed,
-        examplesUsed,
-        usage,
-        historyId: entry.id,
-      };
-    };
-    const fail = async (error: DomainError, sql: string | null): Promise<never> => {
-      const { historyId } = await finish({ sql, validation: null, result: null, error: error.message });
-      // The attempts and the history entry travel with the error, so a client can show what was tried.
-      throw new DomainError(error.status, error.code, error.message, [
-        ...((error.details as unknown[] | undefined) ?? []),
-        { historyId, attempts },
-      ]);
-    };
-
+    const run = new GenerationRun(settings, started);
+    const record = new AnswerRecord(this.history, auth, dto, run);
     try {
-      const body = await this.answer(auth, dto, ctx, {
-        allowMutations,
-        maxRows,
-        execute,
-        attempts,
-        usage,
-        onStage,
-        started,
-        signal,
-      });
-      tablesUsed = body.tablesUsed;
-      examplesUsed = body.examplesUsed;
-      const response = await finish(body);
+      const body = await this.generate(auth, dto, ctx, run);
+      const response = await record.finish(body);
       if (dto.chart) response.chart = body.result ? chartFor(body.result.columns, body.result.rows) : null;
       if (dto.answer)
         response.answer = body.result
-          ? await this.sayAnswer(auth, dto.question, body.result, usage, onStage, signal)
+          ? await spokenAnswer(this.llm, auth.tenantId, dto.question, body.result, run)
           : null;
       return response;
     } catch (error) {
-      if (error instanceof DomainError) return fail(error, attempts[attempts.length - 1]?.sql ?? null);
+      if (error instanceof DomainError) return record.fail(error);
       throw error;
     }
   }
 
-  private async answer(
+  /** A stored example answering the question as asked, or else the LLM's attempts. */
+  private async generate(
     auth: AuthContext,
     dto: QueryDto,
     ctx: QuestionContext,
-    run: {
-      allowMutations: boolean;
-      maxRows: number;
-      execute: boolean;
-      attempts: AttemptDto[];
-      usage: TokenUsage;
-      onStage: StageListener;
-      started: number;
-      signal?: AbortSignal;
-    },
-  ): Promise<{
-    sql: string;
-    validation: GuardResult;
-    result: QueryResult | null;
-    tablesUsed: string[];
-    examplesUsed: string[];
-  }> {
-    const { attempts, usage, onStage } = run;
-    const deadline = run.started + this.env.NL2SQL_TIME_BUDGET_MS;
-    const guardOptions = {
-      dialect: ctx.dialect,
-      schema: ctx.snapshot,
-      allowMutations: run.allowMutations,
-      maxRows: run.maxRows,
-      piiColumns: ctx.withheld,
-    };
-    /** Checks and runs one candidate; the reason it failed, or its outcome. */
-    const tryCandidate = async (source: 'llm' | 'example', sql: string | null, begun: number) => {
-      const attempt: AttemptDto = {
-        index: attempts.length + 1,
-        source,
-        sql,
-        validationOk: false,
-        validationErrors: [],
-        executionError: null,
-        durationMs: 0,
-      };
-      attempts.push(attempt);
-      const done = <T>(value: T) => ((attempt.durationMs = Date.now() - begun), value);
-      if (sql === null) {
-        attempt.validationErrors = [{ code: 'NO_SQL', message: 'The reply held no SQL statement' }];
-        return done({ failure: 'the reply held no SQL statement' });
-      }
-      onStage('validating', { attempt: attempt.index });
-      let checked: GuardResult;
-      try {
-        checked = await this.guard.check(sql, guardOptions);
-      } catch (error) {
-        // Too large or too slow to check: a reason for another attempt, like any refusal.
-        if (!(error instanceof SqlTooComplexError)) throw error;
-        attempt.validationErrors = [{ code: error.code, message: error.message }];
-        return done({ failure: `the SQL was not checked: ${error.message}` });
-      }
-      attempt.validationOk = checked.ok;
-      attempt.validationErrors = checked.errors;
-      if (!checked.ok) return done({ failure: reasonOf(checked), checked });
-      if (!run.execute) return done({ checked, result: null });
-      onStage('executing', { attempt: attempt.index });
-      try {
-        const result = await this.executor.run(
-          ctx.connector,
-          checked.normalizedSql,
-          run.allowMutations && !checked.readOnly,
-          run.maxRows,
-        );
-        return done({ checked, result });
-      } catch (error) {
-        // The database's own words (unknown column, type mismatch, timeout) go back to the LLM.
-        if (!(error instanceof DomainError) || error.status >= 500) throw error;
-        attempt.executionError = error.message;
-        return done({ failure: `the database refused it: ${error.message}`, checked });
-      }
-    };
-
-    onStage('linking');
-    const exact = await this.examples.findExact(auth.tenantId, dto.question, { connectorId: ctx.connector.id });
-    if (exact) {
-      const outcome = await tryCandidate('example', exact.sql, Date.now());
-      if (!('failure' in outcome)) {
-        return {
-          sql: outcome.checked.normalizedSql,
-          validation: outcome.checked,
-          result: outcome.result,
-          tablesUsed: outcome.checked.tables,
-          examplesUsed: [exact.id],
-        };
-      }
-    }
-
-    const similar = await this.examples.findSimilar(auth.tenantId, dto.question, {
-      connectorId: ctx.connector.id,
-      k: EXAMPLES_IN_PROMPT,
-    });
-    const required = await this.contexts.tablesOf(
-      similar.map((s) => s.example.sql),
-      ctx,
-    );
-    const linked = linkSchema(dto.question, await this.contexts.linkables(ctx), {
-      tokenBudget: this.env.NL2SQL_SCHEMA_TOKEN_BUDGET,
-      requiredTables: required,
-      dialect: ctx.dialect,
-    });
-    const turns: ChatTurn[] = buildPrompt({
-      question: dto.question,
-      dialect: ctx.dialect,
-      ddl: linked.ddl,
-      examples: similar.map((s) => ({ question: s.example.question, sql: s.example.sql })),
-      allowMutations: run.allowMutations,
-      maxRows: run.maxRows,
-    });
-    const examplesUsed = similar.map((s) => s.example.id);
-    let lastFailure = 'no attempt was made';
-
-    while (attempts.length < this.env.NL2SQL_MAX_ATTEMPTS) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) break;
-      if (run.signal?.aborted) throw clientGone();
-      onStage('generating', { attempt: attempts.length + 1 });
-      const begun = Date.now();
-      const budget = AbortSignal.timeout(remaining);
-      const reply = await this.llm
-        .chat(auth.tenantId, turns, run.signal ? AbortSignal.any([budget, run.signal]) : budget)
-        .catch((error: unknown) => {
-          if (run.signal?.aborted) throw clientGone();
-          if (error instanceof DomainError && error.code === 'LLM_TIMEOUT' && Date.now() >= deadline - 50) {
-            throw new DomainError(
-              504,
-              'LLM_TIMEOUT',
-              `No usable SQL within the time budget of ${this.env.NL2SQL_TIME_BUDGET_MS} ms (NL2SQL_TIME_BUDGET_MS); the LLM was too slow`,
-            );
-          }
-          throw error;
-        });
-      usage.promptTokens += reply.usage.promptTokens;
-      usage.completionTokens += reply.usage.completionTokens;
-      // Fed back in the next prompt: a runaway reply must not grow every later request.
-      turns.push({ role: 'assistant', content: reply.text.slice(0, MAX_REPLY_CHARS) });
-      const outcome = await tryCandidate('llm', extractSql(reply.text), begun);
-      if (!('failure' in outcome)) {
-        return {
-          sql: outcome.checked.normalizedSql,
-          validation: outcome.checked,
-          result: outcome.result,
-          tablesUsed: outcome.checked.tables,
-          examplesUsed,
-        };
-      }
-      lastFailure = outcome.failure;
-      turns.push(feedbackTurn(outcome.failure));
-    }
-    const outOfTime = attempts.length < this.env.NL2SQL_MAX_ATTEMPTS;
-    throw new UnprocessableError(
-      'NL2SQL_FAILED',
-      outOfTime
-        ? `No usable SQL within the time budget of ${this.env.NL2SQL_TIME_BUDGET_MS} ms; last problem: ${lastFailure}`
-        : `No usable SQL after ${attempts.length} attempt(s); last problem: ${lastFailure}`,
-    );
-  }
-
-  private async sayAnswer(
-    auth: AuthContext,
-    question: string,
-    result: QueryResult,
-    usage: TokenUsage,
-    onStage: StageListener,
-    signal: AbortSignal | undefined,
-  ): Promise<string | null> {
-    if (signal?.aborted) return null;
-    onStage('answering');
-    try {
-      const reply = await this.llm.chat(
-        auth.tenantId,
-        answerPrompt(
-          question,
-          result.columns.map((c) => c.name),
-          result.rows,
-          result.rowCount,
-          result.truncated,
-        ),
-        signal,
-      );
-      usage.promptTokens += reply.usage.promptTokens;
-      usage.completionTokens += reply.usage.completionTokens;
-      return reply.text.trim() || null;
-    } catch {
-      return null;
-    }
+    run: GenerationRun,
+  ): Promise<GeneratedAnswer> {
+    const evaluator = new CandidateEvaluator(this.guard, this.executor, ctx, run);
+    run.stage('linking');
+    const shortcut = await exampleShortcut(this.examples, auth.tenantId, dto.question, ctx, evaluator);
+    if (shortcut) return shortcut;
+    const deps = { examples: this.examples, contexts: this.contexts, env: this.env };
+    const prompt = await questionPrompt(deps, auth.tenantId, dto.question, ctx, run.settings);
+    return new LlmAttempts(this.llm, auth.tenantId, run, evaluator).answer(prompt);
   }
 }

@@ -55,63 +55,16 @@ export function linkSchema(question: string, tables: LinkableTable[], options: L
   );
   // Each table's share of the prompt: its DDL with every foreign key, and the blank line after it.
   const cost = new Map(tables.map((t) => [t.key, estimateTokens(renderTableDdl(t, { dialect })) + 1]));
-  const position = new Map(ranked.map((r, i) => [keyOf(r), i]));
-  const chosen = new Map<string, string>();
-  const refused = new Map<string, string>();
-  let spent = 0;
-  const take = (key: string, why: string): boolean => {
-    if (chosen.has(key) || !position.has(key)) return false;
-    if (spent + cost.get(key)! > options.tokenBudget) {
-      if (!refused.has(key)) refused.set(key, `left out (${why}): ${cost.get(key)} tokens do not fit`);
-      return false;
-    }
-    spent += cost.get(key)!;
-    chosen.set(key, why);
-    return true;
-  };
+  const picks = new Picks(cost, new Map(ranked.map((r, i) => [keyOf(r), i])), options.tokenBudget);
 
   const everything = tables.reduce((sum, t) => sum + cost.get(t.key)!, 0);
   if (fill && everything <= options.tokenBudget) {
-    tables.forEach((t) => take(t.key, 'whole schema fits the budget'));
+    tables.forEach((t) => picks.take(t.key, 'whole schema fits the budget'));
   } else {
-    const graph = new TableGraph(tables);
-    const byRank = (a: string, b: string) => position.get(a)! - position.get(b)!;
-    const around = (key: string) => [...graph.neighbours(key).keys()].sort(byRank);
-    const bridge = (key: string) => {
-      for (const other of [...chosen.keys()].filter((k) => k !== key && !graph.adjacent(k, key))) {
-        const via = around(key).find((b) => !chosen.has(b) && graph.adjacent(b, other));
-        if (via) take(via, `joins ${key} to ${other}`);
-      }
-    };
-
-    for (const key of options.requiredTables ?? []) {
-      const found = position.has(key) ? key : tables.find((t) => t.key.toLowerCase() === key.toLowerCase())?.key;
-      if (found) take(found, 'used by a retrieved example');
-    }
-    const best = ranked[0]?.score ?? 0;
-    for (const r of ranked.filter((x) => x.score > 0 && x.score >= RELEVANT_SHARE * best)) {
-      if (take(keyOf(r), 'relevant')) bridge(keyOf(r));
-    }
-    if (best > 0) {
-      const anchor = keyOf(ranked[0]);
-      around(anchor)
-        .filter((k) => graph.isJunction(k) && ranked[position.get(k)!].score > 0)
-        .forEach((k) => take(k, `junction table next to ${anchor}`));
-    }
-    if (fill) {
-      const near = (kind?: EdgeKind) =>
-        ranked
-          .map(keyOf)
-          .filter((k) =>
-            [...chosen.keys()].some((c) => (kind ? graph.neighbours(c).get(k) === kind : graph.adjacent(c, k))),
-          );
-      near('foreign key').forEach((k) => take(k, 'foreign-key neighbour'));
-      near().forEach((k) => take(k, 'joins a linked table (inferred)'));
-      ranked.forEach((r) => take(keyOf(r), r.score > 0 ? 'weaker match, budget left' : 'budget left'));
-    }
+    pickByPriority(picks, tables, ranked, options.requiredTables ?? [], fill);
   }
 
-  const linked = tables.filter((t) => chosen.has(t.key));
+  const linked = tables.filter((t) => picks.chosen.has(t.key));
   const ddl = renderDdl(linked, dialect);
   return {
     tables: linked,
@@ -119,11 +72,91 @@ export function linkSchema(question: string, tables: LinkableTable[], options: L
     tokens: estimateTokens(ddl),
     scores: ranked.map((r) => {
       const key = keyOf(r);
-      const why = chosen.get(key) ?? refused.get(key) ?? (fill ? 'left out: budget spent' : 'left out: not relevant');
+      const why =
+        picks.chosen.get(key) ?? picks.refused.get(key) ?? (fill ? 'left out: budget spent' : 'left out: not relevant');
       const matched = r.matched.length ? `; matched ${r.matched.join(' ')}` : '';
       return { key, score: Math.round(r.score * 1000) / 1000, reason: `${why}${matched}` };
     }),
   };
+}
+
+/** The tables taken so far within the budget, each with why; and why those left out did not fit. */
+class Picks {
+  readonly chosen = new Map<string, string>();
+  readonly refused = new Map<string, string>();
+  private spent = 0;
+
+  constructor(
+    private readonly cost: Map<string, number>,
+    /** Rank of each table, best first. */
+    readonly position: Map<string, number>,
+    private readonly budget: number,
+  ) {}
+
+  /** Takes the table if it is known, not yet in, and fits; true when it went in. */
+  take(key: string, why: string): boolean {
+    if (this.chosen.has(key) || !this.position.has(key)) return false;
+    if (this.spent + this.cost.get(key)! > this.budget) {
+      if (!this.refused.has(key)) this.refused.set(key, `left out (${why}): ${this.cost.get(key)} tokens do not fit`);
+      return false;
+    }
+    this.spent += this.cost.get(key)!;
+    this.chosen.set(key, why);
+    return true;
+  }
+}
+
+/**
+ * The tables in order of priority when not all of them go in: required, relevant (each with
+ * the table bridging it to those already in), junctions next to the best, then (filling) the
+ * neighbours and the rest by score.
+ */
+function pickByPriority(
+  picks: Picks,
+  tables: LinkableTable[],
+  ranked: RankedTable[],
+  required: string[],
+  fill: boolean,
+): void {
+  const { position, chosen } = picks;
+  const graph = new TableGraph(tables);
+  const byRank = (a: string, b: string) => position.get(a)! - position.get(b)!;
+  const around = (key: string) => [...graph.neighbours(key).keys()].sort(byRank);
+  const bridge = (key: string) => {
+    for (const other of [...chosen.keys()].filter((k) => k !== key && !graph.adjacent(k, key))) {
+      const via = around(key).find((b) => !chosen.has(b) && graph.adjacent(b, other));
+      if (via) picks.take(via, `joins ${key} to ${other}`);
+    }
+  };
+
+  for (const key of required) {
+    const found = position.has(key) ? key : tables.find((t) => t.key.toLowerCase() === key.toLowerCase())?.key;
+    if (found) picks.take(found, 'used by a retrieved example');
+  }
+  const best = ranked[0]?.score ?? 0;
+  for (const r of ranked.filter((x) => x.score > 0 && x.score >= RELEVANT_SHARE * best)) {
+    if (picks.take(keyOf(r), 'relevant')) bridge(keyOf(r));
+  }
+  if (best > 0) {
+    const anchor = keyOf(ranked[0]);
+    around(anchor)
+      .filter((k) => graph.isJunction(k) && ranked[position.get(k)!].score > 0)
+      .forEach((k) => picks.take(k, `junction table next to ${anchor}`));
+  }
+  if (fill) fillAround(picks, graph, ranked);
+}
+
+/** Budget left goes to the foreign-key neighbours, then inferred ones, then the rest by score. */
+function fillAround(picks: Picks, graph: TableGraph, ranked: RankedTable[]): void {
+  const near = (kind?: EdgeKind) =>
+    ranked
+      .map(keyOf)
+      .filter((k) =>
+        [...picks.chosen.keys()].some((c) => (kind ? graph.neighbours(c).get(k) === kind : graph.adjacent(c, k))),
+      );
+  near('foreign key').forEach((k) => picks.take(k, 'foreign-key neighbour'));
+  near().forEach((k) => picks.take(k, 'joins a linked table (inferred)'));
+  ranked.forEach((r) => picks.take(keyOf(r), r.score > 0 ? 'weaker match, budget left' : 'budget left'));
 }
 
 const keyOf = (r: RankedTable) => r.entry.key;

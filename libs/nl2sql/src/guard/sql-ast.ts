@@ -306,23 +306,23 @@ export interface AstVerdict {
   writes: boolean;
 }
 
-/**
- * The rules decided on the parsed statement: the kind of the statement and of every nested
- * one (a data-modifying CTE is a write), INTO, locking clauses, EXPLAIN ANALYZE, functions
- * and relations refused by name, anywhere in the tree.
- */
-export function astRules(
-  p: Polyglot,
-  stmt: AstNode,
-  dialect: SqlDialect,
-  allowMutations: boolean,
-  locate: Locator,
-): AstVerdict {
-  const issues: GuardIssue[] = [];
-  const add = (code: string, message: string, node: unknown) => issues.push({ code, message, ...locate(node) });
-  const kind = statementKind(stmt);
-  let writes = false;
+/** Adds one issue at a node. */
+type AddIssue = (code: string, message: string, node: unknown) => void;
 
+/** The rules of one walk over a statement: what it is, what may run, and where to report. */
+interface WalkRules {
+  p: Polyglot;
+  stmt: AstNode;
+  kind: string;
+  dialect: SqlDialect;
+  allowMutations: boolean;
+  /** The statement and the CTEs of its top-level WITH: the only places a write may be. */
+  allowedWrites: Set<unknown>;
+  add: AddIssue;
+}
+
+/** The statement itself: a query, or (with mutations) a write; EXPLAIN of a query, without ANALYZE. */
+function statementIssues(stmt: AstNode, kind: string, allowMutations: boolean, add: AddIssue): void {
   if (kind === 'explain') {
     const data = nodeData(stmt);
     if (/analy[sz]e/i.test(String(data.style ?? ''))) {
@@ -340,64 +340,95 @@ export function astRules(
     const code = WRITE_TYPES.has(kind) ? 'WRITE_NOT_ALLOWED' : 'STATEMENT_NOT_ALLOWED';
     add(code, `Only ${allowed} may run; this is ${what}`, stmt);
   }
+}
 
+/** A write, or a statement that is not a query, nested where it may not be. */
+function nestedStatementIssue(r: WalkRules, node: AstNode, type: string): void {
+  if (WRITE_TYPES.has(type)) {
+    if (!r.allowMutations && node !== r.stmt) {
+      r.add(
+        'WRITE_NOT_ALLOWED',
+        `A nested ${type.toUpperCase()} (data-modifying CTE or subquery) is not allowed`,
+        node,
+      );
+    } else if (r.allowMutations && !r.allowedWrites.has(node)) {
+      const message = `${type.toUpperCase()} is allowed only as the statement or a CTE of its top-level WITH`;
+      r.add('WRITE_NOT_ALLOWED', message, node);
+    }
+  } else if (isForbiddenType(type) && node !== r.stmt) {
+    r.add('STATEMENT_NOT_ALLOWED', `${type.replace(/_/g, ' ').toUpperCase()} is not allowed here`, node);
+  } else if (type === 'describe' && node !== r.stmt) {
+    r.add('STATEMENT_NOT_ALLOWED', 'A nested EXPLAIN is not allowed', node);
+  }
+}
+
+/** SELECT ... INTO and locking clauses. */
+function selectIssues(r: WalkRules, node: AstNode, data: AstData): void {
+  if (data.into) r.add('SELECT_INTO', 'SELECT ... INTO is not allowed (it creates a table or writes variables)', node);
+  if (Array.isArray(data.locks) && data.locks.length > 0) {
+    r.add('LOCKING_CLAUSE', 'Locking clauses (FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE) are not allowed', node);
+  }
+}
+
+/** A function call: refused by name or allow-list, or one whose result could grow past the limits. */
+function callIssue(r: WalkRules, node: AstNode, type: string, data: AstData): void {
+  const problem = callProblem(type, data, r.dialect);
+  if (problem) return r.add(problem.code, problem.message, node);
+  const name = callName(type, data);
+  const inflation = name ? inflationProblem(r.p, { name, node, data }, r.dialect, callName) : null;
+  if (inflation) r.add('SIZE_LIMIT', inflation, node);
+}
+
+/** Every rule that applies to one node of the walk, in the order its issues are reported. */
+function nodeIssues(r: WalkRules, node: AstNode, type: string, data: AstData): void {
+  nestedStatementIssue(r, node, type);
+  if (type === 'select') selectIssues(r, node, data);
+  // MERGE writes its actions (WHEN MATCHED THEN DELETE) as bare words.
+  const mergeAction = type === 'var' && r.kind === 'merge';
+  if (!isForbiddenType(type) && !(type === 'describe' && node === r.stmt) && !mergeAction) {
+    callIssue(r, node, type, data);
+  }
+  if (type === 'parameter' && /at/i.test(String(data.style ?? ''))) {
+    r.add(
+      'SYSTEM_VARIABLE',
+      `Variables (${/double/i.test(String(data.style)) ? '@@' : '@'}${String(data.name ?? '')}) are not allowed`,
+      node,
+    );
+  }
+  if (type === 'table') {
+    const name = identName(data.name).toLowerCase();
+    const schema = identName(data.schema).toLowerCase();
+    const problem = catalogProblem(schema, name, r.dialect);
+    if (problem) r.add('SENSITIVE_CATALOG', problem, node);
+  }
+}
+
+/**
+ * The rules decided on the parsed statement: the kind of the statement and of every nested
+ * one (a data-modifying CTE is a write), INTO, locking clauses, EXPLAIN ANALYZE, functions
+ * and relations refused by name, anywhere in the tree.
+ */
+export function astRules(
+  p: Polyglot,
+  stmt: AstNode,
+  dialect: SqlDialect,
+  allowMutations: boolean,
+  locate: Locator,
+): AstVerdict {
+  const issues: GuardIssue[] = [];
+  const add: AddIssue = (code, message, node) => void issues.push({ code, message, ...locate(node) });
+  const kind = statementKind(stmt);
+  statementIssues(stmt, kind, allowMutations, add);
   // With mutations, writes may be the statement or a CTE of its top-level WITH (as PostgreSQL
   // itself requires); a write anywhere else is refused.
   const topWith = nodeData(stmt).with;
   const topCtes = isObject(topWith) && Array.isArray(topWith.ctes) ? topWith.ctes : [];
   const allowedWrites = new Set<unknown>([stmt, ...topCtes.map((c) => (isObject(c) ? c.this : null))]);
+  const rules: WalkRules = { p, stmt, kind, dialect, allowMutations, allowedWrites, add };
+  let writes = false;
   walkNodes(p, stmt, (node, type, data) => {
-    if (WRITE_TYPES.has(type)) {
-      writes = true;
-      if (!allowMutations && node !== stmt) {
-        add(
-          'WRITE_NOT_ALLOWED',
-          `A nested ${type.toUpperCase()} (data-modifying CTE or subquery) is not allowed`,
-          node,
-        );
-      } else if (allowMutations && !allowedWrites.has(node)) {
-        add(
-          'WRITE_NOT_ALLOWED',
-          `${type.toUpperCase()} is allowed only as the statement or a CTE of its top-level WITH`,
-          node,
-        );
-      }
-    } else if (isForbiddenType(type) && node !== stmt) {
-      add('STATEMENT_NOT_ALLOWED', `${type.replace(/_/g, ' ').toUpperCase()} is not allowed here`, node);
-    } else if (type === 'describe' && node !== stmt) {
-      add('STATEMENT_NOT_ALLOWED', 'A nested EXPLAIN is not allowed', node);
-    }
-    if (type === 'select') {
-      if (data.into)
-        add('SELECT_INTO', 'SELECT ... INTO is not allowed (it creates a table or writes variables)', node);
-      if (Array.isArray(data.locks) && data.locks.length > 0) {
-        add('LOCKING_CLAUSE', 'Locking clauses (FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE) are not allowed', node);
-      }
-    }
-    // MERGE writes its actions (WHEN MATCHED THEN DELETE) as bare words.
-    const mergeAction = type === 'var' && kind === 'merge';
-    if (!isForbiddenType(type) && !(type === 'describe' && node === stmt) && !mergeAction) {
-      const problem = callProblem(type, data, dialect);
-      if (problem) add(problem.code, problem.message, node);
-      else {
-        const name = callName(type, data);
-        const inflation = name ? inflationProblem(p, { name, node, data }, dialect, callName) : null;
-        if (inflation) add('SIZE_LIMIT', inflation, node);
-      }
-    }
-    if (type === 'parameter' && /at/i.test(String(data.style ?? ''))) {
-      add(
-        'SYSTEM_VARIABLE',
-        `Variables (${/double/i.test(String(data.style)) ? '@@' : '@'}${String(data.name ?? '')}) are not allowed`,
-        node,
-      );
-    }
-    if (type === 'table') {
-      const name = identName(data.name).toLowerCase();
-      const schema = identName(data.schema).toLowerCase();
-      const problem = catalogProblem(schema, name, dialect);
-      if (problem) add('SENSITIVE_CATALOG', problem, node);
-    }
+    if (WRITE_TYPES.has(type)) writes = true;
+    nodeIssues(rules, node, type, data);
   });
   return { issues, writes };
 }

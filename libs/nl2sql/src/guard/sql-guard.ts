@@ -25,7 +25,8 @@ const unchecked = (sql: string, options: GuardOptions, error: unknown): GuardRes
 
 /**
  * The SQL guard of NL2SQL: nothing from an LLM or a user runs before it says ok. The rules are
- * in sql-check.ts (checked twice: on the SQL sent and on the SQL that will run); this service
+ * the ordered stages of sql-check-stages.ts and sql-inspection.ts, run by checkSql (sql-check.ts;
+ * checked twice: on the SQL sent and on the SQL that will run); this service
  * runs them in a pool of worker threads with a deadline, so a hostile statement costs one
  * worker for a bounded time and never the event loop.
  *
