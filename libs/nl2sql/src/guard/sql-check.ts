@@ -1,6 +1,6 @@
 import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
 import { loadPolyglot, Polyglot } from '@sluice/core/sql/polyglot';
-import { POLYGLOT_DIALECT } from '@sluice/examples/sql/sql-analysis';
+import { polyglotDialect } from '@sluice/core/sql/sql-analysis';
 import { lexicalCheck, uniqueIssues } from './lexical-rules';
 import { NameResolver } from './name-resolver';
 import { PiiIndex, SchemaIndex } from './schema-index';
@@ -98,7 +98,7 @@ function inspect(p: Polyglot, text: string, options: GuardOptions, limits: Guard
     out.errors.push(...lexical.issues);
     if (!lexical.complete) return out;
   }
-  const parsed = p.parse(text, POLYGLOT_DIALECT[dialect]);
+  const parsed = p.parse(text, polyglotDialect(dialect));
   if (!parsed.success) {
     out.errors.push(parseIssue(dialect, parsed.error ?? 'unknown parser error', parsed.errorLine, parsed.errorColumn));
     return out;
@@ -118,7 +118,7 @@ function inspect(p: Polyglot, text: string, options: GuardOptions, limits: Guard
     return { ...out, tooComplex: { code: 'SQL_TOO_COMPLEX', message } };
   }
   // parse() is lenient (`SELEC x` reads as an alias); validate() is not.
-  for (const e of p.validate(text, POLYGLOT_DIALECT[dialect]).errors) {
+  for (const e of p.validate(text, polyglotDialect(dialect)).errors) {
     if (e.severity === 'error') out.errors.push(parseIssue(dialect, e.message, e.line, e.column));
   }
   const stmt = statements[0];
@@ -149,7 +149,7 @@ function inspect(p: Polyglot, text: string, options: GuardOptions, limits: Guard
 function render(p: Polyglot, stmt: AstNode, kind: string, dialect: SqlDialect): { sql: string } | { error: string } {
   // The generator writes EXPLAIN as DESCRIBE, which PostgreSQL does not know.
   const explain = kind === 'explain';
-  const generated = p.generate([explain ? (nodeData(stmt).target as AstNode) : stmt], POLYGLOT_DIALECT[dialect]);
+  const generated = p.generate([explain ? (nodeData(stmt).target as AstNode) : stmt], polyglotDialect(dialect));
   if (!generated.success || generated.sql?.length !== 1) return { error: generated.error ?? 'no SQL' };
   return { sql: `${explain ? 'EXPLAIN ' : ''}${generated.sql[0]}` };
 }
@@ -232,7 +232,7 @@ export async function checkSql(sql: string, options: GuardOptions): Promise<Guar
   let text = sql;
   if (options.fromDialect && options.fromDialect !== dialect) {
     if (errors.length) return refused();
-    const transpiled = p.transpile(sql, POLYGLOT_DIALECT[options.fromDialect], POLYGLOT_DIALECT[dialect]);
+    const transpiled = p.transpile(sql, polyglotDialect(options.fromDialect), polyglotDialect(dialect));
     if (!transpiled.success || !transpiled.sql) {
       const issue = parseIssue(
         options.fromDialect,
