@@ -2,9 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import { ConnectorService } from '@sluice/connectors/connector.service';
 import { BadRequestError, DomainError, ValidationFailedError } from '@sluice/core/errors/domain-error';
-import { EXAMPLE_DIALECTS, ExampleDialect } from '@sluice/core/sql/dialects';
+import { isDialect, type SqlDialect } from '@sluice/core/sql/dialect-registry';
+import { assertSingleStatement, extractReferences, unknownReferences } from '@sluice/core/sql/sql-analysis';
 import { SchemaService } from '@sluice/schema/schema.service';
-import { assertSingleStatement, extractReferences, unknownReferences } from './sql/sql-analysis';
 
 /**
  * The rules an example's SQL and connector must meet: the connector is the tenant's and speaks
@@ -22,25 +22,25 @@ export class ExampleChecker {
   ) {}
 
   /** The dialect of a connector of this tenant: 404 for none (or another tenant's), 400 when it is not SQL. */
-  async connectorDialect(tenantId: string, connectorId: string): Promise<ExampleDialect> {
+  async connectorDialect(tenantId: string, connectorId: string): Promise<SqlDialect> {
     const connector = await this.connectors.find(tenantId, connectorId);
     const dialect = this.registry.get(connector.type).info.dialect;
-    if (!dialect || !(EXAMPLE_DIALECTS as readonly string[]).includes(dialect)) {
+    if (!isDialect(dialect)) {
       throw new BadRequestError(
         'CONNECTOR_NOT_SQL',
         `Examples are SQL for a SQL connector; connector "${connector.name}" is of type ${connector.type}`,
         [{ field: 'connectorId', messages: ['is not a SQL connector'] }],
       );
     }
-    return dialect as ExampleDialect;
+    return dialect;
   }
 
   /** The dialect an example is written in: the connector's, which `sent` must then equal, or `sent`. */
   async resolveDialect(
     tenantId: string,
     connectorId: string | null,
-    sent: ExampleDialect | undefined,
-  ): Promise<ExampleDialect> {
+    sent: SqlDialect | undefined,
+  ): Promise<SqlDialect> {
     if (!connectorId) {
       if (sent) return sent;
       throw new ValidationFailedError([
@@ -59,12 +59,7 @@ export class ExampleChecker {
   }
 
   /** Refuses SQL that is not one statement of `dialect`; returns warnings about names the schema lacks. */
-  async checkSql(
-    tenantId: string,
-    sql: string,
-    dialect: ExampleDialect,
-    connectorId: string | null,
-  ): Promise<string[]> {
+  async checkSql(tenantId: string, sql: string, dialect: SqlDialect, connectorId: string | null): Promise<string[]> {
     await assertSingleStatement(sql, dialect);
     if (!connectorId) return [];
     let snapshot;

@@ -1,4 +1,4 @@
-import type { ExampleDialect } from '@sluice/core/sql/dialects';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 @Entity('examples')
@@ -20,7 +20,7 @@ export class ExampleEntity {
   sql: string;
 
   @Column({ type: 'varchar', length: 16 })
-  dialect: ExampleDialect;
+  dialect: SqlDialect;
 
   /** Lower-case, trimmed, without duplicates. */
   @Column({ type: 'text', array: true })

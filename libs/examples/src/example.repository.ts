@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Keyset } from '@sluice/core/pagination/pagination';
-import type { ExampleDialect } from '@sluice/core/sql/dialects';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
 import { Brackets, QueryDeepPartialEntity, Repository } from 'typeorm';
 import { ExampleEntity } from './example.entity';
 
@@ -14,7 +14,7 @@ export interface ExampleFilter {
 /** Which examples may guide a question: those of the connector, and those of no connector in its dialect. */
 export interface CandidateScope {
   connectorId?: string;
-  dialect?: ExampleDialect;
+  dialect?: SqlDialect;
 }
 
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;

@@ -3,7 +3,7 @@ import type { AuthContext } from '@sluice/auth/role';
 import { NotFoundError } from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core/pagination/pagination';
-import type { ExampleDialect } from '@sluice/core/sql/dialects';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
 import { ExampleChecker } from './example-checker';
 import { ExampleEntity } from './example.entity';
 import { ExampleRepository } from './example.repository';
@@ -68,8 +68,7 @@ export class ExampleService {
     const current = await this.find(auth.tenantId, id);
     const connectorId = dto.connectorId === undefined ? current.connectorId : dto.connectorId;
     const connectorChanged = dto.connectorId !== undefined && dto.connectorId !== current.connectorId;
-    const sent: ExampleDialect | undefined =
-      dto.dialect ?? (connectorChanged && connectorId ? undefined : current.dialect);
+    const sent: SqlDialect | undefined = dto.dialect ?? (connectorChanged && connectorId ? undefined : current.dialect);
     const dialect = await this.checker.resolveDialect(auth.tenantId, connectorId, sent);
     const sql = dto.sql ?? current.sql;
     const warnings = await this.checker.checkSql(auth.tenantId, sql, dialect, connectorId);

@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Paginated } from '@sluice/core/pagination/paginated.dto';
 import { PageQueryDto } from '@sluice/core/pagination/pagination';
+import { connectionStringDialects } from '@sluice/core/sql/dialect-registry';
 import { Type } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { CONNECTOR_ROLES, CONNECTOR_STATUSES, ConnectorRole, ConnectorStatus } from '../connector.types';
+import '../plugins/built-in-dialects';
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_]{1,39}$/;
 
@@ -24,7 +26,7 @@ export class SslOptionsDto {
 export class ConnectionStringDto {
   @ApiPropertyOptional({
     description:
-      'A connection string instead of the connection fields of config and the password (postgresql, redshift, mysql); ' +
+      `A connection string instead of the connection fields of config and the password (${connectionStringDialects().join(', ')}); ` +
       'its host, port, database, user and password are split into config and authConfig',
     example: 'postgresql://reader:s3cret@db.example.com:5432/sales',
   })

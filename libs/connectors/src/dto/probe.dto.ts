@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { dialectNames } from '@sluice/core/sql/dialect-registry';
 import { CONNECTOR_STATUSES, ConnectorStatus } from '../connector.types';
+import '../plugins/built-in-dialects';
 import { ConnectorSettingsDto } from './connector.dto';
 
 /** An unsaved configuration: `{ type, config, authConfig }` or `{ type, connection, ssl }`. */
@@ -73,7 +75,7 @@ export class ConnectorTypeDto {
   @ApiProperty({ type: [String], example: ['test', 'introspect', 'execute', 'discover'] })
   capabilities: string[];
 
-  @ApiPropertyOptional({ enum: ['postgresql', 'redshift', 'mysql', 'sqlite'] })
+  @ApiPropertyOptional({ enum: dialectNames() })
   dialect?: string;
 
   @ApiProperty({ enum: ['ready', 'coming_soon'] })

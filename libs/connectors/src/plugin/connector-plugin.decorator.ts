@@ -1,13 +1,22 @@
 import { applyDecorators, Injectable, SetMetadata } from '@nestjs/common';
+import { type DialectSpec, registerDialect } from '@sluice/core/sql/dialect-registry';
+import '../plugins/built-in-dialects';
 import { ConnectorTypeInfo } from './connector-plugin';
 
 export const CONNECTOR_PLUGIN = 'sluice:connector-plugin';
 
-/** Marks a connector type; the registry finds every class carrying it at start. */
-export const ConnectorPlugin = (
-  info: Omit<ConnectorTypeInfo, 'description' | 'capabilities' | 'destinationFields'> &
-    Partial<Pick<ConnectorTypeInfo, 'description' | 'capabilities' | 'destinationFields'>>,
-): ClassDecorator =>
+/**
+ * Marks a connector type; the registry finds every class carrying it at start. A SQL type names
+ * its dialect by its spec, which is registered here: the DTOs, the examples and the guard know
+ * the dialect from then on, with no other list to edit.
+ */
+export const ConnectorPlugin = ({
+  dialect,
+  ...info
+}: Omit<ConnectorTypeInfo, 'description' | 'capabilities' | 'destinationFields' | 'dialect'> &
+  Partial<Pick<ConnectorTypeInfo, 'description' | 'capabilities' | 'destinationFields'>> & {
+    dialect?: DialectSpec;
+  }): ClassDecorator =>
   applyDecorators(
     Injectable(),
     SetMetadata(CONNECTOR_PLUGIN, {
@@ -15,5 +24,6 @@ export const ConnectorPlugin = (
       capabilities: ['test'],
       destinationFields: [],
       ...info,
+      ...(dialect ? { dialect: registerDialect(dialect).name } : {}),
     } satisfies ConnectorTypeInfo),
   );

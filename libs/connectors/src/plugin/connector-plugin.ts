@@ -1,11 +1,15 @@
 import type { LoggerService } from '@nestjs/common';
 import type { SafeNetwork } from '@sluice/core/network/safe-network';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import type { SchemaSnapshot } from '@sluice/core/sql/schema-snapshot';
 import type { Readable } from 'node:stream';
 import type { ContentWindow, FileContent } from '../files/content-reader';
 
+export type { DialectSpec, SqlDialect } from '@sluice/core/sql/dialect-registry';
+export type { ColumnInfo, ForeignKeyInfo, SchemaSnapshot, TableInfo } from '@sluice/core/sql/schema-snapshot';
+
 export type ConnectorCategory = 'sql' | 'files' | 'object_storage' | 'api' | 'stream';
 export type Readiness = 'ready' | 'coming_soon';
-export type SqlDialect = 'postgresql' | 'redshift' | 'mysql' | 'sqlite';
 export type Capability = 'test' | 'introspect' | 'execute' | 'discover' | 'read' | 'upload';
 
 /** A JSON Schema (draft 2020-12 subset understood by ajv), served by GET /connector-types. */
@@ -63,43 +67,6 @@ export interface ProbeOutcome {
   /** A transient remark (e.g. "SSL is off"); never persisted. */
   warning?: string;
   details: ProbeDetails;
-}
-
-export interface ColumnInfo {
-  name: string;
-  type: string;
-  nullable: boolean;
-  default: string | null;
-  primaryKey: boolean;
-  comment: string | null;
-}
-
-export interface ForeignKeyInfo {
-  name: string;
-  columns: string[];
-  referencedSchema: string | null;
-  referencedTable: string;
-  referencedColumns: string[];
-}
-
-export interface TableInfo {
-  /** Null for engines without schemas (SQLite); MySQL uses the database name. */
-  schema: string | null;
-  name: string;
-  kind: 'table' | 'view';
-  comment: string | null;
-  rowEstimate: number | null;
-  columns: ColumnInfo[];
-  primaryKey: string[];
-  foreignKeys: ForeignKeyInfo[];
-}
-
-export interface SchemaSnapshot {
-  dialect: SqlDialect;
-  database: string;
-  tables: TableInfo[];
-  /** How many catalog queries introspection took: constant, never one per table. */
-  catalogQueries: number;
 }
 
 export interface ExecuteOptions {

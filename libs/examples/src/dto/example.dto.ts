@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Paginated } from '@sluice/core/pagination/paginated.dto';
 import { PageQueryDto } from '@sluice/core/pagination/pagination';
-import { EXAMPLE_DIALECTS, ExampleDialect } from '@sluice/core/sql/dialects';
+import '@sluice/connectors/plugins/built-in-dialects';
+import { dialectNames, type SqlDialect } from '@sluice/core/sql/dialect-registry';
+import { IsSqlDialect } from '@sluice/core/validation/sql-dialect';
 import { IsOptionalTagList } from '@sluice/core/validation/tags';
-import { IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 const SQL_EXAMPLE =
   'SELECT ar.name, COUNT(*) AS albums FROM artist ar JOIN album al ON al.artist_id = ar.artist_id GROUP BY ar.name ORDER BY albums DESC LIMIT 10';
@@ -25,14 +27,14 @@ export class CreateExampleDto {
   sql: string;
 
   @ApiPropertyOptional({
-    enum: EXAMPLE_DIALECTS,
+    enum: dialectNames(),
     description:
       "Dialect the SQL is written in. With `connectorId` it defaults to the connector's dialect and, when sent, must equal it; without `connectorId` it is required.",
     example: 'postgresql',
   })
   @IsOptional()
-  @IsIn(EXAMPLE_DIALECTS)
-  dialect?: ExampleDialect;
+  @IsSqlDialect()
+  dialect?: SqlDialect;
 
   @ApiPropertyOptional({
     description: 'Lower-cased and de-duplicated on save; filter the list by one with `?tag=`',
@@ -70,13 +72,13 @@ export class UpdateExampleDto {
   sql?: string;
 
   @ApiPropertyOptional({
-    enum: EXAMPLE_DIALECTS,
+    enum: dialectNames(),
     description: "Must equal the connector's dialect when the example has one",
     example: 'postgresql',
   })
   @IsOptional()
-  @IsIn(EXAMPLE_DIALECTS)
-  dialect?: ExampleDialect;
+  @IsSqlDialect()
+  dialect?: SqlDialect;
 
   @ApiPropertyOptional({ description: 'Replaces the tags', example: ['artists'], type: [String], maxItems: 20 })
   @IsOptionalTagList()
@@ -119,7 +121,7 @@ export class ExampleResponseDto {
   @ApiProperty({ example: 'ex_7m3n4b5q2v9c1x8z' }) id: string;
   @ApiProperty({ example: 'Which artists have the most albums?' }) question: string;
   @ApiProperty({ example: SQL_EXAMPLE }) sql: string;
-  @ApiProperty({ enum: EXAMPLE_DIALECTS, example: 'postgresql' }) dialect: ExampleDialect;
+  @ApiProperty({ enum: dialectNames(), example: 'postgresql' }) dialect: SqlDialect;
   @ApiProperty({ type: [String], example: ['artists', 'ranking'] }) tags: string[];
   @ApiProperty({ type: String, nullable: true, example: 'conn_4k2x9q0m1v7b3n8c' }) connectorId: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'User who created it', example: 'usr_4k2x9q0m1v7b3n8c' })

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExampleDialect } from '@sluice/core/sql/dialects';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
 import type { ExampleChecker } from '../example-checker';
 import { ExampleEntity } from '../example.entity';
 import type { CandidateScope, ExampleRepository } from '../example.repository';
@@ -57,7 +57,7 @@ function repositoryOver(rows: ExampleEntity[]): ExampleRepository {
 }
 
 const checker = {
-  connectorDialect: (_t: string, id: string): Promise<ExampleDialect> =>
+  connectorDialect: (_t: string, id: string): Promise<SqlDialect> =>
     id === CONNECTOR ? Promise.resolve('postgresql') : Promise.reject(new Error('not found')),
 } as unknown as ExampleChecker;
 

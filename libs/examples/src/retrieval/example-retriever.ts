@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ExampleDialect } from '@sluice/core/sql/dialects';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
 import { ExampleChecker } from '../example-checker';
 import { ExampleEntity } from '../example.entity';
 import { CandidateScope, ExampleRepository } from '../example.repository';
@@ -12,7 +12,7 @@ export interface RetrievalScope {
   /** Examples of this connector, plus those of no connector in its dialect. */
   connectorId?: string;
   /** Defaults to the connector's dialect; alone, it limits the candidates to this dialect. */
-  dialect?: ExampleDialect;
+  dialect?: SqlDialect;
 }
 
 export interface SimilarExample {

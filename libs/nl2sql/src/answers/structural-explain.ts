@@ -1,6 +1,6 @@
 import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
 import { loadPolyglot } from '@sluice/core/sql/polyglot';
-import { POLYGLOT_DIALECT } from '@sluice/examples/sql/sql-analysis';
+import { polyglotDialect } from '@sluice/core/sql/sql-analysis';
 
 export interface ExplainStep {
   title: string;
@@ -20,7 +20,7 @@ const list = (items: string[]) => [...new Set(items)].map((i) => `\`${i}\``).joi
  */
 export async function explainStructurally(sql: string, dialect: SqlDialect): Promise<Explanation> {
   const p = await loadPolyglot();
-  const analysed = p.analyzeQuery(sql, { dialect: POLYGLOT_DIALECT[dialect] });
+  const analysed = p.analyzeQuery(sql, { dialect: polyglotDialect(dialect) });
   const steps: ExplainStep[] = [];
   if (!analysed.success || !analysed.analysis) {
     const kind = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL';

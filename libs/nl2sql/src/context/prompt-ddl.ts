@@ -1,4 +1,5 @@
 import type { ForeignKeyInfo, SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import { familyOf, postgresLike } from '../sql-dialects';
 import type { LinkableTable } from './linkable-table';
 import { foreignKeyResolver } from './table-graph';
 
@@ -30,7 +31,7 @@ const RESERVED = new Set(
 
 /** An identifier as the dialect writes it: bare when it can be, quoted otherwise. */
 export function quoteIdentifier(name: string, dialect: SqlDialect): string {
-  if (dialect === 'mysql') {
+  if (familyOf(dialect) === 'mysql') {
     return /^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) && !RESERVED.has(name.toLowerCase())
       ? name
       : `\`${name.replace(/`/g, '``')}\``;
@@ -51,7 +52,7 @@ const PG_SHORT_TYPES: Array<[RegExp, string]> = [
 
 /** A column type as the prompt shows it: short spellings where the dialect has them. */
 export function compactType(type: string, dialect: SqlDialect): string {
-  if (dialect !== 'postgresql' && dialect !== 'redshift') return type;
+  if (!postgresLike(dialect)) return type;
   for (const [long, short] of PG_SHORT_TYPES) if (long.test(type)) return type.replace(long, short);
   return type;
 }

@@ -1,6 +1,6 @@
 import { PostgresConfig, PostgresqlConnector } from '@sluice/connectors/plugins/postgresql/postgresql.connector';
 import { randomAlphanumeric } from '@sluice/core/ids/ids';
-import { extractReferences, TableRef } from '@sluice/examples/sql/sql-analysis';
+import { extractReferences, TableRef } from '@sluice/core/sql/sql-analysis';
 import { tableKey } from '@sluice/schema/schema-model';
 import { contextFor } from '../../../../test/helpers/connector-testing';
 import {

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-
-const DIALECTS = ['postgresql', 'redshift', 'mysql', 'sqlite'] as const;
+import '@sluice/connectors/plugins/built-in-dialects';
+import { dialectNames, type SqlDialect } from '@sluice/core/sql/dialect-registry';
+import { IsSqlDialect } from '@sluice/core/validation/sql-dialect';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 export class QueryDto {
   @ApiProperty({ example: 'conn_4k2x9q0m1v7b3n8c' })
@@ -57,10 +58,10 @@ export class SqlDto {
 }
 
 export class ValidateDto extends SqlDto {
-  @ApiPropertyOptional({ enum: DIALECTS, description: "Transpile from this dialect to the connector's first" })
+  @ApiPropertyOptional({ enum: dialectNames(), description: "Transpile from this dialect to the connector's first" })
   @IsOptional()
-  @IsIn([...DIALECTS])
-  fromDialect?: (typeof DIALECTS)[number];
+  @IsSqlDialect()
+  fromDialect?: SqlDialect;
 }
 
 export class ExecuteDto extends SqlDto {

@@ -1,7 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { EXAMPLE_DIALECTS, ExampleDialect } from '@sluice/core/sql/dialects';
+import '@sluice/connectors/plugins/built-in-dialects';
+import { dialectNames, type SqlDialect } from '@sluice/core/sql/dialect-registry';
+import { IsSqlDialect } from '@sluice/core/validation/sql-dialect';
 import { IsOptionalTagList } from '@sluice/core/validation/tags';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsOptional } from 'class-validator';
 
 export class PromoteHistoryDto {
   @ApiPropertyOptional({ description: 'Tags of the new example', example: ['genres'], type: [String], maxItems: 20 })
@@ -9,10 +11,10 @@ export class PromoteHistoryDto {
   tags?: string[];
 
   @ApiPropertyOptional({
-    enum: EXAMPLE_DIALECTS,
+    enum: dialectNames(),
     description: "Only needed when the entry's connector has been deleted; otherwise the connector's dialect is used",
   })
   @IsOptional()
-  @IsIn(EXAMPLE_DIALECTS)
-  dialect?: ExampleDialect;
+  @IsSqlDialect()
+  dialect?: SqlDialect;
 }

@@ -1,20 +1,6 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
 import type { ChatTurn } from '../llm/llm.service';
-
-const DIALECT_RULES: Record<SqlDialect, string> = {
-  postgresql:
-    'PostgreSQL: quote identifiers with double quotes only when needed; use ILIKE for case-insensitive matching, ' +
-    'date_trunc/extract and to_char for dates, || for concatenation, and LIMIT n.',
-  redshift:
-    'Amazon Redshift (PostgreSQL 8 syntax): double-quoted identifiers, date_trunc/extract for dates, LIMIT n; ' +
-    'no lateral joins or generate_series on tables.',
-  mysql:
-    'MySQL/MariaDB: quote identifiers with backticks when needed; DATE_FORMAT, YEAR(), MONTH() for dates, ' +
-    'CONCAT() for concatenation, LIMIT n.',
-  sqlite:
-    "SQLite: strftime('%Y-%m', col) and date() for dates, || for concatenation, LIMIT n; identifiers may need " +
-    'double quotes; no RIGHT or FULL JOIN before SQLite 3.39.',
-};
+import { dialectHint } from '../sql-dialects';
 
 export interface PromptParts {
   question: string;
@@ -35,7 +21,7 @@ export function buildPrompt(p: PromptParts): ChatTurn[] {
       : 'The statement must only read data: SELECT (or WITH ... SELECT), never a write, DDL or a lock.',
     'Use only the tables and columns in the schema below; qualify columns when several tables are joined.',
     `Return at most ${p.maxRows} rows.`,
-    DIALECT_RULES[p.dialect],
+    dialectHint(p.dialect),
     'Answer with the SQL in one ```sql fenced block and nothing else.',
   ].join('\n');
   const sections = [`Schema:\n${p.ddl}`];

@@ -1,4 +1,5 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect, SqlFamily } from '@sluice/core/sql/dialect-registry';
+import { familyOf } from '../sql-dialects';
 
 /**
  * What the guard refuses by name, lexically and on the parsed statement: a second net under
@@ -114,24 +115,24 @@ const MYSQL_FUNCTIONS = [
 
 const SQLITE_FUNCTIONS = ['load_extension', 'readfile', 'writefile', 'edit', 'fts3_tokenizer', 'zipfile*', 'sqlar_*'];
 
-export const DANGEROUS_FUNCTIONS: Record<SqlDialect, string[]> = {
+export const DANGEROUS_FUNCTIONS: Record<SqlFamily, string[]> = {
   postgresql: [...SHARED_FUNCTIONS, ...POSTGRES_FUNCTIONS],
-  redshift: [...SHARED_FUNCTIONS, ...POSTGRES_FUNCTIONS],
   mysql: [...SHARED_FUNCTIONS, ...MYSQL_FUNCTIONS],
   sqlite: [...SHARED_FUNCTIONS, ...SQLITE_FUNCTIONS],
 };
 
-const patternCache = new Map<SqlDialect, RegExp>();
+const patternCache = new Map<SqlFamily, RegExp>();
 
 /** The pattern that matches a dangerous function name of `dialect` (lower-case, unqualified). */
 function dangerPattern(dialect: SqlDialect): RegExp {
-  let pattern = patternCache.get(dialect);
+  const family = familyOf(dialect);
+  let pattern = patternCache.get(family);
   if (!pattern) {
-    const alternatives = DANGEROUS_FUNCTIONS[dialect].map((name) =>
+    const alternatives = DANGEROUS_FUNCTIONS[family].map((name) =>
       name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*'),
     );
     pattern = new RegExp(`^(?:${alternatives.join('|')})$`);
-    patternCache.set(dialect, pattern);
+    patternCache.set(family, pattern);
   }
   return pattern;
 }

@@ -1,4 +1,5 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect, SqlFamily } from '@sluice/core/sql/dialect-registry';
+import { familyOf } from '../sql-dialects';
 
 /**
  * What a read-only analytic query may call, per dialect: aggregates, window functions, string,
@@ -137,9 +138,8 @@ const SQLITE_NAMES = words(`
   json_group_array json_group_object
 `);
 
-const ALLOWED_NAMES: Record<SqlDialect, Set<string>> = {
+const ALLOWED_NAMES: Record<SqlFamily, Set<string>> = {
   postgresql: new Set([...COMMON_NAMES, ...POSTGRES_NAMES]),
-  redshift: new Set([...COMMON_NAMES, ...POSTGRES_NAMES]),
   mysql: new Set([...COMMON_NAMES, ...MYSQL_NAMES]),
   sqlite: new Set([...COMMON_NAMES, ...SQLITE_NAMES]),
 };
@@ -159,12 +159,11 @@ export const NAMED_CALL_TYPES = new Set([
 export const isSyntaxType = (type: string): boolean => SYNTAX_TYPES.has(type);
 export const isAllowedTypedFunction = (type: string): boolean => TYPED.has(type);
 export const isAllowedFunctionName = (name: string, dialect: SqlDialect): boolean =>
-  ALLOWED_NAMES[dialect].has(name.toLowerCase());
+  ALLOWED_NAMES[familyOf(dialect)].has(name.toLowerCase());
 
 /** The schema a qualified call may name: the built-ins' own (`pg_catalog.lower(x)`). */
-export const BUILTIN_SCHEMAS: Record<SqlDialect, Set<string>> = {
+export const BUILTIN_SCHEMAS: Record<SqlFamily, Set<string>> = {
   postgresql: new Set(['pg_catalog']),
-  redshift: new Set(['pg_catalog']),
   mysql: new Set(),
   sqlite: new Set(),
 };

@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import { dialectSpec, type SqlDialect } from '@sluice/core/sql/dialect-registry';
+import type { SqlReferences } from '@sluice/core/sql/sql-analysis';
 import type { Explanation } from '../answers/structural-explain';
-import type { SqlReferences } from '@sluice/examples/sql/sql-analysis';
 import type { GuardOptions, GuardResult } from './sql-guard.types';
 import type { GuardTask } from './worker/sql-guard.worker';
 
@@ -76,7 +76,9 @@ export class GuardPool {
     const pool = this.start();
     await this.warm;
     try {
-      return await pool.run(task, { signal: AbortSignal.timeout(this.timeoutMs) });
+      // The dialect's spec goes along: a worker thread knows only the built-in dialects by itself.
+      const spec = dialectSpec(task.kind === 'check' ? task.options.dialect : task.dialect);
+      return await pool.run({ ...task, spec }, { signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'AbortError' || name === 'TimeoutError') {

@@ -1,4 +1,5 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import { familyOf, postgresLike } from '../sql-dialects';
 import {
   FORBIDDEN_WORDS,
   isDangerousFunction,
@@ -128,7 +129,7 @@ function tokenRules(tokens: Token[], dialect: SqlDialect, allowMutations: boolea
     if (t.kind === 'param' && t.value.startsWith('@@')) {
       add('SYSTEM_VARIABLE', `System variables (${t.value.toLowerCase()}) are not allowed`, t);
     }
-    if (t.kind === 'param' && dialect === 'mysql' && next?.value === ':' && code[k + 2]?.value === '=') {
+    if (t.kind === 'param' && familyOf(dialect) === 'mysql' && next?.value === ':' && code[k + 2]?.value === '=') {
       add('FORBIDDEN_KEYWORD', `Assigning a variable (${t.value} := ...) is not allowed`, t);
     }
     if (t.kind !== 'word') continue;
@@ -192,8 +193,7 @@ const tooComplex = (message: string): LexicalVerdict => ({
 
 /** A quoted name that means the same unquoted: PostgreSQL folds names to lower case, the others compare them so. */
 const plainQuotedName = (name: string, dialect: SqlDialect): boolean =>
-  /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) &&
-  ((dialect !== 'postgresql' && dialect !== 'redshift') || name === name.toLowerCase());
+  /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && (!postgresLike(dialect) || name === name.toLowerCase());
 
 /** Issues, each once: two readings of one text, or the lexer and the parser, often find the same thing. */
 export function uniqueIssues(issues: GuardIssue[]): GuardIssue[] {
@@ -220,7 +220,8 @@ export function lexicalCheck(
   if (sql.length > limits.maxLength) {
     return tooComplex(`The SQL is ${sql.length} characters long; the limit is ${limits.maxLength} (maxLength)`);
   }
-  const primary = lexSql(sql, dialect, dialect === 'mysql');
+  const family = familyOf(dialect);
+  const primary = lexSql(sql, dialect, family === 'mysql');
   const size = measure(primary.tokens);
   if (size.tokens > limits.maxTokens) {
     return tooComplex(`The SQL holds ${size.tokens} tokens; the limit is ${limits.maxTokens} (maxTokens)`);
@@ -230,8 +231,8 @@ export function lexicalCheck(
   }
   const issues = [...primary.issues];
   if (primary.complete) issues.push(...tokenRules(primary.tokens, dialect, allowMutations));
-  if (dialect !== 'sqlite') {
-    const other = lexSql(sql, dialect, dialect !== 'mysql');
+  if (family !== 'sqlite') {
+    const other = lexSql(sql, dialect, family !== 'mysql');
     // A reading that never closes a string cannot be what the server runs (it would not parse).
     if (other.complete) {
       issues.push(...other.issues, ...tokenRules(other.tokens, dialect, allowMutations));

@@ -1,4 +1,6 @@
-import type { SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import type { TableInfo } from '@sluice/core/sql/schema-snapshot';
+import { familyOf, pseudoColumnsOf } from '../sql-dialects';
 import type { Polyglot } from '@sluice/core/sql/polyglot';
 import {
   AstData,
@@ -18,7 +20,6 @@ import {
   makeRelation,
   noOutput,
   outputOf,
-  PSEUDO_COLUMNS,
   QueryOutput,
   Relation,
   relationsInScope,
@@ -265,7 +266,7 @@ export class NameResolver {
     const lower = column.toLowerCase();
     if (rel.withheld.has(lower)) {
       this.error('PII_COLUMN', `Column "${written}" is withheld (pii) from this caller; leave it out`, node);
-    } else if (this.schema && rel.lower && !rel.lower.has(lower) && !PSEUDO_COLUMNS[this.dialect].has(lower)) {
+    } else if (this.schema && rel.lower && !rel.lower.has(lower) && !pseudoColumnsOf(this.dialect).has(lower)) {
       this.error(
         'UNKNOWN_COLUMN',
         `Unknown column "${written}"; ${rel.display} has: ${listNames(visibleColumns(rel), column)}`,
@@ -302,9 +303,9 @@ export class NameResolver {
       this.error('PII_COLUMN', `The whole row of ${whole.display} includes withheld (pii) columns`, node);
       return;
     }
-    if (whole || definite || possible || scope.outputs.has(lower) || PSEUDO_COLUMNS[this.dialect].has(lower)) return;
+    if (whole || definite || possible || scope.outputs.has(lower) || pseudoColumnsOf(this.dialect).has(lower)) return;
     if (!this.schema) return;
-    if (quoted && this.dialect === 'sqlite' && isObject(node)) {
+    if (quoted && familyOf(this.dialect) === 'sqlite' && isObject(node)) {
       // SQLite reads a double-quoted name that matches no column as a string (unless built with
       // SQLITE_DQS=0, as better-sqlite3 is): written back as the string it means.
       const at = this.locate(node);

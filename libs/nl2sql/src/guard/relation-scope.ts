@@ -1,4 +1,3 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
 import { AstData, AstNode, identName, nodeData, nodeType } from './sql-ast';
 
 /** Something a column can come from: a table, a CTE, a derived table, a table function. */
@@ -30,13 +29,6 @@ export interface QueryOutput {
   columns: string[] | null;
   withheld: Set<string>;
 }
-
-export const PSEUDO_COLUMNS: Record<SqlDialect, Set<string>> = {
-  postgresql: new Set(['ctid', 'oid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid', 'user']),
-  redshift: new Set(['oid', 'user']),
-  mysql: new Set(),
-  sqlite: new Set(['rowid', '_rowid_', 'oid']),
-};
 
 const ident = (name: string): AstData => ({ name, quoted: true, trailing_comments: [] });
 export const columnNode = (name: string, qualifier: AstData | null): AstNode => ({

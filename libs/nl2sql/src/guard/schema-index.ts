@@ -1,4 +1,6 @@
-import type { SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import type { TableInfo } from '@sluice/core/sql/schema-snapshot';
+import { postgresLike } from '../sql-dialects';
 
 const LISTED_AT_MOST = 30;
 
@@ -53,7 +55,7 @@ export class SchemaIndex {
     const schemas = new Set(tables.map((t) => t.schema?.toLowerCase() ?? ''));
     if (schemas.has('public')) this.defaults.add('public');
     else if (schemas.size === 1) schemas.forEach((s) => this.defaults.add(s));
-    else if (dialect !== 'postgresql' && dialect !== 'redshift') schemas.forEach((s) => this.defaults.add(s));
+    else if (!postgresLike(dialect)) schemas.forEach((s) => this.defaults.add(s));
     this.defaults.add('');
   }
 

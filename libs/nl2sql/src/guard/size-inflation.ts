@@ -1,4 +1,5 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect, SqlFamily } from '@sluice/core/sql/dialect-registry';
+import { familyOf } from '../sql-dialects';
 import type { Polyglot } from '@sluice/core/sql/polyglot';
 import { AstData, AstNode, isObject, nodeData, nodeType, walkNodes } from './sql-ast';
 
@@ -57,16 +58,15 @@ function formatProblem(arg: unknown): string | null {
   return null;
 }
 
-const FORMATTERS: Record<SqlDialect, Set<string>> = {
+const FORMATTERS: Record<SqlFamily, Set<string>> = {
   postgresql: new Set(['format']),
-  redshift: new Set(['format']),
   mysql: new Set(),
   sqlite: new Set(['printf', 'format']),
 };
 
 /** True when a call may return more than its inputs hold (and so must not grow another's result). */
 function grows(name: string, args: unknown[], dialect: SqlDialect): boolean {
-  if (name in SIZE_ARGUMENT || FORMATTERS[dialect].has(name)) return true;
+  if (name in SIZE_ARGUMENT || FORMATTERS[familyOf(dialect)].has(name)) return true;
   if (name !== 'replace') return false;
   const from = literalOf(args[1]);
   const to = literalOf(args[2]);
@@ -90,7 +90,7 @@ export function inflationProblem(p: Polyglot, call: CallInfo, dialect: SqlDialec
       return `Function ${name}() is allowed with a literal size up to ${size.max} only`;
     }
   }
-  if (FORMATTERS[dialect].has(name)) {
+  if (FORMATTERS[familyOf(dialect)].has(name)) {
     const problem = formatProblem(args[0]);
     if (problem) return `Function ${name}() is not allowed here: ${problem}`;
   }

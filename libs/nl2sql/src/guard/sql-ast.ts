@@ -1,4 +1,5 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import { familyOf, postgresLike } from '../sql-dialects';
 import type { Polyglot } from '@sluice/core/sql/polyglot';
 import { isDangerousFunction, SENSITIVE_BARE, SENSITIVE_RELATIONS, SENSITIVE_SCHEMAS } from './dangerous-sql';
 import {
@@ -161,7 +162,6 @@ const FORBIDDEN_TYPES = new Set([
   'read_parquet',
 ]);
 const isDdlType = (t: string) => /^(create|drop|alter|undrop)_/.test(t) || t === 'truncate' || t === 'truncate_table';
-const postgresLike = (d: SqlDialect) => d === 'postgresql' || d === 'redshift';
 const isForbiddenType = (t: string) => FORBIDDEN_TYPES.has(t) || isDdlType(t) || t.startsWith('analyze');
 
 /**
@@ -188,13 +188,13 @@ function catalogProblem(schema: string, name: string, dialect: SqlDialect): stri
     return CATALOG_ALLOWED.has(`${schema}.${name}`) ? null : `${written} exposes server internals and is not allowed`;
   }
   // PostgreSQL finds pg_catalog's relations without a schema; a bare pg_* name is the catalog.
-  if (SENSITIVE_BARE.has(name) || (name.startsWith('pg_') && dialect !== 'mysql' && dialect !== 'sqlite')) {
+  if (SENSITIVE_BARE.has(name) || (name.startsWith('pg_') && postgresLike(dialect))) {
     return `${written} exposes server internals and is not allowed`;
   }
   if (SENSITIVE_RELATIONS.has(name) && SENSITIVE_SCHEMAS.has(schema)) {
     return `${written} exposes server internals and is not allowed`;
   }
-  if (dialect === 'sqlite' && name.startsWith('sqlite_') && !SQLITE_SCHEMA_TABLES.has(name)) {
+  if (familyOf(dialect) === 'sqlite' && name.startsWith('sqlite_') && !SQLITE_SCHEMA_TABLES.has(name)) {
     return `${written} is an internal table of SQLite and is not allowed`;
   }
   return null;
@@ -276,7 +276,7 @@ function callProblem(type: string, data: AstData, dialect: SqlDialect): { code: 
       const qualifier = isObject(data.this) && nodeType(data.this) === 'column' ? nodeData(data.this) : null;
       const schema = qualifier && !qualifier.table ? identName(qualifier.name) : '';
       if (
-        !BUILTIN_SCHEMAS[dialect].has(schema.toLowerCase()) ||
+        !BUILTIN_SCHEMAS[familyOf(dialect)].has(schema.toLowerCase()) ||
         (isObject(qualifier?.name) && qualifier.name.quoted && schema !== schema.toLowerCase())
       ) {
         return {

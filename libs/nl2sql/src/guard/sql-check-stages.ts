@@ -1,6 +1,6 @@
 import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
 import type { Polyglot } from '@sluice/core/sql/polyglot';
-import { POLYGLOT_DIALECT } from '@sluice/examples/sql/sql-analysis';
+import { polyglotDialect } from '@sluice/core/sql/sql-analysis';
 import { GuardStage } from './guard-stage';
 import { lexicalCheck } from './lexical-rules';
 import { AstNode, identName, nodeData, QUERY_TYPES, walkNodes, WRITE_TYPES } from './sql-ast';
@@ -58,7 +58,7 @@ export interface CheckState {
 function render(p: Polyglot, stmt: AstNode, kind: string, dialect: SqlDialect): { sql: string } | { error: string } {
   // The generator writes EXPLAIN as DESCRIBE, which PostgreSQL does not know.
   const explain = kind === 'explain';
-  const generated = p.generate([explain ? (nodeData(stmt).target as AstNode) : stmt], POLYGLOT_DIALECT[dialect]);
+  const generated = p.generate([explain ? (nodeData(stmt).target as AstNode) : stmt], polyglotDialect(dialect));
   if (!generated.success || generated.sql?.length !== 1) return { error: generated.error ?? 'no SQL' };
   return { sql: `${explain ? 'EXPLAIN ' : ''}${generated.sql[0]}` };
 }
@@ -156,7 +156,7 @@ export const CHECK_STAGES: readonly GuardStage<CheckState>[] = [
       const { fromDialect, dialect } = s.options;
       if (!fromDialect || fromDialect === dialect) return 'next';
       if (s.errors.length) return 'stop';
-      const out = s.p.transpile(s.sql, POLYGLOT_DIALECT[fromDialect], POLYGLOT_DIALECT[dialect]);
+      const out = s.p.transpile(s.sql, polyglotDialect(fromDialect), polyglotDialect(dialect));
       if (!out.success || !out.sql) {
         const issue = parseIssue(fromDialect, out.error ?? 'unknown error', out.errorLine, out.errorColumn);
         const message = `Transpiling from ${fromDialect} to ${dialect} failed: ${issue.message}`;

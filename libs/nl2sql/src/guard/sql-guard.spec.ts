@@ -1,6 +1,6 @@
 import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
 import { loadPolyglot } from '@sluice/core/sql/polyglot';
-import { POLYGLOT_DIALECT } from '@sluice/examples/sql/sql-analysis';
+import { polyglotDialect } from '@sluice/core/sql/sql-analysis';
 import { lexicalCheck } from './lexical-rules';
 import { tableInfo } from '../../../../test/helpers/table-info';
 import { GuardOptions, GuardResult, SqlGuard } from './sql-guard';
@@ -28,7 +28,7 @@ const codes = (r: GuardResult) => r.errors.map((e) => e.code);
 /** The SQL handed out parses again as exactly one statement and passes the lexical rules. */
 async function expectReparses(sql: string, dialect: SqlDialect): Promise<void> {
   const p = await loadPolyglot();
-  const parsed = p.parse(sql, POLYGLOT_DIALECT[dialect]);
+  const parsed = p.parse(sql, polyglotDialect(dialect));
   expect(parsed.success).toBe(true);
   expect(parsed.ast).toHaveLength(1);
   expect(lexicalCheck(sql, dialect, false).issues).toEqual([]);

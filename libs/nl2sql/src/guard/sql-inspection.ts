@@ -1,6 +1,6 @@
 import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
 import type { Polyglot } from '@sluice/core/sql/polyglot';
-import { POLYGLOT_DIALECT } from '@sluice/examples/sql/sql-analysis';
+import { polyglotDialect } from '@sluice/core/sql/sql-analysis';
 import { denyOnThrow, GuardStage, runStages } from './guard-stage';
 import { lexicalCheck } from './lexical-rules';
 import { NameResolver } from './name-resolver';
@@ -57,7 +57,7 @@ interface InspectionState extends Inspection {
   locate?: Locator;
 }
 
-const dialectOf = (s: InspectionState) => POLYGLOT_DIALECT[s.options.dialect];
+const dialectOf = (s: InspectionState) => polyglotDialect(s.options.dialect);
 const mutations = (s: InspectionState) => s.options.allowMutations === true;
 
 /**

@@ -1,4 +1,5 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import { familyOf } from '../sql-dialects';
 import type { GuardIssue } from './sql-guard.types';
 
 export type TokenKind = 'word' | 'quoted' | 'string' | 'number' | 'symbol' | 'param';
@@ -21,7 +22,6 @@ export interface LexOutcome {
 
 const isWordStart = (c: string) => /[A-Za-z_]/.test(c);
 const isWordPart = (c: string) => /[A-Za-z0-9_$]/.test(c);
-const postgresLike = (d: SqlDialect) => d === 'postgresql' || d === 'redshift';
 /** Sticky: matches at lastIndex only, without slicing the rest of the text per `$`. */
 const DOLLAR_TAG = /\$([A-Za-z_][A-Za-z0-9_]*)?\$/y;
 
@@ -99,9 +99,10 @@ class SqlScanner {
     private readonly backslashEscapes: boolean,
   ) {
     this.at = positionsOf(sql);
-    const mysql = dialect === 'mysql';
-    const sqlite = dialect === 'sqlite';
-    const pg = postgresLike(dialect);
+    const family = familyOf(dialect);
+    const mysql = family === 'mysql';
+    const sqlite = family === 'sqlite';
+    const pg = family === 'postgresql';
     this.mysql = mysql;
     this.sqlite = sqlite;
     this.pg = pg;

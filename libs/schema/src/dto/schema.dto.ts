@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import '@sluice/connectors/plugins/built-in-dialects';
 import { PaginationDto } from '@sluice/core/pagination/pagination';
+import { dialectNames } from '@sluice/core/sql/dialect-registry';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -120,7 +122,7 @@ export class RelationshipDto {
 
 class SchemaHeaderDto {
   @ApiProperty({ example: 'conn_4k2x9q0m1v7b3n8c' }) connectorId: string;
-  @ApiProperty({ enum: ['postgresql', 'redshift', 'mysql', 'sqlite'], example: 'postgresql' }) dialect: string;
+  @ApiProperty({ enum: dialectNames(), example: 'postgresql' }) dialect: string;
   @ApiProperty({ example: 'chinook' }) database: string;
   @ApiProperty({ type: String, format: 'date-time' }) introspectedAt: string;
   @ApiProperty({ description: 'SHA-256 of the introspected tables', example: '9f86d081884c7d65…' })

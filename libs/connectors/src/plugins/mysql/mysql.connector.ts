@@ -26,6 +26,7 @@ import { CATALOG_QUERIES, describeServer, PROBE_SQL, readMysqlCatalog, serverOf 
 import { MysqlConfig, mysqlConnections, mysqlOptions, mysqlQuery, openConnection } from './mysql-connections';
 import { describeMysqlConnectError, mysqlQueryError } from './mysql-errors';
 import { runMysqlQuery, statementTimeoutSql } from './mysql-execute';
+import { MYSQL_DIALECT } from './mysql.dialect';
 
 export type { MysqlConfig } from './mysql-connections';
 
@@ -49,7 +50,7 @@ interface ProbeRow {
   description: 'A MySQL (5.7 or later) or MariaDB (10.3 or later) server, reached over TCP with a user and password.',
   readiness: 'ready',
   capabilities: ['test', 'introspect', 'execute', 'discover'],
-  dialect: 'mysql',
+  dialect: MYSQL_DIALECT,
   destinationFields: NETWORK_DESTINATION_FIELDS,
 })
 export class MysqlConnector implements ConnectorPluginContract<MysqlConfig>, OnModuleDestroy {

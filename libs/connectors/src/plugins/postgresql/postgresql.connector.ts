@@ -24,6 +24,7 @@ import { buildDdl, CatalogTable, toTableInfo } from '../sql-common/sql-ddl';
 import { boundExecute, LeaseSource, probeServer, runLeased, timed } from '../sql-common/sql-operations';
 import { inBatches, tableItem } from '../sql-common/table-discovery';
 import { pgClientOptions, PostgresConfig, postgresConnections } from './postgres-connections';
+import { POSTGRESQL_DIALECT } from './postgresql.dialect';
 import { CATALOG_QUERIES, PROBE_SQL, PostgresProbe, readPostgresCatalog, serverVersionOf } from './postgres-catalog';
 import { describePgConnectError, pgQueryError } from './postgres-errors';
 import { runPostgresQuery } from './postgres-execute';
@@ -39,9 +40,9 @@ export interface PostgresFlavor {
 }
 
 const POSTGRES: PostgresFlavor = {
-  dialect: 'postgresql',
+  dialect: POSTGRESQL_DIALECT.name,
   product: 'PostgreSQL',
-  defaultPort: 5432,
+  defaultPort: POSTGRESQL_DIALECT.defaultPort,
   hostExample: 'db.example.com',
 };
 
@@ -59,7 +60,7 @@ const noop = () => undefined;
   description: 'A PostgreSQL server (9.6 or later), reached over TCP with a user and password.',
   readiness: 'ready',
   capabilities: ['test', 'introspect', 'execute', 'discover'],
-  dialect: 'postgresql',
+  dialect: POSTGRESQL_DIALECT,
   destinationFields: NETWORK_DESTINATION_FIELDS,
 })
 export class PostgresqlConnector implements ConnectorPluginContract<PostgresConfig>, OnModuleDestroy {

@@ -2,11 +2,12 @@ import { EnvDto } from '@sluice/core/config/env.dto';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
 import { NETWORK_DESTINATION_FIELDS } from '../sql-common/network-sql-config';
 import { PostgresFlavor, PostgresqlConnector } from './postgresql.connector';
+import { REDSHIFT_DIALECT } from './redshift.dialect';
 
 const REDSHIFT: PostgresFlavor = {
-  dialect: 'redshift',
+  dialect: REDSHIFT_DIALECT.name,
   product: 'Amazon Redshift',
-  defaultPort: 5439,
+  defaultPort: REDSHIFT_DIALECT.defaultPort,
   hostExample: 'examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com',
 };
 
@@ -21,7 +22,7 @@ const REDSHIFT: PostgresFlavor = {
   description: 'An Amazon Redshift cluster or Serverless workgroup, reached with a database user and password.',
   readiness: 'ready',
   capabilities: ['test', 'introspect', 'execute', 'discover'],
-  dialect: 'redshift',
+  dialect: REDSHIFT_DIALECT,
   destinationFields: NETWORK_DESTINATION_FIELDS,
 })
 export class RedshiftConnector extends PostgresqlConnector {

@@ -1,20 +1,21 @@
+import {
+  connectionStringDialects,
+  dialectSpec,
+  isDialect,
+  type DialectSpec,
+  type SqlDialect,
+} from '@sluice/core/sql/dialect-registry';
 import { ConnectorConfigError } from '../../plugin/connector-errors';
+import '../built-in-dialects';
 import { SSL_MODES, SslMode, SslSettings } from './network-sql-config';
 
-export type ConnectionStringType = 'postgresql' | 'redshift' | 'mysql';
+/** The dialect of a type that takes a connection string (its schemes and default port come from its spec). */
+export type ConnectionStringType = SqlDialect;
 
 export interface ParsedConnectionString {
   config: Record<string, unknown>;
   authConfig: { password: string };
 }
-
-const SCHEMES: Record<ConnectionStringType, string[]> = {
-  postgresql: ['postgresql:', 'postgres:'],
-  redshift: ['redshift:', 'postgresql:', 'postgres:'],
-  mysql: ['mysql:', 'mariadb:'],
-};
-
-const DEFAULT_PORTS: Record<ConnectionStringType, number> = { postgresql: 5432, redshift: 5439, mysql: 3306 };
 
 // The spellings libpq (sslmode) and the MySQL clients (ssl-mode) use, for the modes we offer.
 // "prefer" and "allow" silently fall back to plain TCP; that choice has to be made explicitly.
@@ -64,14 +65,16 @@ export function connectionStringToConfig(
   connection: string,
   ssl?: Partial<SslSettings>,
 ): ParsedConnectionString {
+  const spec: DialectSpec = dialectSpec(type);
+  const schemes = spec.connectionSchemes;
   let url: URL;
   try {
     url = new URL(connection.trim());
   } catch {
-    throw problem(`not a valid URL; expected ${SCHEMES[type][0]}//user:password@host:port/database`);
+    throw problem(`not a valid URL; expected ${schemes[0]}//user:password@host:port/database`);
   }
-  if (!SCHEMES[type].includes(url.protocol)) {
-    throw problem(`the scheme must be ${SCHEMES[type].map((s) => `${s}//`).join(' or ')}`);
+  if (!schemes.includes(url.protocol)) {
+    throw problem(`the scheme must be ${schemes.map((s) => `${s}//`).join(' or ')}`);
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!host) throw problem('the connection string has no host');
@@ -82,7 +85,7 @@ export function connectionStringToConfig(
 
   const config: Record<string, unknown> = {
     host,
-    port: url.port ? Number(url.port) : DEFAULT_PORTS[type],
+    port: url.port ? Number(url.port) : spec.defaultPort,
     database,
     user,
   };
@@ -90,7 +93,8 @@ export function connectionStringToConfig(
   if (ssl?.mode) config.ssl = { mode: ssl.mode, ...(ssl.ca ? { ca: ssl.ca } : {}) };
   else if (fromQuery) config.ssl = fromQuery;
   const schema = url.searchParams.get('schema');
-  if (schema && type !== 'mysql') {
+  // MySQL has no schemas inside a database (a schema is a database there).
+  if (schema && spec.family !== 'mysql') {
     config.schemas = schema
       .split(',')
       .map((s) => s.trim())
@@ -98,8 +102,6 @@ export function connectionStringToConfig(
   }
   return { config, authConfig: { password: decode(url.password, 'password') } };
 }
-
-const CONNECTION_STRING_TYPES: ConnectionStringType[] = ['postgresql', 'redshift', 'mysql'];
 
 /**
  * The `connection` field of a request (create, update, test-connection) as `config` and
@@ -110,9 +112,10 @@ export function settingsFromConnection(
   connection: string,
   ssl?: Partial<SslSettings>,
 ): ParsedConnectionString {
-  if (!CONNECTION_STRING_TYPES.includes(type as ConnectionStringType)) {
-    throw problem(`a connection string is accepted for ${CONNECTION_STRING_TYPES.join(', ')} only`);
+  // A SQL type is named after its dialect; those whose dialect has URL schemes take a connection string.
+  if (!isDialect(type) || dialectSpec(type).connectionSchemes.length === 0) {
+    throw problem(`a connection string is accepted for ${connectionStringDialects().join(', ')} only`);
   }
   // The mode is checked by the parser, which names the allowed values when it is wrong.
-  return connectionStringToConfig(type as ConnectionStringType, connection, ssl);
+  return connectionStringToConfig(type, connection, ssl);
 }

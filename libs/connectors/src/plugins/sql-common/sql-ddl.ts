@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
+import { dialectSpec, type SqlDialect } from '@sluice/core/sql/dialect-registry';
 import { TableInfo } from '../../plugin/connector-plugin';
+import '../built-in-dialects';
 
-export type DdlDialect = 'postgresql' | 'redshift' | 'mysql';
+/** The dialect DDL is written in; MySQL's family quotes and comments its own way, the others PostgreSQL's. */
+export type DdlDialect = SqlDialect;
+
+const mysqlLike = (dialect: DdlDialect): boolean => dialectSpec(dialect).family === 'mysql';
 
 /** A table or view as the catalog reader saw it, with what only the DDL needs. */
 export interface CatalogTable extends TableInfo {
@@ -25,7 +30,7 @@ const RESERVED = new Set(
 );
 
 export function quoteIdentifier(name: string, dialect: DdlDialect): string {
-  if (dialect === 'mysql') {
+  if (mysqlLike(dialect)) {
     return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !RESERVED.has(name.toLowerCase())
       ? name
       : `\`${name.replace(/`/g, '``')}\``;
@@ -36,7 +41,7 @@ export function quoteIdentifier(name: string, dialect: DdlDialect): string {
 
 export function quoteLiteral(value: string, dialect: DdlDialect): string {
   const escaped = value.replace(/'/g, "''");
-  return dialect === 'mysql' ? `'${escaped.replace(/\\/g, '\\\\')}'` : `'${escaped}'`;
+  return mysqlLike(dialect) ? `'${escaped.replace(/\\/g, '\\\\')}'` : `'${escaped}'`;
 }
 
 export function qualifiedName(schema: string | null, name: string, dialect: DdlDialect): string {
@@ -54,7 +59,7 @@ function tableDdl(table: CatalogTable, dialect: DdlDialect): string {
     let line = `  ${quoteIdentifier(column.name, dialect)} ${column.type}`;
     if (!column.nullable) line += ' NOT NULL';
     if (column.default !== null) line += ` DEFAULT ${column.default}`;
-    if (dialect === 'mysql' && column.comment) line += ` COMMENT ${quoteLiteral(column.comment, dialect)}`;
+    if (mysqlLike(dialect) && column.comment) line += ` COMMENT ${quoteLiteral(column.comment, dialect)}`;
     return line;
   });
   if (table.primaryKey.length) lines.push(`  PRIMARY KEY (${columnList(table.primaryKey, dialect)})`);
@@ -66,7 +71,7 @@ function tableDdl(table: CatalogTable, dialect: DdlDialect): string {
     );
   }
   let ddl = `CREATE TABLE ${name} (\n${lines.join(',\n')}\n)`;
-  if (dialect === 'mysql') {
+  if (mysqlLike(dialect)) {
     return table.comment ? `${ddl} COMMENT=${quoteLiteral(table.comment, dialect)};` : `${ddl};`;
   }
   ddl += ';';
@@ -90,7 +95,7 @@ function viewDdl(view: CatalogTable, dialect: DdlDialect): string {
     return `-- ${kind} ${name}: definition not readable\n${columns}`;
   }
   let ddl = `CREATE ${kind} ${name} AS\n${body};`;
-  if (dialect !== 'mysql' && view.comment) {
+  if (!mysqlLike(dialect) && view.comment) {
     ddl += `\nCOMMENT ON ${kind} ${name} IS ${quoteLiteral(view.comment, dialect)};`;
   }
   return ddl;

@@ -36,6 +36,7 @@ import {
 import { createSqlitePool, readSqlite, runSqliteQuery } from './sqlite-execute';
 import { SqliteProcessPool, SqliteTaskError } from './sqlite-process-pool';
 import { checkSqlitePath, resolveSqlitePath } from './sqlite-path';
+import { SQLITE_DIALECT } from './sqlite.dialect';
 
 /**
  * An SQLite file: on the server inside one of SQLITE_ALLOWED_DIRS, or uploaded to the connector
@@ -88,7 +89,7 @@ function toTableInfo(table: SqliteTable): TableInfo {
     'An SQLite database file: one on the server inside a directory the administrator allowed, or one uploaded to the connector.',
   readiness: 'ready',
   capabilities: ['test', 'introspect', 'execute', 'discover', 'upload'],
-  dialect: 'sqlite',
+  dialect: SQLITE_DIALECT,
   destinationFields: ['path', 'storageKey'],
 })
 export class SqliteConnector implements ConnectorPluginContract<SqliteConfig>, OnModuleDestroy {

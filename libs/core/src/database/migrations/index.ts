@@ -8,6 +8,7 @@ import { MillisecondCursors1764400000000 } from './1764400000000-millisecond-cur
 import { Nl2sql1764500000000 } from './1764500000000-nl2sql';
 import { TokenGeneration1764610000000 } from './1764610000000-token-generation';
 import { Invitations1764620000000 } from './1764620000000-invitations';
+import { ExamplesDialectCheck1764700000000 } from './1764700000000-examples-dialect-check';
 
 /** Every migration, oldest first. Listed by hand so the build bundles them and nothing is globbed. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Nl2sql1764500000000,
   TokenGeneration1764610000000,
   Invitations1764620000000,
+  ExamplesDialectCheck1764700000000,
 ];

@@ -1,16 +1,11 @@
-import { Dialect, type QueryAnalysis } from '@polyglot-sql/sdk';
-import type { SchemaSnapshot, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
-import { BadRequestError } from '@sluice/core/errors/domain-error';
-import type { ExampleDialect } from '@sluice/core/sql/dialects';
-import { loadPolyglot, Polyglot } from '@sluice/core/sql/polyglot';
+import type { Dialect, QueryAnalysis } from '@polyglot-sql/sdk';
+import { BadRequestError } from '../errors/domain-error';
+import { dialectSpec, SqlDialect } from './dialect-registry';
+import { loadPolyglot, Polyglot } from './polyglot';
+import type { SchemaSnapshot, TableInfo } from './schema-snapshot';
 
-/** Our dialect names → polyglot's (they happen to agree today; the map keeps them independent). */
-export const POLYGLOT_DIALECT: Record<ExampleDialect, Dialect> = {
-  postgresql: Dialect.PostgreSQL,
-  mysql: Dialect.MySQL,
-  sqlite: Dialect.SQLite,
-  redshift: Dialect.Redshift,
-};
+/** polyglot-sql's name for a registered dialect; an unknown dialect throws. */
+export const polyglotDialect = (dialect: SqlDialect): Dialect => dialectSpec(dialect).polyglot as Dialect;
 
 /** Where and why SQL does not parse, as listed in `details` of the 400 answer. */
 export interface SqlParseProblem {
@@ -58,7 +53,7 @@ function firstSpanStart(node: unknown): number | undefined {
   return undefined;
 }
 
-function parseError(dialect: ExampleDialect, reason: string, line: number, column: number): BadRequestError {
+function parseError(dialect: SqlDialect, reason: string, line: number, column: number): BadRequestError {
   const text = reason.replace(/^Parse error at line \d+, column \d+:\s*/, '');
   const problem: SqlParseProblem = { field: 'sql', messages: [text], line, column };
   return new BadRequestError(
@@ -92,10 +87,10 @@ export function assertAnalysable(sql: string): void {
  * Checks that `sql` is exactly one statement that parses in `dialect`; throws a 400
  * (SQL_PARSE_ERROR with line and column, SQL_EMPTY, SQL_MULTIPLE_STATEMENTS) otherwise.
  */
-export async function assertSingleStatement(sql: string, dialect: ExampleDialect): Promise<void> {
+export async function assertSingleStatement(sql: string, dialect: SqlDialect): Promise<void> {
   assertAnalysable(sql);
   const p = await loadPolyglot();
-  const parsed = p.parse(sql, POLYGLOT_DIALECT[dialect]);
+  const parsed = p.parse(sql, polyglotDialect(dialect));
   if (!parsed.success) {
     throw parseError(dialect, parsed.error ?? 'unknown parser error', parsed.errorLine ?? 1, parsed.errorColumn ?? 1);
   }
@@ -114,7 +109,7 @@ export async function assertSingleStatement(sql: string, dialect: ExampleDialect
     );
   }
   // parse() is lenient (`SELEC foo` comes back as an aliased column); validate() is not.
-  const checked = p.validate(sql, POLYGLOT_DIALECT[dialect]);
+  const checked = p.validate(sql, polyglotDialect(dialect));
   const error = checked.errors.find((e) => e.severity === 'error');
   if (!checked.valid && error) {
     const at =
@@ -132,14 +127,14 @@ function splitQualified(name: string): TableRef {
 
 const tableKey = (t: TableRef) => `${(t.schema ?? '').toLowerCase()}.${t.name.toLowerCase()}`;
 
-function analyse(p: Polyglot, sql: string, dialect: ExampleDialect): QueryAnalysis | undefined {
-  const result = p.analyzeQuery(sql, { dialect: POLYGLOT_DIALECT[dialect] });
+function analyse(p: Polyglot, sql: string, dialect: SqlDialect): QueryAnalysis | undefined {
+  const result = p.analyzeQuery(sql, { dialect: polyglotDialect(dialect) });
   return result.success ? result.analysis : undefined;
 }
 
 /** Tables named by a statement that analyzeQuery does not cover (INSERT, UPDATE, DDL...). */
-function tablesByWalk(p: Polyglot, sql: string, dialect: ExampleDialect): TableRef[] {
-  const parsed = p.parse(sql, POLYGLOT_DIALECT[dialect]);
+function tablesByWalk(p: Polyglot, sql: string, dialect: SqlDialect): TableRef[] {
+  const parsed = p.parse(sql, polyglotDialect(dialect));
   if (!parsed.success || !parsed.ast?.length) return [];
   return p.ast.getTables(parsed.ast[0]).flatMap((node) => {
     const table = (node as { table?: { name?: { name?: string }; schema?: { name?: string } | null } }).table;
@@ -153,7 +148,7 @@ function tablesByWalk(p: Polyglot, sql: string, dialect: ExampleDialect): TableR
  * aliases resolve to their tables, CTE and derived-table names are not tables, and the bodies of
  * CTEs are analysed too (their columns count even when the outer query does not use them).
  */
-export async function extractReferences(sql: string, dialect: ExampleDialect): Promise<SqlReferences> {
+export async function extractReferences(sql: string, dialect: SqlDialect): Promise<SqlReferences> {
   assertAnalysable(sql);
   const p = await loadPolyglot();
   const tables = new Map<string, TableRef>();

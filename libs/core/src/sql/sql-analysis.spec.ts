@@ -1,6 +1,7 @@
-import type { SchemaSnapshot, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import '@sluice/connectors/plugins/built-in-dialects';
 import { tableInfo } from '../../../../test/helpers/table-info';
-import { BadRequestError } from '@sluice/core/errors/domain-error';
+import { BadRequestError } from '../errors/domain-error';
+import type { SchemaSnapshot, TableInfo } from './schema-snapshot';
 import { assertSingleStatement, extractReferences, SqlReferences, unknownReferences } from './sql-analysis';
 
 const table = (name: string, columns: string[], schema: string | null = 'public'): TableInfo =>

@@ -1,0 +1,22 @@
+// What NL2SQL reads of a dialect (the guard, the prompt), from the dialect registry. Importing the
+// built-ins registers them: the guard also runs in worker threads and tests that load no plugin.
+import '@sluice/connectors/plugins/built-in-dialects';
+import { dialectSpec, type SqlDialect, type SqlFamily } from '@sluice/core/sql/dialect-registry';
+
+/** The engine family whose lexical syntax and rule sets the guard applies to a dialect. */
+export const familyOf = (dialect: SqlDialect): SqlFamily => dialectSpec(dialect).family;
+
+/** PostgreSQL and its kin: unquoted names fold to lower case, `pg_*` relations are the catalog. */
+export const postgresLike = (dialect: SqlDialect): boolean => familyOf(dialect) === 'postgresql';
+
+const pseudo = new Map<SqlDialect, ReadonlySet<string>>();
+
+/** Columns every table of the dialect has without declaring them (ctid, rowid...). */
+export function pseudoColumnsOf(dialect: SqlDialect): ReadonlySet<string> {
+  let found = pseudo.get(dialect);
+  if (!found) pseudo.set(dialect, (found = new Set(dialectSpec(dialect).pseudoColumns)));
+  return found;
+}
+
+/** How to write SQL for the dialect, as the model is told with each question. */
+export const dialectHint = (dialect: SqlDialect): string => dialectSpec(dialect).promptHint;
