@@ -112,6 +112,10 @@ export type ChinookEngine = 'postgresql' | 'mariadb' | 'sqlite';
 export interface ChinookConnectors {
   /** Connector ids by engine, for the engines asked for. */
   ids: Partial<Record<ChinookEngine, string>>;
+  /** Where each engine's Chinook is, for a test that reads or changes it behind the API. */
+  postgresUrl: string;
+  mariadbDatabase: string;
+  sqlitePath?: string;
   /** Drops the scratch Chinook databases and the SQLite copy. */
   cleanup(): Promise<void>;
 }
@@ -184,5 +188,5 @@ export async function createChinookConnectors(
     await cleanup();
     throw error;
   }
-  return { ids, cleanup };
+  return { ids, cleanup, postgresUrl: pgUrl, mariadbDatabase: mariaDb, sqlitePath };
 }
