@@ -1,4 +1,3 @@
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import { sign } from 'jsonwebtoken';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { chinookSqliteCopy } from './helpers/chinook';
 import { FakeOpenAi } from './helpers/fake-openai';
 import { Operation, operations, plausible, resolveSchema } from './helpers/openapi-fuzz';
+import { inviteUser, seed } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 /**
@@ -66,28 +66,16 @@ describe('authorization matrix over every route (e2e)', () => {
       RATE_LIMIT_PER_MINUTE: '1000000',
       PROBE_RATE_LIMIT_PER_MINUTE: '1000000',
     });
-    const admin = await t.http.login('admin@acme.test', 'acme-admin-password');
-    const me = (await t.http.get('/api/v1/auth/me', { token: admin })).body;
-    const tokens: Record<Role, string> = { admin, editor: '', viewer: '' };
-    for (const role of ['editor', 'viewer'] as const) {
-      const email = `${role}@acme.test`;
-      await must(
-        await t.http.post('/api/v1/users', { email, password: `${role}-passphrase`, role }, { token: admin }),
-        role,
-      );
-      tokens[role] = await t.http.login(email, `${role}-passphrase`);
-    }
-    await must(
-      await t.http.post(
-        '/api/v1/users',
-        { email: 'gone@acme.test', password: 'gone-passphrase', role: 'admin' },
-        { token: admin },
-      ),
-      'user',
-    );
-    // The answer is an invitation; the first sign-in accepts it, and /auth/me names the user.
-    const disabledToken = await t.http.login('gone@acme.test', 'gone-passphrase');
-    const disabledId = (await t.http.get('/api/v1/auth/me', { token: disabledToken })).body.user.id;
+    const seeded = await seed(t);
+    const admin = seeded.tenant.admin.token;
+    const tokens: Record<Role, string> = {
+      admin,
+      editor: seeded.tenant.editor.token,
+      viewer: seeded.tenant.viewer.token,
+    };
+    const gone = await inviteUser(t, admin, 'admin', { email: 'gone@acme.test', password: 'gone-passphrase' });
+    const disabledToken = gone.token;
+    const disabledId = gone.id;
     await must(await t.http.put(`/api/v1/users/${disabledId}`, { disabled: true }, { token: admin }), 'disable');
     // One invitation left pending, for the other tenant to be pointed at.
     otherTenant.invitationId = (
@@ -114,12 +102,11 @@ describe('authorization matrix over every route (e2e)', () => {
     await t.http.delete(`/api/v1/api-keys/${revoked.id}`, { token: admin });
 
     const expired = sign(
-      { sub: me.user.id, tid: me.tenant.id, typ: 'access', exp: Math.floor(Date.now() / 1000) - 60 },
+      { sub: seeded.tenant.admin.id, tid: seeded.tenant.id, typ: 'access', exp: Math.floor(Date.now() / 1000) - 60 },
       t.env.JWT_SECRET,
       { issuer: 'sluice', audience: 'sluice-api' },
     );
-    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
-    const globex = await t.http.login('boss@globex.test', 'globex-passphrase');
+    const globex = seeded.other.admin.token;
 
     callers.push(
       { name: 'anonymous', headers: {}, role: null },

@@ -1,13 +1,11 @@
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import { SecretBox } from '@sluice/core/crypto/secret-box';
 import { randomBytes } from 'node:crypto';
 import { createConnection, Socket } from 'node:net';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { CountingListener } from './helpers/connector-testing';
 import { eventually } from './helpers/eventually';
+import { seed } from './helpers/seed';
 import { freePort, query } from './helpers/test-env';
-
-const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 
 const sql = query;
 
@@ -39,15 +37,10 @@ describe('connectors (e2e)', () => {
       { SAFE_NETWORK_ALLOW: '127.0.0.1', CIRCUIT_BREAKER_THRESHOLD: '3', CIRCUIT_BREAKER_COOLDOWN_SECONDS: '2' },
       { captureLogs: true },
     );
-    admin = await t.http.login(ADMIN.email, ADMIN.password);
-    await t.http.post(
-      '/api/v1/users',
-      { email: 'vic@acme.test', password: 'viewer-passphrase', role: 'viewer' },
-      { token: admin },
-    );
-    viewer = await t.http.login('vic@acme.test', 'viewer-passphrase');
-    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
-    otherTenant = await t.http.login('boss@globex.test', 'globex-passphrase');
+    const seeded = await seed(t);
+    admin = seeded.tenant.admin.token;
+    viewer = seeded.tenant.viewer.token;
+    otherTenant = seeded.other.admin.token;
   });
   afterAll(() => t?.close());
 

@@ -1,5 +1,4 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import { ALL_QUEUES } from '@sluice/core/queue/queue-names';
 import { sign } from 'jsonwebtoken';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,10 +7,10 @@ import { join } from 'node:path';
 import { Browser, Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser';
 import { waitForRun } from './helpers/runs';
+import { seed } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { startTestWorker } from './helpers/test-worker';
 
-const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 const BOARD = '/admin/queues';
 const COOKIE = 'sluice_dashboard';
 
@@ -65,7 +64,10 @@ describe('queue dashboard at /admin/queues (e2e)', () => {
     writeFileSync(join(root, 'b.txt'), 'beta\n');
     t = await startTestApp({ FOLDER_ALLOWED_ROOTS: root });
     worker = await startTestWorker(t.env);
-    adminToken = await t.http.login(ADMIN.email, ADMIN.password);
+    const seeded = await seed(t);
+    adminToken = seeded.tenant.admin.token;
+    editor = seeded.tenant.editor;
+    globexToken = seeded.other.admin.token;
     const connector = await t.http.post(
       '/api/v1/connectors',
       { name: 'Files', type: 'folder', config: { path: root } },
@@ -79,9 +81,6 @@ describe('queue dashboard at /admin/queues (e2e)', () => {
     runId = started.body.id;
     expect((await waitForRun(t.http, adminToken, connector.body.id, runId)).status).toBe('succeeded');
 
-    editor = await createUser('editor', 'erin@acme.test');
-    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-admin-password');
-    globexToken = await t.http.login('boss@globex.test', 'globex-admin-password');
     browser = await launchChromium();
   }, 120_000);
 

@@ -1,13 +1,11 @@
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import { ExampleRetriever } from '@sluice/examples/retrieval/example-retriever';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadChinookPostgres } from './helpers/chinook';
+import { seed } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { dropDatabase, testVariables } from './helpers/test-env';
-
-const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 
 interface Fixture {
   examples: Array<{ key: string; question: string; sql: string; tags: string[] }>;
@@ -33,19 +31,12 @@ describe('examples (e2e)', () => {
   beforeAll(async () => {
     await loadChinookPostgres(chinookUrl);
     t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1', FOLDER_ALLOWED_ROOTS: folder });
-    admin = await t.http.login(ADMIN.email, ADMIN.password);
-    tenantId = (await t.http.get('/api/v1/auth/me', { token: admin })).body.tenant.id;
-    for (const [role, email] of [
-      ['editor', 'erin@acme.test'],
-      ['viewer', 'vic@acme.test'],
-    ]) {
-      const res = await t.http.post('/api/v1/users', { email, password: `${role}-passphrase`, role }, { token: admin });
-      expect(res.status).toBe(201);
-    }
-    editor = await t.http.login('erin@acme.test', 'editor-passphrase');
-    viewer = await t.http.login('vic@acme.test', 'viewer-passphrase');
-    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
-    globex = await t.http.login('boss@globex.test', 'globex-passphrase');
+    const seeded = await seed(t);
+    admin = seeded.tenant.admin.token;
+    tenantId = seeded.tenant.id;
+    editor = seeded.tenant.editor.token;
+    viewer = seeded.tenant.viewer.token;
+    globex = seeded.other.admin.token;
 
     const pg = await t.http.post(
       '/api/v1/connectors',

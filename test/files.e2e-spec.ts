@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './helpers/eventually';
+import { inviteUser } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
@@ -286,12 +287,8 @@ describe('uploaded files (e2e)', () => {
 
   it('refuses a viewer upload', async () => {
     const id = await createFileConnector('Viewer blocked');
-    await t.http.post(
-      '/api/v1/users',
-      { email: 'view@acme.test', password: 'viewer-passphrase', role: 'viewer' },
-      { token },
-    );
-    const viewer = await t.http.login('view@acme.test', 'viewer-passphrase');
+    const viewer = (await inviteUser(t, token, 'viewer', { email: 'view@acme.test', password: 'viewer-passphrase' }))
+      .token;
     const res = await t.http.request('POST', `/api/v1/connectors/${id}/upload`, {
       token: viewer,
       rawBody: 'a\n',

@@ -5,10 +5,10 @@ import type { Queue } from 'bull';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import { HttpResponse } from './helpers/http-client';
 import { eventually, scaled } from './helpers/eventually';
 import { waitForDocument, waitForRun } from './helpers/runs';
+import { createTenant, inviteUser, SEED_OTHER } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { startTestWorker } from './helpers/test-worker';
 import { query } from './helpers/test-env';
@@ -315,12 +315,8 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
 
   it('keeps document routes to their roles and tenant', async () => {
     const [doc] = (await t.http.get(`/api/v1/connectors/${id}/documents?limit=1`, { token })).body.data;
-    await t.http.post(
-      '/api/v1/users',
-      { email: 'view@acme.test', password: 'viewer-passphrase', role: 'viewer' },
-      { token },
-    );
-    const viewer = await t.http.login('view@acme.test', 'viewer-passphrase');
+    const viewer = (await inviteUser(t, token, 'viewer', { email: 'view@acme.test', password: 'viewer-passphrase' }))
+      .token;
     expect((await t.http.get(`/api/v1/connectors/${id}/documents/${doc.id}`, { token: viewer })).status).toBe(200);
     expect(
       (await t.http.post(`/api/v1/connectors/${id}/documents`, { externalId: 'v', name: 'v' }, { token: viewer }))
@@ -337,8 +333,7 @@ describe('folder sync over 5,000 files with the real worker (e2e)', () => {
       expect(res.status).toBe(403);
     }
 
-    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
-    const other = await t.http.login('boss@globex.test', 'globex-passphrase');
+    const other = (await createTenant(t, SEED_OTHER)).admin.token;
     for (const res of [
       await t.http.get(`/api/v1/connectors/${id}/documents/${doc.id}`, { token: other }),
       await t.http.get(`/api/v1/connectors/${id}/documents/${doc.id}/content`, { token: other }),

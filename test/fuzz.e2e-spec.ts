@@ -1,4 +1,3 @@
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { chinookSqliteCopy } from './helpers/chinook';
 import { FakeOpenAi } from './helpers/fake-openai';
 import { badRequestArbitrary, FuzzRequest, LEAK_PATTERNS, Operation, operations } from './helpers/openapi-fuzz';
+import { createTenant, SEED_OTHER } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 /**
@@ -80,8 +80,7 @@ describe(`every route under generated bad input (e2e, seed ${SEED})`, () => {
     ids.historyId = history.body.data[0].id;
     ids.runId = 'run_00000000000000';
 
-    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
-    const globex = await t.http.login('boss@globex.test', 'globex-passphrase');
+    const globex = (await createTenant(t, SEED_OTHER)).admin.token;
     const foreign = await seed(
       '/api/v1/connectors',
       { name: 'Theirs', type: 'sqlite', config: { path: chinookSqliteCopy(dir, 'theirs.sqlite') } },

@@ -1,17 +1,16 @@
 import { getQueueToken } from '@nestjs/bull';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import { JobName, QueueName } from '@sluice/core/queue/queue-names';
 import { HistoryRecord, HistoryService } from '@sluice/history/history.service';
 import { PRUNE_HISTORY_EVERY_MS, PruneHistoryProcessor } from '@sluice/history/jobs/prune-history.processor';
 import type { Queue } from 'bull';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { loadChinookPostgres } from './helpers/chinook';
+import { seed } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { dropDatabase, query, testVariables } from './helpers/test-env';
 
-const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 const KEEP = 50;
 
 describe('query history (e2e)', () => {
@@ -69,23 +68,15 @@ describe('query history (e2e)', () => {
     await loadChinookPostgres(chinookUrl);
     t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1', HISTORY_MAX_PER_TENANT: String(KEEP) });
     history = t.app.get(HistoryService);
-    admin = await t.http.login(ADMIN.email, ADMIN.password);
-    const me = (await t.http.get('/api/v1/auth/me', { token: admin })).body;
-    acmeId = me.tenant.id;
-    adminUserId = me.user.id;
-    for (const [role, email] of [
-      ['editor', 'erin@acme.test'],
-      ['viewer', 'vic@acme.test'],
-    ]) {
-      const res = await t.http.post('/api/v1/users', { email, password: `${role}-passphrase`, role }, { token: admin });
-      expect(res.status).toBe(201);
-    }
-    editor = await t.http.login('erin@acme.test', 'editor-passphrase');
-    editorUserId = (await t.http.get('/api/v1/auth/me', { token: editor })).body.user.id;
-    viewer = await t.http.login('vic@acme.test', 'viewer-passphrase');
-    globexId = (await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase'))
-      .tenant.id;
-    globex = await t.http.login('boss@globex.test', 'globex-passphrase');
+    const seeded = await seed(t);
+    admin = seeded.tenant.admin.token;
+    acmeId = seeded.tenant.id;
+    adminUserId = seeded.tenant.admin.id;
+    editor = seeded.tenant.editor.token;
+    editorUserId = seeded.tenant.editor.id;
+    viewer = seeded.tenant.viewer.token;
+    globexId = seeded.other.id;
+    globex = seeded.other.admin.token;
     connectorId = await pgConnector('Chinook');
     otherConnectorId = await pgConnector('Chinook copy');
   }, 120_000);

@@ -5,6 +5,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localPostgresConnector } from './helpers/chinook';
+import { inviteUser } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createDatabaseWith, dropDatabase, testVariables } from './helpers/test-env';
 
@@ -109,12 +110,7 @@ describe('hostile input never stalls the API (e2e)', () => {
     ]);
     t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1', FOLDER_ALLOWED_ROOTS: folder, STORAGE_DIR: storage });
     token = await t.http.login(ADMIN.email, ADMIN.password);
-    await t.http.post(
-      '/api/v1/users',
-      { email: 'viewer@acme.test', password: 'viewer-passphrase', role: 'viewer' },
-      { token },
-    );
-    viewer = await t.http.login('viewer@acme.test', 'viewer-passphrase');
+    viewer = (await inviteUser(t, token, 'viewer', { email: 'viewer@acme.test', password: 'viewer-passphrase' })).token;
   }, 120_000);
 
   afterAll(async () => {

@@ -1,4 +1,3 @@
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,10 +5,9 @@ import { join } from 'node:path';
 import { chinookSqliteCopy } from './helpers/chinook';
 import { eventually, scaled, withinTime } from './helpers/eventually';
 import { FakeOpenAi } from './helpers/fake-openai';
+import { seed } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 
-const ACME = { email: 'admin@acme.test', password: 'acme-admin-password' };
-const GLOBEX = { email: 'boss@globex.test', password: 'globex-passphrase' };
 const MAX_QUESTIONS = 2;
 const MAX_SYNCS = 3;
 const HEADERS_TIMEOUT_MS = 1000;
@@ -126,9 +124,9 @@ describe('limits: body size, JSON depth, slow clients, concurrent questions and 
       BODY_LIMIT: '16kb',
     });
     port = Number(new URL(t.baseUrl).port);
-    acme = await t.http.login(ACME.email, ACME.password);
-    await t.app.get(TenantService).createWithAdmin('Globex', GLOBEX.email, GLOBEX.password);
-    globex = await t.http.login(GLOBEX.email, GLOBEX.password);
+    const seeded = await seed(t);
+    acme = seeded.tenant.admin.token;
+    globex = seeded.other.admin.token;
     for (const [tenant, token] of [
       ['acme', acme],
       ['globex', globex],

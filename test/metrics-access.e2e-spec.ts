@@ -1,13 +1,12 @@
+import { inviteUser } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 const SCRAPE_TOKEN = 'prometheus-scrape-token-0123456789';
 
 async function userToken(t: TestApp, admin: string, role: 'viewer' | 'editor'): Promise<string> {
-  const email = `${role}-${Date.now()}@acme.test`;
-  const res = await t.http.post('/api/v1/users', { email, password: 'a-long-passphrase', role }, { token: admin });
-  expect(res.status).toBe(201);
-  return t.http.login(email, 'a-long-passphrase');
+  return (await inviteUser(t, admin, role, { email: `${role}-${Date.now()}@acme.test`, password: 'a-long-passphrase' }))
+    .token;
 }
 
 describe('GET /metrics access (e2e)', () => {

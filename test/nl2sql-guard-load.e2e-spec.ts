@@ -1,10 +1,9 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chinookSqliteCopy, loadChinookPostgres, localPostgresConnector } from './helpers/chinook';
 import { FakeOpenAi } from './helpers/fake-openai';
+import { ChinookConnectors, createChinookConnectors, inviteUser } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { dropDatabase, testVariables } from './helpers/test-env';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 
@@ -31,34 +30,28 @@ const HEAVY_BUT_ALLOWED: Array<[string, string]> = [
  */
 describe('SQL guard under hostile load: /health/live keeps answering (e2e)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-guard-load-'));
-  const pgUrl = testVariables().DATABASE_URL.replace('sluice_test_', 'chinook_guard_load_');
   const llm = new FakeOpenAi();
   let t: TestApp;
   let admin: string;
   let viewer: string;
   const ids: Record<string, string> = {};
+  let chinook: ChinookConnectors | undefined;
 
   beforeAll(async () => {
     chmodSync(dir, 0o755);
-    await Promise.all([loadChinookPostgres(pgUrl), llm.start()]);
+    await llm.start();
     t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1', SQLITE_ALLOWED_DIRS: dir });
     admin = await t.http.login(ADMIN.email, ADMIN.password);
-    await t.http.post(
-      '/api/v1/users',
-      { email: 'v@acme.test', password: 'viewer-passphrase', role: 'viewer' },
-      { token: admin },
-    );
-    viewer = await t.http.login('v@acme.test', 'viewer-passphrase');
-    const create = async (name: string, body: Record<string, unknown>) =>
-      (await t.http.post('/api/v1/connectors', { name, ...body }, { token: admin })).body.id as string;
-    ids.sqlite = await create('Chinook SQLite', { type: 'sqlite', config: { path: chinookSqliteCopy(dir) } });
-    ids.pg = await create('Chinook PG', localPostgresConnector(pgUrl));
+    viewer = (await inviteUser(t, admin, 'viewer', { email: 'v@acme.test', password: 'viewer-passphrase' })).token;
+    chinook = await createChinookConnectors(t, admin, { engines: ['sqlite', 'postgresql'], sqliteDir: dir });
+    ids.sqlite = chinook.ids.sqlite!;
+    ids.pg = chinook.ids.postgresql!;
   }, 120_000);
 
   afterAll(async () => {
     await t?.close();
     await llm.stop();
-    await dropDatabase(pgUrl);
+    await chinook?.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
 

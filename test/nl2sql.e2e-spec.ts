@@ -1,12 +1,11 @@
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chinookSqliteCopy, dropMariadbDatabase, loadChinookMariadb, loadChinookPostgres } from './helpers/chinook';
 import { withinTime } from './helpers/eventually';
 import { FakeOpenAi } from './helpers/fake-openai';
+import { ChinookConnectors, createChinookConnectors, createTenant, inviteUser, SEED_OTHER } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { dropDatabase, query, testVariables } from './helpers/test-env';
+import { query } from './helpers/test-env';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 const fence = (sql: string) => `Here is the query:\n\`\`\`sql\n${sql}\n\`\`\``;
@@ -23,51 +22,34 @@ const plain = (rows: unknown[][]) =>
   rows.map((r) => r.map((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v)));
 
 describe('NL2SQL through the real LangChain OpenAI client and a scripted local model (e2e)', () => {
-  const pgUrl = testVariables().DATABASE_URL.replace('sluice_test_', 'chinook_nl2sql_');
-  const mariaDb = `chinook_nl2sql_${Date.now()}`;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-nl2sql-'));
   const llm = new FakeOpenAi();
   let t: TestApp;
   let token: string;
   const ids: Record<string, string> = {};
+  let chinook: ChinookConnectors | undefined;
+  let pgUrl: string;
 
   const ask = (body: Record<string, unknown>, as = token) => t.http.post('/api/v1/nl2sql/query', body, { token: as });
-  const user = async (email: string, role: string) => {
-    await t.http.post('/api/v1/users', { email, password: `${role}-passphrase`, role }, { token });
-    return t.http.login(email, `${role}-passphrase`);
-  };
+  const user = async (email: string, role: 'editor' | 'viewer') =>
+    (await inviteUser(t, token, role, { email, password: `${role}-passphrase` })).token;
 
   beforeAll(async () => {
     chmodSync(dir, 0o755);
-    await Promise.all([loadChinookPostgres(pgUrl), loadChinookMariadb(mariaDb), llm.start()]);
+    await llm.start();
     t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1', SQLITE_ALLOWED_DIRS: dir, NL2SQL_MAX_ATTEMPTS: '3' });
     token = await t.http.login(ADMIN.email, ADMIN.password);
-    const create = async (name: string, body: Record<string, unknown>) =>
-      (await t.http.post('/api/v1/connectors', { name, ...body }, { token })).body.id as string;
-    ids.pg = await create('Chinook PG', {
-      type: 'postgresql',
-      config: {
-        host: '127.0.0.1',
-        port: 5432,
-        database: new URL(pgUrl).pathname.slice(1),
-        user: 'postgres',
-        ssl: { mode: 'disable' },
-      },
-      authConfig: { password: 'unused' },
-    });
-    ids.maria = await create('Chinook Maria', {
-      type: 'mysql',
-      config: { host: '127.0.0.1', port: 3306, database: mariaDb, user: 'root', ssl: { mode: 'disable' } },
-      authConfig: { password: '' },
-    });
-    ids.sqlite = await create('Chinook SQLite', { type: 'sqlite', config: { path: chinookSqliteCopy(dir) } });
+    chinook = await createChinookConnectors(t, token, { sqliteDir: dir });
+    ids.pg = chinook.ids.postgresql!;
+    ids.maria = chinook.ids.mariadb!;
+    ids.sqlite = chinook.ids.sqlite!;
+    pgUrl = chinook.postgresUrl;
   }, 180_000);
 
   afterAll(async () => {
     await t?.close();
     await llm.stop();
-    await dropDatabase(pgUrl);
-    await dropMariadbDatabase(mariaDb);
+    await chinook?.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -365,8 +347,7 @@ describe('NL2SQL through the real LangChain OpenAI client and a scripted local m
     );
     expect(admin.status).toBe(200);
 
-    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
-    const other = await t.http.login('boss@globex.test', 'globex-passphrase');
+    const other = (await createTenant(t, SEED_OTHER)).admin.token;
     const bodies: Record<string, Record<string, unknown>> = {
       query: { connectorId: ids.pg, question: 'How many albums are there?' },
       validate: { connectorId: ids.pg, sql: 'SELECT 1' },

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inviteUser } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
@@ -123,9 +124,8 @@ describe('sync run event streams (e2e)', () => {
       }
 
       // Another user of the tenant has slots of their own.
-      const email = `watcher-${Date.now()}@acme.test`;
-      await t.http.post('/api/v1/users', { email, password: 'a-long-passphrase', role: 'viewer' }, { token: admin });
-      const viewer = await openStream(url, await t.http.login(email, 'a-long-passphrase'));
+      const watcher = { email: `watcher-${Date.now()}@acme.test`, password: 'a-long-passphrase' };
+      const viewer = await openStream(url, (await inviteUser(t, admin, 'viewer', watcher)).token);
       expect(viewer.status).toBe(200);
       open.push(viewer);
 

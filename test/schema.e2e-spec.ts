@@ -1,5 +1,4 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { chinookSqliteCopy, dropMariadbDatabase, loadChinookMariadb, loadChinook
 import { QueryCountingProxy } from './helpers/query-counter';
 import { waitForRun } from './helpers/runs';
 import { eventually } from './helpers/eventually';
+import { createTenant, inviteUser, SEED_OTHER } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { startTestWorker } from './helpers/test-worker';
 import { databaseName, dropDatabase, PG_ADMIN_URL, query, testVariables } from './helpers/test-env';
@@ -266,12 +266,8 @@ describe('schema introspection, cache and annotations (e2e)', () => {
 
   it('keeps schema routes to their roles and tenant, and to SQL connectors', async () => {
     const id = ids.PostgreSQL;
-    await t.http.post(
-      '/api/v1/users',
-      { email: 'view@acme.test', password: 'viewer-passphrase', role: 'viewer' },
-      { token },
-    );
-    const viewer = await t.http.login('view@acme.test', 'viewer-passphrase');
+    const viewer = (await inviteUser(t, token, 'viewer', { email: 'view@acme.test', password: 'viewer-passphrase' }))
+      .token;
     const url = `/api/v1/connectors/${id}/schema/annotations`;
     expect((await t.http.get(`/api/v1/connectors/${id}/schema`, { token: viewer })).status).toBe(200);
     expect((await t.http.get(url, { token: viewer })).status).toBe(200);
@@ -279,8 +275,7 @@ describe('schema introspection, cache and annotations (e2e)', () => {
     const annotation = await t.http.post(url, { table: 'genre', description: 'Music genres' }, { token });
     expect((await t.http.delete(`${url}/${annotation.body.id}`, { token: viewer })).status).toBe(403);
 
-    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
-    const other = await t.http.login('boss@globex.test', 'globex-passphrase');
+    const other = (await createTenant(t, SEED_OTHER)).admin.token;
     for (const res of [
       await t.http.get(`/api/v1/connectors/${id}/schema`, { token: other }),
       await t.http.get(`/api/v1/connectors/${id}/schema/tables`, { token: other }),

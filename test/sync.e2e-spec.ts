@@ -1,7 +1,7 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import { loadChinookPostgres } from './helpers/chinook';
 import { waitForDocument, waitForRun } from './helpers/runs';
+import { createTenant, inviteUser, SEED_OTHER } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { startTestWorker } from './helpers/test-worker';
 import { dropDatabase, query, testVariables } from './helpers/test-env';
@@ -185,19 +185,14 @@ describe('connector sync with the real worker (e2e)', () => {
   });
 
   it('keeps syncs to editors and within the tenant', async () => {
-    await t.http.post(
-      '/api/v1/users',
-      { email: 'view@acme.test', password: 'viewer-passphrase', role: 'viewer' },
-      { token },
-    );
-    const viewer = await t.http.login('view@acme.test', 'viewer-passphrase');
+    const viewer = (await inviteUser(t, token, 'viewer', { email: 'view@acme.test', password: 'viewer-passphrase' }))
+      .token;
     expect((await t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token: viewer })).status).toBe(
       403,
     );
     expect((await t.http.get(`/api/v1/connectors/${connectorId}/documents`, { token: viewer })).status).toBe(200);
 
-    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
-    const other = await t.http.login('boss@globex.test', 'globex-passphrase');
+    const other = (await createTenant(t, SEED_OTHER)).admin.token;
     const [doc] = (await t.http.get(`/api/v1/connectors/${connectorId}/documents?limit=1`, { token })).body.data;
     const train = { documentIds: [doc.id] };
     expect((await t.http.post(`/api/v1/connectors/${connectorId}/train`, train, { token: viewer })).status).toBe(403);

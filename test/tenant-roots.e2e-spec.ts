@@ -1,11 +1,9 @@
-import { TenantService } from '@sluice/auth/services/tenant.service';
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seed } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
-
-const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
 
 /** Issue 11, items 9 and 10: folder roots, SQLite directories and uploads are per tenant. */
 describe('per-tenant roots (e2e)', () => {
@@ -14,11 +12,6 @@ describe('per-tenant roots (e2e)', () => {
   let acme: { token: string; tenantId: string };
   let globex: { token: string; tenantId: string };
 
-  const signIn = async (email: string, password: string) => {
-    const token = await t.http.login(email, password);
-    const me = await t.http.get('/api/v1/auth/me', { token });
-    return { token, tenantId: me.body.tenant.id as string };
-  };
   const create = (token: string, body: Record<string, unknown>) =>
     t.http.post('/api/v1/connectors', { name: `C ${Math.random().toString(36).slice(2)}`, ...body }, { token });
   const testConnection = (token: string, body: Record<string, unknown>) =>
@@ -39,9 +32,9 @@ describe('per-tenant roots (e2e)', () => {
       FOLDER_ALLOWED_ROOTS: `${join(base, 'folders', '{tenant}')},${join(base, 'shared')}`,
       SQLITE_ALLOWED_DIRS: join(base, 'sqlite', '{tenant}'),
     });
-    acme = await signIn(ADMIN.email, ADMIN.password);
-    await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-passphrase');
-    globex = await signIn('boss@globex.test', 'globex-passphrase');
+    const seeded = await seed(t);
+    acme = { token: seeded.tenant.admin.token, tenantId: seeded.tenant.id };
+    globex = { token: seeded.other.admin.token, tenantId: seeded.other.id };
     for (const tenant of [acme, globex]) {
       mkdirSync(join(base, 'folders', tenant.tenantId, 'reports'), { recursive: true });
       writeFileSync(join(base, 'folders', tenant.tenantId, 'reports', 'q1.csv'), 'x\n1\n');

@@ -1,7 +1,7 @@
-import { TenantService } from '@sluice/auth/services/tenant.service';
+import { createTenant, inviteUser, SEED_ADMIN } from './seed';
 import { startTestApp, TestApp } from './test-app';
 
-export const ADMIN = { email: 'admin@acme.test', password: 'acme-admin-password' };
+export const ADMIN = SEED_ADMIN;
 
 export interface AuthSuite {
   t: TestApp;
@@ -19,12 +19,12 @@ export async function startAuthSuite(): Promise<AuthSuite> {
   const t = await startTestApp({ LOGIN_RATE_LIMIT_PER_IP: '500' });
   const adminToken = await t.http.login(ADMIN.email, ADMIN.password);
   const acmeId = (await t.http.get('/api/v1/auth/me', { token: adminToken })).body.tenant.id;
-  const created = await t.app.get(TenantService).createWithAdmin('Globex', 'boss@globex.test', 'globex-admin-password');
-  const globex = {
-    id: created.tenant.id,
-    adminUserId: created.adminUserId,
-    adminToken: await t.http.login('boss@globex.test', 'globex-admin-password'),
-  };
+  const created = await createTenant(t, {
+    name: 'Globex',
+    email: 'boss@globex.test',
+    password: 'globex-admin-password',
+  });
+  const globex = { id: created.id, adminUserId: created.admin.id, adminToken: created.admin.token };
   return { t, adminToken, acmeId, globex };
 }
 
@@ -34,15 +34,8 @@ export async function createUser(
   role: 'admin' | 'editor' | 'viewer',
   email = `${role}-${Date.now()}-${Math.random()}@acme.test`,
 ) {
-  const res = await suite.t.http.post(
-    '/api/v1/users',
-    { email, password: 'a-long-passphrase', role, name: role },
-    { token: suite.adminToken },
-  );
-  expect(res.status).toBe(201);
-  const token = await suite.t.http.login(email, 'a-long-passphrase');
-  const me = await suite.t.http.get('/api/v1/auth/me', { token });
-  return { id: me.body.user.id as string, email, token };
+  const user = await inviteUser(suite.t, suite.adminToken, role, { email, password: 'a-long-passphrase' }, role);
+  return { id: user.id, email, token: user.token };
 }
 
 /** A fresh tenant with its admin, for a test that changes tenant-wide state. */
@@ -50,12 +43,6 @@ export async function anotherTenant(t: TestApp, label: string) {
   const suffix = `${label}-${Math.random().toString(36).slice(2, 8)}`;
   const name = `Tenant ${suffix}`;
   const domain = `${suffix}.test`;
-  const created = await t.app.get(TenantService).createWithAdmin(name, `boss@${domain}`, 'tenant-admin-password');
-  return {
-    id: created.tenant.id,
-    name,
-    domain,
-    adminUserId: created.adminUserId,
-    adminToken: await t.http.login(`boss@${domain}`, 'tenant-admin-password'),
-  };
+  const created = await createTenant(t, { name, email: `boss@${domain}`, password: 'tenant-admin-password' });
+  return { id: created.id, name, domain, adminUserId: created.admin.id, adminToken: created.admin.token };
 }
