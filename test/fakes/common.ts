@@ -84,3 +84,16 @@ export async function failure(promise: Promise<unknown>): Promise<{ status: numb
   if (!(error instanceof DomainError)) throw error instanceof Error ? error : new Error(String(error));
   return { status: error.status, code: error.code };
 }
+
+/**
+ * A deep copy of a stored row, so a caller cannot change the store by changing what it got back.
+ * Not structuredClone: its Dates come from another realm under Jest and fail `toBeInstanceOf(Date)`.
+ */
+export function clone<T>(value: T): T {
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (Array.isArray(value)) return value.map(clone) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clone(v)])) as T;
+  }
+  return value;
+}

@@ -7,7 +7,7 @@ import type { SyncRunEntity } from '@sluice/documents/sync-run.entity';
 import { EMPTY_PROGRESS } from '@sluice/documents/sync-run.entity';
 import type { InsertActiveOutcome } from '@sluice/documents/sync-run.repository';
 import type { EntityManager } from 'typeorm';
-import { nextDate, TENANT_A } from './common';
+import { clone, nextDate, TENANT_A } from './common';
 
 /** Newest first by (createdAt, id), after the cursor, with the extra row that says more follow. */
 export function keysetPage<T extends { createdAt: Date; id: string }>(rows: T[], limit: number, after?: Keyset): T[] {
@@ -47,7 +47,7 @@ export function documentRow(overrides: Partial<DocumentEntity> = {}): DocumentEn
 }
 
 const IN_FLIGHT = ['queued', 'syncing'];
-const copy = <T>(row: T | undefined): T | null => (row ? structuredClone(row) : null);
+const copy = <T>(row: T | undefined): T | null => (row ? clone(row) : null);
 
 /** DocumentRepository over a Map, with the same tenant and connector scoping as the SQL. */
 export class FakeDocumentRepository {
@@ -58,7 +58,7 @@ export class FakeDocumentRepository {
   add(overrides: Partial<DocumentEntity> = {}): DocumentEntity {
     const row = documentRow(overrides);
     this.rows.set(row.id, row);
-    return structuredClone(row);
+    return clone(row);
   }
 
   ofConnector(connectorId: string): DocumentEntity[] {
@@ -136,7 +136,7 @@ export class FakeDocumentRepository {
         (!filter.status || d.status === filter.status) &&
         (!q || d.name.toLowerCase().includes(q) || (d.path ?? '').toLowerCase().includes(q)),
     );
-    return [keysetPage(matching, limit, after).map((d) => structuredClone(d)), matching.length];
+    return [keysetPage(matching, limit, after).map((d) => clone(d)), matching.length];
   }
 
   async findOne(tenantId: string, connectorId: string, id: string): Promise<DocumentEntity | null> {
@@ -183,7 +183,7 @@ export class FakeDocumentRepository {
   }
 
   async findMany(tenantId: string, connectorId: string, ids: string[]): Promise<DocumentEntity[]> {
-    return ids.map((id) => this.scoped(tenantId, connectorId, id)).flatMap((d) => (d ? [structuredClone(d)] : []));
+    return ids.map((id) => this.scoped(tenantId, connectorId, id)).flatMap((d) => (d ? [clone(d)] : []));
   }
 
   async markTrained(tenantId: string, connectorId: string, ids: string[], at: Date): Promise<void> {
@@ -227,11 +227,11 @@ export class FakeSyncRunRepository {
   add(overrides: Partial<SyncRunEntity> = {}): SyncRunEntity {
     const row = runRow(overrides);
     this.rows.set(row.id, row);
-    return structuredClone(row);
+    return clone(row);
   }
 
   stored(id: string): SyncRunEntity {
-    return structuredClone(this.rows.get(id)!);
+    return clone(this.rows.get(id)!);
   }
 
   private scoped(tenantId: string, id: string): SyncRunEntity | undefined {
@@ -264,12 +264,12 @@ export class FakeSyncRunRepository {
 
   async page(tenantId: string, connectorId: string, limit: number, after?: Keyset): Promise<[SyncRunEntity[], number]> {
     const matching = [...this.rows.values()].filter((r) => r.tenantId === tenantId && r.connectorId === connectorId);
-    return [keysetPage(matching, limit, after).map((r) => structuredClone(r)), matching.length];
+    return [keysetPage(matching, limit, after).map((r) => clone(r)), matching.length];
   }
 
   async update(tenantId: string, id: string, changes: Partial<SyncRunEntity>): Promise<void> {
     const row = this.scoped(tenantId, id);
-    if (row) Object.assign(row, structuredClone(changes));
+    if (row) Object.assign(row, clone(changes));
   }
 
   async cancelIfQueued(tenantId: string, id: string): Promise<boolean> {
