@@ -43,3 +43,15 @@ export async function insertConnector(db: DataSource, tenantId: string, type = '
   ]);
   return id;
 }
+
+/**
+ * Gives rows one second apart in `created_at`, oldest first, so a keyset order does not hang on
+ * rows inserted within the same millisecond (which the id then orders at random).
+ */
+export async function spreadCreatedAt(db: DataSource, table: string, idsOldestFirst: string[]): Promise<void> {
+  await db.query(
+    `UPDATE ${table} t SET created_at = timestamptz '2026-01-01T00:00:00Z' + (o.n * interval '1 second')
+       FROM unnest($1::varchar[]) WITH ORDINALITY AS o(id, n) WHERE t.id = o.id`,
+    [idsOldestFirst],
+  );
+}

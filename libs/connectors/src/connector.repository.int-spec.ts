@@ -1,5 +1,5 @@
 import type { Keyset } from '@sluice/core/pagination/pagination';
-import { openScratchDatabase, ScratchDatabase } from '../../../test/helpers/scratch-database';
+import { openScratchDatabase, ScratchDatabase, spreadCreatedAt } from '../../../test/helpers/scratch-database';
 import { ConnectorEntity } from './connector.entity';
 import { ConnectorRepository, NewConnector } from './connector.repository';
 
@@ -61,7 +61,9 @@ describe('ConnectorRepository (real PostgreSQL)', () => {
 
   describe('page', () => {
     it('pages newest first with the extra row, and the cursor resumes exactly after the last row', async () => {
-      for (let i = 0; i < 5; i++) await repo.insert(connector(A, `c${i}`));
+      const made = [];
+      for (let i = 0; i < 5; i++) made.push((await repo.insert(connector(A, `c${i}`))).id);
+      await spreadCreatedAt(scratch.db, 'connectors', made);
       await repo.insert(connector(B, 'other tenant'));
       const [first, total] = await repo.page(A, {}, 2);
       expect(total).toBe(5);
