@@ -34,7 +34,7 @@ export function connectorRow(overrides: Partial<ConnectorEntity> = {}): Connecto
   };
 }
 
-/** The part of ConnectorService other features use: find (404 across tenants) and markSynced. */
+/** The part of ConnectorService other features use: find (404 across tenants) and markSynced; and update. */
 export class FakeConnectorService {
   readonly rows = new Map<string, ConnectorEntity>();
 
@@ -48,6 +48,12 @@ export class FakeConnectorService {
     const found = this.rows.get(id);
     if (!found || found.tenantId !== tenantId) throw new NotFoundError('CONNECTOR_NOT_FOUND', 'Connector not found');
     return { ...found };
+  }
+
+  /** ConnectorRepository.update, over the same rows (the probe service writes through the repository). */
+  async update(tenantId: string, id: string, changes: Partial<ConnectorEntity>): Promise<void> {
+    const found = this.rows.get(id);
+    if (found && found.tenantId === tenantId) Object.assign(found, changes);
   }
 
   async markSynced(tenantId: string, id: string): Promise<void> {
