@@ -1,6 +1,8 @@
 import type { ConnectorEntity } from '@sluice/connectors/connector.entity';
-import type { OpenedConnector } from '@sluice/connectors/connector.runtime';
-import type { RegisteredPlugin } from '@sluice/connectors/connector.registry';
+import type { ConnectorRepository } from '@sluice/connectors/connector.repository';
+import type { ConnectorRuntime, OpenedConnector } from '@sluice/connectors/connector.runtime';
+import type { ConnectorService } from '@sluice/connectors/connector.service';
+import type { ConnectorRegistry, RegisteredPlugin } from '@sluice/connectors/connector.registry';
 import type { ConnectorContext, ConnectorPlugin, ConnectorTypeInfo } from '@sluice/connectors/plugin/connector-plugin';
 import { BadRequestError, NotFoundError } from '@sluice/core/errors/domain-error';
 import { newId } from '@sluice/core/ids/ids';
@@ -35,7 +37,9 @@ export function connectorRow(overrides: Partial<ConnectorEntity> = {}): Connecto
 }
 
 /** The part of ConnectorService other features use: find (404 across tenants) and markSynced; and update. */
-export class FakeConnectorService {
+export class FakeConnectorService
+  implements Pick<ConnectorService, 'find' | 'markSynced'>, Pick<ConnectorRepository, 'update'>
+{
   readonly rows = new Map<string, ConnectorEntity>();
 
   add(overrides: Partial<ConnectorEntity> = {}): ConnectorEntity {
@@ -87,7 +91,7 @@ export function typeInfo(type: string, overrides: Partial<ConnectorTypeInfo> = {
 }
 
 /** Connector types by name; an unknown one is the same 400 the real registry answers. */
-export class FakeRegistry {
+export class FakeRegistry implements Pick<ConnectorRegistry, 'get' | 'list'> {
   private readonly byType = new Map<string, RegisteredPlugin>();
 
   register(type: string, plugin: ConnectorPlugin<unknown>, info: Partial<ConnectorTypeInfo> = {}): this {
@@ -107,7 +111,7 @@ export class FakeRegistry {
 }
 
 /** Opens connectors without secrets or schema checks: the config is the parsed configuration. */
-export class FakeRuntime {
+export class FakeRuntime implements Pick<ConnectorRuntime, 'open' | 'check' | 'context'> {
   readonly contexts: ConnectorContext<unknown>[] = [];
 
   constructor(private readonly registry: FakeRegistry) {}

@@ -2,10 +2,15 @@ import type { DiscoveredItem } from '@sluice/connectors/plugin/connector-plugin'
 import { newId } from '@sluice/core/ids/ids';
 import type { Keyset } from '@sluice/core/pagination/pagination';
 import type { DocumentEntity } from '@sluice/documents/document.entity';
-import { type BatchCounts, type DocumentFilter, fieldsFromItem } from '@sluice/documents/document.repository';
+import {
+  type BatchCounts,
+  type DocumentFilter,
+  type DocumentRepository,
+  fieldsFromItem,
+} from '@sluice/documents/document.repository';
 import type { SyncRunEntity } from '@sluice/documents/sync-run.entity';
 import { EMPTY_PROGRESS } from '@sluice/documents/sync-run.entity';
-import type { InsertActiveOutcome } from '@sluice/documents/sync-run.repository';
+import type { InsertActiveOutcome, SyncRunRepository } from '@sluice/documents/sync-run.repository';
 import type { EntityManager } from 'typeorm';
 import { clone, nextDate, TENANT_A } from './common';
 
@@ -50,7 +55,7 @@ const IN_FLIGHT = ['queued', 'syncing'];
 const copy = <T>(row: T | undefined): T | null => (row ? clone(row) : null);
 
 /** DocumentRepository over a Map, with the same tenant and connector scoping as the SQL. */
-export class FakeDocumentRepository {
+export class FakeDocumentRepository implements Omit<DocumentRepository, 'trainedExternalIds'> {
   readonly rows = new Map<string, DocumentEntity>();
   /** How many transactions were opened (each sync batch is one). */
   transactions = 0;
@@ -221,7 +226,7 @@ export function runRow(overrides: Partial<SyncRunEntity> = {}): SyncRunEntity {
 const ACTIVE = ['queued', 'running'];
 
 /** SyncRunRepository over a Map: one active run per connector, at most `maxActive` per tenant. */
-export class FakeSyncRunRepository {
+export class FakeSyncRunRepository implements Pick<SyncRunRepository, keyof SyncRunRepository> {
   readonly rows = new Map<string, SyncRunEntity>();
 
   add(overrides: Partial<SyncRunEntity> = {}): SyncRunEntity {

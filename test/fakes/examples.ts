@@ -1,17 +1,16 @@
 import type { Keyset } from '@sluice/core/pagination/pagination';
 import type { ExampleEntity } from '@sluice/examples/example.entity';
-import type { ExampleFilter } from '@sluice/examples/example.repository';
 import type { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import type { ConnectorService } from '@sluice/connectors/connector.service';
 import { ExampleChecker } from '@sluice/examples/example-checker';
-import type { ExampleRepository } from '@sluice/examples/example.repository';
+import type { ExampleFilter, ExampleRepository } from '@sluice/examples/example.repository';
 import { ExampleService } from '@sluice/examples/example.service';
 import { clone, nextDate } from './common';
 import { keysetPage } from './documents';
 import { schemaWorld } from './schema';
 
 /** ExampleRepository over a Map, scoped by tenant like the SQL. */
-export class FakeExampleRepository {
+export class FakeExampleRepository implements Omit<ExampleRepository, 'candidates'> {
   readonly rows = new Map<string, ExampleEntity>();
 
   async page(

@@ -1,7 +1,7 @@
 import type { Keyset } from '@sluice/core/pagination/pagination';
 import { newId } from '@sluice/core/ids/ids';
 import type { HistoryEntryEntity } from '@sluice/history/history-entry.entity';
-import type { HistoryFilter } from '@sluice/history/history.repository';
+import type { HistoryFilter, HistoryRepository } from '@sluice/history/history.repository';
 import { clone, nextDate, TENANT_A } from './common';
 import { keysetPage } from './documents';
 
@@ -27,7 +27,7 @@ export function historyRow(overrides: Partial<HistoryEntryEntity> = {}): History
 }
 
 /** HistoryRepository over a Map, scoped by tenant like the SQL. */
-export class FakeHistoryRepository {
+export class FakeHistoryRepository implements Omit<HistoryRepository, 'filtered' | 'pageQuery'> {
   readonly rows = new Map<string, HistoryEntryEntity>();
 
   add(overrides: Partial<HistoryEntryEntity> = {}): HistoryEntryEntity {

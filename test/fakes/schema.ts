@@ -1,5 +1,4 @@
 import type { SchemaAnnotationEntity } from '@sluice/schema/schema-annotation.entity';
-import type { AnnotationFilter } from '@sluice/schema/schema.repository';
 import type { SchemaSnapshotEntity } from '@sluice/schema/schema-snapshot.entity';
 import type { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import type { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
@@ -7,7 +6,7 @@ import type { ConnectorService } from '@sluice/connectors/connector.service';
 import type { ColumnInfo, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
 import type { EnvDto } from '@sluice/core/config/env.dto';
 import type { RefreshSchemaPayload } from '@sluice/core/queue/queue-names';
-import type { SchemaRepository } from '@sluice/schema/schema.repository';
+import type { AnnotationFilter, SchemaRepository } from '@sluice/schema/schema.repository';
 import { SchemaService } from '@sluice/schema/schema.service';
 import { clone, FakeQueue, nextDate } from './common';
 import { FakeConnectorService, FakeRegistry, fakePlugin, FakeRuntime } from './connectors';
@@ -25,7 +24,7 @@ function byTableThenColumn(a: SchemaAnnotationEntity, b: SchemaAnnotationEntity)
 }
 
 /** SchemaRepository over Maps: one snapshot per connector, annotations unique per (connector, table, column). */
-export class FakeSchemaRepository {
+export class FakeSchemaRepository implements Pick<SchemaRepository, keyof SchemaRepository> {
   readonly snapshots = new Map<string, SchemaSnapshotEntity>();
   readonly annotations = new Map<string, SchemaAnnotationEntity>();
 

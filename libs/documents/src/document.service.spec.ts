@@ -3,7 +3,7 @@ import type { ConnectorService } from '@sluice/connectors/connector.service';
 import type { FileConnectorService } from '@sluice/connectors/files/file-connector.service';
 import type { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/http/dto/content.dto';
 import { DomainError } from '@sluice/core/errors/domain-error';
-import { JobName } from '@sluice/core/queue/queue-names';
+import { JobName, SyncDocumentPayload } from '@sluice/core/queue/queue-names';
 import { caller, failure, FakeQueue, TENANT_B } from '../../../test/fakes/common';
 import { FakeConnectorService, FakeRegistry, fakePlugin } from '../../../test/fakes/connectors';
 import { FakeDocumentRepository } from '../../../test/fakes/documents';
@@ -15,7 +15,7 @@ describe('DocumentService', () => {
   const bob = caller(TENANT_B);
   let connectors: FakeConnectorService;
   let documents: FakeDocumentRepository;
-  let queue: FakeQueue;
+  let queue: FakeQueue<SyncDocumentPayload>;
   let fileWindows: Array<{ connectorId: string; query: ContentQueryDto }>;
   let service: DocumentService;
   let sqlId: string;

@@ -1,7 +1,7 @@
 import type { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import type { ConnectorService } from '@sluice/connectors/connector.service';
 import type { EnvDto } from '@sluice/core/config/env.dto';
-import { JobName } from '@sluice/core/queue/queue-names';
+import { JobName, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
 import type { ConcurrencySlots, Slot } from '@sluice/core/throttling/concurrency-slots';
 import type { Observable } from 'rxjs';
 import { caller, failure, FakeQueue, TENANT_B } from '../../../test/fakes/common';
@@ -49,7 +49,7 @@ describe('SyncService', () => {
   const bob = caller(TENANT_B);
   let connectors: FakeConnectorService;
   let runs: FakeSyncRunRepository;
-  let queue: FakeQueue;
+  let queue: FakeQueue<SyncConnectorPayload>;
   let slots: FakeSlots;
   let service: SyncService;
   let sqlId: string;

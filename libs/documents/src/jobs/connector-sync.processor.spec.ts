@@ -1,7 +1,7 @@
 import type { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
 import type { ConnectorService } from '@sluice/connectors/connector.service';
 import type { DiscoveredItem } from '@sluice/connectors/plugin/connector-plugin';
-import { JobName, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
+import { JobName, RefreshSchemaPayload, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
 import { workerStop, WorkerStoppingError } from '@sluice/core/queue/worker-stop';
 import { FakeJob, FakeQueue, TENANT_A } from '../../../../test/fakes/common';
 import { FakeConnectorService, FakeRegistry, fakePlugin, FakeRuntime } from '../../../../test/fakes/connectors';
@@ -22,7 +22,7 @@ describe('ConnectorSyncProcessor', () => {
   let connectors: FakeConnectorService;
   let documents: FakeDocumentRepository;
   let runs: FakeSyncRunRepository;
-  let schemaQueue: FakeQueue;
+  let schemaQueue: FakeQueue<RefreshSchemaPayload>;
   let registry: FakeRegistry;
   let processor: ConnectorSyncProcessor;
   /** What the source lists, batch by batch; `between` runs after each batch is handed out. */
