@@ -1,0 +1,140 @@
+import type { Keyset } from '@sluice/core/pagination/pagination';
+import { openScratchDatabase, ScratchDatabase, spreadCreatedAt } from '../../../test/helpers/scratch-database';
+import { ConnectorEntity } from './connector.entity';
+import { ConnectorRepository, NewConnector } from './connector.repository';
+
+const A = 'ten_alpha';
+const B = 'ten_bravo';
+
+function connector(tenantId: string, name: string, overrides: Partial<NewConnector> = {}): NewConnector {
+  return {
+    tenantId,
+    name,
+    type: 'postgresql',
+    role: 'source',
+    description: '',
+    config: {},
+    authMethod: null,
+    authConfig: null,
+    status: 'active',
+    managed: false,
+    createdBy: null,
+    ...overrides,
+  };
+}
+
+const after = (row: ConnectorEntity): Keyset => ({ createdAt: row.createdAt, id: row.id });
+
+describe('ConnectorRepository (real PostgreSQL)', () => {
+  let scratch: ScratchDatabase;
+  let repo: ConnectorRepository;
+
+  beforeAll(async () => {
+    scratch = await openScratchDatabase([ConnectorEntity]);
+    repo = new ConnectorRepository(scratch.db.getRepository(ConnectorEntity));
+  }, 60_000);
+
+  afterAll(() => scratch?.close());
+
+  beforeEach(() => scratch.db.query('DELETE FROM connectors'));
+
+  it('inserts with empty defaults and finds the row only within its tenant', async () => {
+    const saved = await repo.insert(connector(A, 'Warehouse', { config: { host: 'db' } }));
+    expect(saved).toMatchObject({ tenantId: A, metadata: {}, lastSyncAt: null, config: { host: 'db' } });
+    expect(saved.id).toMatch(/^conn_/);
+    expect((await repo.findOne(A, saved.id))?.name).toBe('Warehouse');
+    expect(await repo.findOne(B, saved.id)).toBeNull();
+  });
+
+  it('finds by name without case, within the tenant only', async () => {
+    const saved = await repo.insert(connector(A, 'Sales DB'));
+    expect((await repo.findByName(A, 'sales db'))?.id).toBe(saved.id);
+    expect(await repo.findByName(B, 'Sales DB')).toBeNull();
+    expect(await repo.findByName(A, 'Sales')).toBeNull();
+  });
+
+  it('refuses a second connector of the same name (any case) in a tenant, not across tenants', async () => {
+    await repo.insert(connector(A, 'Warehouse'));
+    await expect(repo.insert(connector(A, 'WAREHOUSE'))).rejects.toMatchObject({ code: '23505' });
+    await expect(repo.insert(connector(B, 'Warehouse'))).resolves.toMatchObject({ tenantId: B });
+  });
+
+  describe('page', () => {
+    it('pages newest first with the extra row, and the cursor resumes exactly after the last row', async () => {
+      const made = [];
+      for (let i = 0; i < 5; i++) made.push((await repo.insert(connector(A, `c${i}`))).id);
+      await spreadCreatedAt(scratch.db, 'connectors', made);
+      await repo.insert(connector(B, 'other tenant'));
+      const [first, total] = await repo.page(A, {}, 2);
+      expect(total).toBe(5);
+      expect(first.map((c) => c.name)).toEqual(['c4', 'c3', 'c2']);
+      const [second] = await repo.page(A, {}, 2, after(first[1]));
+      expect(second.map((c) => c.name)).toEqual(['c2', 'c1', 'c0']);
+      const [last, stillTotal] = await repo.page(A, {}, 2, after(second[2]));
+      expect(last).toEqual([]);
+      expect(stillTotal).toBe(5);
+    });
+
+    it('orders rows created in the same millisecond by id, so none is skipped or repeated', async () => {
+      for (let i = 0; i < 4; i++) await repo.insert(connector(A, `same${i}`));
+      await scratch.db.query(`UPDATE connectors SET created_at = '2026-01-01T00:00:00.000Z'`);
+      const seen: string[] = [];
+      let cursor: Keyset | undefined;
+      for (;;) {
+        const [rows] = await repo.page(A, {}, 1, cursor);
+        if (rows.length === 0) break;
+        seen.push(rows[0].id);
+        cursor = after(rows[0]);
+      }
+      const ids = (await scratch.db.query<Array<{ id: string }>>('SELECT id FROM connectors ORDER BY id DESC')).map(
+        (r) => r.id,
+      );
+      expect(seen).toEqual(ids);
+    });
+
+    it('filters by type, status and role, and q on name or description without case', async () => {
+      await repo.insert(connector(A, 'Orders', { type: 'mysql', description: 'ERP replica' }));
+      await repo.insert(connector(A, 'Files', { type: 'folder', status: 'inactive' }));
+      await repo.insert(connector(A, 'Export', { role: 'destination', description: 'orders out' }));
+      const names = async (filter: Parameters<ConnectorRepository['page']>[1]) =>
+        (await repo.page(A, filter, 10))[0].map((c) => c.name).sort();
+      expect(await names({ type: 'mysql' })).toEqual(['Orders']);
+      expect(await names({ status: 'inactive' })).toEqual(['Files']);
+      expect(await names({ role: 'destination' })).toEqual(['Export']);
+      expect(await names({ q: 'ORDERS' })).toEqual(['Export', 'Orders']);
+      expect(await names({ q: 'erp', type: 'folder' })).toEqual([]);
+      expect((await repo.page(B, { q: 'orders' }, 10))[1]).toBe(0);
+    });
+
+    it('takes % and _ in q literally', async () => {
+      await repo.insert(connector(A, '100% sales'));
+      await repo.insert(connector(A, '1000 sales'));
+      await repo.insert(connector(A, 'a_b'));
+      await repo.insert(connector(A, 'axb'));
+      expect((await repo.page(A, { q: '0%' }, 10))[0].map((c) => c.name)).toEqual(['100% sales']);
+      expect((await repo.page(A, { q: 'a_b' }, 10))[0].map((c) => c.name)).toEqual(['a_b']);
+    });
+  });
+
+  describe('update and delete', () => {
+    it('changes the row of the tenant only; another tenant update or delete touches nothing', async () => {
+      const saved = await repo.insert(connector(A, 'Warehouse'));
+      await repo.update(B, saved.id, { name: 'Hijacked', status: 'inactive' });
+      await repo.delete(B, saved.id);
+      expect(await repo.findOne(A, saved.id)).toMatchObject({ name: 'Warehouse', status: 'active' });
+      await repo.update(A, saved.id, { description: 'main', metadata: { lastProbe: { success: true } } });
+      expect(await repo.findOne(A, saved.id)).toMatchObject({
+        description: 'main',
+        metadata: { lastProbe: { success: true } },
+      });
+      await repo.delete(A, saved.id);
+      expect(await repo.findOne(A, saved.id)).toBeNull();
+    });
+
+    it('accepts an empty change set as a no-op', async () => {
+      const saved = await repo.insert(connector(A, 'Warehouse'));
+      await expect(repo.update(A, saved.id, {})).resolves.toBeUndefined();
+      expect((await repo.findOne(A, saved.id))?.name).toBe('Warehouse');
+    });
+  });
+});

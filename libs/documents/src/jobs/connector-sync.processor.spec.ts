@@ -1,0 +1,193 @@
+import type { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
+import type { ConnectorService } from '@sluice/connectors/connector.service';
+import type { DiscoveredItem } from '@sluice/connectors/plugin/connector-plugin';
+import { JobName, RefreshSchemaPayload, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
+import { workerStop, WorkerStoppingError } from '@sluice/core/queue/worker-stop';
+import { FakeJob, FakeQueue, TENANT_A } from '../../../../test/fakes/common';
+import { FakeConnectorService, FakeRegistry, fakePlugin, FakeRuntime } from '../../../../test/fakes/connectors';
+import { FakeDocumentRepository, FakeSyncRunRepository } from '../../../../test/fakes/documents';
+import type { DocumentRepository } from '../document.repository';
+import type { SyncRunRepository } from '../sync-run.repository';
+import { ConnectorSyncProcessor } from './connector-sync.processor';
+
+const table = (name: string, checksum = `c-${name}`): DiscoveredItem => ({
+  externalId: `public.${name}`,
+  kind: 'table',
+  name,
+  checksum,
+  metadata: { ddl: `CREATE TABLE ${name} (id int)` },
+});
+
+describe('ConnectorSyncProcessor', () => {
+  let connectors: FakeConnectorService;
+  let documents: FakeDocumentRepository;
+  let runs: FakeSyncRunRepository;
+  let schemaQueue: FakeQueue<RefreshSchemaPayload>;
+  let registry: FakeRegistry;
+  let processor: ConnectorSyncProcessor;
+  /** What the source lists, batch by batch; `between` runs after each batch is handed out. */
+  let batches: DiscoveredItem[][];
+  let between: (index: number) => void;
+  let connectorId: string;
+
+  beforeEach(() => {
+    connectors = new FakeConnectorService();
+    documents = new FakeDocumentRepository();
+    runs = new FakeSyncRunRepository();
+    schemaQueue = new FakeQueue();
+    batches = [];
+    between = () => undefined;
+    const discover = async function* () {
+      for (const [index, batch] of batches.entries()) {
+        yield batch;
+        between(index);
+      }
+    };
+    registry = new FakeRegistry()
+      .register('postgresql', fakePlugin({ discover, sql: {} as never }))
+      .register('folder', fakePlugin({ discover }), { category: 'files' })
+      .register('webhook', fakePlugin(), { category: 'api' });
+    processor = new ConnectorSyncProcessor(
+      runs as unknown as SyncRunRepository,
+      documents as unknown as DocumentRepository,
+      connectors as unknown as ConnectorService,
+      new FakeRuntime(registry) as unknown as ConnectorRuntime,
+      schemaQueue.asQueue(),
+    );
+    connectorId = connectors.add({ type: 'postgresql' }).id;
+  });
+
+  function queuedRun(overrides = {}) {
+    const run = runs.add({ tenantId: TENANT_A, connectorId, ...overrides });
+    return { run, job: new FakeJob<SyncConnectorPayload>({ runId: run.id, tenantId: TENANT_A, connectorId }) };
+  }
+
+  it('stores what the source lists, counts it, ends the run succeeded and asks for a schema refresh', async () => {
+    batches = [[table('orders'), table('customers')], [table('invoices')]];
+    const { run, job } = queuedRun();
+    const progress = await processor.handle(job.asJob());
+    expect(progress).toMatchObject({ processed: 3, created: 3, updated: 0, unchanged: 0, deleted: 0, total: 3 });
+    expect(runs.stored(run.id)).toMatchObject({ status: 'succeeded', progress });
+    expect(runs.stored(run.id).finishedAt).toBeInstanceOf(Date);
+    expect(
+      documents
+        .ofConnector(connectorId)
+        .map((d) => d.name)
+        .sort(),
+    ).toEqual(['customers', 'invoices', 'orders']);
+    expect(job.reported).toEqual([2, 3]);
+    expect(connectors.rows.get(connectorId)!.lastSyncAt).toBeInstanceOf(Date);
+    expect(schemaQueue.jobs.map((j) => [j.name, j.data])).toEqual([
+      [JobName.RefreshSchema, { tenantId: TENANT_A, connectorId }],
+    ]);
+  });
+
+  it('on a later run updates what changed, keeps what did not, and marks what the source lost as deleted', async () => {
+    const record = documents.add({ tenantId: TENANT_A, connectorId, kind: 'record', externalId: 'note' });
+    batches = [[table('orders'), table('customers'), table('legacy')]];
+    await processor.handle(queuedRun().job.asJob());
+    runs.rows.clear();
+    batches = [[table('orders'), table('customers', 'changed')]];
+    const progress = await processor.handle(queuedRun().job.asJob());
+    expect(progress).toMatchObject({ processed: 2, created: 0, updated: 1, unchanged: 1, deleted: 1 });
+    const byName = new Map(documents.ofConnector(connectorId).map((d) => [d.name, d]));
+    expect(byName.get('legacy')!.status).toBe('deleted');
+    expect(byName.get('customers')!.checksum).toBe('changed');
+    // A document added by hand is never the source's to delete.
+    expect(documents.rows.get(record.id)!.status).toBe('synced');
+  });
+
+  it('with force rewrites unchanged documents too', async () => {
+    batches = [[table('orders')]];
+    await processor.handle(queuedRun().job.asJob());
+    runs.rows.clear();
+    const progress = await processor.handle(queuedRun({ force: true }).job.asJob());
+    expect(progress).toMatchObject({ updated: 1, unchanged: 0 });
+  });
+
+  it('stops between batches when a stop was asked for, and deletes nothing', async () => {
+    documents.add({ tenantId: TENANT_A, connectorId, externalId: 'public.old', name: 'old' });
+    const { run, job } = queuedRun();
+    batches = [[table('orders')], [table('customers')]];
+    between = (index) => {
+      if (index === 0) runs.rows.get(run.id)!.cancelRequested = true;
+    };
+    const progress = await processor.handle(job.asJob());
+    expect(progress).toMatchObject({ processed: 1, created: 1 });
+    expect(runs.stored(run.id)).toMatchObject({ status: 'cancelled', progress: { processed: 1 } });
+    const names = documents.ofConnector(connectorId).map((d) => [d.name, d.status]);
+    expect(names.sort()).toEqual([
+      ['old', 'synced'],
+      ['orders', 'synced'],
+    ]);
+    expect(schemaQueue.jobs).toHaveLength(0);
+  });
+
+  it('leaves a run stopped while still queued alone, and ends one whose stop found no worker', async () => {
+    const cancelled = queuedRun({ status: 'cancelled', cancelRequested: true });
+    batches = [[table('orders')]];
+    expect(await processor.handle(cancelled.job.asJob())).toBeUndefined();
+    expect(runs.stored(cancelled.run.id).status).toBe('cancelled');
+    runs.rows.clear();
+    const orphan = queuedRun({ status: 'running', cancelRequested: true });
+    expect(await processor.handle(orphan.job.asJob())).toBeUndefined();
+    expect(runs.stored(orphan.run.id).status).toBe('cancelled');
+    expect(documents.rows.size).toBe(0);
+  });
+
+  it('fails the run at once, and discards the job, when the connector type cannot be synced', async () => {
+    connectorId = connectors.add({ type: 'webhook' }).id;
+    const { run, job } = queuedRun();
+    await expect(processor.handle(job.asJob())).rejects.toMatchObject({ code: 'SYNC_NOT_SUPPORTED' });
+    expect(job.discarded).toBe(true);
+    expect(runs.stored(run.id)).toMatchObject({
+      status: 'failed',
+      error: 'Connectors of type webhook cannot be synced',
+    });
+  });
+
+  it('fails the run at once when its connector is gone (a permanent 404)', async () => {
+    const { run, job } = queuedRun();
+    connectors.rows.clear();
+    await expect(processor.handle(job.asJob())).rejects.toMatchObject({ code: 'CONNECTOR_NOT_FOUND' });
+    expect(job.discarded).toBe(true);
+    expect(runs.stored(run.id).status).toBe('failed');
+  });
+
+  it('puts the run back in the queue after a transient failure, and fails it on the last attempt', async () => {
+    batches = [[table('orders')], [table('customers')]];
+    between = () => {
+      throw new Error('connection reset');
+    };
+    const { run, job } = queuedRun();
+    await expect(processor.handle(job.asJob())).rejects.toThrow('connection reset');
+    expect(job.discarded).toBe(false);
+    // The batch committed before the failure stays, and so does its progress.
+    expect(runs.stored(run.id)).toMatchObject({
+      status: 'queued',
+      error: 'connection reset',
+      progress: { created: 1 },
+    });
+
+    const last = new FakeJob<SyncConnectorPayload>({ runId: run.id, tenantId: TENANT_A, connectorId }, 2, 3);
+    await expect(processor.handle(last.asJob())).rejects.toThrow('connection reset');
+    expect(runs.stored(run.id)).toMatchObject({ status: 'failed', error: 'connection reset' });
+  });
+
+  it('does not queue a schema refresh after syncing a connector without SQL', async () => {
+    connectorId = connectors.add({ type: 'folder' }).id;
+    batches = [[{ externalId: 'a.csv', kind: 'file', name: 'a.csv', path: 'a.csv', metadata: {} }]];
+    expect(await processor.handle(queuedRun().job.asJob())).toMatchObject({ created: 1 });
+    expect(schemaQueue.jobs).toHaveLength(0);
+  });
+
+  // Last: the stop flag is process-wide and cannot be cleared once set.
+  it('hands the run back to the queue after the current batch when the worker is stopping', async () => {
+    batches = [[table('orders')], [table('customers')]];
+    const { run, job } = queuedRun();
+    workerStop.request();
+    await expect(processor.handle(job.asJob())).rejects.toBeInstanceOf(WorkerStoppingError);
+    expect(job.opts.attempts).toBe(4);
+    expect(runs.stored(run.id)).toMatchObject({ status: 'queued', progress: { processed: 1 } });
+  });
+});
