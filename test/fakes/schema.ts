@@ -1,3 +1,4 @@
+import { AnnotationService } from '@sluice/schema/annotation.service';
 import type { SchemaAnnotationEntity } from '@sluice/schema/schema-annotation.entity';
 import type { SchemaSnapshotEntity } from '@sluice/schema/schema-snapshot.entity';
 import type { ConnectorRegistry } from '@sluice/connectors/connector.registry';
@@ -163,5 +164,6 @@ export function schemaWorld(env: Partial<EnvDto> = {}) {
     settings,
     queue.asQueue(),
   );
-  return { connectors, repo, queue, source, registry, service };
+  const annotations = new AnnotationService(service, repo as unknown as SchemaRepository);
+  return { connectors, repo, queue, source, registry, service, annotations };
 }

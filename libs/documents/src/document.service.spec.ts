@@ -1,7 +1,7 @@
 import type { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import type { ConnectorService } from '@sluice/connectors/connector.service';
 import type { FileConnectorService } from '@sluice/connectors/files/file-connector.service';
-import type { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/http/dto/content.dto';
+import type { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/dto/content.dto';
 import { DomainError } from '@sluice/core/errors/domain-error';
 import { JobName, SyncDocumentPayload } from '@sluice/core/queue/queue-names';
 import { caller, failure, FakeQueue, TENANT_B } from '../../../test/fakes/common';

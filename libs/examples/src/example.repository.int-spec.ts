@@ -1,4 +1,4 @@
-import type { ExampleDialect } from '@sluice/core/sql/dialects';
+import type { SqlDialect as ExampleDialect } from '@sluice/core/sql/dialect-registry';
 import { newId } from '@sluice/core/ids/ids';
 import {
   insertConnector,

@@ -2,7 +2,6 @@ import type { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import type { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
 import type { ExecuteOptions, QueryResult } from '@sluice/connectors/plugin/connector-plugin';
 import type { EnvDto } from '@sluice/core/config/env.dto';
-import type { SchemaRepository } from '@sluice/schema/schema.repository';
 import { caller, failure, TENANT_B } from '../../../test/fakes/common';
 import { fakePlugin, FakeRuntime } from '../../../test/fakes/connectors';
 import { schemaWorld, table } from '../../../test/fakes/schema';
@@ -76,7 +75,7 @@ describe('SqlToolsService', () => {
     const env = { SQL_MAX_ROWS: 100, SQL_STATEMENT_TIMEOUT_MS: 1000 } as EnvDto;
     const contexts = new QuestionContextService(
       world.service,
-      world.repo as unknown as SchemaRepository,
+      world.annotations,
       world.registry as unknown as ConnectorRegistry,
       { trainedTables: async () => new Set<string>() },
       guard,
