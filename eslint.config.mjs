@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
+import boundaries from './scripts/eslint/lib-boundaries.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'libs/sdk/src/generated/**'] },
@@ -28,6 +29,12 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
       'no-console': 'error',
     },
+  },
+  {
+    // Another lib is reached only through its public face (libs/<lib>/src/index.ts).
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    plugins: { sluice: boundaries },
+    rules: { 'sluice/public-faces': 'error' },
   },
   {
     files: ['test/**/*.ts', '**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],

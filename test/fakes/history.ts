@@ -2,6 +2,8 @@ import type { Keyset } from '@sluice/core/pagination/pagination';
 import { newId } from '@sluice/core/ids/ids';
 import type { HistoryEntryEntity } from '@sluice/history/history-entry.entity';
 import type { HistoryFilter, HistoryRepository } from '@sluice/history/history.repository';
+import { HistoryService } from '@sluice/history/history.service';
+import type { EnvDto } from '@sluice/core/config/env.dto';
 import { clone, nextDate, TENANT_A } from './common';
 import { keysetPage } from './documents';
 
@@ -88,4 +90,9 @@ export class FakeHistoryRepository implements Omit<HistoryRepository, 'filtered'
     }
     return deleted;
   }
+}
+
+/** A HistoryService over a fake repository, for specs of the libs that use the service. */
+export function historyServiceOn(repo: FakeHistoryRepository, env: Partial<EnvDto> = {}): HistoryService {
+  return new HistoryService(repo as unknown as HistoryRepository, env as EnvDto);
 }

@@ -1,10 +1,9 @@
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { TenantService } from '@sluice/auth/services/tenant.service';
-import { ManagedConnectorsProvisioner } from '@sluice/connectors/managed/managed-connectors';
-import { applyServerTimeouts, configureApp } from '@sluice/core/app/configure-app';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { TenantService } from '@sluice/auth';
+import { ManagedConnectorsProvisioner } from '@sluice/connectors';
+import { applyServerTimeouts, configureApp, EnvDto } from '@sluice/core';
 import { AppModule } from './app.module';
 
 /**

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { createLogger, loadEnvOrExit, onShutdown, prepareRuntime, runMain } from '@sluice/core/app/bootstrap';
-import { RequestDrain } from '@sluice/core/app/request-drain';
+import { createLogger, loadEnvOrExit, onShutdown, prepareRuntime, runMain, RequestDrain } from '@sluice/core';
 import { createApiApp } from './create-app';
 
 runMain('Sluice API failed to start', async () => {

@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AuthModule } from '@sluice/auth/auth.module';
-import { CoreModule } from '@sluice/core/app/core.module';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { AuthModule } from '@sluice/auth';
+import { CoreModule, EnvDto } from '@sluice/core';
 
 /** What the admin commands need: the database and the identity services, no Redis. */
 @Module({})

@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ApiKeyService } from '@sluice/auth/services/api-key.service';
-import { TenantService } from '@sluice/auth/services/tenant.service';
-import { ROLES, Role } from '@sluice/auth/role';
-import { createLogger, loadEnvOrExit, prepareRuntime, runMain } from '@sluice/core/app/bootstrap';
+import { ApiKeyService, TenantService, ROLES, Role } from '@sluice/auth';
+import { createLogger, loadEnvOrExit, prepareRuntime, runMain } from '@sluice/core';
 import { parseArgs } from 'node:util';
 import { CliModule } from './cli.module';
 import { writeOpenApi } from './openapi.command';

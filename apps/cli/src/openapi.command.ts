@@ -1,8 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { loadEnv } from '@sluice/core/config/load-env';
-import { buildOpenApiDocument } from '@sluice/core/openapi/openapi';
-import { applyApiPrefix } from '@sluice/core/app/configure-app';
+import { loadEnv, buildOpenApiDocument, applyApiPrefix } from '@sluice/core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { AppModule } from '../../api/src/app.module';
 

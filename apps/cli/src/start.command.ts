@@ -1,6 +1,4 @@
-import { createLogger, loadEnvOrExit, prepareRuntime } from '@sluice/core/app/bootstrap';
-import { packageInfo } from '@sluice/core/app/package-info';
-import { envForChild, readEnvironment } from '@sluice/core/config/load-env';
+import { createLogger, loadEnvOrExit, prepareRuntime, packageInfo, envForChild, readEnvironment } from '@sluice/core';
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureEnvFile } from './env-file';

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { createLogger, loadEnvOrExit, onShutdown, prepareRuntime, runMain } from '@sluice/core/app/bootstrap';
-import { workerStop } from '@sluice/core/queue/worker-stop';
+import { createLogger, loadEnvOrExit, onShutdown, prepareRuntime, runMain, workerStop } from '@sluice/core';
 import { WorkerModule } from './worker.module';
 
 runMain('Sluice worker failed to start', async () => {

@@ -1,9 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { CoreModule } from '@sluice/core/app/core.module';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { DocumentsJobsModule } from '@sluice/documents/jobs/documents-jobs.module';
-import { HistoryJobsModule } from '@sluice/history/jobs/history-jobs.module';
-import { SchemaJobsModule } from '@sluice/schema/jobs/schema-jobs.module';
+import { CoreModule, EnvDto } from '@sluice/core';
+import { DocumentsJobsModule } from '@sluice/documents';
+import { HistoryJobsModule } from '@sluice/history';
+import { SchemaJobsModule } from '@sluice/schema';
 
 /** The worker: Bull processors of the feature libraries, no HTTP server. */
 @Module({})

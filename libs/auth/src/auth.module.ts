@@ -3,7 +3,7 @@ import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { EnvDto } from '@sluice/core';
 import { DashboardSessionService } from './dashboard/dashboard-session.service';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import { InvitationEntity } from './entities/invitation.entity';

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { BadRequestError } from '@sluice/core/errors/domain-error';
+import { BadRequestError } from '@sluice/core';
 import { assertCapabilitiesMatch } from './plugin/capabilities';
 import { ConnectorPlugin, ConnectorTypeInfo } from './plugin/connector-plugin';
 import { CONNECTOR_PLUGIN } from './plugin/connector-plugin.decorator';

@@ -1,4 +1,4 @@
-import type { Keyset } from '@sluice/core/pagination/pagination';
+import type { Keyset } from '@sluice/core';
 import { openScratchDatabase, ScratchDatabase, spreadCreatedAt } from '../../../test/helpers/scratch-database';
 import { ConnectorEntity } from './connector.entity';
 import { ConnectorRepository, NewConnector } from './connector.repository';

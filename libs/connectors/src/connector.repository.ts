@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { newId } from '@sluice/core/ids/ids';
-import { Keyset } from '@sluice/core/pagination/pagination';
+import { newId, Keyset } from '@sluice/core';
 import { Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import { ConnectorEntity } from './connector.entity';

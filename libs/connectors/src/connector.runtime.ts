@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { SecretBox } from '@sluice/core/crypto/secret-box';
-import { SafeNetwork } from '@sluice/core/network/safe-network';
+import { SecretBox, SafeNetwork } from '@sluice/core';
 import { ConnectorRegistry, RegisteredPlugin } from './connector.registry';
 import type { ConnectorRecord } from './connector.types';
 import { validateAgainstSchema } from './plugin/config-validator';

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
-import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
+import type { AuthContext } from '@sluice/auth';
+import { EnvDto, ConflictError, NotFoundError, decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core';
 import { mapConnector } from './connector.mapper';
 import { ConnectorChanges, ConnectorRepository } from './connector.repository';
 import { ConnectorRegistry } from './connector.registry';

@@ -1,4 +1,4 @@
-import { BadRequestError } from '@sluice/core/errors/domain-error';
+import { BadRequestError } from '@sluice/core';
 import { isDeepStrictEqual } from 'node:util';
 
 /** What a secret looks like in every answer. Sending it back in an update keeps the stored value. */

@@ -1,5 +1,5 @@
-import type { DiscoveredItem } from '@sluice/connectors/plugin/connector-plugin';
-import { newId } from '@sluice/core/ids/ids';
+import type { DiscoveredItem } from '@sluice/connectors';
+import { newId } from '@sluice/core';
 import {
   insertConnector,
   openScratchDatabase,

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import type { DiscoveredItem } from '@sluice/connectors/plugin/connector-plugin';
-import { newId } from '@sluice/core/ids/ids';
-import { Keyset } from '@sluice/core/pagination/pagination';
+import type { DiscoveredItem } from '@sluice/connectors';
+import { newId, Keyset } from '@sluice/core';
 import { DataSource, EntityManager, In, Not, QueryDeepPartialEntity, Repository } from 'typeorm';
 import { DocumentEntity, DocumentStatus } from './document.entity';
 

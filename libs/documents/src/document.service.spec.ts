@@ -1,9 +1,11 @@
-import type { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import type { ConnectorService } from '@sluice/connectors/connector.service';
-import type { FileConnectorService } from '@sluice/connectors/files/file-connector.service';
-import type { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/dto/content.dto';
-import { DomainError } from '@sluice/core/errors/domain-error';
-import { JobName, SyncDocumentPayload } from '@sluice/core/queue/queue-names';
+import type {
+  ConnectorRegistry,
+  ConnectorService,
+  FileConnectorService,
+  ContentQueryDto,
+  ContentResponseDto,
+} from '@sluice/connectors';
+import { DomainError, JobName, SyncDocumentPayload } from '@sluice/core';
 import { caller, failure, FakeQueue, TENANT_B } from '../../../test/fakes/common';
 import { FakeConnectorService, FakeRegistry, fakePlugin } from '../../../test/fakes/connectors';
 import { FakeDocumentRepository } from '../../../test/fakes/documents';

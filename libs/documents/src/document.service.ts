@@ -1,14 +1,26 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import { ConnectorService } from '@sluice/connectors/connector.service';
-import { FileConnectorService } from '@sluice/connectors/files/file-connector.service';
-import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/dto/content.dto';
-import { BadRequestError, ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
-import { newId } from '@sluice/core/ids/ids';
-import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core/pagination/pagination';
-import { JobName, QueueName, retriedJob, SyncDocumentPayload } from '@sluice/core/queue/queue-names';
+import type { AuthContext } from '@sluice/auth';
+import {
+  ConnectorRegistry,
+  ConnectorService,
+  FileConnectorService,
+  ContentQueryDto,
+  ContentResponseDto,
+} from '@sluice/connectors';
+import {
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  newId,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  toPage,
+  JobName,
+  QueueName,
+  retriedJob,
+  SyncDocumentPayload,
+} from '@sluice/core';
 import type { Queue } from 'bull';
 import { createHash } from 'node:crypto';
 import { DocumentEntity } from './document.entity';

@@ -1,5 +1,5 @@
-import type { ConnectorRecord } from '@sluice/connectors/connector.types';
-import { ConflictError } from '@sluice/core/errors/domain-error';
+import type { ConnectorRecord } from '@sluice/connectors';
+import { ConflictError } from '@sluice/core';
 
 /** A connector switched off, or still waiting for its file, has nothing to sync yet. */
 export function assertSyncable(connector: Pick<ConnectorRecord, 'status'>): void {

@@ -1,4 +1,4 @@
-import { newId } from '@sluice/core/ids/ids';
+import { newId } from '@sluice/core';
 import {
   insertConnector,
   openScratchDatabase,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Keyset } from '@sluice/core/pagination/pagination';
+import { Keyset } from '@sluice/core';
 import { EntityManager, In, QueryDeepPartialEntity, Repository } from 'typeorm';
 import { SyncRunEntity } from './sync-run.entity';
 

@@ -1,8 +1,6 @@
-import type { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import type { ConnectorService } from '@sluice/connectors/connector.service';
-import type { EnvDto } from '@sluice/core/config/env.dto';
-import { JobName, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
-import type { ConcurrencySlots, Slot } from '@sluice/core/throttling/concurrency-slots';
+import type { ConnectorRegistry, ConnectorService } from '@sluice/connectors';
+import type { EnvDto, ConcurrencySlots, Slot } from '@sluice/core';
+import { JobName, SyncConnectorPayload } from '@sluice/core';
 import type { Observable } from 'rxjs';
 import { caller, failure, FakeQueue, TENANT_B } from '../../../test/fakes/common';
 import { FakeConnectorService, FakeRegistry, fakePlugin } from '../../../test/fakes/connectors';

@@ -1,21 +1,27 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { ConnectorService } from '@sluice/connectors/connector.service';
-import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
+import type { AuthContext } from '@sluice/auth';
+import { ConnectorService, ConnectorRegistry } from '@sluice/connectors';
 import {
   BadRequestError,
   ConflictError,
   DomainError,
   NotFoundError,
   TooManyRequestsError,
-} from '@sluice/core/errors/domain-error';
-import { newId } from '@sluice/core/ids/ids';
-import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '@sluice/core/pagination/pagination';
-import { JobName, QueueName, retriedJob, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
+  newId,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  Page,
+  PageQueryDto,
+  toPage,
+  JobName,
+  QueueName,
+  retriedJob,
+  SyncConnectorPayload,
+  EnvDto,
+  ConcurrencySlots,
+} from '@sluice/core';
 import type { Queue } from 'bull';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { ConcurrencySlots } from '@sluice/core/throttling/concurrency-slots';
 import { distinctUntilChanged, finalize, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
 import { SyncRunResponseDto } from './dto/sync.dto';
 import { mapRun } from './mappers';

@@ -1,10 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import { ConnectorService } from '@sluice/connectors/connector.service';
-import { BadRequestError, DomainError, ValidationFailedError } from '@sluice/core/errors/domain-error';
-import { isDialect, type SqlDialect } from '@sluice/core/sql/dialect-registry';
-import { assertSingleStatement, extractReferences, unknownReferences } from '@sluice/core/sql/sql-analysis';
-import { SchemaService } from '@sluice/schema/schema.service';
+import { ConnectorRegistry, ConnectorService } from '@sluice/connectors';
+import {
+  BadRequestError,
+  DomainError,
+  ValidationFailedError,
+  isDialect,
+  type SqlDialect,
+  assertSingleStatement,
+  extractReferences,
+  unknownReferences,
+} from '@sluice/core';
+import { SchemaService } from '@sluice/schema';
 
 /**
  * The rules an example's SQL and connector must meet: the connector is the tenant's and speaks

@@ -1,4 +1,4 @@
-import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import type { SqlDialect } from '@sluice/core';
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 @Entity('examples')

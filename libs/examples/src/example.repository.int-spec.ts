@@ -1,5 +1,5 @@
-import type { SqlDialect as ExampleDialect } from '@sluice/core/sql/dialect-registry';
-import { newId } from '@sluice/core/ids/ids';
+import type { SqlDialect as ExampleDialect } from '@sluice/core';
+import { newId } from '@sluice/core';
 import {
   insertConnector,
   openScratchDatabase,

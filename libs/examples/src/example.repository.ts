@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Keyset } from '@sluice/core/pagination/pagination';
-import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import { Keyset } from '@sluice/core';
+import type { SqlDialect } from '@sluice/core';
 import { Brackets, QueryDeepPartialEntity, Repository } from 'typeorm';
 import { ExampleEntity } from './example.entity';
 

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { NotFoundError } from '@sluice/core/errors/domain-error';
-import { newId } from '@sluice/core/ids/ids';
-import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core/pagination/pagination';
-import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import type { AuthContext } from '@sluice/auth';
+import { NotFoundError, newId, decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core';
+import type { SqlDialect } from '@sluice/core';
 import { ExampleChecker } from './example-checker';
 import { ExampleEntity } from './example.entity';
 import { ExampleRepository } from './example.repository';

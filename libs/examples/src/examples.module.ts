@@ -1,15 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ConnectorsModule } from '@sluice/connectors/connectors.module';
-import { SchemaModule } from '@sluice/schema/schema.module';
+import { ConnectorsModule } from '@sluice/connectors';
+import { SchemaModule } from '@sluice/schema';
 import { ExampleChecker } from './example-checker';
 import { ExampleEntity } from './example.entity';
 import { ExampleRepository } from './example.repository';
 import { ExampleService } from './example.service';
 import { EXAMPLE_RANKER } from './retrieval/example-ranker';
 import { exampleRankerFor } from './retrieval/hybrid-ranker';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { SafeNetwork } from '@sluice/core/network/safe-network';
+import { EnvDto, SafeNetwork } from '@sluice/core';
 import { ExampleRetriever } from './retrieval/example-retriever';
 
 /**

@@ -1,6 +1,6 @@
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { dropDatabase, testEnv } from '../../../test/helpers/test-env';
-import { ensureDatabaseExists, runMigrations } from '@sluice/core/database/prepare-database';
+import { ensureDatabaseExists, runMigrations } from '@sluice/core';
 import { HistoryEntryEntity } from './history-entry.entity';
 import { HistoryRepository } from './history.repository';
 

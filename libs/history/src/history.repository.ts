@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Keyset } from '@sluice/core/pagination/pagination';
+import { Keyset } from '@sluice/core';
 import { IsNull, Repository, SelectQueryBuilder } from 'typeorm';
 import { HistoryEntryEntity } from './history-entry.entity';
 

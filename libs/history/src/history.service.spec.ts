@@ -1,4 +1,4 @@
-import type { EnvDto } from '@sluice/core/config/env.dto';
+import type { EnvDto } from '@sluice/core';
 import { caller, failure, TENANT_A, TENANT_B } from '../../../test/fakes/common';
 import { FakeHistoryRepository } from '../../../test/fakes/history';
 import type { HistoryRepository } from './history.repository';

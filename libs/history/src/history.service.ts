@@ -1,9 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { NotFoundError } from '@sluice/core/errors/domain-error';
-import { newId } from '@sluice/core/ids/ids';
-import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core/pagination/pagination';
+import type { AuthContext } from '@sluice/auth';
+import { EnvDto, NotFoundError, newId, decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '@sluice/core';
 import { HistoryEntryEntity } from './history-entry.entity';
 import { HistoryRepository } from './history.repository';
 import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto } from './dto/history.dto';

@@ -1,6 +1,5 @@
-import type { AuthContext } from '@sluice/auth/role';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { ForbiddenError, UnprocessableError } from '@sluice/core/errors/domain-error';
+import type { AuthContext } from '@sluice/auth';
+import { EnvDto, ForbiddenError, UnprocessableError } from '@sluice/core';
 import type { GuardResult } from './guard/sql-guard';
 import type { ValidationDto } from './dto/nl2sql.dto';
 

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ConnectorsModule } from '@sluice/connectors/connectors.module';
-import { ExamplesModule } from '@sluice/examples/examples.module';
-import { HistoryModule } from '@sluice/history/history.module';
-import { SchemaModule } from '@sluice/schema/schema.module';
+import { ConnectorsModule } from '@sluice/connectors';
+import { ExamplesModule } from '@sluice/examples';
+import { HistoryModule } from '@sluice/history';
+import { SchemaModule } from '@sluice/schema';
 import { SqlGuard } from './guard/sql-guard';
 import { LlmSettingsEntity } from './llm/llm-settings.entity';
 import { LlmService } from './llm/llm.service';

@@ -1,4 +1,4 @@
-import { DomainError } from '@sluice/core/errors/domain-error';
+import { DomainError } from '@sluice/core';
 import { SqlTooComplexError } from './guard/sql-guard';
 import { FakeClock, nl2sqlWithFakes, ScriptedLlm, viewer } from '../../../test/helpers/nl2sql-fakes';
 

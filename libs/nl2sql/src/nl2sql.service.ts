@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { DomainError, TooManyRequestsError } from '@sluice/core/errors/domain-error';
-import { ConcurrencySlots, Slot } from '@sluice/core/throttling/concurrency-slots';
-import { ExampleRetriever } from '@sluice/examples/retrieval/example-retriever';
-import { HistoryService } from '@sluice/history/history.service';
+import type { AuthContext } from '@sluice/auth';
+import { EnvDto, DomainError, TooManyRequestsError, ConcurrencySlots, Slot } from '@sluice/core';
+import { ExampleRetriever } from '@sluice/examples';
+import { HistoryService } from '@sluice/history';
 import { AnswerRecord } from './answers/answer-record';
 import { chartFor } from './answers/chart';
 import { spokenAnswer } from './answers/spoken-answer';

@@ -1,9 +1,6 @@
-import type { EnvDto } from '@sluice/core/config/env.dto';
-import type { HistoryRepository } from '@sluice/history/history.repository';
-import { HistoryService } from '@sluice/history/history.service';
 import { caller, failure, TENANT_B } from '../../../test/fakes/common';
 import { examplesWorld } from '../../../test/fakes/examples';
-import { FakeHistoryRepository } from '../../../test/fakes/history';
+import { FakeHistoryRepository, historyServiceOn } from '../../../test/fakes/history';
 import { table } from '../../../test/fakes/schema';
 import { PromoteHistoryService } from './promote-history.service';
 
@@ -19,7 +16,7 @@ describe('PromoteHistoryService', () => {
     world = examplesWorld();
     world.source.tables = [table('public', 'orders', ['id'])];
     history = new FakeHistoryRepository();
-    const historyService = new HistoryService(history as unknown as HistoryRepository, {} as EnvDto);
+    const historyService = historyServiceOn(history);
     service = new PromoteHistoryService(historyService, world.service);
     pgId = world.connectors.add({ type: 'postgresql' }).id;
   });

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { ConflictError } from '@sluice/core/errors/domain-error';
-import { ExampleService } from '@sluice/examples/example.service';
-import { ExampleWriteResponseDto } from '@sluice/examples/dto/example.dto';
-import { HistoryService } from '@sluice/history/history.service';
+import type { AuthContext } from '@sluice/auth';
+import { ConflictError } from '@sluice/core';
+import { ExampleService, ExampleWriteResponseDto } from '@sluice/examples';
+import { HistoryService } from '@sluice/history';
 import { PromoteHistoryDto } from './dto/promote-history.dto';
 
 /**

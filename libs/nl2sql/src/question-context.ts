@@ -1,12 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import type { ConnectorRecord } from '@sluice/connectors/connector.types';
-import type { SchemaSnapshot, SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
-import { AnnotationService } from '@sluice/schema/annotation.service';
-import { AnnotationNote, resolveTable, tableKey } from '@sluice/schema/schema-model';
-import { SchemaService } from '@sluice/schema/schema.service';
-import { TRAINED_TABLES, TrainedTables } from '@sluice/schema/trained-tables';
+import type { AuthContext } from '@sluice/auth';
+import { ConnectorRegistry } from '@sluice/connectors';
+import type { ConnectorRecord, SchemaSnapshot, SqlDialect, TableInfo } from '@sluice/connectors';
+import {
+  AnnotationService,
+  AnnotationNote,
+  resolveTable,
+  tableKey,
+  SchemaService,
+  TRAINED_TABLES,
+  TrainedTables,
+} from '@sluice/schema';
 import { LinkableTable } from './context/schema-linker';
 import { SqlGuard } from './guard/sql-guard';
 

@@ -1,12 +1,14 @@
-import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import { ConnectorService } from '@sluice/connectors/connector.service';
-import type { ConnectorTypeInfo, DialectSpec } from '@sluice/connectors/plugin/connector-plugin';
-import { CONNECTOR_PLUGIN, ConnectorPlugin } from '@sluice/connectors/plugin/connector-plugin.decorator';
-import { settingsFromConnection } from '@sluice/connectors/plugins/sql-common/connection-string';
-import { dialectNames, isDialect } from '@sluice/core/sql/dialect-registry';
-import { ExampleChecker } from '@sluice/examples/example-checker';
-import { CreateExampleDto, UpdateExampleDto } from '@sluice/examples/dto/example.dto';
-import { SchemaService } from '@sluice/schema/schema.service';
+import {
+  ConnectorRegistry,
+  ConnectorService,
+  CONNECTOR_PLUGIN,
+  ConnectorPluginDecorator as ConnectorPlugin,
+  settingsFromConnection,
+} from '@sluice/connectors';
+import type { ConnectorTypeInfo, DialectSpec } from '@sluice/connectors';
+import { dialectNames, isDialect } from '@sluice/core';
+import { ExampleChecker, CreateExampleDto, UpdateExampleDto } from '@sluice/examples';
+import { SchemaService } from '@sluice/schema';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { buildPrompt } from './generation/prompt';

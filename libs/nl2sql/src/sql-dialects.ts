@@ -1,7 +1,7 @@
-// What NL2SQL reads of a dialect (the guard, the prompt), from the dialect registry. Importing the
-// built-ins registers them: the guard also runs in worker threads and tests that load no plugin.
-import '@sluice/connectors/plugins/built-in-dialects';
-import { dialectSpec, type SqlDialect, type SqlFamily } from '@sluice/core/sql/dialect-registry';
+// What NL2SQL reads of a dialect (the guard, the prompt), from the dialect registry. The plugins
+// register their dialects when the connectors lib loads; the guard's worker threads receive the
+// specs with each task.
+import { dialectSpec, type SqlDialect, type SqlFamily } from '@sluice/core';
 
 /** The engine family whose lexical syntax and rule sets the guard applies to a dialect. */
 export const familyOf = (dialect: SqlDialect): SqlFamily => dialectSpec(dialect).family;

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
-import type { ConnectorRecord } from '@sluice/connectors/connector.types';
-import type { QueryResult } from '@sluice/connectors/plugin/connector-plugin';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { ConnectorRuntime } from '@sluice/connectors';
+import type { ConnectorRecord, QueryResult } from '@sluice/connectors';
+import { EnvDto } from '@sluice/core';
 
 /** Runs checked SQL on the connector: a read-only transaction unless writes were allowed, with the statement timeout and a row cap. */
 @Injectable()

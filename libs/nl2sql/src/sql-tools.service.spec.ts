@@ -1,7 +1,5 @@
-import type { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import type { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
-import type { ExecuteOptions, QueryResult } from '@sluice/connectors/plugin/connector-plugin';
-import type { EnvDto } from '@sluice/core/config/env.dto';
+import type { ConnectorRegistry, ConnectorRuntime, ExecuteOptions, QueryResult } from '@sluice/connectors';
+import type { EnvDto } from '@sluice/core';
 import { caller, failure, TENANT_B } from '../../../test/fakes/common';
 import { fakePlugin, FakeRuntime } from '../../../test/fakes/connectors';
 import { schemaWorld, table } from '../../../test/fakes/schema';

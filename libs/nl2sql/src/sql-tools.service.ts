@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import type { AuthContext } from '@sluice/auth';
+import { EnvDto } from '@sluice/core';
 import { explainPrompt } from './generation/prompt';
 import { assertWithinLimits, SqlGuard } from './guard/sql-guard';
 import {

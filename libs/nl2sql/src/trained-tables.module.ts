@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { DocumentService } from '@sluice/documents/document.service';
-import { DocumentsModule } from '@sluice/documents/documents.module';
-import { TRAINED_TABLES, TrainedTables } from '@sluice/schema/trained-tables';
+import { DocumentService, DocumentsModule } from '@sluice/documents';
+import { TRAINED_TABLES, TrainedTables } from '@sluice/schema';
 
 /**
  * The trained marks of table documents, as schema reads them. Schema and documents are siblings,

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { BadRequestError, NotFoundError } from '@sluice/core/errors/domain-error';
-import { newId } from '@sluice/core/ids/ids';
+import type { AuthContext } from '@sluice/auth';
+import { BadRequestError, NotFoundError, newId } from '@sluice/core';
 import {
   AnnotationListDto,
   AnnotationListQueryDto,

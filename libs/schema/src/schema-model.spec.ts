@@ -1,4 +1,4 @@
-import type { TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { TableInfo } from '@sluice/connectors';
 import {
   annotationTargetExists,
   decodeTableCursor,

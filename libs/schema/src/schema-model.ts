@@ -1,5 +1,5 @@
-import type { ColumnInfo, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
-import { BadRequestError } from '@sluice/core/errors/domain-error';
+import type { ColumnInfo, TableInfo } from '@sluice/connectors';
+import { BadRequestError } from '@sluice/core';
 import { createHash } from 'node:crypto';
 
 /** The name a table is known by: schema-qualified where the engine has schemas. */

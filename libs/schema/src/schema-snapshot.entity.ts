@@ -1,4 +1,4 @@
-import type { SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect, TableInfo } from '@sluice/connectors';
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 /** The last introspection of one SQL connector: what schema reads are served from. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import type { TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { AuthContext } from '@sluice/auth';
+import type { TableInfo } from '@sluice/connectors';
 import {
   SCHEMA_PAGE_DEFAULT,
   SchemaQueryDto,

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ConnectorsModule } from '@sluice/connectors/connectors.module';
-import { QueueModule } from '@sluice/core/queue/queue.module';
+import { ConnectorsModule } from '@sluice/connectors';
+import { QueueModule } from '@sluice/core';
 import { AnnotationService } from './annotation.service';
 import { SchemaAnnotationEntity } from './schema-annotation.entity';
 import { SchemaSnapshotEntity } from './schema-snapshot.entity';

@@ -1,5 +1,5 @@
-import type { TableInfo } from '@sluice/connectors/plugin/connector-plugin';
-import { newId } from '@sluice/core/ids/ids';
+import type { TableInfo } from '@sluice/connectors';
+import { newId } from '@sluice/core';
 import { insertConnector, openScratchDatabase, ScratchDatabase } from '../../../test/helpers/scratch-database';
 import { SchemaAnnotationEntity } from './schema-annotation.entity';
 import { SchemaSnapshotEntity } from './schema-snapshot.entity';

@@ -1,4 +1,4 @@
-import { JobName } from '@sluice/core/queue/queue-names';
+import { JobName } from '@sluice/core';
 import { failure, TENANT_A, TENANT_B } from '../../../test/fakes/common';
 import { schemaWorld, table } from '../../../test/fakes/schema';
 

@@ -1,13 +1,15 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
-import { ConnectorService } from '@sluice/connectors/connector.service';
-import type { ConnectorRecord } from '@sluice/connectors/connector.types';
-import type { SchemaSnapshot } from '@sluice/connectors/plugin/connector-plugin';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { BadRequestError } from '@sluice/core/errors/domain-error';
-import { JobName, QueueName, RefreshSchemaPayload, refreshSchemaJobOptions } from '@sluice/core/queue/queue-names';
+import { ConnectorRegistry, ConnectorRuntime, ConnectorService } from '@sluice/connectors';
+import type { ConnectorRecord, SchemaSnapshot } from '@sluice/connectors';
+import {
+  EnvDto,
+  BadRequestError,
+  JobName,
+  QueueName,
+  RefreshSchemaPayload,
+  refreshSchemaJobOptions,
+} from '@sluice/core';
 import type { Queue } from 'bull';
 import { SchemaAnnotationEntity } from './schema-annotation.entity';
 import { annotationTargetExists, fingerprintOf, sortTables, tableKey } from './schema-model';

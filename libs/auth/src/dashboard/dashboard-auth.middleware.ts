@@ -1,5 +1,5 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import { DomainError, UnauthorizedError } from '@sluice/core/errors/domain-error';
+import { DomainError, UnauthorizedError } from '@sluice/core';
 import type { NextFunction, Request, Response } from 'express';
 import { DASHBOARD_COOKIE, DashboardSessionService } from './dashboard-session.service';
 

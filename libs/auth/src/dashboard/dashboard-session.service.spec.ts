@@ -1,6 +1,5 @@
 import { JwtService } from '@nestjs/jwt';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
+import { EnvDto, ForbiddenError, UnauthorizedError } from '@sluice/core';
 import { TenantEntity } from '../entities/tenant.entity';
 import { UserEntity } from '../entities/user.entity';
 import { MembershipRepository } from '../repositories/membership.repository';

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { QUEUE_DASHBOARD_PATH } from '@sluice/core/app/configure-app';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
+import { QUEUE_DASHBOARD_PATH, EnvDto, ForbiddenError, UnauthorizedError } from '@sluice/core';
 import { DashboardSessionResponseDto } from '../dto/dashboard-session.dto';
 import { MembershipRepository } from '../repositories/membership.repository';
 import { TenantRepository } from '../repositories/tenant.repository';

@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
-import { ApiErrors } from '@sluice/core/openapi/api-responses.decorator';
+import { ApiErrors } from '@sluice/core';
 import { ROLES, Role } from '../role';
 
 export const ROLES_KEY = 'sluice:roles';

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { UnauthorizedError } from '@sluice/core/errors/domain-error';
+import { UnauthorizedError } from '@sluice/core';
 import { AuthContext } from '../role';
 
 /** The caller, as the global guard resolved it. */

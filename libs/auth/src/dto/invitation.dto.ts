@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Paginated } from '@sluice/core/pagination/paginated.dto';
-import { PageQueryDto } from '@sluice/core/pagination/pagination';
+import { Paginated, PageQueryDto } from '@sluice/core';
 import { IsIn, IsOptional } from 'class-validator';
 import { INVITATION_STATUSES, InvitationStatus } from '../entities/invitation.entity';
 import { ROLES, Role } from '../role';

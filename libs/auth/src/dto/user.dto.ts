@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Paginated } from '@sluice/core/pagination/paginated.dto';
-import { PageQueryDto } from '@sluice/core/pagination/pagination';
+import { Paginated, PageQueryDto } from '@sluice/core';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { ROLES, Role } from '../role';
 

@@ -1,9 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
-import { ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { IS_PUBLIC_KEY, SCRAPE_TOKEN_KEY } from '@sluice/core/access/access-keys';
+import { ForbiddenError, UnauthorizedError, EnvDto, IS_PUBLIC_KEY, SCRAPE_TOKEN_KEY } from '@sluice/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { ROLES_KEY } from '../decorators/authenticated.decorator';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { EnvDto } from '@sluice/core';
 import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AuthContext } from '../role';

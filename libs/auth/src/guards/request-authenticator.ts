@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
+import { EnvDto, ForbiddenError, UnauthorizedError } from '@sluice/core';
 import { MembershipRepository } from '../repositories/membership.repository';
 import { AuthContext } from '../role';
 import { ApiKeyService } from '../services/api-key.service';

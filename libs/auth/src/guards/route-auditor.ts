@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { IS_PUBLIC_KEY, SCRAPE_TOKEN_KEY } from '@sluice/core/access/access-keys';
+import { IS_PUBLIC_KEY, SCRAPE_TOKEN_KEY } from '@sluice/core';
 import { ROLES_KEY } from '../decorators/authenticated.decorator';
 
 /** Refuses to start when a route has neither @Public nor @Authenticated: nothing is open by accident. */

@@ -1,5 +1,4 @@
-import { BadRequestError } from '@sluice/core/errors/domain-error';
-import { isId } from '@sluice/core/ids/ids';
+import { BadRequestError, isId } from '@sluice/core';
 import type { Request } from 'express';
 
 /** The tenant picked with `X-Tenant-Id`, if any; a malformed id is a 400, not a silent default. */

@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiCreate, ApiErrors, ApiPage } from '@sluice/core/openapi/api-responses.decorator';
-import { Page } from '@sluice/core/pagination/pagination';
+import { ApiCreate, ApiErrors, ApiPage, Page } from '@sluice/core';
 import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { AuthContext } from '../role';

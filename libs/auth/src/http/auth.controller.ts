@@ -1,10 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '@sluice/core/openapi/api-responses.decorator';
-import { Public } from '@sluice/core/http/public.decorator';
+import { ApiErrors, Public, LoginRateLimited } from '@sluice/core';
 import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
-import { LoginRateLimited } from '@sluice/core/throttling/login-rate-limited.decorator';
 import { AuthContext } from '../role';
 import { AuthService } from '../services/auth.service';
 import { LoginDto, MeResponseDto, RefreshDto, TokenResponseDto } from '../dto/auth.dto';

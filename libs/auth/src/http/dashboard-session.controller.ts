@@ -1,8 +1,6 @@
 import { Controller, Delete, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '@sluice/core/openapi/api-responses.decorator';
-import { QUEUE_DASHBOARD_PATH } from '@sluice/core/app/configure-app';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { ApiErrors, QUEUE_DASHBOARD_PATH, EnvDto } from '@sluice/core';
 import type { CookieOptions, Response } from 'express';
 import { DASHBOARD_COOKIE, DashboardSessionService } from '../dashboard/dashboard-session.service';
 import { Authenticated } from '../decorators/authenticated.decorator';

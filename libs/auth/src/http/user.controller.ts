@@ -7,8 +7,7 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiErrors, ApiPage, ApiReadById, ApiUpdateById } from '@sluice/core/openapi/api-responses.decorator';
-import { Page } from '@sluice/core/pagination/pagination';
+import { ApiErrors, ApiPage, ApiReadById, ApiUpdateById, Page } from '@sluice/core';
 import { Authenticated } from '../decorators/authenticated.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { AuthContext } from '../role';

@@ -1,5 +1,4 @@
-import { ensureDatabaseExists, runMigrations } from '@sluice/core/database/prepare-database';
-import { newId } from '@sluice/core/ids/ids';
+import { ensureDatabaseExists, runMigrations, newId } from '@sluice/core';
 import { DataSource } from 'typeorm';
 import { dropDatabase, testEnv } from '../../../../test/helpers/test-env';
 import { ApiKeyEntity } from '../entities/api-key.entity';

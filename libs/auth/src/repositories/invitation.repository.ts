@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Keyset } from '@sluice/core/pagination/pagination';
+import { Keyset } from '@sluice/core';
 import { EntityManager, Repository } from 'typeorm';
 import { InvitationEntity, InvitationStatus } from '../entities/invitation.entity';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { Keyset } from '@sluice/core/pagination/pagination';
+import { Keyset } from '@sluice/core';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { MembershipEntity } from '../entities/membership.entity';
 import { Role } from '../role';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { newId } from '@sluice/core/ids/ids';
+import { newId } from '@sluice/core';
 import { EntityManager, Repository } from 'typeorm';
 import { UserEntity } from '../entities/user.entity';
 

@@ -1,4 +1,4 @@
-import { BadRequestError, NotFoundError } from '@sluice/core/errors/domain-error';
+import { BadRequestError, NotFoundError } from '@sluice/core';
 import { ApiKeyRepository } from '../repositories/api-key.repository';
 import { AuthContext } from '../role';
 import { AuthStore, asReal, FakeApiKeyRepository } from '../testing/auth-repositories.fake';

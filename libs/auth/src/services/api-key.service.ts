@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { BadRequestError, NotFoundError } from '@sluice/core/errors/domain-error';
-import { newId, randomAlphanumeric } from '@sluice/core/ids/ids';
-import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
+import {
+  BadRequestError,
+  NotFoundError,
+  newId,
+  randomAlphanumeric,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  Page,
+  toPage,
+} from '@sluice/core';
 import { ApiKeyEntity } from '../entities/api-key.entity';
 import { ApiKeyResponseDto, CreateApiKeyDto, CreatedApiKeyResponseDto, ListApiKeysQueryDto } from '../dto/api-key.dto';
 import { ApiKeyRepository } from '../repositories/api-key.repository';

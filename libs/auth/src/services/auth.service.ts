@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ForbiddenError, UnauthorizedError } from '@sluice/core/errors/domain-error';
+import { ForbiddenError, UnauthorizedError } from '@sluice/core';
 import { MembershipEntity } from '../entities/membership.entity';
 import { LoginDto, MeResponseDto, RefreshDto, TokenResponseDto } from '../dto/auth.dto';
 import { MembershipRepository } from '../repositories/membership.repository';

@@ -1,4 +1,4 @@
-import { ConflictError, ForbiddenError, NotFoundError } from '@sluice/core/errors/domain-error';
+import { ConflictError, ForbiddenError, NotFoundError } from '@sluice/core';
 import { TenantEntity } from '../entities/tenant.entity';
 import { UserEntity } from '../entities/user.entity';
 import { InvitationRepository } from '../repositories/invitation.repository';

@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, ForbiddenError, NotFoundError } from '@sluice/core/errors/domain-error';
-import { newId } from '@sluice/core/ids/ids';
-import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  newId,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  Page,
+  toPage,
+} from '@sluice/core';
 import { EntityManager } from 'typeorm';
 import { InvitationEntity, InvitationStatus } from '../entities/invitation.entity';
 import {

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConflictError } from '@sluice/core/errors/domain-error';
+import { ConflictError } from '@sluice/core';
 import { EntityManager } from 'typeorm';
 import { TenantEntity } from '../entities/tenant.entity';
 import { MembershipRepository } from '../repositories/membership.repository';

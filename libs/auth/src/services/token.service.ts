@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { newId } from '@sluice/core/ids/ids';
+import { EnvDto, newId } from '@sluice/core';
 import { createHash, randomBytes } from 'node:crypto';
 import { TenantEntity } from '../entities/tenant.entity';
 import { UserEntity } from '../entities/user.entity';

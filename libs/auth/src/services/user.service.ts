@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, NotFoundError } from '@sluice/core/errors/domain-error';
-import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core/pagination/pagination';
+import { ConflictError, NotFoundError, decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '@sluice/core';
 import { EntityManager } from 'typeorm';
 import { ListUsersQueryDto, UpdateUserDto, UserResponseDto } from '../dto/user.dto';
 import { MembershipRepository } from '../repositories/membership.repository';

@@ -1,5 +1,4 @@
-import { newId } from '@sluice/core/ids/ids';
-import { Keyset } from '@sluice/core/pagination/pagination';
+import { newId, Keyset } from '@sluice/core';
 import { EntityManager } from 'typeorm';
 import { ApiKeyEntity } from '../entities/api-key.entity';
 import { InvitationEntity, InvitationStatus } from '../entities/invitation.entity';

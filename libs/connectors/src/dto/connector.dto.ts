@@ -1,7 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Paginated } from '@sluice/core/pagination/paginated.dto';
-import { PageQueryDto } from '@sluice/core/pagination/pagination';
-import { connectionStringDialects } from '@sluice/core/sql/dialect-registry';
+import { Paginated, PageQueryDto, connectionStringDialects } from '@sluice/core';
 import { Type } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { CONNECTOR_ROLES, CONNECTOR_STATUSES, ConnectorRole, ConnectorStatus } from '../connector.types';

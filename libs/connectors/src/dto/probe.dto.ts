@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { dialectNames } from '@sluice/core/sql/dialect-registry';
+import { dialectNames } from '@sluice/core';
 import { CONNECTOR_STATUSES, ConnectorStatus } from '../connector.types';
 import '../plugins/built-in-dialects';
 import { ConnectorSettingsDto } from './connector.dto';

@@ -1,5 +1,4 @@
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { BadRequestError } from '@sluice/core/errors/domain-error';
+import { EnvDto, BadRequestError } from '@sluice/core';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

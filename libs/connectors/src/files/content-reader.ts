@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BadRequestError, DomainError } from '@sluice/core/errors/domain-error';
+import { BadRequestError, DomainError } from '@sluice/core';
 import type { Readable } from 'node:stream';
 import { BINARY_ENCODING, isTextMimeType, isWideEncoding } from './content-sniffing';
 import type { FileStorage } from './file-storage';

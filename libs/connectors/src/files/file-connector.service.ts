@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { BadRequestError, ConflictError } from '@sluice/core/errors/domain-error';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import type { AuthContext } from '@sluice/auth';
+import { BadRequestError, ConflictError, EnvDto } from '@sluice/core';
 import { lookup } from 'mime-types';
 import type { Readable } from 'node:stream';
 import { ConnectorEntity } from '../connector.entity';

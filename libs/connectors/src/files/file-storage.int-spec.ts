@@ -1,5 +1,4 @@
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { BadRequestError, NotFoundError } from '@sluice/core/errors/domain-error';
+import { EnvDto, BadRequestError, NotFoundError } from '@sluice/core';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

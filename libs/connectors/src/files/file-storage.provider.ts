@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { EnvDto } from '@sluice/core';
 import { LocalFileStorage, type FileStorage } from './file-storage';
 
 /** Injection token of the {@link FileStorage} in use: `@Inject(FILE_STORAGE) storage: FileStorage`. */

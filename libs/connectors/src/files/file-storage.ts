@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BadRequestError, NotFoundError } from '@sluice/core/errors/domain-error';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { BadRequestError, NotFoundError, EnvDto } from '@sluice/core';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';

@@ -1,4 +1,4 @@
-import { BadRequestError } from '@sluice/core/errors/domain-error';
+import { BadRequestError } from '@sluice/core';
 import type { Readable } from 'node:stream';
 import {
   ContentWindow,

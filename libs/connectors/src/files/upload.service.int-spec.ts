@@ -1,5 +1,4 @@
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { BadRequestError, PayloadTooLargeError } from '@sluice/core/errors/domain-error';
+import { EnvDto, BadRequestError, PayloadTooLargeError } from '@sluice/core';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

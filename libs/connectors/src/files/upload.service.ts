@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { BadRequestError, PayloadTooLargeError } from '@sluice/core/errors/domain-error';
-import { randomAlphanumeric } from '@sluice/core/ids/ids';
+import { EnvDto, BadRequestError, PayloadTooLargeError, randomAlphanumeric } from '@sluice/core';
 import * as mime from 'mime-types';
 import { createHash } from 'node:crypto';
 import { finished, Transform, type Readable, type TransformCallback } from 'node:stream';

@@ -1,10 +1,9 @@
 import { Controller, Get, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
+import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
 import { CONNECTOR_ID_PARAM } from './connector-id.param';
-import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
-import type { AuthContext } from '@sluice/auth/role';
-import { ApiErrors, ApiReadById } from '@sluice/core/openapi/api-responses.decorator';
+import type { AuthContext } from '@sluice/auth';
+import { ApiErrors, ApiReadById } from '@sluice/core';
 import type { Request } from 'express';
 import { FileConnectorService } from '../files/file-connector.service';
 import { ConnectorResponseDto } from '../dto/connector.dto';

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
+import { Authenticated } from '@sluice/auth';
 import { ConnectorRegistry } from '../connector.registry';
 import { ConnectorTypeDto } from '../dto/probe.dto';
 

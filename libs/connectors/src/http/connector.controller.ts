@@ -1,18 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
+import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
 import { CONNECTOR_ID_PARAM } from './connector-id.param';
-import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
-import type { AuthContext } from '@sluice/auth/role';
-import {
-  ApiCreate,
-  ApiDeleteById,
-  ApiErrors,
-  ApiPage,
-  ApiReadById,
-  ApiUpdateById,
-} from '@sluice/core/openapi/api-responses.decorator';
-import { Page } from '@sluice/core/pagination/pagination';
+import type { AuthContext } from '@sluice/auth';
+import { ApiCreate, ApiDeleteById, ApiErrors, ApiPage, ApiReadById, ApiUpdateById, Page } from '@sluice/core';
 import { ConnectorService } from '../connector.service';
 import { ConnectorProbeService } from '../probes/connector-probe.service';
 import {

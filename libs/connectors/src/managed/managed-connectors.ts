@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { readEnvironment } from '@sluice/core/config/load-env';
+import { EnvDto, readEnvironment } from '@sluice/core';
 import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { parse } from 'yaml';

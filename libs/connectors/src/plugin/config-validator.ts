@@ -1,4 +1,4 @@
-import { FieldProblem } from '@sluice/core/errors/domain-error';
+import { FieldProblem } from '@sluice/core';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { JsonSchema } from './connector-plugin';

@@ -1,4 +1,4 @@
-import { FieldProblem, UnprocessableError, ValidationFailedError } from '@sluice/core/errors/domain-error';
+import { FieldProblem, UnprocessableError, ValidationFailedError } from '@sluice/core';
 
 /** Bad `config` or `authConfig`: 400 with one entry per field, e.g. `config.port`. */
 export class ConnectorConfigError extends ValidationFailedError {

@@ -1,5 +1,5 @@
 import { applyDecorators, Injectable, SetMetadata } from '@nestjs/common';
-import { type DialectSpec, registerDialect } from '@sluice/core/sql/dialect-registry';
+import { type DialectSpec, registerDialect } from '@sluice/core';
 import '../plugins/built-in-dialects';
 import { ConnectorTypeInfo } from './connector-plugin';
 

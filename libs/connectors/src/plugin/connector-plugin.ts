@@ -1,12 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
-import type { SafeNetwork } from '@sluice/core/network/safe-network';
-import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
-import type { SchemaSnapshot } from '@sluice/core/sql/schema-snapshot';
+import type { SafeNetwork, SqlDialect, SchemaSnapshot } from '@sluice/core';
 import type { Readable } from 'node:stream';
 import type { ContentWindow, FileContent } from '../files/content-reader';
 
-export type { DialectSpec, SqlDialect } from '@sluice/core/sql/dialect-registry';
-export type { ColumnInfo, ForeignKeyInfo, SchemaSnapshot, TableInfo } from '@sluice/core/sql/schema-snapshot';
+export type { DialectSpec, SqlDialect } from '@sluice/core';
+export type { ColumnInfo, ForeignKeyInfo, SchemaSnapshot, TableInfo } from '@sluice/core';
 
 export type ConnectorCategory = 'sql' | 'files' | 'object_storage' | 'api' | 'stream';
 export type Readiness = 'ready' | 'coming_soon';

@@ -1,4 +1,4 @@
-import { registerDialect } from '@sluice/core/sql/dialect-registry';
+import { registerDialect } from '@sluice/core';
 import { MYSQL_DIALECT } from './mysql/mysql.dialect';
 import { POSTGRESQL_DIALECT } from './postgresql/postgresql.dialect';
 import { REDSHIFT_DIALECT } from './postgresql/redshift.dialect';

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { InjectRedis } from '@sluice/core/redis/redis';
+import { EnvDto, InjectRedis } from '@sluice/core';
 import type Redis from 'ioredis';
 
 export interface BreakerState {

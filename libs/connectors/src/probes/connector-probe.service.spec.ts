@@ -1,7 +1,5 @@
-import type { EnvDto } from '@sluice/core/config/env.dto';
-import { TooManyRequestsError } from '@sluice/core/errors/domain-error';
-import { SafeNetworkError } from '@sluice/core/network/safe-network';
-import type { RateLimiter } from '@sluice/core/throttling/rate-limiter';
+import type { EnvDto, RateLimiter } from '@sluice/core';
+import { TooManyRequestsError, SafeNetworkError } from '@sluice/core';
 import { caller, failure, TENANT_B } from '../../../../test/fakes/common';
 import { FakeConnectorService, FakeRegistry, fakePlugin, FakeRuntime } from '../../../../test/fakes/connectors';
 import type { ConnectorRepository } from '../connector.repository';

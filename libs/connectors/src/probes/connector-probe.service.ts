@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthContext } from '@sluice/auth/role';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { BadRequestError, ConflictError, UnprocessableError } from '@sluice/core/errors/domain-error';
-import { SafeNetworkError } from '@sluice/core/network/safe-network';
-import { RateLimiter } from '@sluice/core/throttling/rate-limiter';
+import type { AuthContext } from '@sluice/auth';
+import {
+  EnvDto,
+  BadRequestError,
+  ConflictError,
+  UnprocessableError,
+  SafeNetworkError,
+  RateLimiter,
+} from '@sluice/core';
 import { ConnectorEntity } from '../connector.entity';
 import { ConnectorRepository } from '../connector.repository';
 import { ConnectorRuntime, OpenedConnector } from '../connector.runtime';

@@ -134,18 +134,76 @@ const IN_HTTP = /^libs\/[^/]+\/src\/(?:.+\/)?http\//;
  */
 const MAY_USE_HTTP = [/\.controller\.ts$/, /^libs\/core\/src\/app\/configure-app\.ts$/];
 
+/** The names a source declares as exports (`export class X`, `export const X`, `export { X as Y }`). */
+function declaredExports(source: string): string[] {
+  const names = [
+    ...source.matchAll(
+      /^export\s+(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:class|const|function|interface|type|enum|let)\s+([\w$]+)/gm,
+    ),
+  ].map((m) => m[1]);
+  for (const m of source.matchAll(/^export\s+(?:type\s+)?\{([^}]*)\}/gm)) names.push(...listedNames(m[1]));
+  return names;
+}
+
+/** The local names of an import or export list: `A, type B, C as D` → A, B, D. */
+function listedNames(list: string): string[] {
+  return list
+    .split(',')
+    .map((part) => part.trim().replace(/^type\s+/, ''))
+    .filter(Boolean)
+    .map((part) => part.split(/\s+as\s+/).pop()!);
+}
+
+/**
+ * Where each name of a lib's public face comes from: lib → name → repository path of the file
+ * that declares it, read from `libs/<lib>/src/index.ts` (`export *` and `export { … } from`).
+ */
+function provenance(files: ReadonlyMap<string, string>): Map<string, Map<string, string>> {
+  const faces = new Map<string, Map<string, string>>();
+  for (const [file, source] of files) {
+    const face = /^libs\/([^/]+)\/src\/index\.ts$/.exec(file);
+    if (!face) continue;
+    const names = new Map<string, string>();
+    for (const m of source.matchAll(/^export\s+(?:type\s+)?(\*|\{[^}]*\})\s*from\s*'(\.[^']+)'/gm)) {
+      const origin = posix.normalize(posix.join(posix.dirname(file), m[2]));
+      const declared = m[1] === '*' ? declaredExports(files.get(`${origin}.ts`) ?? '') : listedNames(m[1].slice(1, -1));
+      for (const name of declared) names.set(name, origin);
+    }
+    faces.set(face[1], names);
+  }
+  return faces;
+}
+
+/** Each name a source imports from a lib's public face, with the path of the file declaring it. */
+function namesThroughFaces(source: string, faces: Map<string, Map<string, string>>): Array<[string, string]> {
+  const found: Array<[string, string]> = [];
+  for (const m of source.matchAll(/\bimport\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'@sluice\/([^/']+)'/g)) {
+    for (const name of listedNames(m[1])) {
+      const origin = faces.get(m[2])?.get(name);
+      if (origin) found.push([name, origin]);
+    }
+  }
+  return found;
+}
+
 /**
  * Files of libs outside http/ (services, repositories, processors, entities, mappers, guards, DTOs,
- * modules) that import from an http/ folder, their own lib's or another's: the domain speaks DTOs
- * and never needs a controller or an HTTP helper.
+ * modules) that import from an http/ folder, their own lib's or another's, by path or through a
+ * lib's public face: the domain speaks DTOs and never needs a controller or an HTTP helper. A
+ * lib's index.ts is its face, which offers its HTTP module to the apps: it is not checked itself.
  */
 function checkHttpBoundary(files: ReadonlyMap<string, string>): string[] {
   const found: string[] = [];
+  const faces = provenance(files);
   for (const [file, source] of files) {
     if (!file.startsWith('libs/') || IN_HTTP.test(file) || MAY_USE_HTTP.some((re) => re.test(file))) continue;
+    if (/^libs\/[^/]+\/src\/index\.ts$/.test(file)) continue;
     for (const specifier of specifiersOf(source)) {
       const target = pathOf(file, specifier);
       if (target && IN_HTTP.test(`${target}/`)) found.push(`${file}: imports from http/ ('${specifier}')`);
+    }
+    for (const [name, origin] of namesThroughFaces(source, faces)) {
+      if (IN_HTTP.test(`${origin}/`)) found.push(`${file}: imports ${name} from http/ ('${origin}')`);
     }
   }
   return found.sort();
@@ -172,6 +230,44 @@ function checkPrivateData(files: ReadonlyMap<string, string>): string[] {
   return found.sort();
 }
 
+/**
+ * Cycles between files (type-only imports included): each as `a → b → … → a`, one per
+ * strongly connected group, found by depth-first search. A cycle inside a lib is a shape problem
+ * too: two files that need each other are one unit, or share a third.
+ */
+function fileCycles(files: ReadonlyMap<string, string>): string[] {
+  const resolve = (file: string, specifier: string): string | null => {
+    const target = pathOf(file, specifier);
+    if (!target) return null;
+    for (const candidate of [`${target}.ts`, `${target}/index.ts`, target]) if (files.has(candidate)) return candidate;
+    return null;
+  };
+  const edges = new Map<string, string[]>();
+  for (const [file, source] of files) {
+    edges.set(
+      file,
+      specifiersOf(source)
+        .map((s) => resolve(file, s))
+        .filter((t): t is string => t !== null),
+    );
+  }
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const found: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of edges.get(file) ?? []) {
+      if (state.get(next) === 'open') found.push([...stack.slice(stack.indexOf(next)), next].join(' → '));
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of [...files.keys()].sort()) if (!state.has(file)) visit(file);
+  return found;
+}
+
 function sourcesUnder(dir: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
@@ -187,6 +283,10 @@ describe('layering of apps and libs', () => {
     const files = new Map([...sourcesUnder('libs'), ...sourcesUnder('apps')]);
     expect(files.size).toBeGreaterThan(100);
     expect(checkLayers(files)).toEqual({ violations: [], cycles: [] });
+  });
+
+  it('has no import cycle between files', () => {
+    expect(fileCycles(new Map([...sourcesUnder('libs'), ...sourcesUnder('apps')]))).toEqual([]);
   });
 
   it('knows every lib of the repository', () => {
@@ -227,15 +327,47 @@ describe('layering of apps and libs', () => {
       ['libs/nl2sql/src/answers/mapper.ts', "export { P } from '@sluice/history/http';"],
       // Mentioned in a comment only: not an import.
       ['libs/auth/src/x.service.ts', "// import { Y } from '../http/y';"],
+      // Through a public face: the index may offer its HTTP module; a service may not take it.
+      [
+        'libs/connectors/src/index.ts',
+        "export * from './connector.service';\nexport * from './http/connector-id.param';\nexport { M as ConnectorsHttp } from './http/connectors-http.module';",
+      ],
+      ['libs/connectors/src/connector.service.ts', 'export class ConnectorService {}'],
+      ['libs/connectors/src/http/connector-id.param.ts', "export const CONNECTOR_ID_PARAM = 'id';"],
+      [
+        'libs/schema/src/schema.service.ts',
+        "import { ConnectorService, CONNECTOR_ID_PARAM } from '@sluice/connectors';",
+      ],
+      ['libs/schema/src/http/schema.controller.ts', "import { CONNECTOR_ID_PARAM } from '@sluice/connectors';"],
+      ['apps/api/src/app.module.ts', "import { ConnectorsHttp } from '@sluice/connectors';"],
+      ['libs/documents/src/jobs/docs.module.ts', "import { type ConnectorsHttp } from '@sluice/connectors';"],
     ]);
 
     it('reports each import of an http/ path from outside the HTTP layer', () => {
       expect(checkHttpBoundary(fixture)).toEqual([
         "libs/auth/src/repositories/user.repository.ts: imports from http/ ('@sluice/core/http/public.decorator')",
+        "libs/documents/src/jobs/docs.module.ts: imports ConnectorsHttp from http/ ('libs/connectors/src/http/connectors-http.module')",
         "libs/documents/src/jobs/sync.processor.ts: imports from http/ ('../http/sync.controller')",
         "libs/history/src/history.service.ts: imports from http/ ('./http/dto/history.dto')",
         "libs/nl2sql/src/answers/mapper.ts: imports from http/ ('@sluice/history/http')",
         "libs/schema/src/schema-annotation.entity.ts: imports from http/ ('./http/schema.controller')",
+        "libs/schema/src/schema.service.ts: imports CONNECTOR_ID_PARAM from http/ ('libs/connectors/src/http/connector-id.param')",
+      ]);
+    });
+  });
+
+  describe('the file cycle checker, on a fixture', () => {
+    it('reports a cycle through type-only imports and a public face, not a chain', () => {
+      const files = new Map([
+        ['libs/nl2sql/src/a.ts', "import type { B } from './b';"],
+        ['libs/nl2sql/src/b.ts', "import { C } from '@sluice/schema';"],
+        ['libs/schema/src/index.ts', "export * from './c';"],
+        ['libs/schema/src/c.ts', "import { A } from '../../nl2sql/src/a';"],
+        ['libs/core/src/x.ts', "import { Y } from './y';"],
+        ['libs/core/src/y.ts', "import { Z } from 'node:path';"],
+      ]);
+      expect(fileCycles(files)).toEqual([
+        'libs/nl2sql/src/a.ts → libs/nl2sql/src/b.ts → libs/schema/src/index.ts → libs/schema/src/c.ts → libs/nl2sql/src/a.ts',
       ]);
     });
   });

@@ -1,4 +1,4 @@
-import '@sluice/connectors/plugins/built-in-dialects';
+import '@sluice/connectors';
 import { tableInfo } from '../../../../test/helpers/table-info';
 import { BadRequestError } from '../errors/domain-error';
 import type { SchemaSnapshot, TableInfo } from './schema-snapshot';

@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Paginated } from '@sluice/core/pagination/paginated.dto';
-import { PageQueryDto } from '@sluice/core/pagination/pagination';
+import { Paginated, PageQueryDto } from '@sluice/core';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { DOCUMENT_KINDS, DOCUMENT_STATUSES, DocumentKind, DocumentStatus } from '../document.entity';

@@ -1,18 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
-import { CONNECTOR_ID_PARAM } from '@sluice/connectors/http/connector-id.param';
-import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
-import type { AuthContext } from '@sluice/auth/role';
-import { ContentQueryDto, ContentResponseDto } from '@sluice/connectors/dto/content.dto';
-import {
-  ApiCreate,
-  ApiDeleteById,
-  ApiErrors,
-  ApiPage,
-  ApiReadById,
-  ApiUpdateById,
-} from '@sluice/core/openapi/api-responses.decorator';
+import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
+import { CONNECTOR_ID_PARAM, ContentQueryDto, ContentResponseDto } from '@sluice/connectors';
+import type { AuthContext } from '@sluice/auth';
+import { ApiCreate, ApiDeleteById, ApiErrors, ApiPage, ApiReadById, ApiUpdateById } from '@sluice/core';
 import type { Response } from 'express';
 import { DocumentService } from '../document.service';
 import { CreateDocumentDto, UpdateDocumentDto } from '../dto/document.dto';

@@ -1,12 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiProduces, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
-import { CONNECTOR_ID_PARAM } from '@sluice/connectors/http/connector-id.param';
-import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
-import type { AuthContext } from '@sluice/auth/role';
-import { ApiErrors, ApiPage, ApiReadById } from '@sluice/core/openapi/api-responses.decorator';
-import { sendServerSentEvents } from '@sluice/core/http/server-sent-events';
-import { Page, PageQueryDto } from '@sluice/core/pagination/pagination';
+import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
+import { CONNECTOR_ID_PARAM } from '@sluice/connectors';
+import type { AuthContext } from '@sluice/auth';
+import { ApiErrors, ApiPage, ApiReadById, sendServerSentEvents, Page, PageQueryDto } from '@sluice/core';
 import type { Response } from 'express';
 import { DocumentService } from '../document.service';
 import { SyncService } from '../sync.service';

@@ -1,8 +1,5 @@
-import type { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
-import type { ConnectorService } from '@sluice/connectors/connector.service';
-import type { DiscoveredItem } from '@sluice/connectors/plugin/connector-plugin';
-import { JobName, RefreshSchemaPayload, SyncConnectorPayload } from '@sluice/core/queue/queue-names';
-import { workerStop, WorkerStoppingError } from '@sluice/core/queue/worker-stop';
+import type { ConnectorRuntime, ConnectorService, DiscoveredItem } from '@sluice/connectors';
+import { JobName, RefreshSchemaPayload, SyncConnectorPayload, workerStop, WorkerStoppingError } from '@sluice/core';
 import { FakeJob, FakeQueue, TENANT_A } from '../../../../test/fakes/common';
 import { FakeConnectorService, FakeRegistry, fakePlugin, FakeRuntime } from '../../../../test/fakes/connectors';
 import { FakeDocumentRepository, FakeSyncRunRepository } from '../../../../test/fakes/documents';

@@ -1,18 +1,20 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
-import { ConnectorService } from '@sluice/connectors/connector.service';
-import { DomainError } from '@sluice/core/errors/domain-error';
-import { isLastAttempt, isPermanent, messageOf } from '@sluice/core/queue/job-errors';
-import { JobHandler } from '@sluice/core/queue/job-runner';
-import { workerStop, WorkerStoppingError } from '@sluice/core/queue/worker-stop';
+import { ConnectorRuntime, ConnectorService } from '@sluice/connectors';
 import {
+  DomainError,
+  isLastAttempt,
+  isPermanent,
+  messageOf,
+  JobHandler,
+  workerStop,
+  WorkerStoppingError,
   JobName,
   QueueName,
   RefreshSchemaPayload,
   refreshSchemaJobOptions,
   SyncConnectorPayload,
-} from '@sluice/core/queue/queue-names';
+} from '@sluice/core';
 import type { Job, Queue } from 'bull';
 import { DocumentRepository } from '../document.repository';
 import { EMPTY_PROGRESS, RunProgress } from '../sync-run.entity';

@@ -1,7 +1,5 @@
-import type { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
-import type { ConnectorService } from '@sluice/connectors/connector.service';
-import type { DiscoveredItem } from '@sluice/connectors/plugin/connector-plugin';
-import type { SyncDocumentPayload } from '@sluice/core/queue/queue-names';
+import type { ConnectorRuntime, ConnectorService, DiscoveredItem } from '@sluice/connectors';
+import type { SyncDocumentPayload } from '@sluice/core';
 import { FakeJob, TENANT_A, TENANT_B } from '../../../../test/fakes/common';
 import { FakeConnectorService, FakeRegistry, fakePlugin, FakeRuntime } from '../../../../test/fakes/connectors';
 import { FakeDocumentRepository } from '../../../../test/fakes/documents';

@@ -1,11 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
-import { ConnectorService } from '@sluice/connectors/connector.service';
-import type { ConnectorContext, ConnectorPlugin, DiscoveredItem } from '@sluice/connectors/plugin/connector-plugin';
-import { DomainError } from '@sluice/core/errors/domain-error';
-import { isLastAttempt, isPermanent, messageOf } from '@sluice/core/queue/job-errors';
-import { JobHandler } from '@sluice/core/queue/job-runner';
-import { JobName, SyncDocumentPayload } from '@sluice/core/queue/queue-names';
+import { ConnectorRuntime, ConnectorService } from '@sluice/connectors';
+import type { ConnectorContext, ConnectorPlugin, DiscoveredItem } from '@sluice/connectors';
+import {
+  DomainError,
+  isLastAttempt,
+  isPermanent,
+  messageOf,
+  JobHandler,
+  JobName,
+  SyncDocumentPayload,
+} from '@sluice/core';
 import type { Job } from 'bull';
 import { DocumentEntity } from '../document.entity';
 import { DocumentRepository, fieldsFromItem } from '../document.repository';

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { JobRunner } from '@sluice/core/queue/job-runner';
-import { QueueModule } from '@sluice/core/queue/queue.module';
+import { JobRunner, QueueModule } from '@sluice/core';
 import { DocumentsModule } from '../documents.module';
 import { ConnectorSyncProcessor } from './connector-sync.processor';
 import { DocumentSyncProcessor } from './document-sync.processor';

@@ -1,10 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Paginated } from '@sluice/core/pagination/paginated.dto';
-import { PageQueryDto } from '@sluice/core/pagination/pagination';
-import '@sluice/connectors/plugins/built-in-dialects';
-import { dialectNames, type SqlDialect } from '@sluice/core/sql/dialect-registry';
-import { IsSqlDialect } from '@sluice/core/validation/sql-dialect';
-import { IsOptionalTagList } from '@sluice/core/validation/tags';
+import { Paginated, PageQueryDto, dialectNames, type SqlDialect, IsSqlDialect, IsOptionalTagList } from '@sluice/core';
+// The built-in dialects are registered when the connectors lib loads (enums below read them).
+import '@sluice/connectors';
 import { IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 const SQL_EXAMPLE =

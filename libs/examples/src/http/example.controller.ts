@@ -1,15 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
-import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
-import type { AuthContext } from '@sluice/auth/role';
-import {
-  ApiCreate,
-  ApiDeleteById,
-  ApiPage,
-  ApiReadById,
-  ApiUpdateById,
-} from '@sluice/core/openapi/api-responses.decorator';
+import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
+import type { AuthContext } from '@sluice/auth';
+import { ApiCreate, ApiDeleteById, ApiPage, ApiReadById, ApiUpdateById } from '@sluice/core';
 import { ExampleService } from '../example.service';
 import {
   CreateExampleDto,

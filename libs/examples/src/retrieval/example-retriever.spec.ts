@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import type { SqlDialect } from '@sluice/core';
 import type { ExampleChecker } from '../example-checker';
 import { ExampleEntity } from '../example.entity';
 import type { CandidateScope, ExampleRepository } from '../example.repository';

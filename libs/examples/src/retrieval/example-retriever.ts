@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import type { SqlDialect } from '@sluice/core';
 import { ExampleChecker } from '../example-checker';
 import { ExampleEntity } from '../example.entity';
 import { CandidateScope, ExampleRepository } from '../example.repository';

@@ -1,5 +1,4 @@
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { SafeNetwork } from '@sluice/core/network/safe-network';
+import { EnvDto, SafeNetwork } from '@sluice/core';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { FakeOpenAi } from '../../../../test/helpers/fake-openai';

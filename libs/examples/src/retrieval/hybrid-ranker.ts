@@ -2,9 +2,7 @@ import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { OllamaEmbeddings } from '@langchain/ollama';
 import { OpenAIEmbeddings } from '@langchain/openai';
 import { Logger } from '@nestjs/common';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { safeFetch } from '@sluice/core/network/safe-fetch';
-import { SafeNetwork } from '@sluice/core/network/safe-network';
+import { EnvDto, safeFetch, SafeNetwork } from '@sluice/core';
 import { createHash } from 'node:crypto';
 import { Bm25ExampleRanker, ExampleRanker, RankableExample, RankedExample } from './example-ranker';
 

@@ -1,9 +1,8 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
-import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
-import type { AuthContext } from '@sluice/auth/role';
-import { ApiDeleteById, ApiPage, ApiReadById } from '@sluice/core/openapi/api-responses.decorator';
+import { Authenticated, CurrentUser } from '@sluice/auth';
+import type { AuthContext } from '@sluice/auth';
+import { ApiDeleteById, ApiPage, ApiReadById } from '@sluice/core';
 import { HistoryService } from '../history.service';
 import { HistoryEntryResponseDto, HistoryPageDto, ListHistoryQueryDto } from '../dto/history.dto';
 import { HISTORY_ID_PARAM } from './history-id.param';

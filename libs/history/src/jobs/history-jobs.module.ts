@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { QueueModule } from '@sluice/core/queue/queue.module';
+import { QueueModule } from '@sluice/core';
 import { HistoryModule } from '../history.module';
 import { PruneHistoryProcessor } from './prune-history.processor';
 

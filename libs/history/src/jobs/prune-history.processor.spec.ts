@@ -1,5 +1,5 @@
-import type { EnvDto } from '@sluice/core/config/env.dto';
-import { JobName, PruneHistoryPayload } from '@sluice/core/queue/queue-names';
+import type { EnvDto } from '@sluice/core';
+import { JobName, PruneHistoryPayload } from '@sluice/core';
 import { FakeJob, FakeQueue, TENANT_A, TENANT_B } from '../../../../test/fakes/common';
 import { FakeHistoryRepository } from '../../../../test/fakes/history';
 import type { HistoryRepository } from '../history.repository';

@@ -1,7 +1,6 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { JobHandler } from '@sluice/core/queue/job-runner';
-import { JobName, PruneHistoryPayload, QueueName } from '@sluice/core/queue/queue-names';
+import { JobHandler, JobName, PruneHistoryPayload, QueueName } from '@sluice/core';
 import type { Job, Queue } from 'bull';
 import { HistoryService } from '../history.service';
 

@@ -1,7 +1,7 @@
-import type { AuthContext } from '@sluice/auth/role';
-import type { QueryResult } from '@sluice/connectors/plugin/connector-plugin';
-import { DomainError } from '@sluice/core/errors/domain-error';
-import type { HistoryService } from '@sluice/history/history.service';
+import type { AuthContext } from '@sluice/auth';
+import type { QueryResult } from '@sluice/connectors';
+import { DomainError } from '@sluice/core';
+import type { HistoryService } from '@sluice/history';
 import type { GenerationRun } from '../generation/generation-run';
 import type { GuardResult } from '../guard/sql-guard';
 import { QueryDto, QueryResponseDto } from '../dto/nl2sql.dto';

@@ -1,4 +1,4 @@
-import type { QueryColumn } from '@sluice/connectors/plugin/connector-plugin';
+import type { QueryColumn } from '@sluice/connectors';
 
 export type VegaLiteSpec = Record<string, unknown>;
 type Kind = 'number' | 'time' | 'category' | 'other';

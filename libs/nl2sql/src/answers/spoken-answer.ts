@@ -1,4 +1,4 @@
-import type { QueryResult } from '@sluice/connectors/plugin/connector-plugin';
+import type { QueryResult } from '@sluice/connectors';
 import type { GenerationRun } from '../generation/generation-run';
 import { answerPrompt } from '../generation/prompt';
 import type { LlmService } from '../llm/llm.service';

@@ -1,6 +1,5 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
-import { loadPolyglot } from '@sluice/core/sql/polyglot';
-import { polyglotDialect } from '@sluice/core/sql/sql-analysis';
+import type { SqlDialect } from '@sluice/connectors';
+import { loadPolyglot, polyglotDialect } from '@sluice/core';
 
 export interface ExplainStep {
   title: string;

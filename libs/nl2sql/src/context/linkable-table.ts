@@ -1,4 +1,4 @@
-import type { TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { TableInfo } from '@sluice/connectors';
 
 /** A table as schema linking sees it: introspection plus what annotations and training add. Keys are unique. */
 export interface LinkableTable {

@@ -1,4 +1,4 @@
-import type { ColumnInfo, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { ColumnInfo, TableInfo } from '@sluice/connectors';
 import { compactType, estimateTokens, quoteIdentifier, renderDdl, renderTableDdl } from './prompt-ddl';
 import type { LinkableTable } from './schema-linker';
 

@@ -1,4 +1,4 @@
-import type { ForeignKeyInfo, SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+import type { ForeignKeyInfo, SqlDialect } from '@sluice/connectors';
 import { familyOf, postgresLike } from '../sql-dialects';
 import type { LinkableTable } from './linkable-table';
 import { foreignKeyResolver } from './table-graph';

@@ -1,7 +1,6 @@
-import { PostgresConfig, PostgresqlConnector } from '@sluice/connectors/plugins/postgresql/postgresql.connector';
-import { randomAlphanumeric } from '@sluice/core/ids/ids';
-import { extractReferences, TableRef } from '@sluice/core/sql/sql-analysis';
-import { tableKey } from '@sluice/schema/schema-model';
+import { PostgresConfig, PostgresqlConnector } from '@sluice/connectors';
+import { randomAlphanumeric, extractReferences, TableRef } from '@sluice/core';
+import { tableKey } from '@sluice/schema';
 import { contextFor } from '../../../../test/helpers/connector-testing';
 import {
   DEFOG_DATABASES,

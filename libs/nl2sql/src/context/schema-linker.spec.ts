@@ -1,4 +1,4 @@
-import type { ColumnInfo, ForeignKeyInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { ColumnInfo, ForeignKeyInfo } from '@sluice/connectors';
 import { estimateTokens, renderTableDdl } from './prompt-ddl';
 import { LinkableTable, linkSchema } from './schema-linker';
 import { foreignKeyResolver, TableGraph } from './table-graph';

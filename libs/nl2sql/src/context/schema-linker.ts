@@ -1,4 +1,4 @@
-import type { SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect } from '@sluice/connectors';
 import { estimateTokens, renderDdl, renderTableDdl } from './prompt-ddl';
 import { RankedTable, rankTables } from './table-ranker';
 import { EdgeKind, TableGraph } from './table-graph';

@@ -1,4 +1,4 @@
-import { stem, STOPWORDS } from '@sluice/examples/retrieval/text-normaliser';
+import { stem, STOPWORDS } from '@sluice/examples';
 
 /**
  * Abbreviations common in column and table names across schemas, mapped to the word a question

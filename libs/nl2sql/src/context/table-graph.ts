@@ -1,4 +1,4 @@
-import type { ForeignKeyInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { ForeignKeyInfo } from '@sluice/connectors';
 import type { LinkableTable } from './linkable-table';
 import { canonicalWord, nameTerms } from './schema-words';
 

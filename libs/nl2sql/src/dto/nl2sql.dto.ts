@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import '@sluice/connectors/plugins/built-in-dialects';
-import { dialectNames, type SqlDialect } from '@sluice/core/sql/dialect-registry';
-import { IsSqlDialect } from '@sluice/core/validation/sql-dialect';
+// The built-in dialects are registered when the connectors lib loads (enums below read them).
+import '@sluice/connectors';
+import { dialectNames, type SqlDialect, IsSqlDialect } from '@sluice/core';
 import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 export class QueryDto {

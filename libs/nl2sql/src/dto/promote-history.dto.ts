@@ -1,8 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import '@sluice/connectors/plugins/built-in-dialects';
-import { dialectNames, type SqlDialect } from '@sluice/core/sql/dialect-registry';
-import { IsSqlDialect } from '@sluice/core/validation/sql-dialect';
-import { IsOptionalTagList } from '@sluice/core/validation/tags';
+// The built-in dialects are registered when the connectors lib loads (enums below read them).
+import '@sluice/connectors';
+import { dialectNames, type SqlDialect, IsSqlDialect, IsOptionalTagList } from '@sluice/core';
 import { IsOptional } from 'class-validator';
 
 export class PromoteHistoryDto {

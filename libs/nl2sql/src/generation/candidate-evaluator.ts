@@ -1,5 +1,5 @@
-import type { QueryResult } from '@sluice/connectors/plugin/connector-plugin';
-import { DomainError } from '@sluice/core/errors/domain-error';
+import type { QueryResult } from '@sluice/connectors';
+import { DomainError } from '@sluice/core';
 import { GuardResult, SqlGuard, SqlTooComplexError } from '../guard/sql-guard';
 import type { AttemptDto } from '../dto/nl2sql.dto';
 import { reasonOf } from '../nl2sql-rules';

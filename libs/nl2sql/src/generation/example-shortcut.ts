@@ -1,4 +1,4 @@
-import type { ExampleRetriever } from '@sluice/examples/retrieval/example-retriever';
+import type { ExampleRetriever } from '@sluice/examples';
 import type { QuestionContext } from '../question-context';
 import { answerFrom, CandidateEvaluator, GeneratedAnswer, isAccepted } from './candidate-evaluator';
 

@@ -1,4 +1,4 @@
-import { DomainError, UnprocessableError } from '@sluice/core/errors/domain-error';
+import { DomainError, UnprocessableError } from '@sluice/core';
 import type { AttemptDto } from '../dto/nl2sql.dto';
 import type { TokenUsage } from '../llm/llm.service';
 

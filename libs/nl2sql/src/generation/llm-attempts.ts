@@ -1,4 +1,4 @@
-import { DomainError } from '@sluice/core/errors/domain-error';
+import { DomainError } from '@sluice/core';
 import type { LlmReply, LlmService } from '../llm/llm.service';
 import { answerFrom, CandidateEvaluator, CandidateOutcome, GeneratedAnswer, isAccepted } from './candidate-evaluator';
 import { clientGone, GenerationRun } from './generation-run';

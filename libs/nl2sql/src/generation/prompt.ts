@@ -1,4 +1,4 @@
-import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import type { SqlDialect } from '@sluice/core';
 import type { ChatTurn } from '../llm/llm.service';
 import { dialectHint } from '../sql-dialects';
 

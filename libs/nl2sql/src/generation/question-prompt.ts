@@ -1,5 +1,5 @@
-import type { EnvDto } from '@sluice/core/config/env.dto';
-import type { ExampleRetriever } from '@sluice/examples/retrieval/example-retriever';
+import type { EnvDto } from '@sluice/core';
+import type { ExampleRetriever } from '@sluice/examples';
 import { linkSchema } from '../context/schema-linker';
 import type { ChatTurn } from '../llm/llm.service';
 import type { QuestionContext, QuestionContextService } from '../question-context';

@@ -1,4 +1,4 @@
-import type { SqlDialect, SqlFamily } from '@sluice/core/sql/dialect-registry';
+import type { SqlDialect, SqlFamily } from '@sluice/core';
 import { familyOf } from '../sql-dialects';
 
 /**

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import { dialectSpec, type SqlDialect } from '@sluice/core/sql/dialect-registry';
-import type { SqlReferences } from '@sluice/core/sql/sql-analysis';
+import { dialectSpec, type SqlDialect } from '@sluice/core';
+import type { SqlReferences } from '@sluice/core';
 import type { Explanation } from '../answers/structural-explain';
 import type { GuardOptions, GuardResult } from './sql-guard.types';
 import type { GuardTask } from './worker/sql-guard.worker';
@@ -76,9 +76,10 @@ export class GuardPool {
     const pool = this.start();
     await this.warm;
     try {
-      // The dialect's spec goes along: a worker thread knows only the built-in dialects by itself.
-      const spec = dialectSpec(task.kind === 'check' ? task.options.dialect : task.dialect);
-      return await pool.run({ ...task, spec }, { signal: AbortSignal.timeout(this.timeoutMs) });
+      // The specs of the dialects go along: a worker thread knows no dialect by itself.
+      const names = task.kind === 'check' ? [task.options.dialect, task.options.fromDialect] : [task.dialect];
+      const specs = names.filter((name): name is SqlDialect => !!name).map((name) => dialectSpec(name));
+      return await pool.run({ ...task, specs }, { signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'AbortError' || name === 'TimeoutError') {

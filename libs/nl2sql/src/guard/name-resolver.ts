@@ -1,7 +1,5 @@
-import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
-import type { TableInfo } from '@sluice/core/sql/schema-snapshot';
+import type { SqlDialect, TableInfo, Polyglot } from '@sluice/core';
 import { familyOf, pseudoColumnsOf } from '../sql-dialects';
-import type { Polyglot } from '@sluice/core/sql/polyglot';
 import {
   AstData,
   AstNode,

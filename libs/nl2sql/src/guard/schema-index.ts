@@ -1,5 +1,4 @@
-import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
-import type { TableInfo } from '@sluice/core/sql/schema-snapshot';
+import type { SqlDialect, TableInfo } from '@sluice/core';
 import { postgresLike } from '../sql-dialects';
 
 const LISTED_AT_MOST = 30;

@@ -1,7 +1,6 @@
-import type { SqlDialect, SqlFamily } from '@sluice/core/sql/dialect-registry';
+import type { SqlDialect, SqlFamily, Polyglot } from '@sluice/core';
 import { familyOf } from '../sql-dialects';
-import type { Polyglot } from '@sluice/core/sql/polyglot';
-import { AstData, AstNode, isObject, nodeData, nodeType, walkNodes } from './sql-ast';
+import { AstData, AstNode, isObject, nodeData, nodeType, walkNodes } from './ast-nodes';
 
 /**
  * Functions whose result can be far larger than their input: one call of `repeat('x', 1e9)` or

@@ -1,6 +1,6 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
-import type { Polyglot } from '@sluice/core/sql/polyglot';
-import { polyglotDialect } from '@sluice/core/sql/sql-analysis';
+import type { SqlDialect } from '@sluice/connectors';
+import type { Polyglot } from '@sluice/core';
+import { polyglotDialect } from '@sluice/core';
 import { GuardStage } from './guard-stage';
 import { lexicalCheck } from './lexical-rules';
 import { AstNode, identName, nodeData, QUERY_TYPES, walkNodes, WRITE_TYPES } from './sql-ast';

@@ -1,4 +1,4 @@
-import { loadPolyglot } from '@sluice/core/sql/polyglot';
+import { loadPolyglot } from '@sluice/core';
 import { runStages } from './guard-stage';
 import { uniqueIssues } from './lexical-rules';
 import { CHECK_STAGES, CheckState } from './sql-check-stages';

@@ -1,7 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
-import type { SchemaSnapshot, SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
-import { SqliteConfig, SqliteConnector } from '@sluice/connectors/plugins/sqlite/sqlite.connector';
-import { LocalFileStorage } from '@sluice/connectors/files/file-storage';
+import type { SchemaSnapshot, SqlDialect, TableInfo } from '@sluice/connectors';
+import { SqliteConfig, SqliteConnector, LocalFileStorage } from '@sluice/connectors';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

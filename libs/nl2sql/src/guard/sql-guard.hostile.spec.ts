@@ -1,4 +1,6 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
+// The built-in dialects register when the connectors lib loads, as they do in the app.
+import '@sluice/connectors';
+import type { SqlDialect } from '@sluice/connectors';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqlGuard } from './sql-guard';

@@ -1,10 +1,15 @@
 import BetterSqlite3 from 'better-sqlite3';
-import type { SchemaSnapshot } from '@sluice/connectors/plugin/connector-plugin';
-import { MysqlConfig, MysqlConnector } from '@sluice/connectors/plugins/mysql/mysql.connector';
-import { PostgresConfig, PostgresqlConnector } from '@sluice/connectors/plugins/postgresql/postgresql.connector';
-import { SqliteConfig, SqliteConnector } from '@sluice/connectors/plugins/sqlite/sqlite.connector';
-import { LocalFileStorage } from '@sluice/connectors/files/file-storage';
-import { randomAlphanumeric } from '@sluice/core/ids/ids';
+import type { SchemaSnapshot } from '@sluice/connectors';
+import {
+  MysqlConfig,
+  MysqlConnector,
+  PostgresConfig,
+  PostgresqlConnector,
+  SqliteConfig,
+  SqliteConnector,
+  LocalFileStorage,
+} from '@sluice/connectors';
+import { randomAlphanumeric } from '@sluice/core';
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

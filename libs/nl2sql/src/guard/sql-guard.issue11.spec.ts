@@ -1,5 +1,7 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
-import { loadPolyglot } from '@sluice/core/sql/polyglot';
+// The built-in dialects register when the connectors lib loads, as they do in the app.
+import '@sluice/connectors';
+import type { SqlDialect } from '@sluice/connectors';
+import { loadPolyglot } from '@sluice/core';
 import { tableInfo } from '../../../../test/helpers/table-info';
 import { lexSql } from './sql-lexer';
 import { checkSql } from './sql-check';

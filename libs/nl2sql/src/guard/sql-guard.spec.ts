@@ -1,6 +1,7 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
-import { loadPolyglot } from '@sluice/core/sql/polyglot';
-import { polyglotDialect } from '@sluice/core/sql/sql-analysis';
+// The built-in dialects register when the connectors lib loads, as they do in the app.
+import '@sluice/connectors';
+import type { SqlDialect } from '@sluice/connectors';
+import { loadPolyglot, polyglotDialect } from '@sluice/core';
 import { lexicalCheck } from './lexical-rules';
 import { tableInfo } from '../../../../test/helpers/table-info';
 import { GuardOptions, GuardResult, SqlGuard } from './sql-guard';

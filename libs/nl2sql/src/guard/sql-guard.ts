@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
-import { DomainError, ServiceUnavailableError } from '@sluice/core/errors/domain-error';
-import type { SqlReferences } from '@sluice/core/sql/sql-analysis';
+import type { SqlDialect } from '@sluice/connectors';
+import { DomainError, ServiceUnavailableError } from '@sluice/core';
+import type { SqlReferences } from '@sluice/core';
 import type { Explanation } from '../answers/structural-explain';
 import { GUARD_POOL_OPTIONS, GuardBusyError, GuardPool, GuardPoolOptions, GuardTimeoutError } from './guard-pool';
 import { isTooComplex } from './sql-check';

@@ -1,4 +1,4 @@
-import type { SqlDialect, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { SqlDialect, TableInfo } from '@sluice/connectors';
 
 /** The dialects the guard checks: those of the SQL connectors. */
 export type GuardDialect = SqlDialect;

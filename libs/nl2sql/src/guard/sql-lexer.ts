@@ -1,4 +1,4 @@
-import type { SqlDialect } from '@sluice/core/sql/dialect-registry';
+import type { SqlDialect } from '@sluice/core';
 import { familyOf } from '../sql-dialects';
 import type { GuardIssue } from './sql-guard.types';
 

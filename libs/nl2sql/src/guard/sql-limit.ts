@@ -1,4 +1,4 @@
-import type { Polyglot } from '@sluice/core/sql/polyglot';
+import type { Polyglot } from '@sluice/core';
 import { AstData, AstNode, isObject, nodeData, nodeType } from './sql-ast';
 
 export interface LimitOutcome {

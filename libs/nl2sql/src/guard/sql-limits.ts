@@ -1,5 +1,5 @@
-import type { SqlDialect } from '@sluice/connectors/plugin/connector-plugin';
-import { BadRequestError } from '@sluice/core/errors/domain-error';
+import type { SqlDialect } from '@sluice/connectors';
+import { BadRequestError } from '@sluice/core';
 import { lexicalCheck } from './lexical-rules';
 import { DEFAULT_LIMITS, GuardLimits } from './sql-guard.types';
 

@@ -1,9 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
-import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
-import type { AuthContext } from '@sluice/auth/role';
-import { ApiErrors } from '@sluice/core/openapi/api-responses.decorator';
+import { Authenticated, CurrentUser } from '@sluice/auth';
+import type { AuthContext } from '@sluice/auth';
+import { ApiErrors } from '@sluice/core';
 import { LlmService } from '../llm/llm.service';
 import { LlmSettingsResponseDto, PutLlmSettingsDto } from '../dto/llm-settings.dto';
 

@@ -1,11 +1,8 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '@sluice/auth/decorators/authenticated.decorator';
-import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
-import type { AuthContext } from '@sluice/auth/role';
-import { DomainError } from '@sluice/core/errors/domain-error';
-import { ApiErrors } from '@sluice/core/openapi/api-responses.decorator';
-import { ClientGone } from '@sluice/core/http/client-gone.decorator';
+import { Authenticated, CurrentUser } from '@sluice/auth';
+import type { AuthContext } from '@sluice/auth';
+import { DomainError, ApiErrors, ClientGone } from '@sluice/core';
 import type { Response } from 'express';
 import { Nl2sqlService } from '../nl2sql.service';
 import { SqlToolsService } from '../sql-tools.service';

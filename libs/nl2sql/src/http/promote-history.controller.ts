@@ -1,11 +1,10 @@
 import { Body, Controller, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
-import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
-import type { AuthContext } from '@sluice/auth/role';
-import { ApiCreate } from '@sluice/core/openapi/api-responses.decorator';
-import { ExampleWriteResponseDto } from '@sluice/examples/dto/example.dto';
-import { HISTORY_ID_PARAM } from '@sluice/history/http/history-id.param';
+import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
+import type { AuthContext } from '@sluice/auth';
+import { ApiCreate } from '@sluice/core';
+import { ExampleWriteResponseDto } from '@sluice/examples';
+import { HISTORY_ID_PARAM } from '@sluice/history';
 import { PromoteHistoryService } from '../promote-history.service';
 import { PromoteHistoryDto } from '../dto/promote-history.dto';
 

@@ -1,8 +1,5 @@
-import type { AuthContext } from '@sluice/auth/role';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { SecretBox } from '@sluice/core/crypto/secret-box';
-import { DomainError } from '@sluice/core/errors/domain-error';
-import { SafeNetwork } from '@sluice/core/network/safe-network';
+import type { AuthContext } from '@sluice/auth';
+import { EnvDto, SecretBox, DomainError, SafeNetwork } from '@sluice/core';
 import type { DataSource, Repository } from 'typeorm';
 import { FakeOpenAi } from '../../../../test/helpers/fake-openai';
 import { LlmSettingsEntity } from './llm-settings.entity';

@@ -5,13 +5,17 @@ import { ChatOllama } from '@langchain/ollama';
 import { ChatOpenAI } from '@langchain/openai';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import type { AuthContext } from '@sluice/auth/role';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { SecretBox } from '@sluice/core/crypto/secret-box';
-import { DomainError } from '@sluice/core/errors/domain-error';
-import { findResponseTooLarge, safeFetch } from '@sluice/core/network/safe-fetch';
-import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
-import { assertSecretsResent, changedDestinationFields, SECRET_MASK } from '@sluice/connectors/credentials';
+import type { AuthContext } from '@sluice/auth';
+import {
+  EnvDto,
+  SecretBox,
+  DomainError,
+  findResponseTooLarge,
+  safeFetch,
+  SafeNetwork,
+  SafeNetworkError,
+} from '@sluice/core';
+import { assertSecretsResent, changedDestinationFields, SECRET_MASK } from '@sluice/connectors';
 import { DataSource, Repository } from 'typeorm';
 import { LlmSettingsResponseDto, PutLlmSettingsDto } from '../dto/llm-settings.dto';
 import { LlmProvider, LlmSettingsEntity } from './llm-settings.entity';

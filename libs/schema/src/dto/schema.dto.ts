@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import '@sluice/connectors/plugins/built-in-dialects';
-import { PaginationDto } from '@sluice/core/pagination/pagination';
-import { dialectNames } from '@sluice/core/sql/dialect-registry';
+// The built-in dialects are registered when the connectors lib loads (enums below read them).
+import '@sluice/connectors';
+import { PaginationDto, dialectNames } from '@sluice/core';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,

@@ -1,10 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Authenticated, EDITORS } from '@sluice/auth/decorators/authenticated.decorator';
-import { CONNECTOR_ID_PARAM } from '@sluice/connectors/http/connector-id.param';
-import { CurrentUser } from '@sluice/auth/decorators/current-user.decorator';
-import type { AuthContext } from '@sluice/auth/role';
-import { ApiDeleteById, ApiErrors, ApiReadById } from '@sluice/core/openapi/api-responses.decorator';
+import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
+import { CONNECTOR_ID_PARAM } from '@sluice/connectors';
+import type { AuthContext } from '@sluice/auth';
+import { ApiDeleteById, ApiErrors, ApiReadById } from '@sluice/core';
 import { AnnotationService } from '../annotation.service';
 import { SchemaViewService } from '../schema-view.service';
 import {

@@ -1,4 +1,4 @@
-import type { RefreshSchemaPayload } from '@sluice/core/queue/queue-names';
+import type { RefreshSchemaPayload } from '@sluice/core';
 import { FakeJob, TENANT_A, TENANT_B } from '../../../../test/fakes/common';
 import { schemaWorld, table } from '../../../../test/fakes/schema';
 import { SchemaRefreshProcessor } from './schema-refresh.processor';

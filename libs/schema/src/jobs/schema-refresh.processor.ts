@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { isPermanent } from '@sluice/core/queue/job-errors';
-import { JobHandler } from '@sluice/core/queue/job-runner';
-import { JobName, RefreshSchemaPayload } from '@sluice/core/queue/queue-names';
+import { isPermanent, JobHandler, JobName, RefreshSchemaPayload } from '@sluice/core';
 import type { Job } from 'bull';
 import { SchemaService } from '../schema.service';
 

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import type { SafeNetwork } from '@sluice/core/network/safe-network';
+import { EnvDto } from '@sluice/core';
+import type { SafeNetwork } from '@sluice/core';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,12 @@
-import { overlaps, realOrLexical, rootsForTenant } from '@sluice/core/config/allowed-roots';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { BadRequestError, DomainError, type FieldProblem } from '@sluice/core/errors/domain-error';
+import {
+  overlaps,
+  realOrLexical,
+  rootsForTenant,
+  EnvDto,
+  BadRequestError,
+  DomainError,
+  type FieldProblem,
+} from '@sluice/core';
 import * as mime from 'mime-types';
 import { constants, realpathSync, statSync } from 'node:fs';
 import { open, readlink, realpath, stat } from 'node:fs/promises';

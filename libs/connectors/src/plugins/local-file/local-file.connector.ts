@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { ConflictError, DomainError } from '@sluice/core/errors/domain-error';
+import { ConflictError, DomainError } from '@sluice/core';
 import * as mime from 'mime-types';
 import type { Readable } from 'node:stream';
 import { ContentReader, ContentWindow, FileContent, ReadableFile } from '../../files/content-reader';

@@ -1,4 +1,4 @@
-import { ResolvedAddress } from '@sluice/core/network/safe-network';
+import { ResolvedAddress } from '@sluice/core';
 import { Connection, ConnectionOptions, createConnection, createPool, Pool, PoolConnection } from 'mysql2';
 import { connect } from 'node:net';
 import { NetworkSqlConfig } from '../sql-common/network-sql-config';

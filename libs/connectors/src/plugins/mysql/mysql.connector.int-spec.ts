@@ -1,5 +1,4 @@
-import { randomAlphanumeric } from '@sluice/core/ids/ids';
-import { SafeNetworkError } from '@sluice/core/network/safe-network';
+import { randomAlphanumeric, SafeNetworkError } from '@sluice/core';
 import { createHash } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 import { dropMariadbDatabase, loadChinookMariadb, MARIADB_ADMIN } from '../../../../../test/helpers/chinook';

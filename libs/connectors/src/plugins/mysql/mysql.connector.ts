@@ -1,5 +1,5 @@
 import { OnModuleDestroy } from '@nestjs/common';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { EnvDto } from '@sluice/core';
 import type { Connection } from 'mysql2';
 import {
   ConnectorContext,

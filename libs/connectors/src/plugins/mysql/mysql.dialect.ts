@@ -1,4 +1,4 @@
-import type { DialectSpec } from '@sluice/core/sql/dialect-registry';
+import type { DialectSpec } from '@sluice/core';
 
 /** MySQL and MariaDB, which share a dialect. */
 export const MYSQL_DIALECT = {

@@ -1,4 +1,4 @@
-import { ResolvedAddress } from '@sluice/core/network/safe-network';
+import { ResolvedAddress } from '@sluice/core';
 import { Client, ClientBase, ClientConfig, Pool } from 'pg';
 import { NetworkSqlConfig, serverName } from '../sql-common/network-sql-config';
 import { SqlConnections, SqlLease } from '../sql-common/sql-connections';

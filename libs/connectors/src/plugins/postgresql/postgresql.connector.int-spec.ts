@@ -1,5 +1,4 @@
-import { randomAlphanumeric } from '@sluice/core/ids/ids';
-import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
+import { randomAlphanumeric, SafeNetwork, SafeNetworkError } from '@sluice/core';
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
 import { Client } from 'pg';

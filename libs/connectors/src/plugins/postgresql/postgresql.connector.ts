@@ -1,5 +1,5 @@
 import { OnModuleDestroy } from '@nestjs/common';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { EnvDto } from '@sluice/core';
 import { Client, ClientBase } from 'pg';
 import { ConnectorConfigError } from '../../plugin/connector-errors';
 import {

@@ -1,4 +1,4 @@
-import type { DialectSpec } from '@sluice/core/sql/dialect-registry';
+import type { DialectSpec } from '@sluice/core';
 
 export const POSTGRESQL_DIALECT = {
   name: 'postgresql',

@@ -1,4 +1,4 @@
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { EnvDto } from '@sluice/core';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
 import { NETWORK_DESTINATION_FIELDS } from '../sql-common/network-sql-config';
 import { PostgresFlavor, PostgresqlConnector } from './postgresql.connector';

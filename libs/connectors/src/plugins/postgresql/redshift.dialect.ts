@@ -1,4 +1,4 @@
-import type { DialectSpec } from '@sluice/core/sql/dialect-registry';
+import type { DialectSpec } from '@sluice/core';
 
 /** Amazon Redshift: PostgreSQL's syntax and rules, its own port, URL scheme and hidden columns. */
 export const REDSHIFT_DIALECT = {

@@ -1,4 +1,4 @@
-import { SafeNetworkError } from '@sluice/core/network/safe-network';
+import { SafeNetworkError } from '@sluice/core';
 import { ConnectorRequestError } from '../../plugin/connector-errors';
 import { DeadlineError } from './deadline';
 

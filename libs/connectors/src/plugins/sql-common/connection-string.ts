@@ -1,10 +1,4 @@
-import {
-  connectionStringDialects,
-  dialectSpec,
-  isDialect,
-  type DialectSpec,
-  type SqlDialect,
-} from '@sluice/core/sql/dialect-registry';
+import { connectionStringDialects, dialectSpec, isDialect, type DialectSpec, type SqlDialect } from '@sluice/core';
 import { ConnectorConfigError } from '../../plugin/connector-errors';
 import '../built-in-dialects';
 import { SSL_MODES, SslMode, SslSettings } from './network-sql-config';

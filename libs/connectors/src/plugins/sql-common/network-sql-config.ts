@@ -1,4 +1,4 @@
-import { FieldProblem } from '@sluice/core/errors/domain-error';
+import { FieldProblem } from '@sluice/core';
 import { BlockList, isIP } from 'node:net';
 import { ConnectorConfigError } from '../../plugin/connector-errors';
 import { JsonSchema } from '../../plugin/connector-plugin';

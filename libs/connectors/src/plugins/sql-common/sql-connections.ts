@@ -1,4 +1,4 @@
-import type { ResolvedAddress } from '@sluice/core/network/safe-network';
+import type { ResolvedAddress } from '@sluice/core';
 import type { ConnectorContext } from '../../plugin/connector-plugin';
 import { PoolCache } from './pool-cache';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { dialectSpec, type SqlDialect } from '@sluice/core/sql/dialect-registry';
+import { dialectSpec, type SqlDialect } from '@sluice/core';
 import { TableInfo } from '../../plugin/connector-plugin';
 import '../built-in-dialects';
 

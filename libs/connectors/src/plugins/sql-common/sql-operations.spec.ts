@@ -1,4 +1,4 @@
-import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
+import { SafeNetwork, SafeNetworkError } from '@sluice/core';
 import { ConnectorRequestError } from '../../plugin/connector-errors';
 import type { ConnectorContext } from '../../plugin/connector-plugin';
 import type { NetworkSqlConfig } from './network-sql-config';

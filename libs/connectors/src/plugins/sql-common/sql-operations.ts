@@ -1,5 +1,4 @@
-import type { EnvDto } from '@sluice/core/config/env.dto';
-import type { ResolvedAddress } from '@sluice/core/network/safe-network';
+import type { EnvDto, ResolvedAddress } from '@sluice/core';
 import type {
   ConnectorContext,
   ExecuteOptions,

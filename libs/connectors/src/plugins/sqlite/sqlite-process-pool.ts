@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '@sluice/core/errors/domain-error';
+import { ServiceUnavailableError } from '@sluice/core';
 import { ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { ConnectorRequestError } from '../../plugin/connector-errors';

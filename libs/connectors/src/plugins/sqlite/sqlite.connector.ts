@@ -1,6 +1,5 @@
 import { Inject, OnModuleDestroy } from '@nestjs/common';
-import { isWithin, realOrLexical, rootsForTenant } from '@sluice/core/config/allowed-roots';
-import { EnvDto } from '@sluice/core/config/env.dto';
+import { isWithin, realOrLexical, rootsForTenant, EnvDto } from '@sluice/core';
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { FileStorage } from '../../files/file-storage';

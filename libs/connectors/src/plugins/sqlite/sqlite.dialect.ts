@@ -1,4 +1,4 @@
-import type { DialectSpec } from '@sluice/core/sql/dialect-registry';
+import type { DialectSpec } from '@sluice/core';
 
 /** SQLite: a file, so no port and no connection string. */
 export const SQLITE_DIALECT = {

@@ -1,6 +1,11 @@
-import { type DialectSpec, registerDialect, type SqlDialect } from '@sluice/core/sql/dialect-registry';
-import { loadPolyglot } from '@sluice/core/sql/polyglot';
-import { extractReferences, SqlReferences } from '@sluice/core/sql/sql-analysis';
+import {
+  type DialectSpec,
+  registerDialect,
+  type SqlDialect,
+  loadPolyglot,
+  extractReferences,
+  SqlReferences,
+} from '@sluice/core';
 import { Explanation, explainStructurally } from '../../answers/structural-explain';
 import { checkSql } from '../sql-check';
 import type { GuardOptions, GuardResult } from '../sql-guard.types';
@@ -14,8 +19,8 @@ export type GuardTask = (
   | { kind: 'explain'; sql: string; dialect: SqlDialect }
   | { kind: 'references'; sql: string; dialect: SqlDialect }
 ) & {
-  /** The spec of the task's dialect, registered here when this thread does not know it yet. */
-  spec?: DialectSpec;
+  /** The specs of the task's dialects, registered here when this thread does not know them yet. */
+  specs?: DialectSpec[];
 };
 
 // A new worker (also one replacing a worker stopped at its deadline) loads the parser at once.
@@ -23,7 +28,7 @@ void loadPolyglot().catch(() => undefined);
 
 /** One task in a worker thread of the guard's pool (see guard-pool.ts). */
 export default function run(task: GuardTask): Promise<GuardResult | Explanation | SqlReferences> {
-  if (task.spec) registerDialect(task.spec);
+  task.specs?.forEach((spec) => registerDialect(spec));
   if (task.kind === 'explain') return explainStructurally(task.sql, task.dialect);
   if (task.kind === 'references') return extractReferences(task.sql, task.dialect);
   return checkSql(task.sql, task.options);

@@ -1,0 +1,20 @@
+export * from './connector.registry';
+export * from './connector.runtime';
+export * from './connector.service';
+export * from './connector.types';
+export * from './connectors.module';
+export * from './credentials';
+export * from './dto/content.dto';
+export * from './files/file-connector.service';
+export * from './files/file-storage';
+export * from './http/connector-id.param';
+export * from './http/connectors-http.module';
+export * from './managed/managed-connectors';
+export * from './plugin/connector-plugin';
+// The decorator shares its name with the plugin contract's interface; it is exported under its own.
+export { CONNECTOR_PLUGIN, ConnectorPlugin as ConnectorPluginDecorator } from './plugin/connector-plugin.decorator';
+export * from './plugins/built-in-dialects';
+export * from './plugins/mysql/mysql.connector';
+export * from './plugins/postgresql/postgresql.connector';
+export * from './plugins/sql-common/connection-string';
+export * from './plugins/sqlite/sqlite.connector';

@@ -1,0 +1,4 @@
+export * from './document.service';
+export * from './documents.module';
+export * from './http/documents-http.module';
+export * from './jobs/documents-jobs.module';

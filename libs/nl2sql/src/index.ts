@@ -1,0 +1,3 @@
+export * from './http/nl2sql-http.module';
+export * from './http/promote-history-http.module';
+export * from './trained-tables.module';
