@@ -1,4 +1,4 @@
-import type { TableInfo } from '@sluice/connectors/plugin/connector-plugin';
+import type { TableInfo } from '@sluice/connectors';
 
 /** A table as introspection returns it, with text columns and no keys: for unit tests of schema logic. */
 export function tableInfo(schema: string | null, name: string, columns: string[]): TableInfo {

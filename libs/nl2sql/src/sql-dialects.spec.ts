@@ -15,6 +15,7 @@ import { buildPrompt } from './generation/prompt';
 import { SqlGuard } from './guard/sql-guard';
 import { ValidateDto } from './dto/nl2sql.dto';
 import { PromoteHistoryDto } from './dto/promote-history.dto';
+import { tableInfo } from '../../../test/helpers/table-info';
 
 /**
  * A connector type of a dialect nobody listed: declaring it is the only step. Every DTO, the
@@ -98,7 +99,7 @@ describe('a SQL connector type declared in a test registers its dialect everywhe
     const catalog = await guard.check('SELECT * FROM pg_authid', { dialect: 'fakesql' });
     expect(catalog.ok).toBe(false);
     // A pseudo-column of its spec is accepted against a schema; another is not.
-    const schema = { tables: [tableOf('artist', ['name'])] };
+    const schema = { tables: [tableInfo('public', 'artist', ['name'])] };
     expect((await guard.check('SELECT ctid FROM artist', { dialect: 'fakesql', schema })).ok).toBe(true);
     expect((await guard.check('SELECT xmin FROM artist', { dialect: 'fakesql', schema })).ok).toBe(false);
   });
@@ -139,24 +140,4 @@ function declareFakeSqlType(): ConnectorTypeInfo {
   })
   class FakeSqlConnector {}
   return Reflect.getMetadata(CONNECTOR_PLUGIN, FakeSqlConnector) as ConnectorTypeInfo;
-}
-
-function tableOf(name: string, columns: string[]) {
-  return {
-    schema: 'public',
-    name,
-    kind: 'table' as const,
-    comment: null,
-    rowEstimate: null,
-    columns: columns.map((c) => ({
-      name: c,
-      type: 'text',
-      nullable: true,
-      default: null,
-      primaryKey: false,
-      comment: null,
-    })),
-    primaryKey: [],
-    foreignKeys: [],
-  };
 }
