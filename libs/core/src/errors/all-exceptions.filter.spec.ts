@@ -304,6 +304,39 @@ describe('AllExceptionsFilter', () => {
       expect(JSON.stringify(res.body)).not.toContain('duplicate key');
     });
 
+    it('answers a write that refers to a row deleted at the same moment as 404 REFERENCE_NOT_FOUND', () => {
+      const error = new QueryFailedError(
+        'INSERT',
+        [],
+        Object.assign(
+          new Error(
+            'insert or update on table "examples" violates foreign key constraint "examples_connector_id_fkey"',
+          ),
+          { code: '23503' },
+        ),
+      );
+      const res = send(error);
+      expect(res.statusCode).toBe(404);
+      expect(res.body).toMatchObject({ code: 'REFERENCE_NOT_FOUND' });
+      expect(JSON.stringify(res.body)).not.toContain('examples_connector_id_fkey');
+    });
+
+    it('answers a delete of a row still referred to as 409 STILL_REFERENCED', () => {
+      const error = new QueryFailedError(
+        'DELETE',
+        [],
+        Object.assign(
+          new Error('update or delete on table "connectors" violates foreign key constraint "x" on table "y"'),
+          {
+            code: '23503',
+          },
+        ),
+      );
+      const res = send(error);
+      expect(res.statusCode).toBe(409);
+      expect(res.body).toMatchObject({ code: 'STILL_REFERENCED' });
+    });
+
     it('keeps a library error with expose: false from reaching the caller', () => {
       const res = send(Object.assign(new Error('secret internal reason'), { status: 400, expose: false }));
       expect(res.statusCode).toBe(500);

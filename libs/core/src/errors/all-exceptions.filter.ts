@@ -52,6 +52,17 @@ function uniqueViolation(exception: unknown): boolean {
 }
 
 /**
+ * PostgreSQL's foreign_key_violation, raw or wrapped by TypeORM: `write` when a row was written
+ * that refers to a missing one, `delete` when a row still referred to was deleted; null otherwise.
+ */
+function foreignKeyViolation(exception: unknown): 'write' | 'delete' | null {
+  const e = exception as { code?: unknown; message?: unknown; driverError?: { code?: unknown; message?: unknown } };
+  const driver = e?.driverError ?? (exception instanceof Error ? e : undefined);
+  if (driver?.code !== '23503') return null;
+  return /^update or delete on table/.test(String(driver.message)) ? 'delete' : 'write';
+}
+
+/**
  * Turns every error into the one error body of the API. Only messages we wrote reach the
  * caller: driver errors, stacks and unexpected exceptions become a generic 500 and are logged.
  */
@@ -123,6 +134,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
         statusCode: 409,
         error: 'Conflicts with an existing record (created at the same moment?): change the name and retry',
         code: 'ALREADY_EXISTS',
+        requestId,
+      };
+    }
+    // The same race with a reference: a service found the row it refers to, and a concurrent
+    // request deleted it before the write (or added a reference before a delete).
+    const reference = foreignKeyViolation(exception);
+    if (reference === 'write') {
+      return {
+        statusCode: 404,
+        error: 'A record this request refers to no longer exists (deleted at the same moment?): check its id',
+        code: 'REFERENCE_NOT_FOUND',
+        requestId,
+      };
+    }
+    if (reference === 'delete') {
+      return {
+        statusCode: 409,
+        error: 'Other records still refer to this one (added at the same moment?): retry the request',
+        code: 'STILL_REFERENCED',
         requestId,
       };
     }
