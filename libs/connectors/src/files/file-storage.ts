@@ -6,7 +6,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 
 /** Size and modification time of one stored object. */
 export interface StoredObjectStat {
@@ -91,9 +91,13 @@ async function ignoreMissing(work: Promise<unknown>): Promise<void> {
   }
 }
 
-function closed(stream: WriteStream): Promise<void> {
-  if (stream.closed) return Promise.resolve();
-  return new Promise((resolveClose) => stream.once('close', () => resolveClose()));
+/**
+ * Resolves once the stream has closed its file. Its error on the way is not rethrown: a write still
+ * in flight when abort() destroys the stream fails with ERR_STREAM_DESTROYED, which is the abort's
+ * own doing (and, with no listener, would be an unhandled 'error' event).
+ */
+async function closed(stream: WriteStream): Promise<void> {
+  await finished(stream).catch(() => undefined);
 }
 
 /** A rename is only durable once the directory entry itself has reached the disk. */
