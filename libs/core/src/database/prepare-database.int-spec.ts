@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { dropDatabase, freePort, PG_ADMIN_URL, query, testEnv } from '../../../.
 import { packageInfo } from '../app/package-info';
 import { blockedForServiceUser } from './embedded-postgres';
 import { ensureDatabaseExists, prepareDatabase, resolveDatabaseUrl, runMigrations } from './prepare-database';
+import type { EmbeddedRunResult } from '../../../../test/helpers/embedded-postgres-run';
 import { MIGRATIONS } from './migrations';
 
 // Every migration by name, oldest first, as runMigrations reports them.
@@ -87,6 +89,27 @@ describe('database preparation (real PostgreSQL)', () => {
   });
 });
 
+/** Runs the start, migrate, stop, restart scenario in a plain Node process (see the script). */
+function runEmbeddedScenario(input: { dir: string; port: number; closedPort: number }): Promise<EmbeddedRunResult> {
+  const root = packageInfo().root;
+  const args = [
+    '-r',
+    join(root, 'scripts/register-typescript.js'),
+    join(root, 'test/helpers/embedded-postgres-run.ts'),
+  ];
+  return new Promise((done, fail) => {
+    execFile(
+      process.execPath,
+      [...args, JSON.stringify(input)],
+      { cwd: root, timeout: 110_000 },
+      (error, stdout, stderr) => {
+        if (error) fail(new Error(`the embedded PostgreSQL scenario failed: ${error.message}\n${stderr}`));
+        else done(JSON.parse(stdout.trim().split('\n').pop()!) as EmbeddedRunResult);
+      },
+    );
+  });
+}
+
 describe('embedded PostgreSQL fallback (real server from the npm package)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-embedded-'));
   // As root the server runs as another user, who must be able to enter the directory.
@@ -119,31 +142,13 @@ describe('embedded PostgreSQL fallback (real server from the npm package)', () =
     async () => {
       const closedPort = await freePort();
       const port = await freePort();
-      const env = testEnv({
-        DATABASE_URL: '',
-        EMBEDDED_POSTGRES_DIR: join(dir, 'postgres'),
-        EMBEDDED_POSTGRES_PORT: String(port),
-      });
-      const messages: string[] = [];
+      const run = await runEmbeddedScenario({ dir: join(dir, 'postgres'), port, closedPort });
 
-      const first = await resolveDatabaseUrl(env, (m) => messages.push(m), closedPort);
-      try {
-        expect(first.url).toMatch(new RegExp(`^postgresql://postgres:[0-9a-z]+@127\\.0\\.0\\.1:${port}/sluice$`));
-        expect(messages.join('\n')).toMatch(/starting an embedded PostgreSQL/);
-        await ensureDatabaseExists(first.url);
-        await runMigrations(first.url);
-        await query(first.url, "INSERT INTO tenants (id, name) VALUES ('ten_kept', 'Kept')");
-      } finally {
-        await first.stop?.();
-      }
-
-      const second = await resolveDatabaseUrl(env, () => undefined, closedPort);
-      try {
-        const rows = await query<{ name: string }>(second.url, 'SELECT name FROM tenants');
-        expect(rows).toEqual([{ name: 'Kept' }]);
-      } finally {
-        await second.stop?.();
-      }
+      expect(run.firstUrl).toMatch(new RegExp(`^postgresql://postgres:[0-9a-z]+@127\\.0\\.0\\.1:${port}/sluice$`));
+      expect(run.messages.join('\n')).toMatch(/starting an embedded PostgreSQL/);
+      expect(run.rowsAfterRestart).toEqual([{ name: 'Kept' }]);
+      // Both servers were stopped: nothing answers on the port any more.
+      await expect(query(run.firstUrl, 'SELECT 1')).rejects.toThrow(/ECONNREFUSED/);
     },
     120_000,
   );
