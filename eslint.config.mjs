@@ -31,8 +31,9 @@ export default tseslint.config(
     },
   },
   {
-    // Another lib is reached only through its public face (libs/<lib>/src/index.ts).
-    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    // A lib is reached only through its public face (libs/<lib>/src/index.ts); test code also
+    // through its testing face (libs/<lib>/src/testing.ts).
+    files: ['apps/**/*.ts', 'libs/**/*.ts', 'test/**/*.ts'],
     plugins: { sluice: boundaries },
     rules: { 'sluice/public-faces': 'error' },
   },

@@ -1,6 +1,5 @@
-import { ConnectorRepository } from '@sluice/connectors/connector.repository';
-import { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
-import { ConnectorPlugin, SchemaSnapshot } from '@sluice/connectors/plugin/connector-plugin';
+import { ConnectorPlugin, ConnectorRuntime, SchemaSnapshot } from '@sluice/connectors';
+import { ConnectorRepository } from '@sluice/connectors/testing';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

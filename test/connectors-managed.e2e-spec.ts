@@ -1,4 +1,4 @@
-import { SecretBox } from '@sluice/core/crypto/secret-box';
+import { SecretBox } from '@sluice/core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-import { SecretBox } from '@sluice/core/crypto/secret-box';
+import { SecretBox } from '@sluice/core';
 import { randomBytes } from 'node:crypto';
 import { createConnection, Socket } from 'node:net';
 import { startTestApp, TestApp } from './helpers/test-app';

@@ -1,5 +1,5 @@
+import { ALL_QUEUES } from '@sluice/core';
 import { INestApplicationContext } from '@nestjs/common';
-import { ALL_QUEUES } from '@sluice/core/queue/queue-names';
 import { sign } from 'jsonwebtoken';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

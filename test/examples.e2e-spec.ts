@@ -1,4 +1,4 @@
-import { ExampleRetriever } from '@sluice/examples/retrieval/example-retriever';
+import { ExampleRetriever } from '@sluice/examples';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
+import { QueueName } from '@sluice/core';
 import { INestApplicationContext } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bull';
-import { QueueName } from '@sluice/core/queue/queue-names';
 import type { Queue } from 'bull';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

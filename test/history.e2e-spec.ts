@@ -1,9 +1,9 @@
+import { HistoryRecord, HistoryService } from '@sluice/history';
+import { JobName, QueueName } from '@sluice/core';
 import { getQueueToken } from '@nestjs/bull';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { JobName, QueueName } from '@sluice/core/queue/queue-names';
-import { HistoryRecord, HistoryService } from '@sluice/history/history.service';
-import { PRUNE_HISTORY_EVERY_MS, PruneHistoryProcessor } from '@sluice/history/jobs/prune-history.processor';
+import { PRUNE_HISTORY_EVERY_MS, PruneHistoryProcessor } from '@sluice/history/testing';
 import type { Queue } from 'bull';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { loadChinookPostgres } from './helpers/chinook';

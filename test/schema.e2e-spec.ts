@@ -1,5 +1,5 @@
+import { ConnectorRegistry } from '@sluice/connectors';
 import { INestApplicationContext } from '@nestjs/common';
-import { ConnectorRegistry } from '@sluice/connectors/connector.registry';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

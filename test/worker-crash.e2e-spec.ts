@@ -1,4 +1,4 @@
-import { envForChild } from '@sluice/core/config/load-env';
+import { envForChild } from '@sluice/core';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
+import { envForChild } from '@sluice/core';
 import { INestApplicationContext } from '@nestjs/common';
-import { envForChild } from '@sluice/core/config/load-env';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

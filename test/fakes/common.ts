@@ -1,5 +1,5 @@
-import type { AuthContext } from '@sluice/auth/role';
-import { DomainError } from '@sluice/core/errors/domain-error';
+import { DomainError } from '@sluice/core';
+import type { AuthContext } from '@sluice/auth';
 import type { Job, JobOptions, Queue } from 'bull';
 
 /** Callers of two tenants, for the tenant-scoping cases every service spec checks. */

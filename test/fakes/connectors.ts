@@ -1,11 +1,15 @@
-import type { ConnectorEntity } from '@sluice/connectors/connector.entity';
-import type { ConnectorRepository } from '@sluice/connectors/connector.repository';
-import type { ConnectorRuntime, OpenedConnector } from '@sluice/connectors/connector.runtime';
-import type { ConnectorService } from '@sluice/connectors/connector.service';
-import type { ConnectorRegistry, RegisteredPlugin } from '@sluice/connectors/connector.registry';
-import type { ConnectorContext, ConnectorPlugin, ConnectorTypeInfo } from '@sluice/connectors/plugin/connector-plugin';
-import { BadRequestError, NotFoundError } from '@sluice/core/errors/domain-error';
-import { newId } from '@sluice/core/ids/ids';
+import { BadRequestError, NotFoundError, newId } from '@sluice/core';
+import type {
+  ConnectorContext,
+  ConnectorPlugin,
+  ConnectorRegistry,
+  ConnectorRuntime,
+  ConnectorService,
+  ConnectorTypeInfo,
+  OpenedConnector,
+  RegisteredPlugin,
+} from '@sluice/connectors';
+import type { ConnectorEntity, ConnectorRepository } from '@sluice/connectors/testing';
 import { Logger } from '@nestjs/common';
 import { nextDate, TENANT_A } from './common';
 

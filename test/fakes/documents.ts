@@ -1,16 +1,14 @@
-import type { DiscoveredItem } from '@sluice/connectors/plugin/connector-plugin';
-import { newId } from '@sluice/core/ids/ids';
-import type { Keyset } from '@sluice/core/pagination/pagination';
-import type { DocumentEntity } from '@sluice/documents/document.entity';
+import type { Keyset } from '@sluice/core';
+import { newId } from '@sluice/core';
+import type { DiscoveredItem } from '@sluice/connectors';
+import type { DocumentEntity, InsertActiveOutcome, SyncRunEntity, SyncRunRepository } from '@sluice/documents/testing';
 import {
+  EMPTY_PROGRESS,
+  fieldsFromItem,
   type BatchCounts,
   type DocumentFilter,
   type DocumentRepository,
-  fieldsFromItem,
-} from '@sluice/documents/document.repository';
-import type { SyncRunEntity } from '@sluice/documents/sync-run.entity';
-import { EMPTY_PROGRESS } from '@sluice/documents/sync-run.entity';
-import type { InsertActiveOutcome, SyncRunRepository } from '@sluice/documents/sync-run.repository';
+} from '@sluice/documents/testing';
 import type { EntityManager } from 'typeorm';
 import { clone, nextDate, TENANT_A } from './common';
 

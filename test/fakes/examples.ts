@@ -1,10 +1,7 @@
-import type { Keyset } from '@sluice/core/pagination/pagination';
-import type { ExampleEntity } from '@sluice/examples/example.entity';
-import type { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import type { ConnectorService } from '@sluice/connectors/connector.service';
-import { ExampleChecker } from '@sluice/examples/example-checker';
-import type { ExampleFilter, ExampleRepository } from '@sluice/examples/example.repository';
-import { ExampleService } from '@sluice/examples/example.service';
+import { ExampleChecker, ExampleService } from '@sluice/examples';
+import type { ConnectorRegistry, ConnectorService } from '@sluice/connectors';
+import type { Keyset } from '@sluice/core';
+import type { ExampleEntity, ExampleFilter, ExampleRepository } from '@sluice/examples/testing';
 import { clone, nextDate } from './common';
 import { keysetPage } from './documents';
 import { schemaWorld } from './schema';

@@ -1,9 +1,7 @@
-import type { Keyset } from '@sluice/core/pagination/pagination';
-import { newId } from '@sluice/core/ids/ids';
-import type { HistoryEntryEntity } from '@sluice/history/history-entry.entity';
-import type { HistoryFilter, HistoryRepository } from '@sluice/history/history.repository';
-import { HistoryService } from '@sluice/history/history.service';
-import type { EnvDto } from '@sluice/core/config/env.dto';
+import { HistoryService } from '@sluice/history';
+import { newId } from '@sluice/core';
+import type { EnvDto, Keyset } from '@sluice/core';
+import type { HistoryEntryEntity, HistoryFilter, HistoryRepository } from '@sluice/history/testing';
 import { clone, nextDate, TENANT_A } from './common';
 import { keysetPage } from './documents';
 

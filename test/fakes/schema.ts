@@ -1,14 +1,12 @@
-import { AnnotationService } from '@sluice/schema/annotation.service';
-import type { SchemaAnnotationEntity } from '@sluice/schema/schema-annotation.entity';
-import type { SchemaSnapshotEntity } from '@sluice/schema/schema-snapshot.entity';
-import type { ConnectorRegistry } from '@sluice/connectors/connector.registry';
-import type { ConnectorRuntime } from '@sluice/connectors/connector.runtime';
-import type { ConnectorService } from '@sluice/connectors/connector.service';
-import type { ColumnInfo, TableInfo } from '@sluice/connectors/plugin/connector-plugin';
-import type { EnvDto } from '@sluice/core/config/env.dto';
-import type { RefreshSchemaPayload } from '@sluice/core/queue/queue-names';
-import type { AnnotationFilter, SchemaRepository } from '@sluice/schema/schema.repository';
-import { SchemaService } from '@sluice/schema/schema.service';
+import type { EnvDto, RefreshSchemaPayload } from '@sluice/core';
+import type { ColumnInfo, ConnectorRegistry, ConnectorRuntime, ConnectorService, TableInfo } from '@sluice/connectors';
+import { AnnotationService, SchemaService } from '@sluice/schema';
+import type {
+  AnnotationFilter,
+  SchemaAnnotationEntity,
+  SchemaRepository,
+  SchemaSnapshotEntity,
+} from '@sluice/schema/testing';
 import { clone, FakeQueue, nextDate } from './common';
 import { FakeConnectorService, FakeRegistry, fakePlugin, FakeRuntime } from './connectors';
 

@@ -1,4 +1,4 @@
-import { ConnectorConfigError } from '@sluice/connectors/plugin/connector-errors';
+import { CONNECTOR_PLUGIN, ConnectorConfigError } from '@sluice/connectors';
 import type {
   Capability,
   ConfigScope,
@@ -7,8 +7,7 @@ import type {
   ConnectorTypeInfo,
   DiscoveredItem,
   SqlDialect,
-} from '@sluice/connectors/plugin/connector-plugin';
-import { CONNECTOR_PLUGIN } from '@sluice/connectors/plugin/connector-plugin.decorator';
+} from '@sluice/connectors';
 import { Socket } from 'node:net';
 import { text } from 'node:stream/consumers';
 

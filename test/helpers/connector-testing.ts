@@ -1,7 +1,7 @@
+import { ConnectorContext, ConnectorPlugin, SqlCapability } from '@sluice/connectors';
+import { SafeNetwork, SafeNetworkError } from '@sluice/core';
 import type { LoggerService } from '@nestjs/common';
-import { SafeNetwork, SafeNetworkError } from '@sluice/core/network/safe-network';
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
-import { ConnectorContext, ConnectorPlugin, SqlCapability } from '@sluice/connectors/plugin/connector-plugin';
 
 /** Test support for the SQL connector suites: contexts, and listeners that count who knocks. */
 export const silentLogger: LoggerService = {

@@ -1,15 +1,22 @@
-import type { AuthContext } from '@sluice/auth/role';
-import type { ConnectorEntity } from '@sluice/connectors/connector.entity';
-import type { QueryResult } from '@sluice/connectors/plugin/connector-plugin';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import type { ConcurrencySlots } from '@sluice/core/throttling/concurrency-slots';
-import type { ExampleRetriever, SimilarExample } from '@sluice/examples/retrieval/example-retriever';
-import type { HistoryRecord, HistoryService } from '@sluice/history/history.service';
-import type { GuardOptions, GuardResult, SqlGuard } from '@sluice/nl2sql/guard/sql-guard';
-import type { ChatTurn, LlmReply, LlmService } from '@sluice/nl2sql/llm/llm.service';
-import { Nl2sqlService } from '@sluice/nl2sql/nl2sql.service';
-import type { QuestionContext, QuestionContextService } from '@sluice/nl2sql/question-context';
-import type { SqlExecutor } from '@sluice/nl2sql/sql-executor';
+import type { HistoryRecord, HistoryService } from '@sluice/history';
+import type { ExampleRetriever, SimilarExample } from '@sluice/examples';
+import type { ConcurrencySlots } from '@sluice/core';
+import { EnvDto } from '@sluice/core';
+import type { QueryResult } from '@sluice/connectors';
+import type { AuthContext } from '@sluice/auth';
+import type { ConnectorEntity } from '@sluice/connectors/testing';
+import type {
+  ChatTurn,
+  GuardOptions,
+  GuardResult,
+  LlmReply,
+  LlmService,
+  QuestionContext,
+  QuestionContextService,
+  SqlExecutor,
+  SqlGuard,
+} from '@sluice/nl2sql/testing';
+import { Nl2sqlService } from '@sluice/nl2sql/testing';
 
 /**
  * In-memory stand-ins for the collaborators of Nl2sqlService: no database, no LLM, no worker

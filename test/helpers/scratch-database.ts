@@ -1,5 +1,4 @@
-import { ensureDatabaseExists, runMigrations } from '@sluice/core/database/prepare-database';
-import { newId } from '@sluice/core/ids/ids';
+import { ensureDatabaseExists, newId, runMigrations } from '@sluice/core';
 import { DataSource, EntitySchema } from 'typeorm';
 import { dropDatabase, testEnv } from './test-env';
 

@@ -1,4 +1,4 @@
-import { TenantService } from '@sluice/auth/services/tenant.service';
+import { TenantService } from '@sluice/auth';
 import { rmSync } from 'node:fs';
 import {
   chinookSqliteCopy,

@@ -1,8 +1,7 @@
+import { EnvDto, ensureDatabaseExists, runMigrations } from '@sluice/core';
 import { LoggerService } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { ensureDatabaseExists, runMigrations } from '@sluice/core/database/prepare-database';
-import { createPino, JsonLogger } from '@sluice/core/logging/json-logger';
+import { createPino, JsonLogger } from '@sluice/core/testing';
 import { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createApiApp } from '../../apps/api/src/create-app';

@@ -1,6 +1,4 @@
-import { EnvDto } from '@sluice/core/config/env.dto';
-import { loadEnv } from '@sluice/core/config/load-env';
-import { randomAlphanumeric } from '@sluice/core/ids/ids';
+import { EnvDto, loadEnv, randomAlphanumeric } from '@sluice/core';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { AddressInfo, createServer } from 'node:net';

@@ -1,6 +1,6 @@
+import { EnvDto } from '@sluice/core';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EnvDto } from '@sluice/core/config/env.dto';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 
 /** The real worker in this process, on the test app's database and Redis prefix. */

@@ -10,6 +10,7 @@ export * from './files/file-storage';
 export * from './http/connector-id.param';
 export * from './http/connectors-http.module';
 export * from './managed/managed-connectors';
+export * from './plugin/connector-errors';
 export * from './plugin/connector-plugin';
 // The decorator shares its name with the plugin contract's interface; it is exported under its own.
 export { CONNECTOR_PLUGIN, ConnectorPlugin as ConnectorPluginDecorator } from './plugin/connector-plugin.decorator';

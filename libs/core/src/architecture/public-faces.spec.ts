@@ -17,11 +17,17 @@ tester.run('sluice/public-faces', rules['public-faces'], {
     { filename: at('libs/nl2sql/src/a.ts'), code: "import { x } from './guard/sql-guard';" },
     { filename: at('apps/api/src/app.module.ts'), code: "import { CoreModule } from '@sluice/core';" },
     { filename: at('libs/core/src/a.ts'), code: "import { Injectable } from '@nestjs/common';" },
-    // The test harness may reach internals to set up and inspect state.
+    // Test code has a second door, the testing face, to seed and inspect rows.
     {
       filename: at('test/connectors.e2e-spec.ts'),
-      code: "import { ConnectorEntity } from '@sluice/connectors/connector.entity';",
+      code: "import { ConnectorEntity } from '@sluice/connectors/testing';",
     },
+    {
+      filename: at('libs/nl2sql/src/nl2sql.service.spec.ts'),
+      code: "import { HistoryRepository } from '@sluice/history/testing';",
+    },
+    { filename: at('test/helpers/seed.ts'), code: "import { AuthService } from '@sluice/auth';" },
+    { filename: at('test/helpers/seed.ts'), code: "import { waitFor } from './eventually';" },
   ],
   invalid: [
     {
@@ -49,6 +55,28 @@ tester.run('sluice/public-faces', rules['public-faces'], {
       code: "import { SchemaService } from '@sluice/schema';",
       errors: [{ messageId: 'self' }],
     },
+    // The test harness is held to the faces too.
+    {
+      filename: at('test/connectors.e2e-spec.ts'),
+      code: "import { ConnectorEntity } from '@sluice/connectors/connector.entity';",
+      errors: [{ messageId: 'deep' }],
+    },
+    {
+      filename: at('test/helpers/seed.ts'),
+      code: "import { TenantService } from '../../libs/auth/src/services/tenant.service';",
+      errors: [{ messageId: 'relative' }],
+    },
+    // Production code may not use the testing face.
+    {
+      filename: at('libs/nl2sql/src/nl2sql.service.ts'),
+      code: "import { HistoryRepository } from '@sluice/history/testing';",
+      errors: [{ messageId: 'testing' }],
+    },
+    {
+      filename: at('apps/api/src/main.ts'),
+      code: "import { ConnectorRepository } from '@sluice/connectors/testing';",
+      errors: [{ messageId: 'testing' }],
+    },
   ],
 });
 
@@ -57,11 +85,11 @@ describe('public faces of the libs', () => {
   const { readdirSync, readFileSync, existsSync } = require('node:fs') as typeof import('node:fs');
   const libs = readdirSync(at('libs')).filter((name) => existsSync(at(`libs/${name}/src`)));
 
-  it.each(libs)('%s has an index.ts that exports no repository or entity', (lib) => {
+  it.each(libs)('%s has an index.ts that exports no repository, entity or testing name', (lib) => {
     const index = at(`libs/${lib}/src/index.ts`);
     expect(existsSync(index)).toBe(true);
     const exported = [...readFileSync(index, 'utf8').matchAll(/from '(\.[^']+)'/g)].map((m) => m[1]);
-    const internals = exported.filter((path) => /\.(repository|entity)$/.test(path));
+    const internals = exported.filter((path) => /\.(repository|entity)$|^\.\/testing$/.test(path));
     expect(internals).toEqual([]);
   });
 });
