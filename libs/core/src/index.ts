@@ -15,6 +15,7 @@ export * from './http/client-gone.decorator';
 export * from './http/public.decorator';
 export * from './http/server-sent-events';
 export * from './ids/ids';
+export * from './network/safe-agents';
 export * from './network/safe-fetch';
 export * from './network/safe-network';
 export * from './openapi/api-responses.decorator';
