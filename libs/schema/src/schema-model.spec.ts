@@ -53,6 +53,13 @@ describe('schema model', () => {
     expect(tableKey({ schema: 'public', name: 'album' })).toBe('public.album');
   });
 
+  it('fingerprints the shape alone: a revised row estimate changes nothing, a new column does', () => {
+    const revised = { ...tables[0], rowEstimate: (tables[0].rowEstimate ?? 0) + 1234 };
+    expect(fingerprintOf([revised, tables[1]])).toBe(fingerprintOf([tables[0], tables[1]]));
+    const widened = { ...tables[0], columns: [...tables[0].columns, { ...tables[0].columns[0], name: 'extra' }] };
+    expect(fingerprintOf([widened, tables[1]])).not.toBe(fingerprintOf([tables[0], tables[1]]));
+  });
+
   it('fingerprints the same schema the same way whatever the catalog order', () => {
     expect(fingerprintOf([tables[0], tables[1]])).toBe(fingerprintOf([tables[1], tables[0]]));
     expect(fingerprintOf([tables[0]])).not.toBe(fingerprintOf([table('public', 'album', ['album_id'])]));

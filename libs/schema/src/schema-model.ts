@@ -12,10 +12,13 @@ export function sortTables(tables: TableInfo[]): TableInfo[] {
   return [...tables].sort((a, b) => (tableKey(a) < tableKey(b) ? -1 : tableKey(a) > tableKey(b) ? 1 : 0));
 }
 
+/**
+ * SHA-256 of the schema's shape: names, columns, keys, comments. Row estimates are left out: an
+ * engine revises them on its own (InnoDB's statistics after a load), which changes no schema.
+ */
 export function fingerprintOf(tables: TableInfo[]): string {
-  return createHash('sha256')
-    .update(JSON.stringify(sortTables(tables)))
-    .digest('hex');
+  const shapes = sortTables(tables).map(({ rowEstimate: _estimate, ...shape }) => shape);
+  return createHash('sha256').update(JSON.stringify(shapes)).digest('hex');
 }
 
 /**
