@@ -59,7 +59,7 @@ export class DocumentRepository {
     const repo = manager.getRepository(DocumentEntity);
     const unique = [...new Map(items.map((i) => [i.externalId, i])).values()];
     const existing = await repo.find({
-      where: { connectorId: ids.connectorId, externalId: In(unique.map((i) => i.externalId)) },
+      where: { tenantId: ids.tenantId, connectorId: ids.connectorId, externalId: In(unique.map((i) => i.externalId)) },
       select: { id: true, externalId: true, checksum: true, status: true, metadata: true },
     });
     const byExternal = new Map(existing.map((d) => [d.externalId, d]));

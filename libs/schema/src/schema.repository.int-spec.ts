@@ -103,6 +103,18 @@ describe('SchemaRepository (real PostgreSQL)', () => {
       expect(await repo.findSnapshot(A, conB)).toBeNull();
     });
 
+    it("refuses to overwrite another tenant's snapshot or annotation through its connector id", async () => {
+      await save(conA, A, [table('orders', ['id'])]);
+      const note = await annotate(conA, A, 'public.orders', null, 'mine');
+      await expect(save(conA, B, [])).rejects.toMatchObject({ status: 404, code: 'CONNECTOR_NOT_FOUND' });
+      await expect(annotate(conA, B, 'public.orders', null, 'theirs')).rejects.toMatchObject({
+        status: 404,
+        code: 'CONNECTOR_NOT_FOUND',
+      });
+      expect((await repo.findSnapshot(A, conA))!.tables).toHaveLength(1);
+      expect((await repo.findAnnotation(A, conA, note.id))!.description).toBe('mine');
+    });
+
     it('keeps the annotations revision across a new introspection', async () => {
       await save(conA, A, [table('orders', ['id'])]);
       await annotate(conA, A, 'public.orders', null);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { NotFoundError } from '@sluice/core';
 import { DataSource, Repository } from 'typeorm';
 import { SchemaAnnotationEntity } from './schema-annotation.entity';
 import { SchemaSnapshotEntity } from './schema-snapshot.entity';
@@ -8,6 +9,9 @@ export interface AnnotationFilter {
   table?: string;
   orphaned?: boolean;
 }
+
+const connectorNotFound = (): NotFoundError =>
+  new NotFoundError('CONNECTOR_NOT_FOUND', 'No connector with this id in this tenant');
 
 @Injectable()
 export class SchemaRepository {
@@ -37,7 +41,8 @@ export class SchemaRepository {
          ON CONFLICT (connector_id) DO UPDATE SET
            dialect = EXCLUDED.dialect, database = EXCLUDED.database, tables = EXCLUDED.tables,
            fingerprint = EXCLUDED.fingerprint, catalog_queries = EXCLUDED.catalog_queries,
-           introspected_at = EXCLUDED.introspected_at, updated_at = now()`,
+           introspected_at = EXCLUDED.introspected_at, updated_at = now()
+         WHERE schema_snapshots.tenant_id = EXCLUDED.tenant_id`,
         [
           values.connectorId,
           values.tenantId,
@@ -64,7 +69,11 @@ export class SchemaRepository {
           ]);
         }
       }
-      return (await manager.findOne(SchemaSnapshotEntity, { where: { connectorId: values.connectorId } }))!;
+      const saved = await manager.findOne(SchemaSnapshotEntity, {
+        where: { tenantId: values.tenantId, connectorId: values.connectorId },
+      });
+      if (!saved) throw connectorNotFound();
+      return saved;
     });
   }
 
@@ -103,6 +112,7 @@ export class SchemaRepository {
          ON CONFLICT (connector_id, table_name, COALESCE(column_name, '')) DO UPDATE SET
            description = EXCLUDED.description, tags = EXCLUDED.tags, context = EXCLUDED.context,
            orphaned = false, updated_by = EXCLUDED.updated_by, updated_at = now()
+         WHERE schema_annotations.tenant_id = EXCLUDED.tenant_id
          RETURNING id`,
         [
           values.id,
@@ -116,6 +126,8 @@ export class SchemaRepository {
           values.updatedBy,
         ],
       );
+      // The update is skipped when the row belongs to another tenant: nothing comes back.
+      if (rows.length === 0) throw connectorNotFound();
       await this.bumpRevision(manager.query.bind(manager), values.tenantId, values.connectorId);
       return (await manager.findOne(SchemaAnnotationEntity, { where: { id: rows[0].id } }))!;
     });

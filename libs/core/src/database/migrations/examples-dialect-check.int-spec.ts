@@ -28,7 +28,9 @@ describe('examples.dialect without a database CHECK (real PostgreSQL)', () => {
     const dataSource = new DataSource({ type: 'postgres', url, migrations: MIGRATIONS });
     await dataSource.initialize();
     try {
-      await dataSource.undoLastMigration();
+      // Back to just before this migration: the later ones are undone first.
+      const later = MIGRATIONS.length - 1 - MIGRATIONS.findIndex((m) => m.name === 'ExamplesDialectCheck1764700000000');
+      for (let i = 0; i <= later; i++) await dataSource.undoLastMigration();
     } finally {
       await dataSource.destroy();
     }
@@ -36,7 +38,7 @@ describe('examples.dialect without a database CHECK (real PostgreSQL)', () => {
     await expect(insert('ex_fake', 'fakesql')).rejects.toThrow(/examples_dialect_check/);
     await insert('ex_pg', 'postgresql');
 
-    expect(await runMigrations(url)).toEqual(['ExamplesDialectCheck1764700000000']);
+    expect((await runMigrations(url))[0]).toBe('ExamplesDialectCheck1764700000000');
     expect(await query(url, CHECKS_ON_DIALECT)).toEqual([]);
   });
 });

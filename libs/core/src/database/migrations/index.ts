@@ -9,6 +9,7 @@ import { Nl2sql1764500000000 } from './1764500000000-nl2sql';
 import { TokenGeneration1764610000000 } from './1764610000000-token-generation';
 import { Invitations1764620000000 } from './1764620000000-invitations';
 import { ExamplesDialectCheck1764700000000 } from './1764700000000-examples-dialect-check';
+import { TenantScopedReferences1764750000000 } from './1764750000000-tenant-scoped-references';
 
 /** Every migration, oldest first. Listed by hand so the build bundles them and nothing is globbed. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   TokenGeneration1764610000000,
   Invitations1764620000000,
   ExamplesDialectCheck1764700000000,
+  TenantScopedReferences1764750000000,
 ];
