@@ -52,6 +52,12 @@ async function readUpTo(stream: Readable, limit: number): Promise<Buffer> {
   return Buffer.concat(parts).subarray(0, limit);
 }
 
+/** What the first bytes of the file told: how to decode it, and whether it has lines. */
+interface Sniffed {
+  text: boolean;
+  encoding: string;
+}
+
 /**
  * Windows of a file that has no line index (a folder connector's files): a line window reads
  * from the start only until the window is filled, then stops; a byte window reads that range.
@@ -66,48 +72,90 @@ export async function readStreamWindow(
   if (byteWindow && lineWindow) throw bad('Use either offset/limit or bytesStart/bytesEnd, not both');
   const sample = await readUpTo(await open({ start: 0, end: SNIFF_BYTES - 1 }), SNIFF_BYTES);
   const text = isTextMimeType(file.mimeType) && !looksBinary(sample);
-  const encoding = text ? detectEncoding(sample) : 'base64';
-  const byLines = text && !isWideEncoding(encoding);
+  const sniffed: Sniffed = { text, encoding: text ? detectEncoding(sample) : 'base64' };
+  const byLines = text && !isWideEncoding(sniffed.encoding);
   if (lineWindow && !byLines) throw bad('Line windows apply to text files; use bytesStart/bytesEnd for this file');
+  return byteWindow || !byLines
+    ? readByteWindow(open, file, window, sniffed, byteWindow)
+    : readLineWindow(open, file, window, sniffed.encoding);
+}
 
-  if (byteWindow || !byLines) {
-    const start = window.bytesStart ?? 0;
-    integer('bytesStart', start, 0);
-    integer('bytesEnd', window.bytesEnd, start);
-    const end = window.bytesEnd ?? start + (byteWindow ? MAX_WINDOW_BYTES : DEFAULT_BINARY_BYTES) - 1;
-    if (end - start + 1 > MAX_WINDOW_BYTES)
-      throw bad(`A byte window may span at most ${MAX_WINDOW_BYTES} bytes (10 MiB)`);
-    const bytes = await readUpTo(await open({ start, end }), end - start + 1);
-    return {
-      content: text ? new TextDecoder(encoding).decode(bytes) : bytes.toString('base64'),
-      encoding,
-      contentType: file.mimeType,
-      totalSize: file.size,
-      chunkInfo: {
-        mode: 'bytes',
-        offset: null,
-        limit: null,
-        totalLines: null,
-        ...(bytes.length ? { bytesStart: start, bytesEnd: start + bytes.length - 1 } : {}),
-        hasMore: file.size === null ? bytes.length === end - start + 1 : start + bytes.length < file.size,
-      },
-    };
-  }
+/** A byte range: the one asked for, or the first bytes of a file that is not read by lines. */
+async function readByteWindow(
+  open: OpenRange,
+  file: { mimeType: string; size: number | null },
+  window: ContentWindow,
+  { text, encoding }: Sniffed,
+  asked: boolean,
+): Promise<StreamWindowResult> {
+  const start = window.bytesStart ?? 0;
+  integer('bytesStart', start, 0);
+  integer('bytesEnd', window.bytesEnd, start);
+  const end = window.bytesEnd ?? start + (asked ? MAX_WINDOW_BYTES : DEFAULT_BINARY_BYTES) - 1;
+  if (end - start + 1 > MAX_WINDOW_BYTES)
+    throw bad(`A byte window may span at most ${MAX_WINDOW_BYTES} bytes (10 MiB)`);
+  const bytes = await readUpTo(await open({ start, end }), end - start + 1);
+  return {
+    content: text ? new TextDecoder(encoding).decode(bytes) : bytes.toString('base64'),
+    encoding,
+    contentType: file.mimeType,
+    totalSize: file.size,
+    chunkInfo: {
+      mode: 'bytes',
+      offset: null,
+      limit: null,
+      totalLines: null,
+      ...(bytes.length ? { bytesStart: start, bytesEnd: start + bytes.length - 1 } : {}),
+      hasMore: file.size === null ? bytes.length === end - start + 1 : start + bytes.length < file.size,
+    },
+  };
+}
 
+async function readLineWindow(
+  open: OpenRange,
+  file: { mimeType: string; size: number | null },
+  window: ContentWindow,
+  encoding: string,
+): Promise<StreamWindowResult> {
   const offset = window.offset ?? 0;
   const limit = window.limit ?? DEFAULT_LINE_LIMIT;
   integer('offset', offset, 0);
   integer('limit', limit, 1, MAX_LINE_LIMIT);
+  const { lines, hasMore, truncated } = await collectLines(await open(), offset, limit);
+  const decoder = new TextDecoder(encoding);
+  return {
+    content: lines.map((l) => decoder.decode(l)).join('\n'),
+    encoding,
+    contentType: file.mimeType,
+    totalSize: file.size,
+    chunkInfo: {
+      mode: 'lines',
+      offset,
+      limit,
+      totalLines: null,
+      returnedLines: lines.length,
+      hasMore,
+      ...(truncated ? { truncated } : {}),
+    },
+  };
+}
+
+/**
+ * Lines `offset` to `offset + limit - 1` of the stream. Lines before the window are skipped as
+ * they stream past; reading stops one line after it, or at the line that would take the window
+ * past MAX_WINDOW_BYTES (a line window holds at most 10 MiB, like a byte window).
+ */
+async function collectLines(
+  stream: Readable,
+  offset: number,
+  limit: number,
+): Promise<{ lines: Buffer[]; hasMore: boolean; truncated: boolean }> {
   const lines: Buffer[] = [];
   let line = 0;
   let carry = Buffer.alloc(0);
   let hasMore = false;
-  // Bytes of the window so far: like a byte window, a line window holds at most 10 MiB.
   let collected = 0;
   let truncated = false;
-  const stream = await open();
-  // Lines before the window are skipped as they stream past; reading stops one line after it,
-  // or at the line that would take the window past MAX_WINDOW_BYTES.
   outer: for await (const chunk of stream) {
     let buffer = Buffer.concat([carry, chunk as Buffer]);
     let newline: number;
@@ -138,20 +186,5 @@ export async function readStreamWindow(
   stream.destroy();
   if (!hasMore && carry.length > 0 && line >= offset && line < offset + limit) lines.push(carry);
   else if (!hasMore && carry.length > 0 && line >= offset + limit) hasMore = true;
-  const decoder = new TextDecoder(encoding);
-  return {
-    content: lines.map((l) => decoder.decode(l)).join('\n'),
-    encoding,
-    contentType: file.mimeType,
-    totalSize: file.size,
-    chunkInfo: {
-      mode: 'lines',
-      offset,
-      limit,
-      totalLines: null,
-      returnedLines: lines.length,
-      hasMore,
-      ...(truncated ? { truncated } : {}),
-    },
-  };
+  return { lines, hasMore, truncated };
 }
