@@ -63,6 +63,47 @@ function foreignKeyViolation(exception: unknown): 'write' | 'delete' | null {
 }
 
 /**
+ * The answer to a database error that is the caller's business: a moment of unavailability,
+ * or a constraint that held against a concurrent request. Null for any other error.
+ */
+function databaseErrorBody(exception: unknown): Omit<ErrorResponseDto, 'requestId'> | null {
+  if (databaseUnavailable(exception)) {
+    return {
+      statusCode: 503,
+      error: 'The database is unavailable for a moment; retry the request',
+      code: 'DATABASE_UNAVAILABLE',
+    };
+  }
+  // A uniqueness check that lost a race with a concurrent request: the database's constraint
+  // held, and the caller gets the conflict it would have got a moment later.
+  if (uniqueViolation(exception)) {
+    return {
+      statusCode: 409,
+      error: 'Conflicts with an existing record (created at the same moment?): change the name and retry',
+      code: 'ALREADY_EXISTS',
+    };
+  }
+  // The same race with a reference: a service found the row it refers to, and a concurrent
+  // request deleted it before the write (or added a reference before a delete).
+  switch (foreignKeyViolation(exception)) {
+    case 'write':
+      return {
+        statusCode: 404,
+        error: 'A record this request refers to no longer exists (deleted at the same moment?): check its id',
+        code: 'REFERENCE_NOT_FOUND',
+      };
+    case 'delete':
+      return {
+        statusCode: 409,
+        error: 'Other records still refer to this one (added at the same moment?): retry the request',
+        code: 'STILL_REFERENCED',
+      };
+    default:
+      return null;
+  }
+}
+
+/**
  * Turns every error into the one error body of the API. Only messages we wrote reach the
  * caller: driver errors, stacks and unexpected exceptions become a generic 500 and are logged.
  */
@@ -119,43 +160,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
             : exception.message;
       return { statusCode: status, error: message, code: STATUS_CODES[status] ?? `HTTP_${status}`, requestId };
     }
-    if (databaseUnavailable(exception)) {
-      return {
-        statusCode: 503,
-        error: 'The database is unavailable for a moment; retry the request',
-        code: 'DATABASE_UNAVAILABLE',
-        requestId,
-      };
-    }
-    // A uniqueness check that lost a race with a concurrent request: the database's constraint
-    // held, and the caller gets the conflict it would have got a moment later.
-    if (uniqueViolation(exception)) {
-      return {
-        statusCode: 409,
-        error: 'Conflicts with an existing record (created at the same moment?): change the name and retry',
-        code: 'ALREADY_EXISTS',
-        requestId,
-      };
-    }
-    // The same race with a reference: a service found the row it refers to, and a concurrent
-    // request deleted it before the write (or added a reference before a delete).
-    const reference = foreignKeyViolation(exception);
-    if (reference === 'write') {
-      return {
-        statusCode: 404,
-        error: 'A record this request refers to no longer exists (deleted at the same moment?): check its id',
-        code: 'REFERENCE_NOT_FOUND',
-        requestId,
-      };
-    }
-    if (reference === 'delete') {
-      return {
-        statusCode: 409,
-        error: 'Other records still refer to this one (added at the same moment?): retry the request',
-        code: 'STILL_REFERENCED',
-        requestId,
-      };
-    }
+    const database = databaseErrorBody(exception);
+    if (database) return { ...database, requestId };
     const httpLike = exception as HttpLikeError | undefined;
     const status = httpLike?.status ?? httpLike?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500 && httpLike?.expose !== false) {
