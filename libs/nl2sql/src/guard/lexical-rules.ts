@@ -82,6 +82,8 @@ function quotedCall(code: Token[], k: number): boolean {
   return true;
 }
 
+type AddIssue = (code: string, message: string, t: Token) => void;
+
 /**
  * Rules over the tokens of one reading of the SQL: one statement, an allowed first word, no
  * word that only a write, DDL, lock or file access uses, no call of a dangerous function. A
@@ -89,78 +91,91 @@ function quotedCall(code: Token[], k: number): boolean {
  */
 function tokenRules(tokens: Token[], dialect: SqlDialect, allowMutations: boolean): GuardIssue[] {
   const issues: GuardIssue[] = [];
-  const add = (code: string, message: string, t: Token) => issues.push({ code, message, ...at(t) });
+  const add: AddIssue = (code, message, t) => issues.push({ code, message, ...at(t) });
   const code = tokens.filter((t) => !(t.kind === 'symbol' && t.value === ';'));
+  statementRules(tokens, code[0], allowMutations, add);
+  for (let k = 0; k < code.length; k++) {
+    callAndParamRules(code, k, dialect, add);
+    if (code[k].kind === 'word') wordRules(code[k], code[k + 1], allowMutations, add);
+  }
+  return issues;
+}
+
+/** One statement only, and one that starts with a word allowed here. */
+function statementRules(tokens: Token[], first: Token | undefined, allowMutations: boolean, add: AddIssue): void {
   const separator = tokens.findIndex((t) => t.kind === 'symbol' && t.value === ';');
   if (separator >= 0) {
     const after = tokens.slice(separator + 1).find((t) => !(t.kind === 'symbol' && t.value === ';'));
     if (after) add('MULTIPLE_STATEMENTS', 'Only one statement may run; another one follows a ";"', after);
   }
-  const first = code[0];
-  if (first) {
-    const word = first.kind === 'symbol' ? first.value : first.kind === 'word' ? first.value : '';
-    if (WRITE_STARTS.has(word)) {
-      if (!allowMutations) {
-        add('WRITE_NOT_ALLOWED', `${word} changes data; only read-only statements may run here`, first);
-      }
-    } else if (!READ_ONLY_STARTS.has(word)) {
-      const shown = first.kind === 'word' ? word : first.kind;
-      add(
-        'STATEMENT_NOT_ALLOWED',
-        `Only SELECT, WITH, VALUES and EXPLAIN statements may run${allowMutations ? ' (or INSERT, UPDATE, DELETE and MERGE, as mutations are allowed)' : ''}; this one starts with ${shown}`,
-        first,
-      );
+  if (!first) return;
+  const word = first.kind === 'symbol' ? first.value : first.kind === 'word' ? first.value : '';
+  if (WRITE_STARTS.has(word)) {
+    if (!allowMutations) {
+      add('WRITE_NOT_ALLOWED', `${word} changes data; only read-only statements may run here`, first);
     }
+  } else if (!READ_ONLY_STARTS.has(word)) {
+    const shown = first.kind === 'word' ? word : first.kind;
+    add(
+      'STATEMENT_NOT_ALLOWED',
+      `Only SELECT, WITH, VALUES and EXPLAIN statements may run${allowMutations ? ' (or INSERT, UPDATE, DELETE and MERGE, as mutations are allowed)' : ''}; this one starts with ${shown}`,
+      first,
+    );
   }
-  for (let k = 0; k < code.length; k++) {
-    const t = code[k];
-    const next = code[k + 1];
-    const calls = next?.kind === 'symbol' && next.value === '(';
-    if ((t.kind === 'word' || t.kind === 'quoted') && calls && isDangerousFunction(t.value, dialect)) {
-      add('DANGEROUS_FUNCTION', `Function ${t.value.toLowerCase()}() is not allowed`, t);
-    } else if (t.kind === 'quoted' && calls && !plainQuotedName(t.value, dialect) && quotedCall(code, k)) {
-      // Written back unquoted (and upper-cased), such a name would not be what was checked.
-      add(
-        'QUOTED_FUNCTION',
-        `The quoted function name ${JSON.stringify(t.value)} is not allowed; call built-in functions by their plain name`,
-        t,
-      );
-    }
-    if (t.kind === 'param' && t.value.startsWith('@@')) {
-      add('SYSTEM_VARIABLE', `System variables (${t.value.toLowerCase()}) are not allowed`, t);
-    }
-    if (t.kind === 'param' && familyOf(dialect) === 'mysql' && next?.value === ':' && code[k + 2]?.value === '=') {
-      add('FORBIDDEN_KEYWORD', `Assigning a variable (${t.value} := ...) is not allowed`, t);
-    }
-    if (t.kind !== 'word') continue;
-    const w = t.value;
-    if (FORBIDDEN_WORDS.has(w) && !(calls && ALSO_FUNCTIONS.has(w))) {
-      const what =
-        w === 'ANALYZE' || w === 'ANALYSE'
-          ? 'EXPLAIN ANALYZE runs the statement; plain EXPLAIN is allowed'
-          : w === 'OUTFILE' || w === 'DUMPFILE' || w === 'INFILE'
-            ? 'reading or writing server files is not allowed'
-            : 'it is not part of a query';
-      add('FORBIDDEN_KEYWORD', `${w} is not allowed: ${what} (quote an identifier that has this name)`, t);
-    } else if (w === 'FOR' && next?.kind === 'word' && LOCK_FOLLOWERS.has(next.value)) {
-      add('LOCKING_CLAUSE', `Locking clauses (FOR ${next.value} ...) are not allowed`, t);
-    } else if (w === 'LOCK' && next?.kind === 'word' && (next.value === 'IN' || next.value.startsWith('TABLE'))) {
-      add('LOCKING_CLAUSE', 'Locking (LOCK IN SHARE MODE, LOCK TABLE) is not allowed', t);
-    } else if (w === 'LOAD' && next?.kind === 'word' && FILE_LOADS.has(next.value)) {
-      add('FILE_ACCESS', `LOAD ${next.value} reads server or client files and is not allowed`, t);
-    } else if (w === 'REPLACE' && next?.kind === 'word' && next.value === 'INTO' && !allowMutations) {
-      add('WRITE_NOT_ALLOWED', 'REPLACE INTO changes data; only read-only statements may run here', t);
-    } else if (NEVER_READ_ONLY_WORDS.has(w) && !calls && !allowMutations) {
-      const message =
-        w === 'INTO'
-          ? 'INTO is not allowed: SELECT ... INTO creates a table or writes variables or files'
-          : `${w} is not allowed: only read-only statements may run here (quote an identifier that has this name)`;
-      add(w === 'INTO' ? 'SELECT_INTO' : 'WRITE_NOT_ALLOWED', message, t);
-    } else if (w === 'INTO' && next?.kind === 'param') {
-      add('SELECT_INTO', 'SELECT ... INTO a variable is not allowed', t);
-    }
+}
+
+/** Token k: a call of a dangerous or quoted function, a system variable, a MySQL assignment. */
+function callAndParamRules(code: Token[], k: number, dialect: SqlDialect, add: AddIssue): void {
+  const t = code[k];
+  const next = code[k + 1];
+  const calls = next?.kind === 'symbol' && next.value === '(';
+  if ((t.kind === 'word' || t.kind === 'quoted') && calls && isDangerousFunction(t.value, dialect)) {
+    add('DANGEROUS_FUNCTION', `Function ${t.value.toLowerCase()}() is not allowed`, t);
+  } else if (t.kind === 'quoted' && calls && !plainQuotedName(t.value, dialect) && quotedCall(code, k)) {
+    // Written back unquoted (and upper-cased), such a name would not be what was checked.
+    add(
+      'QUOTED_FUNCTION',
+      `The quoted function name ${JSON.stringify(t.value)} is not allowed; call built-in functions by their plain name`,
+      t,
+    );
   }
-  return issues;
+  if (t.kind === 'param' && t.value.startsWith('@@')) {
+    add('SYSTEM_VARIABLE', `System variables (${t.value.toLowerCase()}) are not allowed`, t);
+  }
+  if (t.kind === 'param' && familyOf(dialect) === 'mysql' && next?.value === ':' && code[k + 2]?.value === '=') {
+    add('FORBIDDEN_KEYWORD', `Assigning a variable (${t.value} := ...) is not allowed`, t);
+  }
+}
+
+/** A bare word: forbidden keywords, locking clauses, file loads, writes and SELECT ... INTO. */
+function wordRules(t: Token, next: Token | undefined, allowMutations: boolean, add: AddIssue): void {
+  const w = t.value;
+  const calls = next?.kind === 'symbol' && next.value === '(';
+  if (FORBIDDEN_WORDS.has(w) && !(calls && ALSO_FUNCTIONS.has(w))) {
+    const what =
+      w === 'ANALYZE' || w === 'ANALYSE'
+        ? 'EXPLAIN ANALYZE runs the statement; plain EXPLAIN is allowed'
+        : w === 'OUTFILE' || w === 'DUMPFILE' || w === 'INFILE'
+          ? 'reading or writing server files is not allowed'
+          : 'it is not part of a query';
+    add('FORBIDDEN_KEYWORD', `${w} is not allowed: ${what} (quote an identifier that has this name)`, t);
+  } else if (w === 'FOR' && next?.kind === 'word' && LOCK_FOLLOWERS.has(next.value)) {
+    add('LOCKING_CLAUSE', `Locking clauses (FOR ${next.value} ...) are not allowed`, t);
+  } else if (w === 'LOCK' && next?.kind === 'word' && (next.value === 'IN' || next.value.startsWith('TABLE'))) {
+    add('LOCKING_CLAUSE', 'Locking (LOCK IN SHARE MODE, LOCK TABLE) is not allowed', t);
+  } else if (w === 'LOAD' && next?.kind === 'word' && FILE_LOADS.has(next.value)) {
+    add('FILE_ACCESS', `LOAD ${next.value} reads server or client files and is not allowed`, t);
+  } else if (w === 'REPLACE' && next?.kind === 'word' && next.value === 'INTO' && !allowMutations) {
+    add('WRITE_NOT_ALLOWED', 'REPLACE INTO changes data; only read-only statements may run here', t);
+  } else if (NEVER_READ_ONLY_WORDS.has(w) && !calls && !allowMutations) {
+    const message =
+      w === 'INTO'
+        ? 'INTO is not allowed: SELECT ... INTO creates a table or writes variables or files'
+        : `${w} is not allowed: only read-only statements may run here (quote an identifier that has this name)`;
+    add(w === 'INTO' ? 'SELECT_INTO' : 'WRITE_NOT_ALLOWED', message, t);
+  } else if (w === 'INTO' && next?.kind === 'param') {
+    add('SELECT_INTO', 'SELECT ... INTO a variable is not allowed', t);
+  }
 }
 
 /** Tokens, and the deepest nesting of brackets, CASE ... END and unary operators in a row. */
