@@ -82,6 +82,9 @@ export class ConnectorSyncProcessor {
         if (workerStop.requested) throw new WorkerStoppingError();
       }
 
+      // File sources stamp the data rows of their CSV files (counted while the run is still
+      // running, so it ends with the count in place); other types keep their count.
+      const rowCount = registered.plugin.read ? await csvRows.count(registered.plugin, ctx, this.logger) : undefined;
       // Deletions only after a complete walk: a cancelled or failed run must not delete anything.
       const done = await this.documents.transaction(async (manager) => {
         if (await this.runs.lockAndCheckCancel(manager, tenantId, runId)) return null;
@@ -97,8 +100,6 @@ export class ConnectorSyncProcessor {
       });
       if (!done) return this.finish(tenantId, runId, 'cancelled', progress);
       progress = done;
-      // File sources stamp the data rows of their CSV files; other types keep their count.
-      const rowCount = registered.plugin.read ? await csvRows.count(registered.plugin, ctx, this.logger) : undefined;
       await this.connectors.markSynced(tenantId, connectorId, rowCount);
       // The schema cache follows the source: a synced SQL connector is introspected again.
       if (registered.plugin.sql) {
