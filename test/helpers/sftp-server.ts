@@ -59,9 +59,10 @@ function attrsOf(stats: Stats) {
 
 /**
  * An in-process SSH server with the SFTP subset the sftp connector uses (REALPATH, STAT, LSTAT,
- * OPENDIR, READDIR, OPEN, READ, CLOSE), read-only, serving `base` as `/`. Symbolic links are
- * followed on the host, so one pointing out of `base` answers REALPATH with a path outside `/`'s
- * tree (shown as `/..`-free host path) the way a real server would expose it.
+ * OPENDIR, READDIR, OPEN, READ, CLOSE), read-only, serving `base` as `/`. Paths never climb out
+ * of `base`; a symbolic link inside it that points out is resolved by REALPATH to a path starting
+ * with `/../`, outside every root the client may have chosen, as a real server would show a link
+ * to elsewhere on its disk.
  */
 export class SftpTestServer {
   readonly hostKey = sshKeyPair();

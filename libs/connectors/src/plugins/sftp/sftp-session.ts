@@ -171,8 +171,14 @@ export async function openSftp(ctx: ConnectorContext<SftpConfig>, timeoutMs: num
   });
   // Errors after the handshake surface through the SFTP calls; the listener only keeps them handled.
   client.on('error', () => undefined);
-
-  const close = () => client.end();
+  // A server that stops answering mid-listing must not outlive the caller: ending the connection
+  // fails the pending SFTP calls.
+  const onAbort = () => client.end();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const close = () => {
+    ctx.signal.removeEventListener('abort', onAbort);
+    client.end();
+  };
   try {
     const root = await realpath(sftp, config.root);
     if (!isDirectory(await stat(sftp, root))) {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { contextFor } from '../../../../../test/helpers/connector-testing';
+import { contextFor, CountingListener } from '../../../../../test/helpers/connector-testing';
 import { describeConnectorContract } from '../../../../../test/helpers/connector-contract';
 import { SftpTestServer, sshKeyPair } from '../../../../../test/helpers/sftp-server';
 import { freePort } from '../../../../../test/helpers/test-env';
@@ -200,6 +200,25 @@ describe('SftpConnector', () => {
     it('reports a root that does not exist', async () => {
       const outcome = await connector.test(context({ root: '/missing' }));
       expect(outcome).toMatchObject({ success: false, message: 'The root /missing does not exist on the server' });
+    });
+
+    it('gives up on a server that never completes the handshake, within the probe timeout', async () => {
+      const silent = await new CountingListener().start();
+      try {
+        const quick = new SftpConnector(Object.assign(new EnvDto(), { CONNECTOR_PROBE_TIMEOUT_MS: 300 }));
+        const ctx = contextFor(
+          quick.parseConfig({ host: '127.0.0.1', port: silent.port }, { username: USER, password: PASSWORD }),
+        );
+        const started = Date.now();
+        expect(await quick.test(ctx)).toMatchObject({
+          success: false,
+          message: `Timed out connecting to 127.0.0.1:${silent.port}`,
+        });
+        expect(Date.now() - started).toBeLessThan(3_000);
+        expect(silent.connections).toBe(1);
+      } finally {
+        await silent.stop();
+      }
     });
 
     it('warns when nothing matches under the root', async () => {
