@@ -82,8 +82,8 @@ export class ConnectorSyncProcessor {
         if (workerStop.requested) throw new WorkerStoppingError();
       }
 
-      // File sources stamp the data rows of their CSV files (counted while the run is still
-      // running, so it ends with the count in place); other types keep their count.
+      // File sources stamp the data rows of their CSV files, counted while the run still shows
+      // running (the stamp lands just after it turns succeeded); other types keep their count.
       const rowCount = registered.plugin.read ? await csvRows.count(registered.plugin, ctx, this.logger) : undefined;
       // Deletions only after a complete walk: a cancelled or failed run must not delete anything.
       const done = await this.documents.transaction(async (manager) => {
