@@ -64,9 +64,11 @@ export class FakeConnectorService
     if (found && found.tenantId === tenantId) Object.assign(found, changes);
   }
 
-  async markSynced(tenantId: string, id: string): Promise<void> {
+  async markSynced(tenantId: string, id: string, rowCount?: number | null): Promise<void> {
     const found = this.rows.get(id);
-    if (found && found.tenantId === tenantId) found.lastSyncAt = new Date();
+    if (!found || found.tenantId !== tenantId) return;
+    found.lastSyncAt = new Date();
+    if (rowCount !== undefined) found.lastSyncRowCount = rowCount === null ? null : String(rowCount);
   }
 }
 

@@ -148,9 +148,15 @@ export class ConnectorService {
     await this.uploads.discardConnector(auth.tenantId, id);
   }
 
-  /** Records a finished sync (called by the worker). */
-  async markSynced(tenantId: string, id: string): Promise<void> {
-    await this.repo.update(tenantId, id, { lastSyncAt: new Date() });
+  /**
+   * Records a finished sync (called by the worker). `rowCount`: the data rows of the CSV files a
+   * file source holds (null: none, or unknown); left out, the stored count is kept.
+   */
+  async markSynced(tenantId: string, id: string, rowCount?: number | null): Promise<void> {
+    await this.repo.update(tenantId, id, {
+      lastSyncAt: new Date(),
+      ...(rowCount !== undefined ? { lastSyncRowCount: rowCount === null ? null : String(rowCount) } : {}),
+    });
   }
 
   /** The connector of this tenant, or 404 (also for another tenant's id: no existence oracle). */

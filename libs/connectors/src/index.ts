@@ -5,6 +5,7 @@ export * from './connector.types';
 export * from './connectors.module';
 export * from './credentials';
 export * from './dto/content.dto';
+export * from './files/csv-row-tally';
 export * from './files/file-connector.service';
 export * from './files/file-storage';
 export * from './http/connector-id.param';

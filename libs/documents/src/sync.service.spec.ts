@@ -59,7 +59,8 @@ describe('SyncService', () => {
     slots = new FakeSlots();
     const registry = new FakeRegistry()
       .register('postgresql', fakePlugin(), { category: 'sql' })
-      .register('folder', fakePlugin(), { category: 'files' });
+      .register('folder', fakePlugin(), { category: 'files' })
+      .register('amazon_kinesis', fakePlugin(), { category: 'stream', readiness: 'coming_soon' });
     const env = { SYNC_MAX_ACTIVE_PER_TENANT: 2, MAX_EVENT_STREAMS_PER_USER: 1 } as EnvDto;
     service = new SyncService(
       connectors as unknown as ConnectorService,
@@ -108,6 +109,16 @@ describe('SyncService', () => {
       expect(await failure(service.start(alice, waiting.id, false))).toEqual({
         status: 409,
         code: 'CONNECTOR_NOT_ACTIVE',
+      });
+      expect(runs.rows.size).toBe(0);
+      expect(queue.jobs).toHaveLength(0);
+    });
+
+    it('refuses a coming-soon type with 409 CONNECTOR_NOT_AVAILABLE, even when active, storing no run', async () => {
+      const soon = connectors.add({ type: 'amazon_kinesis', status: 'active' });
+      expect(await failure(service.start(alice, soon.id, false))).toEqual({
+        status: 409,
+        code: 'CONNECTOR_NOT_AVAILABLE',
       });
       expect(runs.rows.size).toBe(0);
       expect(queue.jobs).toHaveLength(0);

@@ -25,7 +25,7 @@ import type { Queue } from 'bull';
 import { distinctUntilChanged, finalize, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
 import { SyncRunResponseDto } from './dto/sync.dto';
 import { mapRun } from './mappers';
-import { assertSyncable } from './sync-rules';
+import { assertAvailable, assertSyncable } from './sync-rules';
 import { EMPTY_PROGRESS, SyncRunEntity } from './sync-run.entity';
 import { SyncRunRepository } from './sync-run.repository';
 
@@ -58,7 +58,9 @@ export class SyncService {
   ) {}
 
   async start(auth: AuthContext, connectorId: string, force: boolean): Promise<StartedRun> {
-    assertSyncable(await this.connectors.find(auth.tenantId, connectorId));
+    const connector = await this.connectors.find(auth.tenantId, connectorId);
+    assertAvailable(this.registry.get(connector.type).info);
+    assertSyncable(connector);
     const run = await this.runs.insertActive(
       {
         id: newId('run'),

@@ -13,7 +13,7 @@ import {
   ListConnectorsQueryDto,
   UpdateConnectorDto,
 } from '../dto/connector.dto';
-import { ConnectorHealthDto, ProbeResponseDto, TestConnectionDto } from '../dto/probe.dto';
+import { ConnectorHealthDto, ProbeResponseDto, TestConnectionDto, TestConnectorByIdDto } from '../dto/probe.dto';
 
 @ApiTags('connectors')
 @Controller('connectors')
@@ -64,6 +64,23 @@ export class ConnectorController {
   @ApiErrors(400, 429, { 422: 'The address is refused by the safe-network guard' })
   testConnection(@CurrentUser() auth: AuthContext, @Body() dto: TestConnectionDto): Promise<ProbeResponseDto> {
     return this.probes.testConnection(auth, dto);
+  }
+
+  @Post('test')
+  @HttpCode(200)
+  @Authenticated(EDITORS)
+  @ApiOperation({
+    operationId: 'connectors_testById',
+    summary: 'Test a saved connector named in the body',
+    description: 'The same as POST /connectors/{id}/test, with the id in the body ({ "id": "conn_…" }).',
+  })
+  @ApiOkResponse({ type: ProbeResponseDto })
+  @ApiErrors(400, 404, 429, {
+    409: 'Connector is inactive',
+    422: 'The address is refused by the safe-network guard',
+  })
+  testById(@CurrentUser() auth: AuthContext, @Body() dto: TestConnectorByIdDto): Promise<ProbeResponseDto> {
+    return this.probes.test(auth, dto.id);
   }
 
   @Get(':id')

@@ -6,8 +6,10 @@ import type { ContentWindow, FileContent } from '../files/content-reader';
 export type { DialectSpec, SqlDialect } from '@sluice/core';
 export type { ColumnInfo, ForeignKeyInfo, SchemaSnapshot, TableInfo } from '@sluice/core';
 
-export type ConnectorCategory = 'sql' | 'files' | 'object_storage' | 'api' | 'stream';
-export type Readiness = 'ready' | 'coming_soon';
+export const CONNECTOR_CATEGORIES = ['sql', 'files', 'object_storage', 'api', 'stream'] as const;
+export type ConnectorCategory = (typeof CONNECTOR_CATEGORIES)[number];
+export const READINESS_LEVELS = ['ready', 'coming_soon'] as const;
+export type Readiness = (typeof READINESS_LEVELS)[number];
 export type Capability = 'test' | 'introspect' | 'execute' | 'discover' | 'read' | 'upload';
 
 /** A JSON Schema (draft 2020-12 subset understood by ajv), served by GET /connector-types. */

@@ -86,7 +86,17 @@ export class ConnectorProbeService {
     await this.consumeBudget(auth);
     const started = Date.now();
     const outcome = await this.probe(auth.tenantId, null, opened);
-    return { ...this.shape(outcome, Date.now() - started), status: null, lastTestedAt: null, lastError: null };
+    return {
+      id: null,
+      name: null,
+      type: dto.type,
+      ...this.shape(outcome, Date.now() - started),
+      status: null,
+      lastTestedAt: null,
+      lastError: null,
+      lastSyncAt: null,
+      lastSyncRowCount: null,
+    };
   }
 
   async health(auth: AuthContext, id: string): Promise<ConnectorHealthDto> {
@@ -128,7 +138,7 @@ export class ConnectorProbeService {
     return {
       success: outcome.success,
       message: outcome.message,
-      ...(outcome.warning ? { warning: outcome.warning } : {}),
+      warning: outcome.warning || null,
       latencyMs,
       details: outcome.details,
     };
@@ -136,10 +146,15 @@ export class ConnectorProbeService {
 
   private answer(connector: ConnectorEntity, outcome: ProbeOutcome, latencyMs: number): ProbeResponseDto {
     return {
+      id: connector.id,
+      name: connector.name,
+      type: connector.type,
       ...this.shape(outcome, latencyMs),
       status: connector.status,
       lastTestedAt: connector.lastTestedAt?.toISOString() ?? null,
       lastError: connector.lastError,
+      lastSyncAt: connector.lastSyncAt?.toISOString() ?? null,
+      lastSyncRowCount: connector.lastSyncRowCount === null ? null : Number(connector.lastSyncRowCount),
     };
   }
 }

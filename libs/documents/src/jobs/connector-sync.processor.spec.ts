@@ -6,6 +6,7 @@ import { FakeDocumentRepository, FakeSyncRunRepository } from '../../../../test/
 import type { DocumentRepository } from '../document.repository';
 import type { SyncRunRepository } from '../sync-run.repository';
 import { ConnectorSyncProcessor } from './connector-sync.processor';
+import { Readable } from 'node:stream';
 
 const table = (name: string, checksum = `c-${name}`): DiscoveredItem => ({
   externalId: `public.${name}`,
@@ -77,6 +78,37 @@ describe('ConnectorSyncProcessor', () => {
     expect(schemaQueue.jobs.map((j) => [j.name, j.data])).toEqual([
       [JobName.RefreshSchema, { tenantId: TENANT_A, connectorId }],
     ]);
+  });
+
+  it('stamps the data rows of the CSV files a file source holds, read by streaming each once', async () => {
+    const files: Record<string, string> = { 'a.csv': 'id\n1\n2\n', 'sub/b.CSV': 'id,x\n1,2', 'notes.txt': 'x\ny\nz\n' };
+    const reads: string[] = [];
+    const file = (path: string): DiscoveredItem => ({
+      externalId: path,
+      kind: 'file',
+      name: path.split('/').pop()!,
+      path,
+    });
+    const discover = async function* () {
+      yield [file('a.csv'), file('notes.txt')];
+      yield [file('sub/b.CSV')];
+    };
+    const read = async (_ctx: unknown, item: Pick<DiscoveredItem, 'externalId'>) => {
+      reads.push(item.externalId);
+      return Readable.from([Buffer.from(files[item.externalId])]);
+    };
+    registry.register('sftp', fakePlugin({ discover, read }), { category: 'files' });
+    connectorId = connectors.add({ type: 'sftp', lastSyncRowCount: '99' }).id;
+    await processor.handle(queuedRun().job.asJob());
+    expect(connectors.rows.get(connectorId)!.lastSyncRowCount).toBe('3');
+    expect(reads.sort()).toEqual(['a.csv', 'sub/b.CSV']);
+  });
+
+  it('keeps the row count of a type that reads no files', async () => {
+    connectors.rows.get(connectorId)!.lastSyncRowCount = '7';
+    batches = [[table('orders')]];
+    await processor.handle(queuedRun().job.asJob());
+    expect(connectors.rows.get(connectorId)!.lastSyncRowCount).toBe('7');
   });
 
   it('on a later run updates what changed, keeps what did not, and marks what the source lost as deleted', async () => {

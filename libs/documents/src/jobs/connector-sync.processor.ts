@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import { ConnectorRuntime, ConnectorService } from '@sluice/connectors';
+import { ConnectorRuntime, ConnectorService, CsvRowTally } from '@sluice/connectors';
 import {
   DomainError,
   isLastAttempt,
@@ -58,8 +58,10 @@ export class ConnectorSyncProcessor {
       if (!discover)
         throw new DomainError(400, 'SYNC_NOT_SUPPORTED', `Connectors of type ${connector.type} cannot be synced`);
       const ctx = this.runtime.context(tenantId, connectorId, parsed, SYNC_DEADLINE_MS);
+      const csvRows = new CsvRowTally();
 
       for await (const batch of discover.call(registered.plugin, ctx)) {
+        csvRows.note(batch);
         const next = await this.documents.transaction(async (manager) => {
           if (await this.runs.lockAndCheckCancel(manager, tenantId, runId)) return null;
           const counts = await this.documents.upsertBatch(manager, { tenantId, connectorId, runId }, batch, run.force);
@@ -80,6 +82,9 @@ export class ConnectorSyncProcessor {
         if (workerStop.requested) throw new WorkerStoppingError();
       }
 
+      // File sources stamp the data rows of their CSV files, counted while the run still shows
+      // running (the stamp lands just after it turns succeeded); other types keep their count.
+      const rowCount = registered.plugin.read ? await csvRows.count(registered.plugin, ctx, this.logger) : undefined;
       // Deletions only after a complete walk: a cancelled or failed run must not delete anything.
       const done = await this.documents.transaction(async (manager) => {
         if (await this.runs.lockAndCheckCancel(manager, tenantId, runId)) return null;
@@ -95,7 +100,7 @@ export class ConnectorSyncProcessor {
       });
       if (!done) return this.finish(tenantId, runId, 'cancelled', progress);
       progress = done;
-      await this.connectors.markSynced(tenantId, connectorId);
+      await this.connectors.markSynced(tenantId, connectorId, rowCount);
       // The schema cache follows the source: a synced SQL connector is introspected again.
       if (registered.plugin.sql) {
         await this.schemaQueue.add(
