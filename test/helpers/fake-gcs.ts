@@ -139,7 +139,7 @@ export class FakeGcs {
     const [header, claims, signature] = (form.get('assertion') ?? '').split('.');
     const verifier = createVerify('RSA-SHA256');
     verifier.update(`${header}.${claims}`);
-    let valid = false;
+    let valid: boolean;
     try {
       const payload = JSON.parse(Buffer.from(claims, 'base64url').toString()) as Record<string, unknown>;
       valid =
@@ -170,7 +170,10 @@ export class FakeGcs {
 
   private json(res: ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=UTF-8',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
   }
 

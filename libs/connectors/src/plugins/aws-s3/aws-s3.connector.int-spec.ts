@@ -61,7 +61,10 @@ describe('AwsS3Connector against s3rver', () => {
   it('succeeds with a warning when the bucket is reachable but empty under the prefix', async () => {
     for (const context of [ctx({ prefix: 'nothing-here/' }), ctx({ bucket: empty, prefix: '' })]) {
       const outcome = await connector.test(context);
-      expect(outcome).toMatchObject({ success: true, warning: expect.stringMatching(/reachable but holds no objects/) });
+      expect(outcome).toMatchObject({
+        success: true,
+        warning: expect.stringMatching(/reachable but holds no objects/),
+      });
     }
     expect((await connector.test(ctx({ prefix: 'nothing-here' }))).warning).toBe(
       `Bucket "${bucket}" is reachable but holds no objects under the prefix "nothing-here/" yet`,
@@ -78,7 +81,9 @@ describe('AwsS3Connector against s3rver', () => {
   });
 
   it('names a missing bucket and an unreachable endpoint', async () => {
-    expect((await connector.test(ctx({ bucket: 'missing-bucket' }))).message).toMatch(/^No such bucket "missing-bucket"/);
+    expect((await connector.test(ctx({ bucket: 'missing-bucket' }))).message).toMatch(
+      /^No such bucket "missing-bucket"/,
+    );
     const down = await connector.test(ctx({ endpoint: 'http://127.0.0.1:1' }));
     expect(down).toMatchObject({ success: false, message: 'Could not reach the endpoint 127.0.0.1:1 (ECONNREFUSED)' });
   });
@@ -156,7 +161,7 @@ describe('AwsS3Connector against s3rver', () => {
         work();
       } catch (error) {
         expect(error).toBeInstanceOf(ConnectorConfigError);
-        return (error as ConnectorConfigError).details.map((d) => (d as { field: string }).field).join(',');
+        return ((error as ConnectorConfigError).details ?? []).map((d) => (d as { field: string }).field).join(',');
       }
       throw new Error('expected a ConnectorConfigError');
     };

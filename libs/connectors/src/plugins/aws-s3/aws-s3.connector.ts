@@ -28,7 +28,16 @@ import {
   requiredString,
   toItem,
 } from '../object-storage/object-storage';
-import { endpointLabel, firstS3Page, getS3, headS3, openS3, s3Endpoint, s3Pages, type S3Target } from '../object-storage/s3-store';
+import {
+  endpointLabel,
+  firstS3Page,
+  getS3,
+  headS3,
+  openS3,
+  s3Endpoint,
+  s3Pages,
+  type S3Target,
+} from '../object-storage/s3-store';
 
 export type AwsS3Config = S3Target;
 

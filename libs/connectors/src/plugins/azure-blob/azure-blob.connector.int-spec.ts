@@ -65,16 +65,19 @@ describe('AzureBlobConnector against Azurite', () => {
       await azurite
         .service()
         .getContainerClient(container)
-        .generateSasUrl({ permissions: ContainerSASPermissions.parse('rl'), expiresOn: new Date(Date.now() + 3600_000) })
+        .generateSasUrl({
+          permissions: ContainerSASPermissions.parse('rl'),
+          expiresOn: new Date(Date.now() + 3600_000),
+        })
     ).split('?')[1];
     const expected = {
       success: true,
       message: `Container "${container}" is reachable: 2 objects under the prefix "data/"`,
     };
     expect(await connector.test(ctx())).toMatchObject(expected);
-    expect(await connector.test(ctx({ endpoint: undefined }, { connectionString: azurite.connectionString() }))).toMatchObject(
-      expected,
-    );
+    expect(
+      await connector.test(ctx({ endpoint: undefined }, { connectionString: azurite.connectionString() })),
+    ).toMatchObject(expected);
     expect(await connector.test(ctx({}, { sasToken: sas }))).toMatchObject(expected);
     expect(await text(await connector.read(ctx({}, { sasToken: sas }), { externalId: 'report.csv' }))).toBe(
       'id,name\n1,Ada\n2,Grace\n',
@@ -111,7 +114,9 @@ describe('AzureBlobConnector against Azurite', () => {
   });
 
   it('names a missing container and an unreachable endpoint', async () => {
-    expect((await connector.test(ctx({ container: 'missing-one' }))).message).toMatch(/^No such container "missing-one"/);
+    expect((await connector.test(ctx({ container: 'missing-one' }))).message).toMatch(
+      /^No such container "missing-one"/,
+    );
     const down = await connector.test(ctx({ endpoint: 'http://127.0.0.1:1/devstoreaccount1' }));
     expect(down).toMatchObject({ success: false, message: 'Could not reach the endpoint 127.0.0.1:1 (ECONNREFUSED)' });
   });
@@ -139,7 +144,9 @@ describe('AzureBlobConnector against Azurite', () => {
 
   it('reads inclusive ranges, an open-ended one, and one past the end', async () => {
     const context = ctx();
-    expect(await text(await connector.read(context, { externalId: 'report.csv' }, { start: 8, end: 12 }))).toBe('1,Ada');
+    expect(await text(await connector.read(context, { externalId: 'report.csv' }, { start: 8, end: 12 }))).toBe(
+      '1,Ada',
+    );
     expect(await text(await connector.read(context, { externalId: 'report.csv' }, { start: 14 }))).toBe('2,Grace\n');
     expect(await text(await connector.read(context, { externalId: 'report.csv' }, { start: 500, end: 600 }))).toBe('');
   });
@@ -160,7 +167,9 @@ describe('AzureBlobConnector against Azurite', () => {
     const port = new URL(azurite.endpoint).port;
     // Azurite reads the account from the host name when it is not an address.
     const endpoint = `http://${AZURITE_ACCOUNT.name}.blob.sluice.test:${port}`;
-    const guarded = new SafeNetwork(`127.0.0.1,${AZURITE_ACCOUNT.name}.blob.sluice.test`, async () => [{ address: '127.0.0.1', family: 4 }]);
+    const guarded = new SafeNetwork(`127.0.0.1,${AZURITE_ACCOUNT.name}.blob.sluice.test`, async () => [
+      { address: '127.0.0.1', family: 4 },
+    ]);
     expect(await connector.test(ctx({ endpoint }, undefined, guarded))).toMatchObject({ success: true });
   });
 
@@ -170,7 +179,7 @@ describe('AzureBlobConnector against Azurite', () => {
         configFor(config, auth);
       } catch (error) {
         expect(error).toBeInstanceOf(ConnectorConfigError);
-        return (error as ConnectorConfigError).details.map((d) => (d as { field: string }).field).join(',');
+        return ((error as ConnectorConfigError).details ?? []).map((d) => (d as { field: string }).field).join(',');
       }
       return 'accepted';
     };

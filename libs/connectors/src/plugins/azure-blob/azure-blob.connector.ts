@@ -230,7 +230,10 @@ export class AzureBlobConnector implements ConnectorPluginContract<AzureBlobConf
     }
   }
 
-  private async *pages(ctx: ConnectorContext<AzureBlobConfig>, container: ContainerClient): AsyncIterable<ListedObject[]> {
+  private async *pages(
+    ctx: ConnectorContext<AzureBlobConfig>,
+    container: ContainerClient,
+  ): AsyncIterable<ListedObject[]> {
     const pages = container
       .listBlobsFlat({ prefix: ctx.config.prefix || undefined, abortSignal: ctx.signal })
       .byPage({ maxPageSize: PROBE_PAGE_SIZE });

@@ -59,7 +59,8 @@ export function parseGcsConfig(config: Record<string, unknown>, auth: Record<str
   let prefix = config.prefix;
   if (url !== undefined) {
     const parsed = parseGcsUrl(url, urlField);
-    if (bucket !== undefined && bucket !== parsed.bucket) throw problem('config.bucket', `differs from the bucket of ${urlField}`);
+    if (bucket !== undefined && bucket !== parsed.bucket)
+      throw problem('config.bucket', `differs from the bucket of ${urlField}`);
     if (optionalString(prefix, 'config.prefix') !== undefined && parsed.prefix) {
       throw problem('config.prefix', `give the prefix in ${urlField} or in prefix, not both`);
     }
@@ -70,7 +71,10 @@ export function parseGcsConfig(config: Record<string, unknown>, auth: Record<str
     if (project === undefined) throw problem('config.project', 'project is required with bucket');
   }
   if (!BUCKET.test(bucket!)) {
-    throw problem(url !== undefined ? urlField : 'config.bucket', 'the bucket name must be 3 to 222 lower-case letters, digits, dots, hyphens and underscores');
+    throw problem(
+      url !== undefined ? urlField : 'config.bucket',
+      'the bucket name must be 3 to 222 lower-case letters, digits, dots, hyphens and underscores',
+    );
   }
   const apiEndpoint = parseEndpoint(config.apiEndpoint, 'config.apiEndpoint') ?? new URL(DEFAULT_ENDPOINT);
   const location = {

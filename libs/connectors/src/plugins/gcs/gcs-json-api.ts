@@ -60,7 +60,9 @@ function failureFor(status: number, reason: string, notFound: 'store_missing' | 
 /** The error reason of a JSON API answer (`error.errors[0].reason` or `error`), never its free text. */
 async function reasonOf(response: Response): Promise<string> {
   try {
-    const body = (await response.json()) as { error?: string | { status?: string; errors?: Array<{ reason?: string }> } };
+    const body = (await response.json()) as {
+      error?: string | { status?: string; errors?: Array<{ reason?: string }> };
+    };
     if (typeof body.error === 'string') return body.error.slice(0, 64);
     return (body.error?.errors?.[0]?.reason ?? body.error?.status ?? '').slice(0, 64);
   } catch {

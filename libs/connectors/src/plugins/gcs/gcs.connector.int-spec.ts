@@ -124,7 +124,9 @@ describe('GcsConnector against a local JSON API server', () => {
 
   it('reads inclusive ranges, an open-ended one, and one past the end', async () => {
     const context = ctx();
-    expect(await text(await connector.read(context, { externalId: 'report.csv' }, { start: 8, end: 12 }))).toBe('1,Ada');
+    expect(await text(await connector.read(context, { externalId: 'report.csv' }, { start: 8, end: 12 }))).toBe(
+      '1,Ada',
+    );
     expect(await text(await connector.read(context, { externalId: 'report.csv' }, { start: 14 }))).toBe('2,Grace\n');
     expect(await text(await connector.read(context, { externalId: 'report.csv' }, { start: 500, end: 600 }))).toBe('');
   });
@@ -147,14 +149,16 @@ describe('GcsConnector against a local JSON API server', () => {
         connector.parseConfig({ apiEndpoint: gcs.url, ...config }, credentials);
       } catch (error) {
         expect(error).toBeInstanceOf(ConnectorConfigError);
-        return (error as ConnectorConfigError).details.map((d) => (d as { field: string }).field).join(',');
+        return ((error as ConnectorConfigError).details ?? []).map((d) => (d as { field: string }).field).join(',');
       }
       return 'accepted';
     };
     expect(fieldOf({ gcs_url: 's3://x/y' })).toBe('config.gcs_url');
     expect(fieldOf({ bucket })).toBe('config.project');
     expect(fieldOf({})).toBe('config.bucket');
-    expect(fieldOf({ gcsUrl: `gs://${bucket}` }, { serviceAccountJson: '{not json' })).toBe('authConfig.serviceAccountJson');
+    expect(fieldOf({ gcsUrl: `gs://${bucket}` }, { serviceAccountJson: '{not json' })).toBe(
+      'authConfig.serviceAccountJson',
+    );
     expect(fieldOf({ gcsUrl: `gs://${bucket}` }, {})).toBe('authConfig');
     expect(fieldOf({ gcsUrl: `gs://${bucket}` }, { hmacAccessId: 'GOOG1' })).toBe('authConfig.hmacSecret');
   });
@@ -186,6 +190,8 @@ describe('GcsConnector with HMAC keys (the S3-compatible XML API, here s3rver)',
   });
 
   it('names an unknown HMAC key', async () => {
-    expect((await connector.test(hmac({}, { hmacAccessId: 'GOOG1NOPE' }))).message).toMatch(/^Bad credentials for bucket/);
+    expect((await connector.test(hmac({}, { hmacAccessId: 'GOOG1NOPE' }))).message).toMatch(
+      /^Bad credentials for bucket/,
+    );
   });
 });

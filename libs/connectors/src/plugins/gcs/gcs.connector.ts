@@ -54,7 +54,12 @@ const CONFIG_SCHEMA: JsonSchema = {
       description: 'gs://bucket or gs://bucket/prefix, instead of bucket and prefix.',
       examples: ['gs://acme-analytics/data'],
     },
-    gcs_url: { type: 'string', maxLength: 2048, description: 'Alias of gcsUrl.', examples: ['gs://acme-analytics/data'] },
+    gcs_url: {
+      type: 'string',
+      maxLength: 2048,
+      description: 'Alias of gcsUrl.',
+      examples: ['gs://acme-analytics/data'],
+    },
     prefix: { type: 'string', maxLength: 1024, description: 'Only objects below this prefix.', examples: ['data/'] },
     apiEndpoint: {
       type: 'string',
@@ -113,7 +118,12 @@ export class GcsConnector implements ConnectorPluginContract<GcsConfig> {
     if (ctx.config.hmac) {
       const client = await openS3(ctx, this.s3(ctx.config), timeout);
       try {
-        const { page, more } = await firstS3Page(client, this.s3(ctx.config), bounded(ctx.signal, timeout), PROBE_PAGE_SIZE);
+        const { page, more } = await firstS3Page(
+          client,
+          this.s3(ctx.config),
+          bounded(ctx.signal, timeout),
+          PROBE_PAGE_SIZE,
+        );
         return reachableOutcome('bucket', ctx.config, page, more, details);
       } catch (error) {
         return { success: false, message: this.failure(ctx.config, error), details: {} };
@@ -137,7 +147,11 @@ export class GcsConnector implements ConnectorPluginContract<GcsConfig> {
     if (ctx.config.hmac) {
       const client = await openS3(ctx, this.s3(ctx.config), this.env.CONNECTOR_PROBE_TIMEOUT_MS);
       try {
-        yield* inItemBatches(ctx, ctx.config, this.guarded(ctx.config, s3Pages(client, this.s3(ctx.config), ctx.signal)));
+        yield* inItemBatches(
+          ctx,
+          ctx.config,
+          this.guarded(ctx.config, s3Pages(client, this.s3(ctx.config), ctx.signal)),
+        );
       } finally {
         client.destroy();
       }

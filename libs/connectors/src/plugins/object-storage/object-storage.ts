@@ -128,7 +128,8 @@ export function parseEndpoint(value: unknown, field: string): URL | undefined {
   } catch {
     throw problem(field, 'must be a URL such as https://storage.example.com');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw problem(field, 'must start with http:// or https://');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw problem(field, 'must start with http:// or https://');
   if (url.username || url.password) throw problem(field, 'must not carry credentials; put them in authConfig');
   if (url.search || url.hash) throw problem(field, 'must not carry a query string or fragment');
   return url;

@@ -1,4 +1,10 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { safeAgents } from '@sluice/core';
 import type { Readable } from 'node:stream';
 import type { ConnectorContext } from '../../plugin/connector-plugin';
@@ -170,7 +176,12 @@ export async function getS3(
 }
 
 function listed(object: { Key?: string; Size?: number; ETag?: string; LastModified?: Date }): ListedObject {
-  return { key: object.Key ?? '', size: object.Size ?? 0, checksum: unquote(object.ETag), modifiedAt: object.LastModified };
+  return {
+    key: object.Key ?? '',
+    size: object.Size ?? 0,
+    checksum: unquote(object.ETag),
+    modifiedAt: object.LastModified,
+  };
 }
 
 const unquote = (etag: string | undefined): string | undefined => etag?.replace(/^(W\/)?"|"$/g, '') || undefined;
