@@ -33,6 +33,7 @@ const MEDIA_MAX_BYTES = Number.MAX_SAFE_INTEGER;
 
 /** Access tokens by service account, reused until a minute before they expire. */
 const tokens = new Map<string, { token: string; expiresAt: number }>();
+const MAX_CACHED_TOKENS = 1000;
 
 const base64url = (input: string | Buffer): string => Buffer.from(input).toString('base64url');
 
@@ -201,6 +202,8 @@ export class GcsJsonApi {
     }
     const body = (await response.json()) as { access_token?: string; expires_in?: number };
     if (!body.access_token) throw new ObjectStoreError('bad_credentials', 'token endpoint gave no access token');
+    // Bounded: the oldest entry goes first once the map is full (Map keeps insertion order).
+    if (tokens.size >= MAX_CACHED_TOKENS) tokens.delete(tokens.keys().next().value!);
     tokens.set(key, { token: body.access_token, expiresAt: now + (body.expires_in ?? 3600) * 1000 });
     return body.access_token;
   }
