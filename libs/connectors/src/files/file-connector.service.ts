@@ -13,6 +13,10 @@ import { ContentQueryDto, ContentResponseDto } from '../dto/content.dto';
 import type { ContentWindow } from './content-reader';
 import { readStreamWindow } from './stream-window';
 import { UploadService } from './upload.service';
+import type { ConnectorCategory } from '../plugin/connector-plugin';
+
+/** Categories whose files are read through the plugin's read() by ?path=. */
+const CONTENT_CATEGORIES: ConnectorCategory[] = ['files', 'object_storage'];
 
 export interface UploadRequest {
   fileName?: string;
@@ -108,13 +112,18 @@ export class FileConnectorService {
   private async sourceWindow(connector: ConnectorEntity, path: string | undefined, window: ContentWindow) {
     const { registered, parsed } = this.runtime.open(connector);
     const plugin = registered.plugin;
-    if (!plugin.read || registered.info.category !== 'files') {
+    if (!plugin.read || !CONTENT_CATEGORIES.includes(registered.info.category)) {
       throw new BadRequestError(
         'CONTENT_NOT_SUPPORTED',
         `Connectors of type ${connector.type} have no file content to read`,
       );
     }
-    if (!path) throw new BadRequestError('PATH_REQUIRED', 'Name the file with ?path= (a path relative to the folder)');
+    if (!path) {
+      throw new BadRequestError(
+        'PATH_REQUIRED',
+        'Name the file with ?path= (a path relative to the folder, or to the bucket prefix)',
+      );
+    }
     if (connector.status === 'inactive') {
       throw new ConflictError('CONNECTOR_NOT_ACTIVE', 'Connector is not active (status: inactive)');
     }
