@@ -1,11 +1,9 @@
-import { Logger, type INestApplicationContext } from '@nestjs/common';
-import { createPino, JsonLogger } from '@sluice/core/testing';
+import type { INestApplicationContext } from '@nestjs/common';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { eventually } from './helpers/eventually';
 import { waitForRun } from './helpers/runs';
@@ -70,16 +68,7 @@ describe('connector catalogue: sftp, coming-soon types, DSN create and the /test
     await new Promise<void>((resolve) => kinesis.listen(0, '127.0.0.1', resolve));
     kinesisEndpoint = `http://127.0.0.1:${(kinesis.address() as AddressInfo).port}`;
     t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1' }, { captureLogs: true });
-    worker = await startTestWorker(t.env);
-    // The worker, started in this process with logging off, silenced Nest's shared Logger: route it
-    // to the capture again, so the lines of the plugins and the sync processor are checked too.
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        t.logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    });
-    Logger.overrideLogger(new JsonLogger(createPino('debug', sink)));
+    worker = await startTestWorker(t.env, t.logger);
     s = await seed(t);
   }, 120_000);
   afterAll(async () => {

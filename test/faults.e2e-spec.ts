@@ -83,7 +83,7 @@ describe('faults (e2e)', () => {
         QUEUE_LOCK_DURATION_MS: '2000',
         QUEUE_STALLED_INTERVAL_MS: '1000',
       });
-      worker = await startTestWorker(app.env);
+      worker = await startTestWorker(app.env, app.logger);
     }, 120_000);
 
     afterAll(async () => {
@@ -142,7 +142,7 @@ describe('faults (e2e)', () => {
       await createDatabaseWith(sourceUrl, `${tables.join('\n')}\nCREATE VIEW every_label AS SELECT label FROM t0;`);
       proxy = await new TcpProxy('127.0.0.1', 5432).start();
       app = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1' });
-      worker = await startTestWorker(app.env);
+      worker = await startTestWorker(app.env, app.logger);
     }, 120_000);
 
     afterAll(async () => {

@@ -93,7 +93,7 @@ describe('object-storage connectors over HTTP: aws_s3, gcs, azure_blob (e2e)', (
     gcs.createBucket(gcsBucket);
     await azurite.service().getContainerClient(azContainer).create();
     t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1' }, { captureLogs: true });
-    worker = await startTestWorker(t.env);
+    worker = await startTestWorker(t.env, t.logger);
     token = await t.http.login(ADMIN.email, ADMIN.password);
   }, 120_000);
   afterAll(async () => {

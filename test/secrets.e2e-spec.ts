@@ -41,7 +41,7 @@ describe('secrets stay secret through a whole story (e2e)', () => {
     await llm.start();
     llm.fallback = { content: 'SELECT count(*) FROM album' };
     t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1' }, { captureLogs: true });
-    worker = await startTestWorker(t.env);
+    worker = await startTestWorker(t.env, t.logger);
   }, 120_000);
 
   afterAll(async () => {

@@ -15,6 +15,8 @@ export interface TestApp {
   http: HttpClient;
   /** Every log line the app wrote, when started with `captureLogs`. */
   logs: string[];
+  /** The app's logger (false when logs are not captured); a test worker shares it. */
+  logger: LoggerService | false;
   /** Stops the app; drops its database and Redis keys unless `keepData` was set. */
   close(): Promise<void>;
 }
@@ -55,6 +57,7 @@ export async function startTestApp(
     baseUrl,
     http: new HttpClient(baseUrl),
     logs,
+    logger,
     async close() {
       await app.close();
       if (options.keepData) return;
