@@ -58,7 +58,14 @@ export class SyncService {
   ) {}
 
   async start(auth: AuthContext, connectorId: string, force: boolean): Promise<StartedRun> {
-    assertSyncable(await this.connectors.find(auth.tenantId, connectorId));
+    const connector = await this.connectors.find(auth.tenantId, connectorId);
+    assertSyncable(connector);
+    if (this.registry.get(connector.type).info.receivesPushes) {
+      throw new ConflictError(
+        'CONNECTOR_RECEIVES_PUSHES',
+        `Connectors of type ${connector.type} receive records pushed to POST /api/v1/hooks/${connectorId}; there is nothing to pull`,
+      );
+    }
     const run = await this.runs.insertActive(
       {
         id: newId('run'),

@@ -30,6 +30,16 @@ export interface ConnectorTypeInfo {
    * them again (400 CREDENTIALS_REQUIRED otherwise). Types without secrets may leave it empty.
    */
   destinationFields: string[];
+  /**
+   * Records (kind `record`) a complete sync no longer finds are pruned, like files and tables.
+   * Off by default: records added by hand, pushed to a webhook or appended from a queue stay.
+   */
+  pruneRecords?: boolean;
+  /**
+   * The type is fed by pushes (POST /hooks/{id}), not by pulling: a sync has nothing to fetch
+   * and answers 409 CONNECTOR_RECEIVES_PUSHES.
+   */
+  receivesPushes?: boolean;
 }
 
 /** Who the configuration is parsed for: paths and stored files are judged per tenant. */
