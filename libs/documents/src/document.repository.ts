@@ -52,7 +52,8 @@ export class DocumentRepository {
    */
   async upsertBatch(
     manager: EntityManager,
-    ids: { tenantId: string; connectorId: string; runId: string },
+    /** `runId` null: records pushed to the connector, seen by no run (and so never pruned). */
+    ids: { tenantId: string; connectorId: string; runId: string | null },
     items: DiscoveredItem[],
     force: boolean,
   ): Promise<BatchCounts> {
