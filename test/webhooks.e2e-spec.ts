@@ -20,6 +20,7 @@ describe('webhook connectors (e2e)', () => {
   let hookId: string;
   let otherHookId: string;
   let folderLikeId: string;
+  let generatedSecret = '';
 
   /** POSTs `body` to a hook, signed with `secret` at `timestamp` unless headers are given. */
   const push = (
@@ -89,14 +90,34 @@ describe('webhook connectors (e2e)', () => {
     await t?.close();
   });
 
-  it('refuses a webhook connector without a signing secret, naming the field', async () => {
+  it('generates a signing secret when none is given, shown once, and accepts pushes signed with it', async () => {
+    const created = await t.http.post(
+      '/api/v1/connectors',
+      { name: 'Generated secret', type: 'webhook' },
+      { token: s.tenant.editor.token },
+    );
+    expect(created.status).toBe(201);
+    const secret = created.body.generatedSecrets?.secret as string;
+    expect(secret).toMatch(/^whsec_[0-9a-f]{64}$/);
+    generatedSecret = secret;
+    expect(created.body.authConfig).toEqual({ secret: expect.not.stringContaining(secret) });
+    const shown = await t.http.get(`/api/v1/connectors/${created.body.id}`, { token: s.tenant.editor.token });
+    expect(shown.text).not.toContain(secret);
+    expect(shown.body.generatedSecrets).toBeUndefined();
+    const res = await push(created.body.id, JSON.stringify({ id: 'one' }), { secret });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ received: 1, created: 1 });
+    await t.http.delete(`/api/v1/connectors/${created.body.id}`, { token: s.tenant.editor.token });
+  });
+
+  it('refuses a signing secret that is too short, naming the field', async () => {
     const res = await t.http.post(
       '/api/v1/connectors',
-      { name: 'No secret', type: 'webhook' },
+      { name: 'Short secret', type: 'webhook', authConfig: { secret: 'short' } },
       { token: s.tenant.editor.token },
     );
     expect(res.status).toBe(400);
-    expect(JSON.stringify(res.body.details)).toContain('authConfig');
+    expect(JSON.stringify(res.body.details)).toContain('authConfig.secret');
   });
 
   it('probes as ready to receive', async () => {
@@ -256,11 +277,13 @@ describe('webhook connectors (e2e)', () => {
   it('puts the signing secret in no response and no log line', async () => {
     const listed = await t.http.get(`/api/v1/connectors/${hookId}`, { token: s.tenant.admin.token });
     expect(listed.text).not.toContain(SECRET);
+    expect(generatedSecret).not.toBe('');
     expect(t.logs.length).toBeGreaterThan(0);
     expect(t.logs.some((line) => line.includes('Webhook push refused'))).toBe(true);
     for (const line of t.logs) {
       expect(line).not.toContain(SECRET);
       expect(line).not.toContain(OTHER_SECRET);
+      expect(line).not.toContain(generatedSecret);
     }
   });
 });

@@ -189,6 +189,12 @@ export interface ConnectorPlugin<C = Record<string, unknown>> {
    * at upload). Without it, content windows are read through read() for file sources.
    */
   content?(connector: SavedConnector, window: ContentWindow): Promise<FileContent>;
+  /**
+   * Secrets the server makes at creation when the request left them out (a webhook's signing
+   * secret): merged into `authConfig`, stored encrypted, and shown once in the create answer
+   * (`generatedSecrets`). Returns only what it generated; `{}` when `auth` already has it.
+   */
+  generateSecrets?(auth: Record<string, unknown>): Record<string, string>;
   /** Drops what is cached for one connector (pools), on update, delete and shutdown. */
   release?(connectorId: string): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConnectorConfigError } from '../../plugin/connector-errors';
 import type {
   ConnectorContext,
@@ -46,7 +47,7 @@ const AUTH_SCHEMA: JsonSchema = {
       type: 'string',
       minLength: WEBHOOK_MIN_SECRET_LENGTH,
       maxLength: 256,
-      description: `Signing secret shared with the sender (at least ${WEBHOOK_MIN_SECRET_LENGTH} characters, e.g. 32 random bytes in hex). The sender signs each push with HMAC-SHA256 over "{timestamp}.{body}"; rotate it with PUT (the old one stops working at once). Chosen by you, like GitHub webhook secrets, so it can be set on both sides; never shown again.`,
+      description: `Signing secret shared with the sender (at least ${WEBHOOK_MIN_SECRET_LENGTH} characters). Left out at creation, the server generates one (whsec_ + 64 hex digits) and shows it once, in generatedSecrets of the create answer; or choose your own (e.g. to match a sender that sets it, as GitHub does). The sender signs each push with HMAC-SHA256 over "{timestamp}.{body}". Rotate it with PUT (the old one stops working at once); it is never shown again.`,
     },
   },
 };
@@ -96,6 +97,11 @@ export class WebhookConnector implements ConnectorPluginContract<WebhookConfig> 
       idField: pathOf(config.idField, 'idField'),
       secret,
     };
+  }
+
+  /** A signing secret when none was sent: 32 random bytes, shown once in the create answer. */
+  generateSecrets(auth: Record<string, unknown>): Record<string, string> {
+    return auth.secret === undefined ? { secret: `whsec_${randomBytes(32).toString('hex')}` } : {};
   }
 
   /** Nothing to dial: ready when a signing secret is set (parseConfig has checked it). */
