@@ -253,6 +253,23 @@ describe('webhook connectors (e2e)', () => {
     expect(res.body).toMatchObject({ code: 'INVALID_JSON' });
   });
 
+  it('refuses, once signed, JSON nested too deep or holding a NUL, with 400 naming it', async () => {
+    const deep = `${'['.repeat(t.env.JSON_MAX_DEPTH + 1)}${']'.repeat(t.env.JSON_MAX_DEPTH + 1)}`;
+    expect((await push(hookId, deep)).body).toMatchObject({ code: 'JSON_TOO_DEEP' });
+    expect((await push(hookId, '{"events":[{"id":"nul","v":"a\\u0000b"}]}')).body).toMatchObject({
+      code: 'JSON_HAS_NUL',
+    });
+    expect((await documents(hookId)).map((d) => d.externalId)).not.toContain('nul');
+  });
+
+  it('stores one document when the same new record is pushed several times at once', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => push(hookId, JSON.stringify({ events: [{ id: 'evt_race', n: i }] }))),
+    );
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
+    expect((await documents(hookId)).filter((d) => d.externalId === 'evt_race')).toHaveLength(1);
+  });
+
   it('refuses a sync: webhook connectors are fed by pushes, and keep what was pushed', async () => {
     const count = (await documents(hookId)).length;
     const res = await t.http.post(`/api/v1/connectors/${hookId}/sync`, {}, { token: s.tenant.editor.token });

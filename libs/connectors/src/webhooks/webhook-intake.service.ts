@@ -3,6 +3,7 @@ import {
   BadRequestError,
   EnvDto,
   InjectRedis,
+  inspectJson,
   PayloadTooLargeError,
   RateLimiter,
   UnauthorizedError,
@@ -129,6 +130,16 @@ export class WebhookIntake {
   }
 
   private parse(body: Buffer, config: WebhookConfig): DiscoveredItem[] {
+    const inspection = inspectJson(body, this.env.JSON_MAX_DEPTH);
+    if (inspection.tooDeep) {
+      throw new BadRequestError('JSON_TOO_DEEP', `The pushed JSON nests deeper than ${this.env.JSON_MAX_DEPTH} levels`);
+    }
+    if (inspection.hasNul) {
+      throw new BadRequestError(
+        'JSON_HAS_NUL',
+        'The pushed JSON holds a NUL character (\\u0000), which cannot be stored',
+      );
+    }
     let json: unknown;
     try {
       json = JSON.parse(body.toString('utf8'));

@@ -426,6 +426,15 @@ describe('RestApiConnector', () => {
     await expect(discoverAll(ctx({ maxResponseBytes: 1024 }))).rejects.toMatchObject(expected);
   });
 
+  it('refuses an answer nested too deep, and turns a NUL (which PostgreSQL cannot store) into U+FFFD', async () => {
+    api.handler = (_req, res) => res.end(`${'['.repeat(101)}${']'.repeat(101)}`);
+    await expect(discoverAll(ctx({}))).rejects.toMatchObject({ code: 'API_JSON_TOO_DEEP' });
+    api.handler = (_req, res) => res.end('[{"id":"a\\u0000b"}]');
+    const [[item]] = await discoverAll(ctx({ idField: 'id' }));
+    expect(item.externalId).toBe('a\ufffdb');
+    expect(JSON.stringify(item)).not.toContain('\\u0000');
+  });
+
   describe('probe', () => {
     it('falls back to GET when HEAD is refused with 405', async () => {
       api.handler = (req, res) => (req.method === 'HEAD' ? res.writeHead(405).end() : json(res, []));

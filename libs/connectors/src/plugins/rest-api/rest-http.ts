@@ -1,4 +1,4 @@
-import { findResponseTooLarge, safeFetch, SafeNetworkError } from '@sluice/core';
+import { findResponseTooLarge, inspectJson, safeFetch, SafeNetworkError } from '@sluice/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectorRequestError } from '../../plugin/connector-errors';
 import type { ConnectorContext } from '../../plugin/connector-plugin';
@@ -11,6 +11,8 @@ export const MAX_RETRY_WAIT_MS = 30_000;
 /** One request (all its redirect hops) gives up after this long. */
 export const REQUEST_TIMEOUT_MS = 60_000;
 const BACKOFF_BASE_MS = 250;
+/** Deepest nesting of an answer accepted (records are walked recursively when hashed). */
+export const MAX_JSON_DEPTH = 100;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const RETRIED = new Set([429, 500, 502, 503, 504]);
@@ -186,6 +188,15 @@ export async function readJson(answer: RestAnswer, config: RestApiConfig): Promi
   } catch (error) {
     throw explain(error, url, config);
   }
+  const inspection = inspectJson(text, MAX_JSON_DEPTH);
+  if (inspection.tooDeep) {
+    throw new ConnectorRequestError(
+      'API_JSON_TOO_DEEP',
+      `The answer of ${describeUrl(url)} nests deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
+  // PostgreSQL cannot store a NUL character in text or jsonb: it becomes U+FFFD.
+  if (inspection.hasNul) text = text.replace(/\\u0000/gi, '\\ufffd');
   try {
     return JSON.parse(text) as unknown;
   } catch {
