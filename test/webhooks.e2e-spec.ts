@@ -219,6 +219,7 @@ describe('webhook connectors (e2e)', () => {
         await push(otherHookId, body),
         await push(folderLikeId, body),
         await push('con_00000000000000000000000000', body),
+        await push('x'.repeat(300), body),
       ];
       const messages = answers.map(expectRejected);
       expect(new Set(messages).size).toBe(1);

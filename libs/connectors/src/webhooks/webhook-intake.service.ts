@@ -19,6 +19,8 @@ import type { WebhookConfig } from '../plugins/webhook/webhook.connector';
 import { recordItem, recordsAt } from '../plugins/records-common/json-records';
 import { verifyWebhook, WEBHOOK_TOLERANCE_SECONDS } from './webhook-signature';
 
+const CONNECTOR_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** Records one push may carry at most (413 TOO_MANY_RECORDS beyond). */
 export const WEBHOOK_MAX_RECORDS = 1_000;
 
@@ -66,6 +68,8 @@ export class WebhookIntake {
   ) {}
 
   async admit(connectorId: string, request: PushRequest): Promise<AdmittedPush> {
+    // No connector has such an id; refused before it becomes a rate-limit key of any size.
+    if (!CONNECTOR_ID.test(connectorId)) return this.refuse(connectorId.slice(0, 64), 'malformed connector id');
     // Counted per id in the path, known or not: the limit answers alike for every id.
     await this.limiter.consume(
       'webhook',
