@@ -116,9 +116,17 @@ export class FakeDocumentRepository implements Omit<DocumentRepository, 'trained
     return counts;
   }
 
-  async markUnseenDeleted(_manager: EntityManager, connectorId: string, runId: string): Promise<number> {
+  async markUnseenDeleted(
+    _manager: EntityManager,
+    connectorId: string,
+    runId: string,
+    pruneRecords = false,
+  ): Promise<number> {
     const gone = this.ofConnector(connectorId).filter(
-      (d) => d.status !== 'deleted' && d.kind !== 'record' && d.lastSeenRunId !== runId,
+      (d) =>
+        d.status !== 'deleted' &&
+        (d.kind !== 'record' || (pruneRecords && d.lastSeenRunId !== null)) &&
+        d.lastSeenRunId !== runId,
     );
     for (const d of gone) d.status = 'deleted';
     return gone.length;

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { QueueDashboardModule, AuthHttpModule } from '@sluice/auth';
-import { ConnectorsHttpModule } from '@sluice/connectors';
-import { DocumentsHttpModule } from '@sluice/documents';
+import { ConnectorsHttpModule, WebhooksHttpModule } from '@sluice/connectors';
+import { DocumentsHttpModule, PushedRecordsModule } from '@sluice/documents';
 import { SchemaHttpModule } from '@sluice/schema';
 import { Nl2sqlHttpModule, PromoteHistoryHttpModule, TrainedTablesModule } from '@sluice/nl2sql';
 import { ExamplesHttpModule } from '@sluice/examples';
@@ -21,6 +21,7 @@ export class AppModule {
         AuthHttpModule,
         ConnectorsHttpModule,
         DocumentsHttpModule,
+        WebhooksHttpModule.register(PushedRecordsModule),
         SchemaHttpModule.register(TrainedTablesModule),
         Nl2sqlHttpModule,
         ExamplesHttpModule,

@@ -42,6 +42,16 @@ export class ConnectorRepository {
     return this.orm.findOne({ where: { tenantId, id } });
   }
 
+  /**
+   * The one lookup without a tenant: an inbound push (POST /hooks/{id}) carries no token, so its
+   * tenant is the connector's own, and the push is trusted only once its signature checks out
+   * with that connector's secret. Only types fed by pushes are found.
+   */
+  findPushTarget(id: string, types: string[]): Promise<ConnectorEntity | null> {
+    if (types.length === 0) return Promise.resolve(null);
+    return this.orm.findOne({ where: types.map((type) => ({ id, type })) });
+  }
+
   findByName(tenantId: string, name: string): Promise<ConnectorEntity | null> {
     return this.orm
       .createQueryBuilder('c')

@@ -76,7 +76,9 @@ export class ConnectorService {
       ...dto.connectionConfig,
       ...dto.config,
     });
-    const secrets = { ...fromString?.authConfig, ...dto.authConfig };
+    const given = { ...fromString?.authConfig, ...dto.authConfig };
+    const generated = plugin.generateSecrets?.(given) ?? {};
+    const secrets = { ...given, ...generated };
     this.runtime.check(auth.tenantId, dto.type, config, secrets);
     await this.assertNameFree(auth.tenantId, dto.name);
     const entity = await this.repo.insert({
@@ -93,7 +95,8 @@ export class ConnectorService {
       managed: false,
       createdBy: auth.userId,
     });
-    return mapConnector(entity, secrets);
+    const created = mapConnector(entity, secrets);
+    return Object.keys(generated).length ? { ...created, generatedSecrets: generated } : created;
   }
 
   /**

@@ -15,6 +15,7 @@ import { ManagedConnectorsProvisioner } from './managed/managed-connectors';
 import { loadPluginClasses } from './plugin/plugin-loader';
 import { CircuitBreaker } from './probes/circuit-breaker';
 import { ConnectorProbeService } from './probes/connector-probe.service';
+import { WebhookIntake } from './webhooks/webhook-intake.service';
 
 const PLUGINS = loadPluginClasses(join(__dirname, 'plugins'));
 
@@ -34,8 +35,10 @@ const PLUGINS = loadPluginClasses(join(__dirname, 'plugins'));
     UploadService,
     ContentReader,
     FileConnectorService,
+    WebhookIntake,
   ],
   exports: [
+    WebhookIntake,
     FileConnectorService,
     ConnectorRegistry,
     ConnectorRuntime,

@@ -112,6 +112,19 @@ describe('DocumentRepository (real PostgreSQL)', () => {
       expect(docs.get('legacy')!.status).toBe('synced');
     });
 
+    it('prunes records a run did not see when asked to, but never one added by hand', async () => {
+      const recordItem = (name: string): DiscoveredItem => ({ ...item(name), kind: 'record' });
+      await batch('run_1', [recordItem('r1'), recordItem('r2')]);
+      await record(conA, A, 'note');
+      await batch('run_2', [recordItem('r1')]);
+      expect(await repo.transaction((m) => repo.markUnseenDeleted(m, conA, 'run_2'))).toBe(0);
+      expect(await repo.transaction((m) => repo.markUnseenDeleted(m, conA, 'run_2', true))).toBe(1);
+      const docs = await byName();
+      expect(docs.get('r2')!.status).toBe('deleted');
+      expect(docs.get('r1')!.status).toBe('synced');
+      expect(docs.get('note')!.status).toBe('synced');
+    });
+
     it('touches only the connector it is given', async () => {
       await batch('run_1', [item('orders')], false, conA2);
       await batch('run_2', [item('orders')]);

@@ -52,7 +52,8 @@ export class DocumentRepository {
    */
   async upsertBatch(
     manager: EntityManager,
-    ids: { tenantId: string; connectorId: string; runId: string },
+    /** `runId` null: records pushed to the connector, seen by no run (and so never pruned). */
+    ids: { tenantId: string; connectorId: string; runId: string | null },
     items: DiscoveredItem[],
     force: boolean,
   ): Promise<BatchCounts> {
@@ -100,14 +101,24 @@ export class DocumentRepository {
     return { created: fresh.length, updated, unchanged: unchanged.length };
   }
 
-  /** Marks what the source no longer has as deleted (a later sync that finds it again restores it). */
-  async markUnseenDeleted(manager: EntityManager, connectorId: string, runId: string): Promise<number> {
+  /**
+   * Marks what the source no longer has as deleted (a later sync that finds it again restores it).
+   * Records stay unless `pruneRecords` (types whose records mirror the source, see the plugin
+   * info); even then, records added by hand (never seen by a run) stay.
+   */
+  async markUnseenDeleted(
+    manager: EntityManager,
+    connectorId: string,
+    runId: string,
+    pruneRecords = false,
+  ): Promise<number> {
     const rows: unknown[] = await manager.query(
       `UPDATE documents SET status = 'deleted', updated_at = now()
-        WHERE connector_id = $1 AND status <> 'deleted' AND kind <> 'record'
+        WHERE connector_id = $1 AND status <> 'deleted'
+          AND (kind <> 'record' OR ($3::boolean AND last_seen_run_id IS NOT NULL))
           AND last_seen_run_id IS DISTINCT FROM $2
         RETURNING id`,
-      [connectorId, runId],
+      [connectorId, runId, pruneRecords],
     );
     return Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
   }

@@ -2,3 +2,4 @@ export * from './document.service';
 export * from './documents.module';
 export * from './http/documents-http.module';
 export * from './jobs/documents-jobs.module';
+export * from './pushed-records.module';

@@ -20,3 +20,13 @@ export function assertAvailable(info: Pick<ConnectorTypeInfo, 'type' | 'readines
     );
   }
 }
+
+/** A type fed by pushes (webhooks) has nothing to pull: 409, and its pushed records stay. */
+export function assertPullable(info: Pick<ConnectorTypeInfo, 'type' | 'receivesPushes'>, connectorId: string): void {
+  if (info.receivesPushes) {
+    throw new ConflictError(
+      'CONNECTOR_RECEIVES_PUSHES',
+      `Connectors of type ${info.type} receive records pushed to POST /api/v1/hooks/${connectorId}; there is nothing to pull`,
+    );
+  }
+}

@@ -25,7 +25,7 @@ import type { Queue } from 'bull';
 import { distinctUntilChanged, finalize, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
 import { SyncRunResponseDto } from './dto/sync.dto';
 import { mapRun } from './mappers';
-import { assertAvailable, assertSyncable } from './sync-rules';
+import { assertAvailable, assertPullable, assertSyncable } from './sync-rules';
 import { EMPTY_PROGRESS, SyncRunEntity } from './sync-run.entity';
 import { SyncRunRepository } from './sync-run.repository';
 
@@ -59,7 +59,9 @@ export class SyncService {
 
   async start(auth: AuthContext, connectorId: string, force: boolean): Promise<StartedRun> {
     const connector = await this.connectors.find(auth.tenantId, connectorId);
-    assertAvailable(this.registry.get(connector.type).info);
+    const { info } = this.registry.get(connector.type);
+    assertAvailable(info);
+    assertPullable(info, connectorId);
     assertSyncable(connector);
     const run = await this.runs.insertActive(
       {

@@ -216,6 +216,15 @@ export class ConnectorResponseDto {
   })
   authConfig: Record<string, string>;
 
+  @ApiPropertyOptional({
+    description:
+      'Only in the answer to POST /connectors, and only for secrets the server generated because none was sent (the signing secret of a webhook connector): shown this once, in clear, never again. Store it now; to replace it, PUT a new one.',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { secret: 'whsec_3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d' },
+  })
+  generatedSecrets?: Record<string, string>;
+
   @ApiProperty({ enum: CONNECTOR_STATUSES, example: 'active' })
   status: ConnectorStatus;
 

@@ -41,7 +41,7 @@ export class ConnectorController {
     operationId: 'connectors_create',
     summary: 'Create a connector',
     description:
-      'config and authConfig are checked against the JSON Schemas of the type; authConfig is encrypted and never returned.',
+      'config and authConfig are checked against the JSON Schemas of the type; authConfig is encrypted and never returned. A secret the server generates because none was sent (the signing secret of a webhook connector) is shown once, in generatedSecrets of this answer.',
   })
   @ApiCreate(ConnectorResponseDto, {
     400: 'One entry per invalid field in details',

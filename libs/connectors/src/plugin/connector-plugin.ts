@@ -32,6 +32,16 @@ export interface ConnectorTypeInfo {
    * them again (400 CREDENTIALS_REQUIRED otherwise). Types without secrets may leave it empty.
    */
   destinationFields: string[];
+  /**
+   * Records (kind `record`) a complete sync no longer finds are pruned, like files and tables.
+   * Off by default: records added by hand, pushed to a webhook or appended from a queue stay.
+   */
+  pruneRecords?: boolean;
+  /**
+   * The type is fed by pushes (POST /hooks/{id}), not by pulling: a sync has nothing to fetch
+   * and answers 409 CONNECTOR_RECEIVES_PUSHES.
+   */
+  receivesPushes?: boolean;
 }
 
 /** Who the configuration is parsed for: paths and stored files are judged per tenant. */
@@ -181,6 +191,12 @@ export interface ConnectorPlugin<C = Record<string, unknown>> {
    * at upload). Without it, content windows are read through read() for file sources.
    */
   content?(connector: SavedConnector, window: ContentWindow): Promise<FileContent>;
+  /**
+   * Secrets the server makes at creation when the request left them out (a webhook's signing
+   * secret): merged into `authConfig`, stored encrypted, and shown once in the create answer
+   * (`generatedSecrets`). Returns only what it generated; `{}` when `auth` already has it.
+   */
+  generateSecrets?(auth: Record<string, unknown>): Record<string, string>;
   /** Drops what is cached for one connector (pools), on update, delete and shutdown. */
   release?(connectorId: string): Promise<void>;
 }

@@ -40,6 +40,8 @@ const CSP = {
 const CUSTOM_METHOD = /^(\/api\/v1\/[a-z-]+\/[^/:?]+):([a-z][a-z-]*)(\?.*)?$/;
 // Upload bodies are streamed by their route; a body parser must never buffer them.
 const UPLOAD_PATH = /\/upload(?:\?|$)/;
+// Webhook pushes are verified against their exact bytes (HMAC) and capped by their own route.
+const HOOK_PATH = /^\/api\/v1\/hooks\//;
 
 function rewriteCustomMethods(req: Request, _res: Response, next: NextFunction): void {
   const match = req.method === 'POST' ? CUSTOM_METHOD.exec(req.url) : null;
@@ -50,7 +52,7 @@ function rewriteCustomMethods(req: Request, _res: Response, next: NextFunction):
 const parsesAs =
   (kind: RegExp) =>
   (req: IncomingMessage): boolean =>
-    kind.test(req.headers['content-type'] ?? '') && !UPLOAD_PATH.test(req.url ?? '');
+    kind.test(req.headers['content-type'] ?? '') && !UPLOAD_PATH.test(req.url ?? '') && !HOOK_PATH.test(req.url ?? '');
 
 export function applyApiPrefix(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, { exclude: ROOT_ROUTES });

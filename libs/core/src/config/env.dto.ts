@@ -279,6 +279,19 @@ export class EnvDto {
   @Min(1)
   MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 
+  /** Largest body a webhook push may carry (POST /hooks/{id}); larger ones get 413 before being read. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_024)
+  @Max(104_857_600)
+  WEBHOOK_MAX_BODY_BYTES = 1_048_576;
+
+  /** Pushes accepted per webhook connector per minute (429 with Retry-After beyond). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  WEBHOOK_RATE_LIMIT_PER_MINUTE = 120;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()

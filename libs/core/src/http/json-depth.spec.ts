@@ -1,4 +1,5 @@
-import { checkJsonBody, inspectJson, urlHasNul } from './json-depth';
+import { inspectJson } from '../validation/json-inspection';
+import { checkJsonBody, urlHasNul } from './json-depth';
 
 describe('inspectJson', () => {
   it('counts objects and arrays, not brackets inside strings', () => {

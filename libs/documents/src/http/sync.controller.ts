@@ -31,7 +31,7 @@ export class SyncController {
   @ApiAcceptedResponse({ type: SyncRunResponseDto, description: 'A new run was queued' })
   @ApiOkResponse({ type: SyncRunResponseDto, description: 'A run was already queued or running' })
   @ApiErrors(404, {
-    409: 'Connector is inactive or waits for its upload (CONNECTOR_NOT_ACTIVE), or its type is coming soon (CONNECTOR_NOT_AVAILABLE)',
+    409: 'Connector is inactive or waits for its upload (CONNECTOR_NOT_ACTIVE); its type is coming soon (CONNECTOR_NOT_AVAILABLE); or it is a webhook connector, fed by pushes to POST /hooks/{connectorId} and never pulled (CONNECTOR_RECEIVES_PUSHES: nothing is synced and no pushed record is pruned)',
     429: 'TOO_MANY_ACTIVE_SYNCS: the tenant already has SYNC_MAX_ACTIVE_PER_TENANT syncs queued or running',
   })
   async start(

@@ -88,7 +88,12 @@ export class ConnectorSyncProcessor {
       // Deletions only after a complete walk: a cancelled or failed run must not delete anything.
       const done = await this.documents.transaction(async (manager) => {
         if (await this.runs.lockAndCheckCancel(manager, tenantId, runId)) return null;
-        const deleted = await this.documents.markUnseenDeleted(manager, connectorId, runId);
+        const deleted = await this.documents.markUnseenDeleted(
+          manager,
+          connectorId,
+          runId,
+          registered.info.pruneRecords === true,
+        );
         const final = { ...progress, deleted, total: progress.processed };
         await this.runs.update(
           tenantId,
