@@ -26,7 +26,9 @@ const SYNC_DEADLINE_MS = 6 * 60 * 60 * 1000;
 /**
  * Walks a connector's discover() in batches and upserts documents. Each batch and the run's
  * progress commit together; the stop flag is read between batches; documents the source no
- * longer has are marked deleted only when the walk completed.
+ * longer has are marked deleted only when the walk completed, and only for snapshot types.
+ * The next batch is asked for only after the previous one committed: append-mode plugins
+ * acknowledge a batch to their source at that moment (see ConnectorPlugin.discover).
  */
 @Injectable()
 export class ConnectorSyncProcessor {
@@ -81,9 +83,11 @@ export class ConnectorSyncProcessor {
       }
 
       // Deletions only after a complete walk: a cancelled or failed run must not delete anything.
+      // An append-mode walk lists only what is new (messages), so what it did not list is not gone.
+      const prunes = registered.info.syncMode !== 'append';
       const done = await this.documents.transaction(async (manager) => {
         if (await this.runs.lockAndCheckCancel(manager, tenantId, runId)) return null;
-        const deleted = await this.documents.markUnseenDeleted(manager, connectorId, runId);
+        const deleted = prunes ? await this.documents.markUnseenDeleted(manager, connectorId, runId) : 0;
         const final = { ...progress, deleted, total: progress.processed };
         await this.runs.update(
           tenantId,
