@@ -52,12 +52,19 @@ export const AMQP_CONFIG_SCHEMA: JsonSchema = {
       examples: ['rabbit.example.com'],
     },
     port: { type: 'integer', title: 'Port', minimum: 1, maximum: 65535, examples: [AMQP_PORT] },
-    vhost: { type: 'string', title: 'Virtual host', maxLength: 255, default: '/', examples: ['/'] },
+    // No schema defaults here: a default filled in would clash with a url given instead.
+    vhost: {
+      type: 'string',
+      title: 'Virtual host',
+      description: '"/" when left out.',
+      maxLength: 255,
+      examples: ['/'],
+    },
     tls: {
       type: 'boolean',
       title: 'TLS',
-      default: false,
-      description: 'Connect with TLS (amqps, port 5671 by default).',
+      description: 'Connect with TLS (amqps, port 5671 by default); off when left out.',
+      examples: [false],
     },
     queue: {
       type: 'string',
