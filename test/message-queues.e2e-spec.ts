@@ -31,6 +31,8 @@ interface QueueSource {
   connector(settings: Record<string, unknown>): Record<string, unknown>;
   /** The same connector aimed at a queue or stream that does not exist. */
   missing(): Record<string, unknown>;
+  /** The connector with a wrong password, where the server checks one (the machine's NATS does not). */
+  wrongCredentials?(): Record<string, unknown>;
 }
 
 function rabbitSource(): QueueSource {
@@ -74,6 +76,11 @@ function rabbitSource(): QueueSource {
       type: 'amqp',
       config: { host: '127.0.0.1', queue: `sluice-missing-${randomUUID()}` },
       authConfig: { username: user, password },
+    }),
+    wrongCredentials: () => ({
+      type: 'amqp',
+      config: { host: '127.0.0.1', queue: queues[0] },
+      authConfig: { username: user, password: `${password}-wrong` },
     }),
   };
 }
@@ -208,6 +215,24 @@ describe.each([rabbitSource(), natsSource()])('$type: batch polling into documen
     expect(ok.body).toMatchObject({ success: true, details: { messages: 2 } });
     const missing = await post('/api/v1/connectors/test-connection', source.missing());
     expect(missing.body).toMatchObject({ success: false, message: expect.stringMatching(/does not exist/) });
+    if (source.wrongCredentials) {
+      const wrong = await post('/api/v1/connectors/test-connection', source.wrongCredentials());
+      expect(wrong.body).toMatchObject({
+        success: false,
+        message: expect.stringMatching(/refused the username or password/),
+      });
+    }
+  });
+
+  it('is listed by GET /connector-types as an append-mode stream type', async () => {
+    const types = (await get('/api/v1/connector-types')).body as Array<Record<string, unknown>>;
+    expect(types.find((x) => x.type === source.type)).toMatchObject({
+      category: 'stream',
+      readiness: 'ready',
+      capabilities: ['test', 'discover'],
+      syncMode: 'append',
+    });
+    expect(types.find((x) => x.type === 'folder')).toMatchObject({ syncMode: 'snapshot' });
   });
 
   it(
