@@ -92,6 +92,7 @@ export function typeInfo(type: string, overrides: Partial<ConnectorTypeInfo> = {
     readiness: 'ready',
     capabilities: [],
     destinationFields: [],
+    syncMode: 'snapshot',
     ...overrides,
   };
 }

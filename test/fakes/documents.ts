@@ -118,12 +118,12 @@ export class FakeDocumentRepository implements Omit<DocumentRepository, 'trained
 
   async markUnseenDeleted(
     _manager: EntityManager,
-    connectorId: string,
-    runId: string,
+    { tenantId, connectorId, runId }: { tenantId: string; connectorId: string; runId: string },
     pruneRecords = false,
   ): Promise<number> {
     const gone = this.ofConnector(connectorId).filter(
       (d) =>
+        d.tenantId === tenantId &&
         d.status !== 'deleted' &&
         (d.kind !== 'record' || (pruneRecords && d.lastSeenRunId !== null)) &&
         d.lastSeenRunId !== runId,

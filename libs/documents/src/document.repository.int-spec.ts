@@ -100,13 +100,17 @@ describe('DocumentRepository (real PostgreSQL)', () => {
       await batch('run_1', [item('orders'), item('legacy')]);
       await record(conA, A, 'note');
       await batch('run_2', [item('orders')]);
-      const deleted = await repo.transaction((m) => repo.markUnseenDeleted(m, conA, 'run_2'));
+      const deleted = await repo.transaction((m) =>
+        repo.markUnseenDeleted(m, { tenantId: A, connectorId: conA, runId: 'run_2' }),
+      );
       expect(deleted).toBe(1);
       let docs = await byName();
       expect(docs.get('legacy')!.status).toBe('deleted');
       expect(docs.get('note')!.status).toBe('synced');
       // Marking again finds nothing new to delete.
-      expect(await repo.transaction((m) => repo.markUnseenDeleted(m, conA, 'run_2'))).toBe(0);
+      expect(
+        await repo.transaction((m) => repo.markUnseenDeleted(m, { tenantId: A, connectorId: conA, runId: 'run_2' })),
+      ).toBe(0);
       await batch('run_3', [item('legacy')]);
       docs = await byName();
       expect(docs.get('legacy')!.status).toBe('synced');
@@ -117,8 +121,14 @@ describe('DocumentRepository (real PostgreSQL)', () => {
       await batch('run_1', [recordItem('r1'), recordItem('r2')]);
       await record(conA, A, 'note');
       await batch('run_2', [recordItem('r1')]);
-      expect(await repo.transaction((m) => repo.markUnseenDeleted(m, conA, 'run_2'))).toBe(0);
-      expect(await repo.transaction((m) => repo.markUnseenDeleted(m, conA, 'run_2', true))).toBe(1);
+      expect(
+        await repo.transaction((m) => repo.markUnseenDeleted(m, { tenantId: A, connectorId: conA, runId: 'run_2' })),
+      ).toBe(0);
+      expect(
+        await repo.transaction((m) =>
+          repo.markUnseenDeleted(m, { tenantId: A, connectorId: conA, runId: 'run_2' }, true),
+        ),
+      ).toBe(1);
       const docs = await byName();
       expect(docs.get('r2')!.status).toBe('deleted');
       expect(docs.get('r1')!.status).toBe('synced');
@@ -128,7 +138,9 @@ describe('DocumentRepository (real PostgreSQL)', () => {
     it('touches only the connector it is given', async () => {
       await batch('run_1', [item('orders')], false, conA2);
       await batch('run_2', [item('orders')]);
-      expect(await repo.transaction((m) => repo.markUnseenDeleted(m, conA, 'run_2'))).toBe(0);
+      expect(
+        await repo.transaction((m) => repo.markUnseenDeleted(m, { tenantId: A, connectorId: conA, runId: 'run_2' })),
+      ).toBe(0);
       expect((await byName(conA2)).get('orders')).toMatchObject({ status: 'synced', lastSeenRunId: 'run_1' });
     });
 
@@ -164,7 +176,7 @@ describe('DocumentRepository (real PostgreSQL)', () => {
         item('orders2026'),
         item('refunds', 'y', { path: 'exports/ORDERS-refunds.csv' }),
       ]);
-      await repo.transaction((m) => repo.markUnseenDeleted(m, conA, 'run_2'));
+      await repo.transaction((m) => repo.markUnseenDeleted(m, { tenantId: A, connectorId: conA, runId: 'run_2' }));
       const names = async (filter: Parameters<DocumentRepository['page']>[2]) =>
         (await repo.page(A, conA, filter, 10))[0].map((d) => d.name).sort();
       expect(await names({ q: 'orders' })).toEqual(['orders2026', 'orders_2026', 'refunds']);
@@ -245,7 +257,7 @@ describe('DocumentRepository (real PostgreSQL)', () => {
       await repo.markTrained(A, conA, ids, new Date('2026-03-01T00:00:00Z'));
       await repo.markTrained(A, conA, [], new Date());
       await batch('run_2', [item('orders'), item('customers'), item('v_sales', 'v', { kind: 'view' })]);
-      await repo.transaction((m) => repo.markUnseenDeleted(m, conA, 'run_2'));
+      await repo.transaction((m) => repo.markUnseenDeleted(m, { tenantId: A, connectorId: conA, runId: 'run_2' }));
       expect(await repo.trainedExternalIds(A, conA)).toEqual(new Set(['public.orders', 'public.v_sales']));
       expect(await repo.trainedExternalIds(B, conA)).toEqual(new Set());
       expect((await repo.findOne(A, conA, docs.get('orders')!.id))!.metadata).toEqual({

@@ -108,17 +108,16 @@ export class DocumentRepository {
    */
   async markUnseenDeleted(
     manager: EntityManager,
-    connectorId: string,
-    runId: string,
+    ids: { tenantId: string; connectorId: string; runId: string },
     pruneRecords = false,
   ): Promise<number> {
     const rows: unknown[] = await manager.query(
       `UPDATE documents SET status = 'deleted', updated_at = now()
-        WHERE connector_id = $1 AND status <> 'deleted'
-          AND (kind <> 'record' OR ($3::boolean AND last_seen_run_id IS NOT NULL))
-          AND last_seen_run_id IS DISTINCT FROM $2
+        WHERE tenant_id = $1 AND connector_id = $2 AND status <> 'deleted'
+          AND (kind <> 'record' OR ($4::boolean AND last_seen_run_id IS NOT NULL))
+          AND last_seen_run_id IS DISTINCT FROM $3
         RETURNING id`,
-      [connectorId, runId, pruneRecords],
+      [ids.tenantId, ids.connectorId, ids.runId, pruneRecords],
     );
     return Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
   }

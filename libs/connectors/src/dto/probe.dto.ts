@@ -150,6 +150,15 @@ export class ConnectorTypeDto {
   })
   destinationFields: string[];
 
+  @ApiProperty({
+    enum: ['snapshot', 'append'],
+    example: 'snapshot',
+    description:
+      'snapshot: each sync lists everything the source has, and documents it no longer lists are marked deleted. ' +
+      'append: each sync brings only new items (messages taken from a queue); earlier documents stay.',
+  })
+  syncMode: string;
+
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of `config`' })
   configSchema: Record<string, unknown>;
 

@@ -13,8 +13,8 @@ export const CONNECTOR_PLUGIN = 'sluice:connector-plugin';
 export const ConnectorPlugin = ({
   dialect,
   ...info
-}: Omit<ConnectorTypeInfo, 'description' | 'capabilities' | 'destinationFields' | 'dialect'> &
-  Partial<Pick<ConnectorTypeInfo, 'description' | 'capabilities' | 'destinationFields'>> & {
+}: Omit<ConnectorTypeInfo, 'description' | 'capabilities' | 'destinationFields' | 'dialect' | 'syncMode'> &
+  Partial<Pick<ConnectorTypeInfo, 'description' | 'capabilities' | 'destinationFields' | 'syncMode'>> & {
     dialect?: DialectSpec;
   }): ClassDecorator =>
   applyDecorators(
@@ -23,6 +23,7 @@ export const ConnectorPlugin = ({
       description: '',
       capabilities: ['test'],
       destinationFields: [],
+      syncMode: 'snapshot',
       ...info,
       ...(dialect ? { dialect: registerDialect(dialect).name } : {}),
     } satisfies ConnectorTypeInfo),

@@ -11,6 +11,12 @@ export type ConnectorCategory = (typeof CONNECTOR_CATEGORIES)[number];
 export const READINESS_LEVELS = ['ready', 'coming_soon'] as const;
 export type Readiness = (typeof READINESS_LEVELS)[number];
 export type Capability = 'test' | 'introspect' | 'execute' | 'discover' | 'read' | 'upload';
+/**
+ * What one sync's walk of discover() says about the source. `snapshot`: the walk lists everything
+ * the source has, so documents it no longer lists are marked deleted. `append`: the walk brings
+ * only what is new since the last sync (messages taken from a queue), so earlier documents stay.
+ */
+export type SyncMode = 'snapshot' | 'append';
 
 /** A JSON Schema (draft 2020-12 subset understood by ajv), served by GET /connector-types. */
 export type JsonSchema = Record<string, unknown>;
@@ -42,6 +48,8 @@ export interface ConnectorTypeInfo {
    * and answers 409 CONNECTOR_RECEIVES_PUSHES.
    */
   receivesPushes?: boolean;
+  /** How a sync treats documents the walk did not list (see {@link SyncMode}); `snapshot` by default. */
+  syncMode: SyncMode;
 }
 
 /** Who the configuration is parsed for: paths and stored files are judged per tenant. */
@@ -167,7 +175,22 @@ export interface ConnectorPlugin<C = Record<string, unknown>> {
   parseConfig(config: Record<string, unknown>, auth: Record<string, unknown>, scope: ConfigScope): C;
   /** A real connection attempt, bounded by ctx.signal. */
   test(ctx: ConnectorContext<C>): Promise<ProbeOutcome>;
-  /** Tables and views, or files, in batches. */
+  /**
+   * Tables and views, files, or messages, in batches.
+   *
+   * The sync consumes this as an async generator, one batch at a time: it stores a batch (one
+   * transaction, committed) and only then asks for the next one. A plugin whose source must be
+   * told that items were taken (a message queue) relies on that order:
+   * - it acknowledges a batch when the generator is resumed after that batch's `yield`, that is,
+   *   once the batch is stored, and before it fetches the next batch;
+   * - when the walk ends early (the generator's `return()` on a stop or an error, `throw()`,
+   *   ctx.signal aborting, or the process dying) it acknowledges nothing it has not acknowledged
+   *   already, so the source hands those items out again (a requeue, or a redelivery after the
+   *   source's ack wait);
+   * - an item handed out again carries the same externalId and checksum, so storing it twice
+   *   upserts it as unchanged: a crash between the store and the acknowledgement duplicates
+   *   nothing. Such types declare `syncMode: 'append'`.
+   */
   discover?(ctx: ConnectorContext<C>): AsyncIterable<DiscoveredItem[]>;
   /**
    * One item found again by its externalId, for a one-document sync; null when the source no

@@ -210,6 +210,79 @@ describe('ConnectorSyncProcessor', () => {
     expect(schemaQueue.jobs).toHaveLength(0);
   });
 
+  describe('append-mode types (message queues)', () => {
+    const message = (id: string): DiscoveredItem => ({ externalId: id, kind: 'file', name: id, checksum: `c-${id}` });
+    /** What the source saw: each batch handed out, then either resumed (acknowledged) or ended. */
+    let events: string[];
+
+    beforeEach(() => {
+      events = [];
+      const discover = async function* () {
+        try {
+          for (const [index, batch] of batches.entries()) {
+            yield batch;
+            // Resumed: the batch is stored, so this is where a queue plugin acknowledges it.
+            events.push(`ack ${index}: ${documents.ofConnector(connectorId).length} stored`);
+            between(index);
+          }
+        } finally {
+          events.push('closed');
+        }
+      };
+      registry.register('amqp', fakePlugin({ discover }), { category: 'stream', syncMode: 'append' });
+      connectorId = connectors.add({ type: 'amqp' }).id;
+    });
+
+    it('keeps the documents of earlier syncs that this walk did not list', async () => {
+      batches = [[message('m1'), message('m2')]];
+      await processor.handle(queuedRun().job.asJob());
+      runs.rows.clear();
+      batches = [[message('m3')]];
+      const progress = await processor.handle(queuedRun().job.asJob());
+      expect(progress).toMatchObject({ processed: 1, created: 1, deleted: 0, total: 1 });
+      expect(documents.ofConnector(connectorId).map((d) => [d.externalId, d.status])).toEqual([
+        ['m1', 'synced'],
+        ['m2', 'synced'],
+        ['m3', 'synced'],
+      ]);
+    });
+
+    it('upserts a message handed out again as unchanged', async () => {
+      batches = [[message('m1')]];
+      await processor.handle(queuedRun().job.asJob());
+      runs.rows.clear();
+      batches = [[message('m1'), message('m2')]];
+      expect(await processor.handle(queuedRun().job.asJob())).toMatchObject({ created: 1, unchanged: 1 });
+      expect(documents.ofConnector(connectorId)).toHaveLength(2);
+    });
+
+    it('resumes the walk (the acknowledgement) only after the batch is stored', async () => {
+      batches = [[message('m1'), message('m2')], [message('m3')]];
+      await processor.handle(queuedRun().job.asJob());
+      expect(events).toEqual(['ack 0: 2 stored', 'ack 1: 3 stored', 'closed']);
+    });
+
+    it('never resumes after a batch that was not stored: a stop ends the walk unacknowledged', async () => {
+      const { run, job } = queuedRun();
+      batches = [[message('m1')], [message('m2')]];
+      between = (index) => {
+        if (index === 0) runs.rows.get(run.id)!.cancelRequested = true;
+      };
+      await processor.handle(job.asJob());
+      expect(events).toEqual(['ack 0: 1 stored', 'closed']);
+      expect(documents.ofConnector(connectorId).map((d) => d.externalId)).toEqual(['m1']);
+    });
+
+    it('never resumes after a batch whose store failed', async () => {
+      batches = [[message('m1')]];
+      documents.upsertBatch = async () => {
+        throw new Error('database gone');
+      };
+      await expect(processor.handle(queuedRun().job.asJob())).rejects.toThrow('database gone');
+      expect(events).toEqual(['closed']);
+    });
+  });
+
   // Last: the stop flag is process-wide and cannot be cleared once set.
   it('hands the run back to the queue after the current batch when the worker is stopping', async () => {
     batches = [[table('orders')], [table('customers')]];

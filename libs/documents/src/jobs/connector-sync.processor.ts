@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
 import { ConnectorRuntime, ConnectorService, CsvRowTally } from '@sluice/connectors';
+import type { ConnectorTypeInfo, DiscoveredItem } from '@sluice/connectors';
 import {
   DomainError,
   isLastAttempt,
@@ -17,7 +18,7 @@ import {
 } from '@sluice/core';
 import type { Job, Queue } from 'bull';
 import { DocumentRepository } from '../document.repository';
-import { EMPTY_PROGRESS, RunProgress } from '../sync-run.entity';
+import { EMPTY_PROGRESS, RunProgress, SyncRunEntity } from '../sync-run.entity';
 import { SyncRunRepository } from '../sync-run.repository';
 
 // Discovery of a large source takes long; the signal only guards against a source that hangs.
@@ -26,7 +27,9 @@ const SYNC_DEADLINE_MS = 6 * 60 * 60 * 1000;
 /**
  * Walks a connector's discover() in batches and upserts documents. Each batch and the run's
  * progress commit together; the stop flag is read between batches; documents the source no
- * longer has are marked deleted only when the walk completed.
+ * longer has are marked deleted only when the walk completed, and only for snapshot types.
+ * The next batch is asked for only after the previous one committed: append-mode plugins
+ * acknowledge a batch to their source at that moment (see ConnectorPlugin.discover).
  */
 @Injectable()
 export class ConnectorSyncProcessor {
@@ -62,19 +65,7 @@ export class ConnectorSyncProcessor {
 
       for await (const batch of discover.call(registered.plugin, ctx)) {
         csvRows.note(batch);
-        const next = await this.documents.transaction(async (manager) => {
-          if (await this.runs.lockAndCheckCancel(manager, tenantId, runId)) return null;
-          const counts = await this.documents.upsertBatch(manager, { tenantId, connectorId, runId }, batch, run.force);
-          const advanced: RunProgress = {
-            ...progress,
-            processed: progress.processed + batch.length,
-            created: progress.created + counts.created,
-            updated: progress.updated + counts.updated,
-            unchanged: progress.unchanged + counts.unchanged,
-          };
-          await this.runs.update(tenantId, runId, { progress: advanced }, manager);
-          return advanced;
-        });
+        const next = await this.storeBatch(run, batch, progress);
         if (!next) return this.finish(tenantId, runId, 'cancelled', progress);
         progress = next;
         await job.progress(progress.processed);
@@ -85,24 +76,7 @@ export class ConnectorSyncProcessor {
       // File sources stamp the data rows of their CSV files, counted while the run still shows
       // running (the stamp lands just after it turns succeeded); other types keep their count.
       const rowCount = registered.plugin.read ? await csvRows.count(registered.plugin, ctx, this.logger) : undefined;
-      // Deletions only after a complete walk: a cancelled or failed run must not delete anything.
-      const done = await this.documents.transaction(async (manager) => {
-        if (await this.runs.lockAndCheckCancel(manager, tenantId, runId)) return null;
-        const deleted = await this.documents.markUnseenDeleted(
-          manager,
-          connectorId,
-          runId,
-          registered.info.pruneRecords === true,
-        );
-        const final = { ...progress, deleted, total: progress.processed };
-        await this.runs.update(
-          tenantId,
-          runId,
-          { status: 'succeeded', progress: final, finishedAt: new Date() },
-          manager,
-        );
-        return final;
-      });
+      const done = await this.complete(run, registered.info, progress);
       if (!done) return this.finish(tenantId, runId, 'cancelled', progress);
       progress = done;
       await this.connectors.markSynced(tenantId, connectorId, rowCount);
@@ -118,6 +92,52 @@ export class ConnectorSyncProcessor {
     } catch (error) {
       return this.failed(job, error, progress);
     }
+  }
+
+  /** Upserts one batch and advances the run's progress, in one transaction; null once the run is cancelled. */
+  private storeBatch(run: SyncRunEntity, batch: DiscoveredItem[], progress: RunProgress): Promise<RunProgress | null> {
+    const ids = { tenantId: run.tenantId, connectorId: run.connectorId, runId: run.id };
+    return this.documents.transaction(async (manager) => {
+      if (await this.runs.lockAndCheckCancel(manager, ids.tenantId, ids.runId)) return null;
+      const counts = await this.documents.upsertBatch(manager, ids, batch, run.force);
+      const advanced: RunProgress = {
+        ...progress,
+        processed: progress.processed + batch.length,
+        created: progress.created + counts.created,
+        updated: progress.updated + counts.updated,
+        unchanged: progress.unchanged + counts.unchanged,
+      };
+      await this.runs.update(ids.tenantId, ids.runId, { progress: advanced }, manager);
+      return advanced;
+    });
+  }
+
+  /**
+   * Ends a complete walk: the run succeeds, and documents the walk no longer listed are marked
+   * deleted (only here: a cancelled or failed run must not delete anything). An append-mode walk
+   * lists only what is new (messages), so what it did not list is not gone. Null when cancelled.
+   */
+  private complete(
+    run: SyncRunEntity,
+    info: Pick<ConnectorTypeInfo, 'syncMode' | 'pruneRecords'>,
+    progress: RunProgress,
+  ): Promise<RunProgress | null> {
+    const ids = { tenantId: run.tenantId, connectorId: run.connectorId, runId: run.id };
+    return this.documents.transaction(async (manager) => {
+      if (await this.runs.lockAndCheckCancel(manager, ids.tenantId, ids.runId)) return null;
+      const deleted =
+        info.syncMode === 'append'
+          ? 0
+          : await this.documents.markUnseenDeleted(manager, ids, info.pruneRecords === true);
+      const final = { ...progress, deleted, total: progress.processed };
+      await this.runs.update(
+        ids.tenantId,
+        ids.runId,
+        { status: 'succeeded', progress: final, finishedAt: new Date() },
+        manager,
+      );
+      return final;
+    });
   }
 
   private async finish(
