@@ -1,5 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -269,6 +269,20 @@ describe('connector catalogue: sftp, coming-soon types, DSN create and the /test
         expect.arrayContaining(['folder', 'sftp']),
       );
       expect(files.body.every((entry: { category: string }) => entry.category === 'files')).toBe(true);
+    });
+
+    it("agrees with the README's table of connector types: every type, its category and readiness", async () => {
+      const all = await call('get', '/api/v1/connector-types');
+      const served = all.body
+        .map((entry: { type: string; category: string; readiness: string }) =>
+          [entry.type, entry.category, entry.readiness].join(' '),
+        )
+        .sort();
+      const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+      const rows = [...readme.matchAll(/^\| `([a-z0-9_]+)` \| ([a-z_]+) \| ([a-z_]+) \|/gm)].map((m) =>
+        [m[1], m[2], m[3]].join(' '),
+      );
+      expect(rows.sort()).toEqual(served);
     });
 
     it.each(['category=warehouse', 'readiness=beta'])('answers 400 for ?%s, naming the field', async (qs) => {
