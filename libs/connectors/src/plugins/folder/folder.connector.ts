@@ -23,15 +23,8 @@ import type {
   ProbeOutcome,
 } from '../../plugin/connector-plugin';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
-import {
-  allowedRoots,
-  globMatcher,
-  globWildcards,
-  isInside,
-  MAX_GLOB_WILDCARDS,
-  walkFiles,
-  type WalkedFile,
-} from './folder-paths';
+import { FILE_SELECTION_PROPERTIES, parseFileSelection } from '../../files/file-selection';
+import { allowedRoots, globMatcher, isInside, walkFiles, type WalkedFile } from './folder-paths';
 
 /** Configuration of a server-folder connector, as parseConfig returns it. */
 export interface FolderConfig {
@@ -43,7 +36,6 @@ export interface FolderConfig {
 }
 
 export const FOLDER_BATCH_SIZE = 500;
-const DEFAULT_MAX_FILES = 100_000;
 /** How far `test` walks: enough to prove access and give a feel for the size, bounded in time. */
 const TEST_MAX_FILES = 10_000;
 
@@ -58,20 +50,7 @@ const CONFIG_SCHEMA: JsonSchema = {
       maxLength: 4096,
       description: 'Absolute path of a folder on the server, inside FOLDER_ALLOWED_ROOTS',
     },
-    recursive: { type: 'boolean', default: true, description: 'Include sub-folders' },
-    include: {
-      type: 'array',
-      maxItems: 50,
-      items: { type: 'string', minLength: 1, maxLength: 200 },
-      description: 'Only files matching one of these patterns, e.g. ["*.csv", "reports/*.json"]',
-    },
-    maxFiles: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 1_000_000,
-      default: DEFAULT_MAX_FILES,
-      description: 'Stop discovering after this many files',
-    },
+    ...FILE_SELECTION_PROPERTIES,
   },
 };
 
@@ -112,28 +91,10 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
   constructor(private readonly env: EnvDto) {}
 
   parseConfig(config: Record<string, unknown>, _auth: Record<string, unknown>, scope?: ConfigScope): FolderConfig {
-    const { path, recursive = true, include = [], maxFiles = DEFAULT_MAX_FILES } = config;
+    const { path } = config;
     if (typeof path !== 'string' || path.length === 0) throw problem('path', 'is required');
-    if (typeof recursive !== 'boolean') throw problem('recursive', 'must be true or false');
-    if (!Array.isArray(include) || !include.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 200)) {
-      throw problem('include', 'must be a list of patterns such as "*.csv"');
-    }
-    const wild = (include as string[]).findIndex((p) => globWildcards(p) > MAX_GLOB_WILDCARDS);
-    if (wild >= 0) {
-      throw problem(
-        'include',
-        `pattern ${wild + 1} has ${globWildcards((include as string[])[wild])} wildcards; at most ${MAX_GLOB_WILDCARDS} (*, ** or ?) are allowed per pattern`,
-      );
-    }
-    if (!Number.isSafeInteger(maxFiles) || (maxFiles as number) < 1) {
-      throw problem('maxFiles', 'must be a positive integer');
-    }
-    return {
-      path: this.resolveRoot(path, scope?.tenantId),
-      recursive,
-      include: include as string[],
-      maxFiles: maxFiles as number,
-    };
+    const selection = parseFileSelection(config);
+    return { path: this.resolveRoot(path, scope?.tenantId), ...selection };
   }
 
   async test(ctx: ConnectorContext<FolderConfig>): Promise<ProbeOutcome> {

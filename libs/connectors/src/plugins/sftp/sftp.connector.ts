@@ -13,7 +13,8 @@ import type {
   ProbeOutcome,
 } from '../../plugin/connector-plugin';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
-import { globMatcher, globWildcards, MAX_GLOB_WILDCARDS } from '../folder/folder-paths';
+import { FILE_SELECTION_PROPERTIES, parseFileSelection } from '../../files/file-selection';
+import { globMatcher } from '../folder/folder-paths';
 import {
   checkRelativePath,
   describeSftpError,
@@ -35,7 +36,6 @@ import {
 export type { SftpConfig } from './sftp-session';
 
 export const SFTP_BATCH_SIZE = 500;
-const DEFAULT_MAX_FILES = 100_000;
 /** How far `test` walks: enough to prove access and give a feel for the size. */
 const TEST_MAX_FILES = 1_000;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
@@ -54,20 +54,7 @@ const CONFIG_SCHEMA: JsonSchema = {
       default: '.',
       description: 'Folder on the server whose files are synced (absolute, or relative to the login folder)',
     },
-    recursive: { type: 'boolean', default: true, description: 'Include sub-folders' },
-    include: {
-      type: 'array',
-      maxItems: 50,
-      items: { type: 'string', minLength: 1, maxLength: 200 },
-      description: 'Only files matching one of these patterns, e.g. ["*.csv", "reports/*.json"]',
-    },
-    maxFiles: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 1_000_000,
-      default: DEFAULT_MAX_FILES,
-      description: 'Stop discovering after this many files',
-    },
+    ...FILE_SELECTION_PROPERTIES,
     hostKeyFingerprint: {
       type: 'string',
       pattern: FINGERPRINT.source,
@@ -125,7 +112,7 @@ export class SftpConnector implements ConnectorPluginContract<SftpConfig> {
   constructor(private readonly env: EnvDto) {}
 
   parseConfig(config: Record<string, unknown>, auth: Record<string, unknown>): SftpConfig {
-    const { host, port = 22, root = '.', recursive = true, include = [], maxFiles = DEFAULT_MAX_FILES } = config;
+    const { host, port = 22, root = '.' } = config;
     if (typeof host !== 'string' || host.trim() === '') throw problem('config.host', 'is required');
     if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) {
       throw problem('config.port', 'must be a port number (1-65535)');
@@ -133,16 +120,7 @@ export class SftpConnector implements ConnectorPluginContract<SftpConfig> {
     if (typeof root !== 'string' || root === '' || root.includes('\0')) {
       throw problem('config.root', 'must be a folder path');
     }
-    if (typeof recursive !== 'boolean') throw problem('config.recursive', 'must be true or false');
-    if (!Array.isArray(include) || !include.every((p) => typeof p === 'string' && p.length > 0)) {
-      throw problem('config.include', 'must be a list of patterns such as "*.csv"');
-    }
-    if ((include as string[]).some((p) => globWildcards(p) > MAX_GLOB_WILDCARDS)) {
-      throw problem('config.include', `at most ${MAX_GLOB_WILDCARDS} wildcards (*, ** or ?) are allowed per pattern`);
-    }
-    if (!Number.isSafeInteger(maxFiles) || (maxFiles as number) < 1) {
-      throw problem('config.maxFiles', 'must be a positive integer');
-    }
+    const selection = parseFileSelection(config);
     const fingerprint = config.hostKeyFingerprint;
     if (fingerprint !== undefined && (typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint))) {
       throw problem('config.hostKeyFingerprint', 'must be SHA256:<base64>, as ssh-keygen -lf prints it');
@@ -156,9 +134,7 @@ export class SftpConnector implements ConnectorPluginContract<SftpConfig> {
       host: host.trim(),
       port: port as number,
       root,
-      recursive,
-      include: include as string[],
-      maxFiles: maxFiles as number,
+      ...selection,
       hostKeyFingerprint: (fingerprint as string | undefined) ?? null,
       username,
       ...(privateKey ? { privateKey, ...(passphrase ? { passphrase } : {}) } : { password }),
