@@ -23,7 +23,13 @@ export interface ExpectedError {
  */
 export interface RefusalFixture<C> {
   /** A configuration parseConfig refuses, naming `field` (e.g. `config.path`). */
-  config?: { config: () => Record<string, unknown>; scope?: ConfigScope; field: string };
+  config?: {
+    config: () => Record<string, unknown>;
+    /** The authConfig beside it (valid secrets, so the refusal is about the config); `{}` if left out. */
+    auth?: () => Record<string, unknown>;
+    scope?: ConfigScope;
+    field: string;
+  };
   /**
    * A context aimed where the server must not go: the probe and every other call the plugin has
    * (discover, read, introspection, SQL) reject with `error`, and no socket is ever opened.
@@ -42,10 +48,20 @@ export interface ContractFixture<C> {
   valid: () => ConnectorContext<C>;
   /** Matched against the successful probe outcome (details the type reports). */
   probe?: Record<string, unknown>;
+  /**
+   * A coming-soon type whose probe is not wired yet: the probe of a valid configuration fails
+   * with this message (never a pretended success), and the type is announced `coming_soon`.
+   */
+  unavailable?: RegExp;
   /** A configuration whose probe fails: a server that refuses connections, a missing file. */
-  failing: () => ConnectorContext<C>;
+  failing?: () => ConnectorContext<C>;
   /** The message of the failed probe. */
-  failure: RegExp;
+  failure?: RegExp;
+  /**
+   * Instead of `failing`: why no configuration that parses can make this type's probe fail
+   * (a webhook reaches nothing; it only reports that it is ready to receive).
+   */
+  probeCannotFail?: string;
   refusal: RefusalFixture<C>;
   /** External ids the valid configuration must discover (among others). */
   discovered?: string[];
@@ -102,25 +118,39 @@ export function describeConnectorContract<C>(
       const info = Reflect.getMetadata(CONNECTOR_PLUGIN, plugin().constructor) as ConnectorTypeInfo | undefined;
       expect(info).toBeDefined();
       const missing = info!.capabilities.filter((capability) => {
+        if (capability === 'test') return !fixture.failing && !fixture.probeCannotFail && !fixture.unavailable;
         const entry = COVERED_BY[capability];
         return entry !== null && fixture[entry] === undefined;
       });
       expect(missing).toEqual([]);
+      if (fixture.failing) expect(fixture.failure).toBeInstanceOf(RegExp);
       expect(Object.keys(fixture.refusal).length).toBeGreaterThan(0);
       if (fixture.sql) expect(plugin().sql?.dialect).toBe(fixture.sql.dialect);
     });
 
-    it('probes a working configuration successfully', async () => {
-      const outcome = await plugin().test(fixture.valid());
-      expect(outcome).toMatchObject({ success: true, message: expect.any(String), details: expect.any(Object) });
-      if (fixture.probe) expect(outcome.details).toMatchObject(fixture.probe);
-    });
+    const { unavailable, failing, failure } = fixture;
+    if (unavailable) {
+      it('is announced coming_soon, and its probe says not available instead of pretending success', async () => {
+        const info = Reflect.getMetadata(CONNECTOR_PLUGIN, plugin().constructor) as ConnectorTypeInfo;
+        expect(info.readiness).toBe('coming_soon');
+        const outcome = await plugin().test(fixture.valid());
+        expect(outcome).toMatchObject({ success: false, message: expect.stringMatching(unavailable) });
+      });
+    } else {
+      it('probes a working configuration successfully', async () => {
+        const outcome = await plugin().test(fixture.valid());
+        expect(outcome).toMatchObject({ success: true, message: expect.any(String), details: expect.any(Object) });
+        if (fixture.probe) expect(outcome.details).toMatchObject(fixture.probe);
+      });
+    }
 
-    it('reports a failing probe as a result, not a throw', async () => {
-      const outcome = await plugin().test(fixture.failing());
-      expect(outcome).toMatchObject({ success: false, message: expect.stringMatching(fixture.failure) });
-      expect(outcome.details).toBeDefined();
-    });
+    if (failing) {
+      it('reports a failing probe as a result, not a throw', async () => {
+        const outcome = await plugin().test(failing());
+        expect(outcome).toMatchObject({ success: false, message: expect.stringMatching(failure!) });
+        expect(outcome.details).toBeDefined();
+      });
+    }
 
     if (fixture.discovered) {
       const expected = fixture.discovered;
@@ -174,11 +204,11 @@ export function describeConnectorContract<C>(
 
     const { refusal } = fixture;
     if (refusal.config) {
-      const { config, scope, field } = refusal.config;
+      const { config, auth, scope, field } = refusal.config;
       it(`refuses a configuration outside what the server allows, naming ${field}`, () => {
         let error: unknown;
         try {
-          plugin().parseConfig(config(), {}, scope ?? { tenantId: 'ten_test' });
+          plugin().parseConfig(config(), auth?.() ?? {}, scope ?? { tenantId: 'ten_test' });
         } catch (thrown) {
           error = thrown;
         }

@@ -1,4 +1,5 @@
 import { Socket } from 'node:net';
+import { describeConnectorContract } from '../../../../../test/helpers/connector-contract';
 import { contextFor } from '../../../../../test/helpers/connector-testing';
 import { ConnectorConfigError } from '../../plugin/connector-errors';
 import { CONNECTOR_PLUGIN } from '../../plugin/connector-plugin.decorator';
@@ -36,4 +37,17 @@ describe('BrazeConnector', () => {
       ConnectorConfigError,
     );
   });
+});
+
+describeConnectorContract('braze', () => new BrazeConnector(), {
+  valid: () =>
+    contextFor(new BrazeConnector().parseConfig({ restEndpoint: 'https://rest.iad-01.braze.com' }, { apiKey: 'k' })),
+  unavailable: /^Braze connections are not available yet/,
+  refusal: {
+    config: {
+      config: () => ({ restEndpoint: 'http://rest.braze.com' }),
+      auth: () => ({ apiKey: 'k' }),
+      field: 'config.restEndpoint',
+    },
+  },
 });
