@@ -117,7 +117,7 @@ export async function openSftp(ctx: ConnectorContext<SftpConfig>, timeoutMs: num
   const target = await ctx.net.resolve(config.host);
   ctx.signal.throwIfAborted();
   const client = new Client();
-  let seenFingerprint: string | null = null;
+  const seen: { fingerprint: string | null } = { fingerprint: null };
   const connectConfig: ConnectConfig = {
     host: target.address,
     port: config.port,
@@ -126,49 +126,19 @@ export async function openSftp(ctx: ConnectorContext<SftpConfig>, timeoutMs: num
     // No keyboard-interactive or agent: only what the connector was given.
     tryKeyboard: false,
     hostVerifier: (key: Buffer) => {
-      seenFingerprint = sshFingerprint(key);
-      return config.hostKeyFingerprint === null || sameFingerprint(config.hostKeyFingerprint, seenFingerprint);
+      seen.fingerprint = sshFingerprint(key);
+      return config.hostKeyFingerprint === null || sameFingerprint(config.hostKeyFingerprint, seen.fingerprint);
     },
     ...(config.privateKey !== undefined
       ? { privateKey: config.privateKey, ...(config.passphrase ? { passphrase: config.passphrase } : {}) }
       : { password: config.password }),
   };
-
-  const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
-    let settled = false;
-    const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      ctx.signal.removeEventListener('abort', onAbort);
-      client.end();
-      if (
-        seenFingerprint &&
-        config.hostKeyFingerprint &&
-        !sameFingerprint(config.hostKeyFingerprint, seenFingerprint)
-      ) {
-        reject(new HostKeyMismatchError(config.hostKeyFingerprint, seenFingerprint));
-      } else reject(error);
-    };
-    const onAbort = () => fail(ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('Aborted'));
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    client.on('error', fail);
-    client.on('close', () => fail(new Error('The SSH connection closed during the handshake')));
-    client.on('ready', () => {
-      client.sftp((error, wrapper) => {
-        if (error) return fail(error);
-        if (settled) return wrapper.end();
-        settled = true;
-        ctx.signal.removeEventListener('abort', onAbort);
-        resolve(wrapper);
-      });
-    });
-    try {
-      client.connect(connectConfig);
-    } catch (error) {
-      // A private key ssh2 cannot parse (or decrypt with the passphrase) throws here.
-      fail(error as Error);
-    }
-  });
+  // A refused host key ends the handshake with a generic error: name both keys instead.
+  const explain = (error: Error): Error =>
+    seen.fingerprint && config.hostKeyFingerprint && !sameFingerprint(config.hostKeyFingerprint, seen.fingerprint)
+      ? new HostKeyMismatchError(config.hostKeyFingerprint, seen.fingerprint)
+      : error;
+  const sftp = await handshake(client, connectConfig, ctx.signal, explain);
   // Errors after the handshake surface through the SFTP calls; the listener only keeps them handled.
   client.on('error', () => undefined);
   // A server that stops answering mid-listing must not outlive the caller: ending the connection
@@ -180,18 +150,65 @@ export async function openSftp(ctx: ConnectorContext<SftpConfig>, timeoutMs: num
     client.end();
   };
   try {
-    const root = await realpath(sftp, config.root);
-    if (!isDirectory(await stat(sftp, root))) {
-      throw new ConnectorRequestError('ROOT_NOT_A_FOLDER', `The root ${config.root} is not a folder on the server`);
-    }
-    return { sftp, root, close };
+    return { sftp, root: await openRoot(sftp, config.root), close };
   } catch (error) {
     close();
+    throw error;
+  }
+}
+
+/** Connects and opens the SFTP channel, or fails (explained) on error, close or abort. */
+function handshake(
+  client: Client,
+  connectConfig: ConnectConfig,
+  signal: AbortSignal,
+  explain: (error: Error) => Error,
+): Promise<SFTPWrapper> {
+  return new Promise<SFTPWrapper>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      client.end();
+      reject(explain(error));
+    };
+    const onAbort = () => fail(signal.reason instanceof Error ? signal.reason : new Error('Aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    client.on('error', fail);
+    client.on('close', () => fail(new Error('The SSH connection closed during the handshake')));
+    client.on('ready', () => {
+      client.sftp((error, wrapper) => {
+        if (error) return fail(error);
+        if (settled) return wrapper.end();
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve(wrapper);
+      });
+    });
+    try {
+      client.connect(connectConfig);
+    } catch (error) {
+      // A private key ssh2 cannot parse (or decrypt with the passphrase) throws here.
+      fail(error as Error);
+    }
+  });
+}
+
+/** The root resolved on the server (so `.` or `~`-relative roots work); it must be a folder. */
+async function openRoot(sftp: SFTPWrapper, wanted: string): Promise<string> {
+  try {
+    const root = await realpath(sftp, wanted);
+    if (!isDirectory(await stat(sftp, root))) {
+      throw new ConnectorRequestError('ROOT_NOT_A_FOLDER', `The root ${wanted} is not a folder on the server`);
+    }
+    return root;
+  } catch (error) {
     if (isMissing(error)) {
-      throw new ConnectorRequestError('ROOT_NOT_FOUND', `The root ${config.root} does not exist on the server`);
+      throw new ConnectorRequestError('ROOT_NOT_FOUND', `The root ${wanted} does not exist on the server`);
     }
     if (isDenied(error)) {
-      throw new ConnectorRequestError('ROOT_NOT_READABLE', `The root ${config.root} cannot be read by this user`);
+      throw new ConnectorRequestError('ROOT_NOT_READABLE', `The root ${wanted} cannot be read by this user`);
     }
     throw error;
   }
