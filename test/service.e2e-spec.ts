@@ -58,6 +58,8 @@ describe('service routes, OpenAPI and HTTP hygiene (e2e)', () => {
       'auth_login',
       'auth_refresh',
       'auth_logout',
+      // Authenticated by its HMAC signature, not a token: documented with its 401.
+      'hooks_receive',
     ]);
     const ids = new Set<string>();
     for (const [path, item] of Object.entries<Record<string, any>>(doc.paths)) {
@@ -67,6 +69,9 @@ describe('service routes, OpenAPI and HTTP hygiene (e2e)', () => {
         expect({ where, tags: op.tags?.length > 0 }).toEqual({ where, tags: true });
         expect(ids.has(op.operationId)).toBe(false);
         ids.add(op.operationId);
+        // Header names are case-insensitive: one parameter per name and place.
+        const params: string[] = (op.parameters ?? []).map((p: any) => `${p.in}:${String(p.name).toLowerCase()}`);
+        expect({ where, twice: params.filter((p, i) => params.indexOf(p) !== i) }).toEqual({ where, twice: [] });
         if (!publicOps.has(op.operationId)) {
           expect({ where, security: op.security }).toEqual({ where, security: [{ bearer: [] }, { apiKey: [] }] });
           expect({ where, has401: '401' in op.responses, has403: '403' in op.responses }).toEqual({
@@ -78,6 +83,7 @@ describe('service routes, OpenAPI and HTTP hygiene (e2e)', () => {
       }
     }
     expect(doc.paths['/api/v1/auth/login'].post.requestBody).toBeDefined();
+    expect(doc.paths['/api/v1/hooks/{connectorId}'].post.responses).toHaveProperty('401');
     // The committed document (what the SDK is generated from) is valid too.
     const committed = JSON.parse(readFileSync(join(__dirname, '..', 'openapi.json'), 'utf8'));
     await expect(SwaggerParser.validate(committed)).resolves.toBeDefined();

@@ -1,4 +1,4 @@
-import { Controller, Headers, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, Public } from '@sluice/core';
 import type { Request } from 'express';
@@ -23,7 +23,7 @@ export class WebhookController {
   @ApiParam({
     name: 'connectorId',
     description: 'Id of a webhook connector',
-    example: 'con_01J9ZK3M4N5P6Q7R8S9T0V1W2X',
+    example: 'conn_aepeotgqcxpx3g6b',
   })
   @ApiHeader({
     name: WEBHOOK_TIMESTAMP_HEADER,
@@ -57,12 +57,15 @@ export class WebhookController {
     413: 'Body over WEBHOOK_MAX_BODY_BYTES (refused before it is read), or more than 1,000 records',
     429: 'More than WEBHOOK_RATE_LIMIT_PER_MINUTE pushes to this connector in a minute',
   })
-  async receive(
-    @Param('connectorId') connectorId: string,
-    @Req() req: Request,
-    @Headers('x-sluice-timestamp') timestamp?: string,
-    @Headers('x-sluice-signature') signature?: string,
-  ): Promise<WebhookReceiptDto> {
+  async receive(@Param('connectorId') connectorId: string, @Req() req: Request): Promise<WebhookReceiptDto> {
+    // Read from the request rather than with @Headers(), which would document each header a
+    // second time in lower case beside the @ApiHeader entries above.
+    const header = (name: string): string | undefined => {
+      const value = req.headers[name.toLowerCase()];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const timestamp = header(WEBHOOK_TIMESTAMP_HEADER);
+    const signature = header(WEBHOOK_SIGNATURE_HEADER);
     const length = Number(req.headers['content-length']);
     const push = await this.intake.admit(connectorId, {
       body: req,
