@@ -1,3 +1,4 @@
+import { assertByteRange } from './byte-range';
 import { Injectable } from '@nestjs/common';
 import { BadRequestError, NotFoundError, EnvDto } from '@sluice/core';
 import { randomBytes } from 'node:crypto';
@@ -183,18 +184,8 @@ export class LocalFileStorage implements FileStorage {
   }
 
   async createReadStream(key: string, range: StorageRange = {}): Promise<Readable> {
+    assertByteRange(range);
     const { start, end } = range;
-    for (const [name, value] of [
-      ['start', start],
-      ['end', end],
-    ] as const) {
-      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-        throw new BadRequestError('INVALID_RANGE', `Range ${name} must be a non-negative integer`);
-      }
-    }
-    if (start !== undefined && end !== undefined && end < start) {
-      throw new BadRequestError('INVALID_RANGE', 'Range end must not be before its start');
-    }
     let handle;
     try {
       handle = await open(this.pathOf(key), 'r');

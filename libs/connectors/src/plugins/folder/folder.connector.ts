@@ -1,12 +1,4 @@
-import {
-  overlaps,
-  realOrLexical,
-  rootsForTenant,
-  EnvDto,
-  BadRequestError,
-  DomainError,
-  type FieldProblem,
-} from '@sluice/core';
+import { overlaps, realOrLexical, rootsForTenant, EnvDto, DomainError, type FieldProblem } from '@sluice/core';
 import * as mime from 'mime-types';
 import { constants, realpathSync, statSync } from 'node:fs';
 import { open, readlink, realpath, stat } from 'node:fs/promises';
@@ -23,6 +15,7 @@ import type {
   ProbeOutcome,
 } from '../../plugin/connector-plugin';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
+import { assertByteRange } from '../../files/byte-range';
 import { FILE_SELECTION_PROPERTIES, parseFileSelection } from '../../files/file-selection';
 import { allowedRoots, globMatcher, isInside, walkFiles, type WalkedFile } from './folder-paths';
 
@@ -142,12 +135,7 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
     range: ByteRange = {},
   ): Promise<Readable> {
     const { start, end } = range;
-    if (
-      [start, end].some((n) => n !== undefined && (!Number.isSafeInteger(n) || n < 0)) ||
-      (start !== undefined && end !== undefined && end < start)
-    ) {
-      throw new BadRequestError('INVALID_RANGE', 'The byte range must be non-negative integers with end ≥ start');
-    }
+    assertByteRange(range);
     const root = this.resolveRoot(ctx.config.path, ctx.tenantId);
     const real = await this.realPathInside(root, item.externalId);
     if (real === null) throw notFound();

@@ -1,7 +1,8 @@
-import { BadRequestError, type ResolvedAddress } from '@sluice/core';
+import type { ResolvedAddress } from '@sluice/core';
 import * as mime from 'mime-types';
 import { Readable } from 'node:stream';
 import { ConnectorConfigError, ConnectorRequestError } from '../../plugin/connector-errors';
+import { assertByteRange } from '../../files/byte-range';
 import type {
   ByteRange,
   ConnectorContext,
@@ -164,13 +165,8 @@ export function objectKey(location: ObjectStoreLocation, relativePath: string): 
 
 /** Checks an inclusive byte range and turns it into the HTTP `Range` header value (or none). */
 export function rangeHeader(range: ByteRange = {}): string | undefined {
+  assertByteRange(range);
   const { start, end } = range;
-  if (
-    [start, end].some((n) => n !== undefined && (!Number.isSafeInteger(n) || n < 0)) ||
-    (start !== undefined && end !== undefined && end < start)
-  ) {
-    throw new BadRequestError('INVALID_RANGE', 'The byte range must be non-negative integers with end ≥ start');
-  }
   if (start === undefined && end === undefined) return undefined;
   return `bytes=${start ?? 0}-${end ?? ''}`;
 }

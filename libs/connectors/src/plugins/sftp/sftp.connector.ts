@@ -1,4 +1,4 @@
-import { BadRequestError, EnvDto, SafeNetworkError } from '@sluice/core';
+import { EnvDto, SafeNetworkError } from '@sluice/core';
 import * as mime from 'mime-types';
 import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -13,6 +13,7 @@ import type {
   ProbeOutcome,
 } from '../../plugin/connector-plugin';
 import { ConnectorPlugin } from '../../plugin/connector-plugin.decorator';
+import { assertByteRange } from '../../files/byte-range';
 import { FILE_SELECTION_PROPERTIES, parseFileSelection } from '../../files/file-selection';
 import { globMatcher } from '../folder/folder-paths';
 import {
@@ -203,12 +204,7 @@ export class SftpConnector implements ConnectorPluginContract<SftpConfig> {
     range: ByteRange = {},
   ): Promise<Readable> {
     const { start, end } = range;
-    if (
-      [start, end].some((n) => n !== undefined && (!Number.isSafeInteger(n) || n < 0)) ||
-      (start !== undefined && end !== undefined && end < start)
-    ) {
-      throw new BadRequestError('INVALID_RANGE', 'The byte range must be non-negative integers with end ≥ start');
-    }
+    assertByteRange(range);
     // Lexically first, before any connection: a path out of the root is never sent to the server.
     checkRelativePath(item.externalId);
     const session = await this.open(ctx);
