@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { DiscoveredItem, PushCounts, PushedRecords } from '@sluice/connectors';
 import { DocumentRepository } from './document.repository';
 
+const UNIQUE_VIOLATION = '23505';
+
 /**
  * Stores the records of an accepted webhook push as documents of the connector, in one
  * transaction: all of them or none. Seen by no sync run, so no sync ever prunes them.
  */
-const UNIQUE_VIOLATION = '23505';
-
 @Injectable()
 export class PushedRecordsStore implements PushedRecords {
   constructor(private readonly documents: DocumentRepository) {}
