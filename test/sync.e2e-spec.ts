@@ -148,12 +148,16 @@ describe('connector sync with the real worker (e2e)', () => {
   });
 
   it('keeps one run per connector when two syncs are asked for at once', async () => {
+    // With the worker paused the first run stays queued, so a quick run cannot end between the
+    // two requests and let the second start a run of its own.
+    await worker.close();
     const [a, b] = await Promise.all([
       t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token }),
       t.http.post(`/api/v1/connectors/${connectorId}/sync`, undefined, { token }),
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 202]);
     expect(a.body.id).toBe(b.body.id);
+    worker = await startTestWorker(t.env);
     await waitFor(a.body.id);
   });
 
