@@ -3,6 +3,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EnvDto } from '../config/env.dto';
 import { NotFoundError } from '../errors/domain-error';
+import { ApiErrors } from '../openapi/api-responses.decorator';
 import { Public } from '../http/public.decorator';
 import { ScrapeTokenOrAdmin } from '../http/scrape-token.decorator';
 import { MetricsService } from '../metrics/metrics.service';
@@ -21,8 +22,14 @@ export class ServiceController {
 
   @Get()
   @Public()
-  @ApiOperation({ operationId: 'service_info', summary: 'Name, version and where the docs are' })
+  @ApiOperation({
+    operationId: 'service_info',
+    summary: 'Name, version and where the docs are',
+    description:
+      "The service's name and version, and the paths of the API, its documentation and this document. Open to anyone.",
+  })
   @ApiOkResponse({ type: ServiceInfoDto })
+  @ApiErrors({ 429: 'Too many requests; see Retry-After' })
   info(): ServiceInfoDto {
     const { name, version } = packageInfo();
     return { name, version, docs: '/docs', openapi: '/openapi.json', api: `/${API_PREFIX}` };

@@ -16,7 +16,12 @@ export class HealthController {
 
   @Get('live')
   @Public()
-  @ApiOperation({ operationId: 'health_live', summary: 'Liveness: the process answers' })
+  @ApiOperation({
+    operationId: 'health_live',
+    summary: 'Liveness: the process answers',
+    description:
+      'Answers 200 while the process runs, without touching the database or Redis: for liveness probes. Open to anyone, never rate-limited.',
+  })
   @ApiOkResponse({ type: LivenessResponseDto })
   live(): LivenessResponseDto {
     return this.health.live();
