@@ -1,3 +1,4 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpenApiValidator } from '../../../test/helpers/openapi-validator';
@@ -24,6 +25,19 @@ const operations: [string, Json][] = Object.entries(document.paths as Json).flat
   ]),
 );
 
+/** A JSON media type has an example (or named examples), each valid against its schema. */
+function exampleProblems(where: string, media: Json): string[] {
+  if (media.example !== undefined && media.examples) return [`${where}: both example and examples`];
+  const values =
+    media.example !== undefined
+      ? [media.example]
+      : Object.values((media.examples ?? {}) as Record<string, Json>).map((example) => example.value);
+  if (!values.length) return [`${where}: no example`];
+  return values.flatMap((value) =>
+    validator.validateSchema(media.schema as Json, value).map((error) => `${where} example: ${error}`),
+  );
+}
+
 /** Every problem of one operation, so a failure lists them all. */
 function problemsOf(op: Json): string[] {
   const problems: string[] = [];
@@ -39,10 +53,7 @@ function problemsOf(op: Json): string[] {
   for (const [type, media] of Object.entries((op.requestBody?.content ?? {}) as Record<string, Json>)) {
     if (!media.schema) problems.push(`request ${type}: no schema`);
     if (!type.includes('json')) continue;
-    if (media.example === undefined) problems.push(`request ${type}: no example`);
-    else
-      for (const error of validator.validateSchema(media.schema as Json, media.example))
-        problems.push(`request example: ${error}`);
+    problems.push(...exampleProblems(`request ${type}`, media));
   }
 
   const responses = (op.responses ?? {}) as Record<string, Json>;
@@ -69,10 +80,7 @@ function problemsOf(op: Json): string[] {
     for (const [type, media] of Object.entries(content)) {
       if (!media.schema) problems.push(`${status} ${type}: no schema`);
       if (!type.includes('json')) continue;
-      if (media.example === undefined) problems.push(`${status} ${type}: no example`);
-      else
-        for (const error of validator.validateSchema(media.schema as Json, media.example))
-          problems.push(`${status} example: ${error}`);
+      problems.push(...exampleProblems(`${status} ${type}`, media));
     }
   }
   const streams = Object.values(responses).some((response) => response.content?.['text/event-stream']);
@@ -84,6 +92,10 @@ function problemsOf(op: Json): string[] {
 }
 
 describe('openapi.json', () => {
+  it('is a valid OpenAPI 3 document', async () => {
+    await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeDefined();
+  });
+
   it('has a licence and a server', () => {
     expect(document.info.license?.name).toBeTruthy();
     expect(document.servers?.length).toBeGreaterThan(0);
@@ -108,7 +120,7 @@ describe('openapi.json', () => {
     expect(problemsOf(broken)).toEqual([
       'no description',
       'secured, but 401 is not documented',
-      expect.stringContaining('200 example: /status must be equal to one of the allowed values'),
+      expect.stringContaining('200 application/json example: /status must be equal to one of the allowed values'),
       '404: example of another status',
     ]);
   });

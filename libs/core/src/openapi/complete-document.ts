@@ -44,7 +44,7 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       for (const [status, response] of Object.entries((op.responses ?? {}) as Record<string, Json>))
         completeResponse(status, response, schemas);
       for (const [type, media] of Object.entries((op.requestBody?.content ?? {}) as Record<string, Json>))
-        if (type.includes('json') && media.schema && media.example === undefined)
+        if (type.includes('json') && media.schema && media.example === undefined && !media.examples)
           media.example = exampleOf(media.schema, schemas);
     }
   }
@@ -71,7 +71,7 @@ function completeResponse(status: string, response: Json, schemas: Record<string
     return;
   }
   for (const [type, media] of Object.entries(content))
-    if (type.includes('json') && media.schema && media.example === undefined)
+    if (type.includes('json') && media.schema && media.example === undefined && !media.examples)
       media.example = exampleOf(media.schema, schemas);
 }
 
