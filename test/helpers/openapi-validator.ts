@@ -164,7 +164,9 @@ export function toJsonSchema(node: unknown): unknown {
   for (const [key, value] of Object.entries(node as Json)) out[key] = key === 'example' ? value : toJsonSchema(value);
   if (out.nullable !== true) return out;
   delete out.nullable;
-  if (typeof out.type === 'string') {
+  // Beside a $ref or a composition the null is an alternative: the composition itself refuses it.
+  const composed = ['$ref', 'allOf', 'oneOf', 'anyOf'].some((key) => key in out);
+  if (typeof out.type === 'string' && !composed) {
     out.type = [out.type, 'null'];
     if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
     return out;

@@ -45,6 +45,22 @@ describe('OpenApiValidator (the committed openapi.json)', () => {
     expect(validator.problems(answer({ body: { ...fixture('connector.json'), name: null } }))).not.toEqual([]);
   });
 
+  it('takes null for a nullable object given by reference, and still checks the object', () => {
+    const me = (user: unknown) =>
+      answer({
+        path: '/api/v1/auth/me',
+        body: {
+          user,
+          tenant: { id: 'ten_0f3k9q2m7x1c5v8b', name: 'Acme' },
+          role: 'viewer',
+          via: 'api_key',
+          tenants: [],
+        },
+      });
+    expect(validator.problems(me(null))).toEqual([]);
+    expect(validator.problems(me('someone'))).not.toEqual([]);
+  });
+
   it('checks a list page through its items', () => {
     const page = {
       data: [fixture('connector.json')],

@@ -23,7 +23,11 @@ export class AuthController {
       'Returns a short-lived access token and a single-use refresh token. Rate-limited per IP and per account.',
   })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiErrors(400, { 401: 'Wrong e-mail or password (same answer for both)', 429: 'Too many attempts; see Retry-After' })
+  @ApiErrors(400, {
+    401: 'Wrong e-mail or password (same answer for both)',
+    403: 'TENANT_FORBIDDEN: the account is not a member of the tenant named',
+    429: 'Too many attempts; see Retry-After',
+  })
   login(@Body() dto: LoginDto): Promise<TokenResponseDto> {
     return this.auth.login(dto);
   }

@@ -29,7 +29,7 @@ type Json = Record<string, any>;
 
 /**
  * What the decorators leave for the document as a whole, done once here instead of per route:
- * public routes say `security: []`; error answers are JSON (also on routes that stream events,
+ * public routes say `security: []`, secured ones the 400 of a malformed X-Tenant-Id; error answers are JSON (also on routes that stream events,
  * whose refusals come before the stream opens) with an example of their own status; JSON bodies
  * carry an example composed from their fields' examples.
  */
@@ -41,6 +41,15 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       const op = item[method] as Json | undefined;
       if (!op) continue;
       if (op[PUBLIC_EXTENSION]) op.security = [];
+      // The authentication guard reads X-Tenant-Id (a global parameter) on every secured route.
+      else if (op.security?.length && !op.responses?.['400'])
+        op.responses = {
+          ...op.responses,
+          '400': {
+            description: 'INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id',
+            content: { 'application/json': { schema: { $ref: ERROR_REF } } },
+          },
+        };
       for (const [status, response] of Object.entries((op.responses ?? {}) as Record<string, Json>))
         completeResponse(status, response, schemas);
       for (const [type, media] of Object.entries((op.requestBody?.content ?? {}) as Record<string, Json>))
