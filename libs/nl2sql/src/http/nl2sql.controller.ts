@@ -41,6 +41,7 @@ export class Nl2sqlController {
   @ApiErrors(400, 404, {
     422: 'No usable SQL after the attempts',
     429: 'TOO_MANY_CONCURRENT_QUERIES: the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After)',
+    502: 'LLM_UNREACHABLE, LLM_ERROR or LLM_RESPONSE_TOO_LARGE: the LLM was refused, failed or answered too much',
     503: 'LLM_NOT_CONFIGURED, or GUARD_BUSY',
     504: 'LLM_TIMEOUT',
   })
