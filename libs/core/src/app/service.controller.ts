@@ -1,11 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { SkipThrottle } from '@nestjs/throttler';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EnvDto } from '../config/env.dto';
 import { NotFoundError } from '../errors/domain-error';
-import { ApiErrors } from '../openapi/api-responses.decorator';
 import { Public } from '../http/public.decorator';
 import { ScrapeTokenOrAdmin } from '../http/scrape-token.decorator';
+import { NotRateLimited } from '../throttling/not-rate-limited.decorator';
 import { MetricsService } from '../metrics/metrics.service';
 import { packageInfo } from './package-info';
 import { ServiceInfoDto } from './service-info.dto';
@@ -29,7 +28,6 @@ export class ServiceController {
       "The service's name and version, and the paths of the API, its documentation and this document. Open to anyone.",
   })
   @ApiOkResponse({ type: ServiceInfoDto })
-  @ApiErrors({ 429: 'Too many requests; see Retry-After' })
   info(): ServiceInfoDto {
     const { name, version } = packageInfo();
     return { name, version, docs: '/docs', openapi: '/openapi.json', api: `/${API_PREFIX}` };
@@ -37,7 +35,7 @@ export class ServiceController {
 
   @Get('metrics')
   @ScrapeTokenOrAdmin()
-  @SkipThrottle({ default: true, 'login-ip': true, 'login-account': true })
+  @NotRateLimited()
   @Header('Content-Type', 'text/plain; version=0.0.4')
   @ApiOperation({
     operationId: 'service_metrics',

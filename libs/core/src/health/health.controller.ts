@@ -1,15 +1,15 @@
 import { Controller, Get } from '@nestjs/common';
-import { SkipThrottle } from '@nestjs/throttler';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../http/public.decorator';
 import { ApiErrors } from '../openapi/api-responses.decorator';
+import { NotRateLimited } from '../throttling/not-rate-limited.decorator';
 import { DependencyStatusDto, LivenessResponseDto, ReadinessResponseDto } from './health-response.dto';
 import { HealthService } from './health.service';
 
 @ApiTags('service')
 @ApiExtraModels(DependencyStatusDto)
 // Probes must answer even when Redis, which holds the rate limits, is down.
-@SkipThrottle({ default: true, 'login-ip': true, 'login-account': true })
+@NotRateLimited()
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}

@@ -1,4 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { NOT_RATE_LIMITED_EXTENSION } from '../throttling/not-rate-limited.decorator';
 
 /** Marks an operation open to anonymous callers; the document gives it `security: []` (see Public). */
 export const PUBLIC_EXTENSION = 'x-sluice-public';
@@ -29,7 +30,8 @@ type Json = Record<string, any>;
 
 /**
  * What the decorators leave for the document as a whole, done once here instead of per route:
- * public routes say `security: []`, secured ones the 400 of a malformed X-Tenant-Id; error answers are JSON (also on routes that stream events,
+ * public routes say `security: []`, secured ones the 400 of a malformed X-Tenant-Id, rate-limited
+ * ones the general 429; error answers are JSON (also on routes that stream events,
  * whose refusals come before the stream opens) with an example of their own status; JSON bodies
  * carry an example composed from their fields' examples.
  */
@@ -47,6 +49,16 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
           ...op.responses,
           '400': {
             description: 'INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id',
+            content: { 'application/json': { schema: { $ref: ERROR_REF } } },
+          },
+        };
+      // The general rate limit (RATE_LIMIT_PER_MINUTE per address) guards every route not marked otherwise.
+      if (!op[NOT_RATE_LIMITED_EXTENSION] && !op.responses?.['429'])
+        op.responses = {
+          ...op.responses,
+          '429': {
+            description:
+              'RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address; see Retry-After',
             content: { 'application/json': { schema: { $ref: ERROR_REF } } },
           },
         };
