@@ -1,10 +1,11 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiExtension, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EnvDto } from '../config/env.dto';
 import { NotFoundError } from '../errors/domain-error';
 import { Public } from '../http/public.decorator';
 import { ScrapeTokenOrAdmin } from '../http/scrape-token.decorator';
 import { NotRateLimited } from '../throttling/not-rate-limited.decorator';
+import { WITHOUT_DATABASE_EXTENSION } from '../openapi/complete-document';
 import { MetricsService } from '../metrics/metrics.service';
 import { packageInfo } from './package-info';
 import { ServiceInfoDto } from './service-info.dto';
@@ -21,6 +22,7 @@ export class ServiceController {
 
   @Get()
   @Public()
+  @ApiExtension(WITHOUT_DATABASE_EXTENSION, true)
   @ApiOperation({
     operationId: 'service_info',
     summary: 'Name, version and where the docs are',

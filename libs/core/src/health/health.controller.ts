@@ -1,8 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtension, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../http/public.decorator';
 import { ApiErrors } from '../openapi/api-responses.decorator';
 import { NotRateLimited } from '../throttling/not-rate-limited.decorator';
+import { WITHOUT_DATABASE_EXTENSION } from '../openapi/complete-document';
 import { DependencyStatusDto, LivenessResponseDto, ReadinessResponseDto } from './health-response.dto';
 import { HealthService } from './health.service';
 
@@ -16,6 +17,7 @@ export class HealthController {
 
   @Get('live')
   @Public()
+  @ApiExtension(WITHOUT_DATABASE_EXTENSION, true)
   @ApiOperation({
     operationId: 'health_live',
     summary: 'Liveness: the process answers',

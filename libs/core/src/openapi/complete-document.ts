@@ -4,6 +4,9 @@ import { NOT_RATE_LIMITED_EXTENSION } from '../throttling/not-rate-limited.decor
 /** Marks an operation open to anonymous callers; the document gives it `security: []` (see Public). */
 export const PUBLIC_EXTENSION = 'x-sluice-public';
 
+/** Marks an operation that never reads the metadata database, so never answers 503 DATABASE_UNAVAILABLE. */
+export const WITHOUT_DATABASE_EXTENSION = 'x-sluice-without-database';
+
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 const ERROR_REF = '#/components/schemas/ErrorResponseDto';
 /** The example of a date-time field that has none of its own. */
@@ -31,7 +34,7 @@ type Json = Record<string, any>;
 /**
  * What the decorators leave for the document as a whole, done once here instead of per route:
  * public routes say `security: []`, secured ones the 400 of a malformed X-Tenant-Id, rate-limited
- * ones the general 429; error answers are JSON (also on routes that stream events,
+ * ones the general 429, those reading the database its 503; error answers are JSON (also on routes that stream events,
  * whose refusals come before the stream opens) with an example of their own status; JSON bodies
  * carry an example composed from their fields' examples.
  */
@@ -59,6 +62,15 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
           '429': {
             description:
               'RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address; see Retry-After',
+            content: { 'application/json': { schema: { $ref: ERROR_REF } } },
+          },
+        };
+      // The exception filter turns a lost database connection into 503 on any route that reads it.
+      if (!op[WITHOUT_DATABASE_EXTENSION] && !op.responses?.['503'])
+        op.responses = {
+          ...op.responses,
+          '503': {
+            description: 'DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry',
             content: { 'application/json': { schema: { $ref: ERROR_REF } } },
           },
         };
