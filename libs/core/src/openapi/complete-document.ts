@@ -33,10 +33,11 @@ type Json = Record<string, any>;
 
 /**
  * What the decorators leave for the document as a whole, done once here instead of per route:
- * public routes say `security: []`, secured ones the 400 of a malformed X-Tenant-Id, rate-limited
- * ones the general 429, those reading the database its 503; error answers are JSON (also on routes that stream events,
- * whose refusals come before the stream opens) with an example of their own status; JSON bodies
- * carry an example composed from their fields' examples.
+ * public routes say `security: []`; the errors every route of a kind can give are listed (the 400
+ * of a malformed X-Tenant-Id on secured routes, the general 429, the 503 of a lost database);
+ * error answers are JSON (also on routes that stream events, whose refusals come before the
+ * stream opens) with an example of their own status; JSON bodies carry an example composed from
+ * their fields' examples.
  */
 export function completeDocument(document: OpenAPIObject): OpenAPIObject {
   const schemas = (document.components?.schemas ?? {}) as Record<string, Json>;
@@ -47,33 +48,13 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       if (!op) continue;
       if (op[PUBLIC_EXTENSION]) op.security = [];
       // The authentication guard reads X-Tenant-Id (a global parameter) on every secured route.
-      else if (op.security?.length && !op.responses?.['400'])
-        op.responses = {
-          ...op.responses,
-          '400': {
-            description: 'INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id',
-            content: { 'application/json': { schema: { $ref: ERROR_REF } } },
-          },
-        };
+      else if (op.security?.length) addError(op, '400', 'INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id');
       // The general rate limit (RATE_LIMIT_PER_MINUTE per address) guards every route not marked otherwise.
-      if (!op[NOT_RATE_LIMITED_EXTENSION] && !op.responses?.['429'])
-        op.responses = {
-          ...op.responses,
-          '429': {
-            description:
-              'RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address; see Retry-After',
-            content: { 'application/json': { schema: { $ref: ERROR_REF } } },
-          },
-        };
+      if (!op[NOT_RATE_LIMITED_EXTENSION])
+        addError(op, '429', 'RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address');
       // The exception filter turns a lost database connection into 503 on any route that reads it.
-      if (!op[WITHOUT_DATABASE_EXTENSION] && !op.responses?.['503'])
-        op.responses = {
-          ...op.responses,
-          '503': {
-            description: 'DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry',
-            content: { 'application/json': { schema: { $ref: ERROR_REF } } },
-          },
-        };
+      if (!op[WITHOUT_DATABASE_EXTENSION])
+        addError(op, '503', 'DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry');
       for (const [status, response] of Object.entries((op.responses ?? {}) as Record<string, Json>))
         completeResponse(status, response, schemas);
       for (const [type, media] of Object.entries((op.requestBody?.content ?? {}) as Record<string, Json>))
@@ -82,6 +63,15 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
     }
   }
   return document;
+}
+
+/** Documents an error answer the route does not list yet (one it lists keeps its own description). */
+function addError(op: Json, status: string, description: string): void {
+  if (op.responses?.[status]) return;
+  op.responses = {
+    ...op.responses,
+    [status]: { description, content: { 'application/json': { schema: { $ref: ERROR_REF } } } },
+  };
 }
 
 /**
