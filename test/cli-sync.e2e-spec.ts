@@ -177,22 +177,30 @@ describe('connector sync from the operator CLI (e2e, built CLI and the real work
   );
 
   it(
-    'stops a queued sync: the follower ends cancelled and exits 1',
+    'leaves the run to the worker on Ctrl-C (exit 130); a stop ends it cancelled and its follower exits 1',
     async () => {
       await stopWorker();
+      const showsRun = (out: string) => out.includes('"type":"progress"');
+      const first = cli('connector', 'sync', connectorId, '--tenant', 'Acme', '--follow', '--json');
+      await eventually(() => first.output().stdout, showsRun, 90_000);
+      first.child.kill('SIGINT');
+      const detached = await first.exited;
+      expect(detached.code).toBe(130);
+      const runId = (JSON.parse(detached.stdout.split('\n')[0]) as RunLine).data.id;
+      expect(detached.stderr).toContain(`Stopped following. Sync ${runId} goes on in the worker`);
+      expect(detached.stderr).toContain(`npm run cli -- connector stop ${connectorId} --tenant Acme`);
+      const left = await t.http.get(`/api/v1/connectors/${connectorId}/runs/${runId}`, { token });
+      expect(left.body.status).toBe('queued');
+
       const following = cli('connector', 'sync', connectorId, '--tenant', 'Acme', '--follow', '--json');
-      await eventually(
-        () => following.output().stdout,
-        (out) => out.includes('"type":"progress"'),
-        90_000,
-      );
+      await eventually(() => following.output().stdout, showsRun, 90_000);
       const stopped = await cli('connector', 'stop', connectorId, '--tenant', 'Acme', '--json').exited;
       expect(stopped.code).toBe(0);
       expect(JSON.parse(stopped.stdout)).toMatchObject({ status: 'cancelled', cancelRequested: true });
 
       const exit = await following.exited;
       expect(exit.code).toBe(1);
-      expect(exit.stderr).toMatch(/Sync run_\w+ was cancelled/);
+      expect(exit.stderr).toContain(`Sync ${runId} was cancelled`);
       expect(JSON.parse(exit.stdout.trim().split('\n').at(-1)!)).toMatchObject({
         type: 'final',
         data: { status: 'cancelled' },
@@ -202,7 +210,7 @@ describe('connector sync from the operator CLI (e2e, built CLI and the real work
       expect(nothing.code).toBe(1);
       expect(nothing.stderr).toMatch(/No sync of this connector is queued or running \(NOTHING_RUNNING\)/);
     },
-    spawnTimeout(4, 60_000),
+    spawnTimeout(5, 60_000),
   );
 
   it(
