@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ApiKeyService, TenantService, ROLES, Role } from '@sluice/auth';
+import { ApiKeyService, AuthContext, TenantService, ROLES, Role } from '@sluice/auth';
 import { createLogger, DomainError, loadEnvOrExit, prepareRuntime, runMain } from '@sluice/core';
 import { SyncService } from '@sluice/documents';
 import { parseArgs } from 'node:util';
@@ -92,10 +92,7 @@ function connectorCommand(positionals: string[], values: { tenant?: string }): {
 }
 
 /** Runs a connector command as the tenant's operator and sets the exit code it returns. */
-function asOperator(
-  tenant: string,
-  work: (sync: SyncService, auth: ReturnType<typeof operator>) => Promise<number>,
-): Promise<void> {
+function asOperator(tenant: string, work: (sync: SyncService, auth: AuthContext) => Promise<number>): Promise<void> {
   return withServices(
     async (get) => {
       process.exitCode = await work(get(SyncService), operator(await tenantId(get(TenantService), tenant)));
