@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ApiKeyService, AuthContext, TenantService, ROLES, Role } from '@sluice/auth';
+import { ApiKeyService, TenantService, ROLES, Role } from '@sluice/auth';
+import type { AuthContext } from '@sluice/auth';
 import { createLogger, DomainError, loadEnvOrExit, prepareRuntime, runMain } from '@sluice/core';
 import { SyncService } from '@sluice/documents';
 import { parseArgs } from 'node:util';
