@@ -1785,7 +1785,7 @@ export interface components {
        * @default source
        * @enum {string}
        */
-      role: 'source' | 'destination';
+      role?: 'source' | 'destination';
       /** @example Read replica of the sales database */
       description?: string;
       /**
@@ -2433,7 +2433,7 @@ export interface components {
        * @description Let the SQL change data (admins only; 403 for others)
        * @default false
        */
-      allowMutations: boolean;
+      allowMutations?: boolean;
       /**
        * @description Rows returned at most (also the LIMIT the guard applies)
        * @example 100
@@ -2443,7 +2443,7 @@ export interface components {
        * @description false: return the checked SQL without running it
        * @default true
        */
-      execute: boolean;
+      execute?: boolean;
       /** @description Add a short answer in words, written by the LLM from a sample of the result */
       answer?: boolean;
       /** @description Add a Vega-Lite chart chosen by rule from the result columns */
@@ -2604,7 +2604,7 @@ export interface components {
        * @description Let the SQL change data (admins only)
        * @default false
        */
-      allowMutations: boolean;
+      allowMutations?: boolean;
       /** @example 100 */
       maxRows?: number;
     };
