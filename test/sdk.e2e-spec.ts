@@ -1,5 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { SluiceError, unwrap, type RunEvent, type TokenPair } from '@sluice/sdk';
+import { SluiceError, unwrap, type QueryStreamEvent, type RunEvent, type TokenPair } from '@sluice/sdk';
 import { sign } from 'jsonwebtoken';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -183,6 +183,16 @@ describe('the SDK against the real API (e2e)', () => {
     // Each progress event is a run snapshot whose count never goes back.
     const processed = events.map((e) => (e.event === 'error' ? -1 : e.data.progress.processed));
     expect(processed).toEqual([...processed].sort((a, b) => a - b));
+
+    // A streamed question that fails after the headers ends with an `error` event carrying the error body.
+    const asked: QueryStreamEvent[] = [];
+    for await (const e of client.events('/nl2sql/query/stream', { body: { connectorId: id, question: 'How many?' } })) {
+      asked.push(e);
+    }
+    const failed = asked.at(-1)!;
+    expect(failed.event).toBe('error');
+    if (failed.event !== 'error') return;
+    expect(SluiceError.fromBody(failed.data)).toMatchObject({ status: 503, code: 'LLM_NOT_CONFIGURED' });
 
     // An unknown run is a plain 404 before any event.
     const unknown = client.events('/connectors/{id}/runs/{runId}/events', {
