@@ -5,11 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadChinookPostgres, localPostgresConnector } from './helpers/chinook';
+import { scaled } from './helpers/eventually';
 import { sdkFor, sdkSignedIn } from './helpers/sdk-client';
 import { SEED_ADMIN } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { startTestWorker } from './helpers/test-worker';
 import { dropDatabase, testVariables } from './helpers/test-env';
+
+// Each step signs in (argon2) or waits on the worker or the model: seconds on a loaded machine.
+jest.setTimeout(scaled(60_000));
 
 /** The SluiceError a call is refused with (fails the test when the call succeeds). */
 async function refusal(call: Promise<unknown>): Promise<SluiceError> {

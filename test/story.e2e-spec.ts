@@ -11,12 +11,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadChinookPostgres, localPostgresConnector } from './helpers/chinook';
+import { scaled } from './helpers/eventually';
 import { FakeOpenAi } from './helpers/fake-openai';
 import { sdkSignedIn } from './helpers/sdk-client';
 import { SEED_ADMIN, SEED_EDITOR, SEED_VIEWER } from './helpers/seed';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { startTestWorker } from './helpers/test-worker';
 import { dropDatabase, testVariables } from './helpers/test-env';
+
+// Each step signs in (argon2) or waits on the worker or the model: seconds on a loaded machine.
+jest.setTimeout(scaled(60_000));
 
 const fence = (sql: string) => `Here is the query:\n\`\`\`sql\n${sql}\n\`\`\``;
 
