@@ -386,7 +386,7 @@ export interface paths {
     };
     /**
      * Connector types with their capabilities and the JSON Schemas of config and authConfig
-     * @description Each type carries its category and readiness (ready or coming_soon); both can filter the list.
+     * @description Each type carries its category and readiness (ready or coming_soon); both can filter the list. The answer has the `{data, pagination}` shape of every list, with all matching types in one page.
      */
     get: operations['connectorTypes_list'];
     put?: never;
@@ -872,7 +872,7 @@ export interface paths {
     put?: never;
     /**
      * Describe, tag or give context to a table or column
-     * @description Creates or replaces the annotation of a table (no `column`) or of one column. The table and column must exist in the schema. Annotations are kept by name across refreshes and flagged `orphaned` when their table or column disappears. The tag `pii` withholds a column from viewers in NL2SQL results.
+     * @description Creates or replaces the annotation of a table (no `column`) or of one column. The table and column must exist in the schema. Annotations are kept by name across refreshes and flagged `orphaned` when their table or column disappears. The tag `pii` withholds a column from viewers in NL2SQL results. Answers 201 when the annotation is new and 200 when it replaced the one of the same target.
      */
     post: operations['schema_annotate'];
     delete?: never;
@@ -1121,7 +1121,7 @@ export interface paths {
     put?: never;
     /**
      * Turn a successful entry into an example
-     * @description Creates an example with the entry's question, SQL and connector, in the connector's dialect (checked like POST /examples; unknown tables or columns come back as `warnings`). A failed entry, one without SQL or one already promoted is a 409.
+     * @description Creates an example with the entry's question, SQL and connector, in the connector's dialect (checked like POST /examples; unknown tables or columns come back as `warnings`). A failed entry, one without SQL or one already an example (promoted earlier, or answered from a stored example as asked) is a 409.
      */
     post: operations['history_promote'];
     delete?: never;
@@ -1647,6 +1647,11 @@ export interface components {
       authSchema: {
         [key: string]: unknown;
       };
+    };
+    ConnectorTypePageDto: {
+      /** @description Items of this page */
+      data: components['schemas']['ConnectorTypeDto'][];
+      pagination: components['schemas']['PaginationDto'];
     };
     ConnectorResponseDto: {
       /** @example conn_4k2x9q0m1v7b3n8c */
@@ -2481,11 +2486,11 @@ export interface components {
     QueryResultDto: {
       columns: components['schemas']['ResultColumnDto'][];
       /**
-       * @description Rows as arrays in column order; dates as ISO strings, big numbers and decimals as strings, bytes as base64
+       * @description Rows as arrays in column order; dates as ISO strings, bytes as base64. bigint and numeric/decimal values are JSON numbers when exact (integers within ±(2^53 − 1), decimals that a double writes with the same digits) and strings otherwise, so no digit is lost
        * @example [
        *       [
        *         "Rock",
-       *         "1297"
+       *         1297
        *       ]
        *     ]
        */
@@ -2530,6 +2535,15 @@ export interface components {
       /** @example 64 */
       completionTokens: number;
     };
+    ResponseWarningDto: {
+      /**
+       * @example ANSWER_LLM_NOT_CONFIGURED
+       * @enum {string}
+       */
+      code: 'ANSWER_LLM_NOT_CONFIGURED' | 'ANSWER_FAILED' | 'ANSWER_EMPTY' | 'ANSWER_NO_RESULT' | 'CHART_NO_RESULT';
+      /** @example No answer in words: no LLM is configured for this tenant (PUT /settings/llm) */
+      message: string;
+    };
     QueryResponseDto: {
       /** @example SELECT g.name, count(*) ... */
       sql: string | null;
@@ -2560,6 +2574,8 @@ export interface components {
       chart?: {
         [key: string]: unknown;
       } | null;
+      /** @description What the answer lacks and why, though the question succeeded: no answer in words (no LLM configured, the call failed) or no chart or answer because the SQL was not run. Empty when nothing is missing. */
+      warnings: components['schemas']['ResponseWarningDto'][];
     };
     SqlDto: {
       /** @example conn_4k2x9q0m1v7b3n8c */
@@ -2601,6 +2617,11 @@ export interface components {
       /** @example SELECT name FROM genre ORDER BY name */
       sql: string;
       /**
+       * @description Add a Vega-Lite chart chosen by rule from the result columns
+       * @default false
+       */
+      chart?: boolean;
+      /**
        * @description Let the SQL change data (admins only)
        * @default false
        */
@@ -2611,6 +2632,10 @@ export interface components {
     ExecuteResponseDto: {
       validation: components['schemas']['ValidationDto'];
       result: components['schemas']['QueryResultDto'];
+      /** @description With `chart: true`: a Vega-Lite spec, or null when no chart fits the result */
+      chart?: {
+        [key: string]: unknown;
+      } | null;
     };
     LlmSettingsResponseDto: {
       /**
@@ -2846,7 +2871,7 @@ export interface components {
       /** @description LLM tokens the question used; null when no LLM was called */
       usage: components['schemas']['TokenUsageDto'] | null;
       /**
-       * @description The example it was promoted to, while that example exists
+       * @description The example it was promoted to, or the stored example that answered it as asked, while that example exists
        * @example null
        */
       exampleId: string | null;
@@ -4008,7 +4033,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['ConnectorTypeDto'][];
+          'application/json': components['schemas']['ConnectorTypePageDto'];
         };
       };
       400: {
@@ -6040,7 +6065,17 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The annotation of the same target, replaced */
       200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AnnotationResponseDto'];
+        };
+      };
+      /** @description A new annotation */
+      201: {
         headers: {
           [name: string]: unknown;
         };
