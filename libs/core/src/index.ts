@@ -17,6 +17,8 @@ export * from './http/public.decorator';
 export * from './validation/json-inspection';
 export * from './http/server-sent-events';
 export * from './ids/ids';
+export * from './metrics/metrics.service';
+export * from './metrics/shared-metrics';
 export * from './network/safe-agents';
 export * from './network/safe-fetch';
 export * from './network/safe-network';
