@@ -30,6 +30,7 @@ export * from './queue/job-errors';
 export * from './queue/job-runner';
 export * from './queue/queue-names';
 export * from './queue/queue.module';
+export * from './queue/worker-heartbeat';
 export * from './queue/worker-stop';
 export * from './redis/redis';
 export * from './sql/dialect-registry';
