@@ -47,7 +47,7 @@ describe('connectors (e2e)', () => {
   it('lists the connector types with their JSON Schemas and readiness', async () => {
     const res = await t.http.get('/api/v1/connector-types', { token: viewer });
     expect(res.status).toBe(200);
-    const pg = res.body.find((x: { type: string }) => x.type === 'postgresql');
+    const pg = res.body.data.find((x: { type: string }) => x.type === 'postgresql');
     expect(pg).toMatchObject({ category: 'sql', readiness: 'ready', dialect: 'postgresql' });
     expect(pg.configSchema.type).toBe('object');
     expect(pg.authSchema.properties).toHaveProperty('password');
@@ -310,7 +310,7 @@ describe('connectors (e2e)', () => {
     });
 
     it('names the destination fields of each type in GET /connector-types', async () => {
-      const types = (await t.http.get('/api/v1/connector-types', { token: viewer })).body as Array<{
+      const types = (await t.http.get('/api/v1/connector-types', { token: viewer })).body.data as Array<{
         type: string;
         destinationFields: string[];
       }>;

@@ -117,9 +117,8 @@ export class SyncService {
 
   /**
    * The run's progress as it changes, then its final state, for a UI that should not poll.
-   * Read from the run row, so any API instance can serve the stream of any worker's run. The
-   * stream ends when the run is final or gone (its connector deleted), and each user or API key
-   * holds at most MAX_EVENT_STREAMS_PER_USER streams at once across instances (429 beyond).
+   * Each user or API key holds at most MAX_EVENT_STREAMS_PER_USER streams at once across
+   * instances (429 beyond); otherwise as `watch`.
    */
   async events(auth: AuthContext, connectorId: string, runId: string): Promise<Observable<MessageEvent>> {
     await this.get(auth, connectorId, runId);
@@ -133,15 +132,28 @@ export class SyncService {
         `At most ${limit} event streams may be open at once; close one first`,
       );
     }
+    return this.changes(auth.tenantId, connectorId, runId).pipe(finalize(() => slot.release()));
+  }
+
+  /**
+   * The run's progress as it changes, then its final state, without a stream slot: for an
+   * operator following a run from the CLI. Read from the run row, so any process sees the run of
+   * any worker. Ends when the run is final or gone (its connector deleted).
+   */
+  async watch(auth: AuthContext, connectorId: string, runId: string): Promise<Observable<MessageEvent>> {
+    await this.get(auth, connectorId, runId);
+    return this.changes(auth.tenantId, connectorId, runId);
+  }
+
+  private changes(tenantId: string, connectorId: string, runId: string): Observable<MessageEvent> {
     const fingerprint = (r: SyncRunEntity) => `${r.status}|${r.cancelRequested}|${JSON.stringify(r.progress)}`;
     return timer(0, EVENT_POLL_MS).pipe(
-      switchMap(() => from(this.runs.findOne(auth.tenantId, connectorId, runId))),
+      switchMap(() => from(this.runs.findOne(tenantId, connectorId, runId))),
       // Deleting the connector deletes its runs: nothing more will come, so the stream ends.
       takeWhile((run): run is SyncRunEntity => run !== null),
       distinctUntilChanged((a, b) => fingerprint(a) === fingerprint(b)),
       map((run) => ({ type: FINAL.has(run.status) ? 'final' : 'progress', data: mapRun(run) }) as MessageEvent),
       takeWhile((event) => event.type !== 'final', true),
-      finalize(() => slot.release()),
     );
   }
 

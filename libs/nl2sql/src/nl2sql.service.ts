@@ -130,11 +130,18 @@ export class Nl2sqlService {
     try {
       const body = await this.generate(auth, dto, ctx, run);
       const response = await record.finish(body);
-      if (dto.chart) response.chart = body.result ? chartFor(body.result.columns, body.result.rows) : null;
-      if (dto.answer)
-        response.answer = body.result
+      const unrun = 'the SQL was not run (execute: false)';
+      if (dto.chart) {
+        response.chart = body.result ? chartFor(body.result.columns, body.result.rows) : null;
+        if (!body.result) response.warnings.push({ code: 'CHART_NO_RESULT', message: `No chart: ${unrun}` });
+      }
+      if (dto.answer) {
+        const spoken = body.result
           ? await spokenAnswer(this.llm, auth.tenantId, dto.question, body.result, run)
-          : null;
+          : { text: null, warning: { code: 'ANSWER_NO_RESULT' as const, message: `No answer in words: ${unrun}` } };
+        response.answer = spoken.text;
+        if (spoken.warning) response.warnings.push(spoken.warning);
+      }
       this.metrics?.nl2sqlQuestion('answered', run.attempts.map(attemptResult));
       return response;
     } catch (error) {
