@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth';
 import { ConnectorService, ConnectorRegistry } from '@sluice/connectors';
 import {
@@ -20,6 +20,7 @@ import {
   SyncConnectorPayload,
   EnvDto,
   ConcurrencySlots,
+  SharedMetrics,
 } from '@sluice/core';
 import type { Queue } from 'bull';
 import { distinctUntilChanged, finalize, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
@@ -55,6 +56,7 @@ export class SyncService {
     @InjectQueue(QueueName.ConnectorSync) private readonly queue: Queue<SyncConnectorPayload>,
     private readonly slots: ConcurrencySlots,
     private readonly env: EnvDto,
+    @Optional() private readonly metrics?: SharedMetrics,
   ) {}
 
   async start(auth: AuthContext, connectorId: string, force: boolean): Promise<StartedRun> {
@@ -97,6 +99,7 @@ export class SyncService {
       { runId: run.id, tenantId: auth.tenantId, connectorId },
       retriedJob(run.id),
     );
+    await this.metrics?.syncStarted(connector.type);
     return { run: mapRun(run), created: true };
   }
 
@@ -156,11 +159,12 @@ export class SyncService {
 
   /** Asks the active run to stop: a queued one is cancelled at once, a running one at its next batch. */
   async stop(auth: AuthContext, connectorId: string): Promise<SyncRunResponseDto> {
-    await this.connectors.find(auth.tenantId, connectorId);
+    const connector = await this.connectors.find(auth.tenantId, connectorId);
     const active = await this.runs.findActive(auth.tenantId, connectorId);
     if (!active) throw new ConflictError('NOTHING_RUNNING', 'No sync of this connector is queued or running');
     if (await this.runs.cancelIfQueued(auth.tenantId, active.id)) {
       await (await this.queue.getJob(active.id))?.remove().catch(() => undefined);
+      await this.metrics?.syncFinished(connector.type, 'cancelled');
     } else {
       await this.runs.update(auth.tenantId, active.id, { cancelRequested: true });
     }

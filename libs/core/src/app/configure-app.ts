@@ -15,7 +15,7 @@ import { API_PREFIX } from './service.controller';
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 /** Routes that stay at the root, outside /api/v1. */
-const ROOT_ROUTES = [
+export const ROOT_ROUTES = [
   '/',
   'health/live',
   'health/ready',

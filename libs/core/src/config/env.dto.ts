@@ -503,6 +503,13 @@ export class EnvDto {
   @Max(64)
   WORKER_CONCURRENCY = 2;
 
+  /** A file the worker rewrites every 10 s while Redis answers, for a container health check; unset: none. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  WORKER_HEARTBEAT_FILE?: string;
+
   @Transform(toBool)
   @IsBoolean()
   METRICS_ENABLED = true;
