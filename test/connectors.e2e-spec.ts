@@ -436,7 +436,7 @@ describe('connectors (e2e)', () => {
           );
           expect(res.status).toBe(422);
           expect(res.body.code).toBe('ADDRESS_REFUSED');
-          expect(res.body.error).toContain('SAFE_NETWORK_ALLOW');
+          expect(res.body.error).toContain(`set SAFE_NETWORK_ALLOW=${host} `);
           const dialled = dial.mock.calls.filter((args) => JSON.stringify(args).includes(host));
           expect({ host, dialled }).toEqual({ host, dialled: [] });
         }
@@ -445,6 +445,36 @@ describe('connectors (e2e)', () => {
         dial.mockRestore();
         await listener.stop();
       }
+    });
+
+    it('answers HOST_NOT_FOUND for a host that does not resolve, and a saved one records the failed test', async () => {
+      const body = pgConnector(t, 'Nowhere');
+      body.config.host = 'sluice-db.invalid';
+      const unsaved = await t.http.post(
+        '/api/v1/connectors/test-connection',
+        { type: body.type, config: body.config, authConfig: body.authConfig },
+        { token: admin },
+      );
+      expect(unsaved.status).toBe(422);
+      expect(unsaved.body).toMatchObject({
+        code: 'HOST_NOT_FOUND',
+        error: expect.stringContaining('sluice-db.invalid'),
+      });
+
+      const created = await t.http.post('/api/v1/connectors', body, { token: admin });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ status: 'pending', lastError: null });
+      const tested = await t.http.post(`/api/v1/connectors/${created.body.id}/test`, {}, { token: admin });
+      expect(tested.status).toBe(422);
+      expect(tested.body.code).toBe('HOST_NOT_FOUND');
+      const after = await t.http.get(`/api/v1/connectors/${created.body.id}`, { token: admin });
+      expect(after.body).toMatchObject({
+        status: 'error',
+        lastError: expect.stringMatching(/^Could not resolve host sluice-db\.invalid\./),
+      });
+      expect(after.body.lastTestedAt).not.toBeNull();
+      const health = await t.http.get(`/api/v1/connectors/${created.body.id}/health`, { token: admin });
+      expect(health.body.status).toBe('unhealthy');
     });
 
     it('opens the circuit after repeated failures and closes it after the cool-down', async () => {
