@@ -422,6 +422,49 @@ describe('connectors (e2e)', () => {
       ]);
     });
 
+    it('reaches a database on this machine as the README shows, and names config.ssl.mode on the way', async () => {
+      const local = pgConnector(t, 'Local');
+      const { ssl: _ssl, ...withoutSsl } = local.config;
+      // A top-level ssl beside config was once accepted and ignored: now refused, naming the right place.
+      const misplaced = await t.http.post(
+        '/api/v1/connectors/test-connection',
+        { type: 'postgresql', config: withoutSsl, ssl: { mode: 'disable' }, authConfig: local.authConfig },
+        { token: admin },
+      );
+      expect(misplaced.status).toBe(400);
+      expect(misplaced.body.details).toEqual([
+        { field: 'ssl', messages: [expect.stringContaining('set config.ssl.mode instead')] },
+      ]);
+      const created = await t.http.post('/api/v1/connectors', { ...local, ssl: { mode: 'disable' } }, { token: admin });
+      expect(created.status).toBe(400);
+      expect(created.body.details[0]).toMatchObject({ field: 'ssl' });
+
+      // TLS is required by default, and the test server speaks none: the message says what to set.
+      const strict = await t.http.post(
+        '/api/v1/connectors/test-connection',
+        { type: 'postgresql', config: withoutSsl, authConfig: local.authConfig },
+        { token: admin },
+      );
+      expect(strict.body).toMatchObject({
+        success: false,
+        message: expect.stringContaining('set config.ssl.mode to disable'),
+      });
+
+      const saved = await t.http.post('/api/v1/connectors', local, { token: admin });
+      expect(saved.status).toBe(201);
+      expect((await t.http.post(`/api/v1/connectors/${saved.body.id}/test`, {}, { token: admin })).body).toMatchObject({
+        success: true,
+        status: 'active',
+      });
+      const moved = await t.http.put(
+        `/api/v1/connectors/${saved.body.id}`,
+        { ssl: { mode: 'require' } },
+        { token: admin },
+      );
+      expect(moved.status).toBe(400);
+      expect(moved.body.details[0]).toMatchObject({ field: 'ssl' });
+    });
+
     it('refuses metadata, private and not-allow-listed loopback addresses before connecting', async () => {
       const listener = await new CountingListener().start('127.0.0.2');
       // The app runs in this process: any dial it made would go through Socket#connect.
