@@ -219,6 +219,15 @@ export class EnvDto {
   @IsBoolean()
   TRUST_PROXY = false;
 
+  /**
+   * The API is reached only over HTTPS: always send HSTS and CSP upgrade-insecure-requests.
+   * Otherwise they go only with requests that arrived over TLS (behind a proxy: TRUST_PROXY and
+   * X-Forwarded-Proto: https), so /docs still loads over plain http://<server>:3000.
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  HTTPS_ONLY = false;
+
   // ---- rate limits
   @Transform(toInt)
   @IsInt()

@@ -36,6 +36,7 @@ describe('loadEnv', () => {
         JWT_ACCESS_TTL_SECONDS: 900,
         BODY_LIMIT: '1mb',
         TRUST_PROXY: false,
+        HTTPS_ONLY: false,
         METRICS_ENABLED: true,
         WORKER_CONCURRENCY: 2,
         DASHBOARD_SESSION_TTL_SECONDS: 900,
@@ -72,19 +73,25 @@ describe('loadEnv', () => {
       ['TRUST_PROXY', 'YES', true],
       ['TRUST_PROXY', 'on', true],
       ['TRUST_PROXY', 'false', false],
+      ['HTTPS_ONLY', 'true', true],
+      ['HTTPS_ONLY', 'off', false],
       ['METRICS_ENABLED', 'false', false],
       ['METRICS_ENABLED', '0', false],
     ])('%s=%s becomes %p', (name, value, expected) => {
       expect(loadEnv({ ...minimal, [name]: value })[name as 'PORT']).toBe(expected);
     });
 
-    it.each([['PORT'], ['DATABASE_POOL_SIZE'], ['TRUST_PROXY'], ['METRICS_ENABLED'], ['DASHBOARD_TENANT']])(
-      'an empty %s falls back to its default',
-      (name) => {
-        const defaults = loadEnv(minimal);
-        expect(loadEnv({ ...minimal, [name]: '' })[name as 'PORT']).toBe(defaults[name as 'PORT']);
-      },
-    );
+    it.each([
+      ['PORT'],
+      ['DATABASE_POOL_SIZE'],
+      ['TRUST_PROXY'],
+      ['HTTPS_ONLY'],
+      ['METRICS_ENABLED'],
+      ['DASHBOARD_TENANT'],
+    ])('an empty %s falls back to its default', (name) => {
+      const defaults = loadEnv(minimal);
+      expect(loadEnv({ ...minimal, [name]: '' })[name as 'PORT']).toBe(defaults[name as 'PORT']);
+    });
   });
 
   describe('secrets', () => {
