@@ -104,8 +104,19 @@ function databaseErrorBody(exception: unknown): Omit<ErrorResponseDto, 'requestI
 }
 
 /**
+ * An outcome the code decided on purpose, with a status and a message written for the caller:
+ * our domain errors and Nest's HTTP exceptions, whatever their status (503 LLM_NOT_CONFIGURED,
+ * 502 LLM_UNREACHABLE are answers, not failures of the server). Anything else that ends in a
+ * 5xx is unexpected.
+ */
+function expectedOutcome(exception: unknown): boolean {
+  return exception instanceof DomainError || exception instanceof HttpException;
+}
+
+/**
  * Turns every error into the one error body of the API. Only messages we wrote reach the
- * caller: driver errors, stacks and unexpected exceptions become a generic 500 and are logged.
+ * caller: driver errors, stacks and unexpected exceptions become a generic 500 and are logged
+ * as errors with their stack; every other answer is logged at warn, without one.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -117,10 +128,23 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const body = this.toBody(exception, req.requestId ?? 'unknown');
 
-    if (body.statusCode >= 500) {
+    if (body.statusCode >= 500 && !expectedOutcome(exception)) {
       this.logger.error(
         { requestId: body.requestId, method: req.method, path: req.path, err: exception },
         'Unhandled error',
+      );
+    } else {
+      // An answer we chose (no LLM configured, a refused address, a bad field): worth a line for
+      // operators, but no stack, which would only point at the code that decided it.
+      this.logger.warn(
+        {
+          requestId: body.requestId,
+          method: req.method,
+          path: req.path,
+          statusCode: body.statusCode,
+          code: body.code,
+        },
+        body.error,
       );
     }
     if (exception instanceof TooManyRequestsError) {
