@@ -133,7 +133,10 @@ export class EnvDto {
   @Validate(RedisUrlConstraint)
   REDIS_URL = 'redis://127.0.0.1:6379';
 
-  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'must be 1-64 letters, digits or _.-' })
+  /** Unset, loadEnv derives it from the database name (see defaultRedisKeyPrefix). */
+  @Matches(/^(?=.{1,100}$)[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*$/, {
+    message: 'must be 1-100 letters, digits or _.-, in parts separated by single colons',
+  })
   REDIS_KEY_PREFIX = 'sluice';
 
   // ---- secrets

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, loadEnv } from './load-env';
+import { ConfigError, envForChild, loadEnv } from './load-env';
 
 const JWT_SECRET = 'jwt-secret-that-is-long-enough-0123456789';
 const HEX_KEY = randomBytes(32).toString('hex');
@@ -31,7 +31,7 @@ describe('loadEnv', () => {
         DATABASE_NAME: 'sluice',
         DATABASE_POOL_SIZE: 10,
         REDIS_URL: 'redis://127.0.0.1:6379',
-        REDIS_KEY_PREFIX: 'sluice',
+        REDIS_KEY_PREFIX: 'sluice:sluice',
         ENCRYPTION_KEY_ID: 'k1',
         JWT_ACCESS_TTL_SECONDS: 900,
         BODY_LIMIT: '1mb',
@@ -57,6 +57,44 @@ describe('loadEnv', () => {
       const env = loadEnv({ ...minimal, HOME: '/root', SOMETHING_ELSE: 'x' }) as unknown as Record<string, unknown>;
       expect(env.HOME).toBeUndefined();
       expect(env.SOMETHING_ELSE).toBeUndefined();
+    });
+  });
+
+  describe('REDIS_KEY_PREFIX', () => {
+    it('is derived from the database, so two installs on one Redis do not share queues', () => {
+      const one = loadEnv({ ...minimal, DATABASE_URL: 'postgresql://u:p@db:5432/sales_eu' });
+      const two = loadEnv({ ...minimal, DATABASE_URL: 'postgresql://u:p@db:5432/sales_us' });
+      expect(one.REDIS_KEY_PREFIX).toBe('sluice:sales_eu');
+      expect(two.REDIS_KEY_PREFIX).toBe('sluice:sales_us');
+    });
+
+    it('uses DATABASE_NAME without DATABASE_URL, and an empty value counts as unset', () => {
+      expect(loadEnv({ ...minimal, DATABASE_NAME: 'staging' }).REDIS_KEY_PREFIX).toBe('sluice:staging');
+      expect(loadEnv({ ...minimal, DATABASE_NAME: 'staging', REDIS_KEY_PREFIX: '' }).REDIS_KEY_PREFIX).toBe(
+        'sluice:staging',
+      );
+    });
+
+    it('turns characters a prefix may not hold into _, and takes the user name when the URL names no database', () => {
+      expect(loadEnv({ ...minimal, DATABASE_URL: 'postgresql://u@db/my%20db%3Aone' }).REDIS_KEY_PREFIX).toBe(
+        'sluice:my_db_one',
+      );
+      expect(loadEnv({ ...minimal, DATABASE_URL: 'postgresql://reporting@db:5432' }).REDIS_KEY_PREFIX).toBe(
+        'sluice:reporting',
+      );
+    });
+
+    it('keeps a prefix that is set, and the derived one survives the trip to a child process', () => {
+      expect(loadEnv({ ...minimal, REDIS_KEY_PREFIX: 'acme' }).REDIS_KEY_PREFIX).toBe('acme');
+      const parent = loadEnv({ ...minimal, DATABASE_URL: 'postgresql://u@db/sales' });
+      // `sluice start` hands its resolved values to the API and the worker, which validate them again.
+      expect(loadEnv(envForChild(parent)).REDIS_KEY_PREFIX).toBe('sluice:sales');
+    });
+
+    it.each(['a b', 'x::y', ':x', 'x:', 'x'.repeat(101)])('refuses %j', (prefix) => {
+      expect(configFailure({ ...minimal, REDIS_KEY_PREFIX: prefix }).problems.map(variableOf)).toEqual([
+        'REDIS_KEY_PREFIX',
+      ]);
     });
   });
 
