@@ -518,6 +518,13 @@ describe('connectors (e2e)', () => {
       expect(after.body.lastTestedAt).not.toBeNull();
       const health = await t.http.get(`/api/v1/connectors/${created.body.id}/health`, { token: admin });
       expect(health.body.status).toBe('unhealthy');
+      // Any other route that connects answers the same, not a 500.
+      const executed = await t.http.post(
+        '/api/v1/nl2sql/execute',
+        { connectorId: created.body.id, sql: 'SELECT 1' },
+        { token: admin },
+      );
+      expect({ status: executed.status, code: executed.body.code }).toEqual({ status: 422, code: 'HOST_NOT_FOUND' });
     });
 
     it('opens the circuit after repeated failures and closes it after the cool-down', async () => {

@@ -9,6 +9,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
+import { HostNotFoundError, SafeNetworkError } from '../network/safe-network';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import {
   BadRequestError,
@@ -176,6 +177,21 @@ describe('AllExceptionsFilter', () => {
       expect(fields).toMatchObject({ statusCode: error.status, code: error.code });
       expect(fields).not.toHaveProperty('err');
       expect(message).toBe(error.message);
+    });
+
+    it.each<[string, SafeNetworkError, string]>([
+      [
+        'a refused address',
+        new SafeNetworkError('Refused to connect to 10.0.0.1', 'private network address'),
+        'ADDRESS_REFUSED',
+      ],
+      ['a host that does not resolve', new HostNotFoundError('db.invalid'), 'HOST_NOT_FOUND'],
+    ])("answers the network guard's refusal of %s with 422 and its code, logged at warn", (_label, error, code) => {
+      const res = send(error);
+      expect(res.statusCode).toBe(422);
+      expect(res.body).toEqual({ statusCode: 422, error: error.message, code, requestId: 'req_test0000000001' });
+      expect(logged).not.toHaveBeenCalled();
+      expect(warned.mock.calls[0][0]).toMatchObject({ statusCode: 422, code });
     });
 
     it('logs a Nest HTTP exception of 5xx at warn too', () => {

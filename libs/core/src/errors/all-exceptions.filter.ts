@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { SafeNetworkError } from '../network/safe-network';
 import { DomainError, TooManyRequestsError } from './domain-error';
 import { ErrorResponseDto } from './error-response.dto';
 
@@ -110,7 +111,9 @@ function databaseErrorBody(exception: unknown): Omit<ErrorResponseDto, 'requestI
  * 5xx is unexpected.
  */
 function expectedOutcome(exception: unknown): boolean {
-  return exception instanceof DomainError || exception instanceof HttpException;
+  return (
+    exception instanceof DomainError || exception instanceof HttpException || exception instanceof SafeNetworkError
+  );
 }
 
 /**
@@ -166,6 +169,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
         ...(exception.details ? { details: exception.details } : {}),
         requestId,
       };
+    }
+    // The safe-network guard's refusal reaches here from any route that opens a connection
+    // (schema, execute, sync...): the caller's configuration, answered as the probes answer it.
+    if (exception instanceof SafeNetworkError) {
+      return { statusCode: 422, error: exception.message, code: exception.code, requestId };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
