@@ -1749,7 +1749,7 @@ export interface components {
        * @example postgresql://reader:s3cret@db.example.com:5432/sales
        */
       connection?: string;
-      /** @description TLS settings for the connection-string form */
+      /** @description TLS settings for the connection-string form, only with `connection` (400 otherwise); with `config`, use `config.ssl.mode` */
       ssl?: components['schemas']['SslOptionsDto'];
       /**
        * @description A type from GET /connector-types
@@ -1805,7 +1805,7 @@ export interface components {
        * @example postgresql://reader:s3cret@db.example.com:5432/sales
        */
       connection?: string;
-      /** @description TLS settings for the connection-string form */
+      /** @description TLS settings for the connection-string form, only with `connection` (400 otherwise); with `config`, use `config.ssl.mode` */
       ssl?: components['schemas']['SslOptionsDto'];
       /**
        * @description A type from GET /connector-types
@@ -1911,7 +1911,7 @@ export interface components {
        * @example postgresql://reader:s3cret@db.example.com:5432/sales
        */
       connection?: string;
-      /** @description TLS settings for the connection-string form */
+      /** @description TLS settings for the connection-string form, only with `connection` (400 otherwise); with `config`, use `config.ssl.mode` */
       ssl?: components['schemas']['SslOptionsDto'];
       /** @example Sales warehouse (replica) */
       name?: string;
