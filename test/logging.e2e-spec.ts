@@ -16,7 +16,13 @@ describe('what the API logs, and at which level (e2e)', () => {
   let token: string;
   let connectorId: string;
   const records = (): LogRecord[] => t.logs.map((line) => JSON.parse(line) as LogRecord);
-  const ofRequest = (requestId: string) => records().filter((r) => r.requestId === requestId);
+  /** What a request logged besides its one access line (context Http, checked apart). */
+  const ofRequest = (requestId: string) => {
+    const lines = records().filter((r) => r.requestId === requestId);
+    const access = lines.filter((r) => r.context === 'Http');
+    expect(access).toEqual([expect.objectContaining({ level: 'info', msg: 'request completed' })]);
+    return lines.filter((r) => r.context !== 'Http');
+  };
 
   beforeAll(async () => {
     t = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1', LLM_MAX_RETRIES: '0' }, { captureLogs: true });
