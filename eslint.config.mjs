@@ -5,7 +5,9 @@ import tseslint from 'typescript-eslint';
 import boundaries from './scripts/eslint/lib-boundaries.js';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'libs/sdk/src/generated/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'libs/sdk/src/generated/**', 'libs/sdk/dist/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

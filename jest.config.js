@@ -22,6 +22,7 @@ const common = {
     '^@sluice/history/(.*)$': '<rootDir>/libs/history/src/$1',
     '^@sluice/nl2sql$': '<rootDir>/libs/nl2sql/src',
     '^@sluice/nl2sql/(.*)$': '<rootDir>/libs/nl2sql/src/$1',
+    '^@sluice/sdk$': '<rootDir>/libs/sdk/src',
   },
   testEnvironment: 'node',
   rootDir: __dirname,

@@ -249,7 +249,13 @@ describe('connector catalogue: sftp, coming-soon types, DSN create and the /test
   describe('GET /connector-types', () => {
     it('lists readiness, category and schemas, and filters by both', async () => {
       const all = await call('get', '/api/v1/connector-types', undefined, s.tenant.viewer.token);
-      const byType = new Map(all.body.map((entry: { type: string }) => [entry.type, entry]));
+      expect(all.body.pagination).toEqual({
+        total: all.body.data.length,
+        limit: all.body.data.length,
+        hasMore: false,
+        nextCursor: null,
+      });
+      const byType = new Map(all.body.data.map((entry: { type: string }) => [entry.type, entry]));
       expect(byType.get('sftp')).toMatchObject({
         category: 'files',
         readiness: 'ready',
@@ -260,20 +266,20 @@ describe('connector catalogue: sftp, coming-soon types, DSN create and the /test
       expect(byType.get('braze')).toMatchObject({ category: 'api', readiness: 'coming_soon' });
 
       const soon = await call('get', '/api/v1/connector-types?readiness=coming_soon');
-      expect(soon.body.map((entry: { type: string }) => entry.type)).toEqual(
+      expect(soon.body.data.map((entry: { type: string }) => entry.type)).toEqual(
         expect.arrayContaining(['amazon_kinesis', 'braze']),
       );
-      expect(soon.body.every((entry: { readiness: string }) => entry.readiness === 'coming_soon')).toBe(true);
+      expect(soon.body.data.every((entry: { readiness: string }) => entry.readiness === 'coming_soon')).toBe(true);
       const files = await call('get', '/api/v1/connector-types?category=files&readiness=ready');
-      expect(files.body.map((entry: { type: string }) => entry.type)).toEqual(
+      expect(files.body.data.map((entry: { type: string }) => entry.type)).toEqual(
         expect.arrayContaining(['folder', 'sftp']),
       );
-      expect(files.body.every((entry: { category: string }) => entry.category === 'files')).toBe(true);
+      expect(files.body.data.every((entry: { category: string }) => entry.category === 'files')).toBe(true);
     });
 
     it("agrees with the README's table of connector types: every type, its category and readiness", async () => {
       const all = await call('get', '/api/v1/connector-types');
-      const served = all.body
+      const served = all.body.data
         .map((entry: { type: string; category: string; readiness: string }) =>
           [entry.type, entry.category, entry.readiness].join(' '),
         )

@@ -47,7 +47,7 @@ describe('connectors (e2e)', () => {
   it('lists the connector types with their JSON Schemas and readiness', async () => {
     const res = await t.http.get('/api/v1/connector-types', { token: viewer });
     expect(res.status).toBe(200);
-    const pg = res.body.find((x: { type: string }) => x.type === 'postgresql');
+    const pg = res.body.data.find((x: { type: string }) => x.type === 'postgresql');
     expect(pg).toMatchObject({ category: 'sql', readiness: 'ready', dialect: 'postgresql' });
     expect(pg.configSchema.type).toBe('object');
     expect(pg.authSchema.properties).toHaveProperty('password');
@@ -310,7 +310,7 @@ describe('connectors (e2e)', () => {
     });
 
     it('names the destination fields of each type in GET /connector-types', async () => {
-      const types = (await t.http.get('/api/v1/connector-types', { token: viewer })).body as Array<{
+      const types = (await t.http.get('/api/v1/connector-types', { token: viewer })).body.data as Array<{
         type: string;
         destinationFields: string[];
       }>;
@@ -422,6 +422,49 @@ describe('connectors (e2e)', () => {
       ]);
     });
 
+    it('reaches a database on this machine as the README shows, and names config.ssl.mode on the way', async () => {
+      const local = pgConnector(t, 'Local');
+      const { ssl: _ssl, ...withoutSsl } = local.config;
+      // A top-level ssl beside config was once accepted and ignored: now refused, naming the right place.
+      const misplaced = await t.http.post(
+        '/api/v1/connectors/test-connection',
+        { type: 'postgresql', config: withoutSsl, ssl: { mode: 'disable' }, authConfig: local.authConfig },
+        { token: admin },
+      );
+      expect(misplaced.status).toBe(400);
+      expect(misplaced.body.details).toEqual([
+        { field: 'ssl', messages: [expect.stringContaining('set config.ssl.mode instead')] },
+      ]);
+      const created = await t.http.post('/api/v1/connectors', { ...local, ssl: { mode: 'disable' } }, { token: admin });
+      expect(created.status).toBe(400);
+      expect(created.body.details[0]).toMatchObject({ field: 'ssl' });
+
+      // TLS is required by default, and the test server speaks none: the message says what to set.
+      const strict = await t.http.post(
+        '/api/v1/connectors/test-connection',
+        { type: 'postgresql', config: withoutSsl, authConfig: local.authConfig },
+        { token: admin },
+      );
+      expect(strict.body).toMatchObject({
+        success: false,
+        message: expect.stringContaining('set config.ssl.mode to disable'),
+      });
+
+      const saved = await t.http.post('/api/v1/connectors', local, { token: admin });
+      expect(saved.status).toBe(201);
+      expect((await t.http.post(`/api/v1/connectors/${saved.body.id}/test`, {}, { token: admin })).body).toMatchObject({
+        success: true,
+        status: 'active',
+      });
+      const moved = await t.http.put(
+        `/api/v1/connectors/${saved.body.id}`,
+        { ssl: { mode: 'require' } },
+        { token: admin },
+      );
+      expect(moved.status).toBe(400);
+      expect(moved.body.details[0]).toMatchObject({ field: 'ssl' });
+    });
+
     it('refuses metadata, private and not-allow-listed loopback addresses before connecting', async () => {
       const listener = await new CountingListener().start('127.0.0.2');
       // The app runs in this process: any dial it made would go through Socket#connect.
@@ -436,7 +479,7 @@ describe('connectors (e2e)', () => {
           );
           expect(res.status).toBe(422);
           expect(res.body.code).toBe('ADDRESS_REFUSED');
-          expect(res.body.error).toContain('SAFE_NETWORK_ALLOW');
+          expect(res.body.error).toContain(`set SAFE_NETWORK_ALLOW=${host} `);
           const dialled = dial.mock.calls.filter((args) => JSON.stringify(args).includes(host));
           expect({ host, dialled }).toEqual({ host, dialled: [] });
         }
@@ -445,6 +488,43 @@ describe('connectors (e2e)', () => {
         dial.mockRestore();
         await listener.stop();
       }
+    });
+
+    it('answers HOST_NOT_FOUND for a host that does not resolve, and a saved one records the failed test', async () => {
+      const body = pgConnector(t, 'Nowhere');
+      body.config.host = 'sluice-db.invalid';
+      const unsaved = await t.http.post(
+        '/api/v1/connectors/test-connection',
+        { type: body.type, config: body.config, authConfig: body.authConfig },
+        { token: admin },
+      );
+      expect(unsaved.status).toBe(422);
+      expect(unsaved.body).toMatchObject({
+        code: 'HOST_NOT_FOUND',
+        error: expect.stringContaining('sluice-db.invalid'),
+      });
+
+      const created = await t.http.post('/api/v1/connectors', body, { token: admin });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ status: 'pending', lastError: null });
+      const tested = await t.http.post(`/api/v1/connectors/${created.body.id}/test`, {}, { token: admin });
+      expect(tested.status).toBe(422);
+      expect(tested.body.code).toBe('HOST_NOT_FOUND');
+      const after = await t.http.get(`/api/v1/connectors/${created.body.id}`, { token: admin });
+      expect(after.body).toMatchObject({
+        status: 'error',
+        lastError: expect.stringMatching(/^Could not resolve host sluice-db\.invalid\./),
+      });
+      expect(after.body.lastTestedAt).not.toBeNull();
+      const health = await t.http.get(`/api/v1/connectors/${created.body.id}/health`, { token: admin });
+      expect(health.body.status).toBe('unhealthy');
+      // Any other route that connects answers the same, not a 500.
+      const executed = await t.http.post(
+        '/api/v1/nl2sql/execute',
+        { connectorId: created.body.id, sql: 'SELECT 1' },
+        { token: admin },
+      );
+      expect({ status: executed.status, code: executed.body.code }).toEqual({ status: 422, code: 'HOST_NOT_FOUND' });
     });
 
     it('opens the circuit after repeated failures and closes it after the cool-down', async () => {

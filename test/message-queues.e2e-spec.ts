@@ -225,7 +225,7 @@ describe.each([rabbitSource(), natsSource()])('$type: batch polling into documen
   });
 
   it('is listed by GET /connector-types as an append-mode stream type', async () => {
-    const types = (await get('/api/v1/connector-types')).body as Array<Record<string, unknown>>;
+    const types = (await get('/api/v1/connector-types')).body.data as Array<Record<string, unknown>>;
     expect(types.find((x) => x.type === source.type)).toMatchObject({
       category: 'stream',
       readiness: 'ready',

@@ -281,6 +281,87 @@ describe('NL2SQL through the real LangChain OpenAI client and a scripted local m
     expect(res.body.examplesUsed).toEqual([example.body.id]);
     expect(plain(res.body.result.rows)).toEqual([[18]]);
     expect(llm.requests).toHaveLength(0);
+
+    // The history entry is that example already: promoting it would only copy it.
+    const entry = await t.http.get(`/api/v1/history/${res.body.historyId}`, { token });
+    expect(entry.body.exampleId).toBe(example.body.id);
+    const promoted = await t.http.post(`/api/v1/history/${res.body.historyId}/promote`, undefined, { token });
+    expect(promoted.status).toBe(409);
+    expect(promoted.body).toMatchObject({ code: 'HISTORY_ALREADY_PROMOTED' });
+    expect(promoted.body.error).toContain(example.body.id);
+    const copies = await t.http.get(`/api/v1/examples?connectorId=${ids.pg}&limit=100`, { token });
+    expect(
+      copies.body.data.filter((e: { question: string }) => e.question === 'How many playlists are there?'),
+    ).toHaveLength(1);
+  });
+
+  it('says in warnings why an answer in words or a chart is missing', async () => {
+    const scripted = { provider: 'openai', model: 'scripted', baseUrl: llm.baseUrl, apiKey: 'sk-test-secret' };
+    expect((await t.http.put('/api/v1/settings/llm', { ...scripted, timeoutMs: 5000 }, { token })).status).toBe(200);
+    llm.reply(fence('SELECT count(*) FROM genre'));
+    const unrun = await ask({
+      connectorId: ids.pg,
+      question: 'How many genres are listed?',
+      execute: false,
+      answer: true,
+      chart: true,
+    });
+    expect(unrun.status).toBe(200);
+    expect(unrun.body).toMatchObject({ answer: null, chart: null, result: null });
+    expect(unrun.body.warnings.map((w: { code: string }) => w.code)).toEqual(['CHART_NO_RESULT', 'ANSWER_NO_RESULT']);
+
+    // Without an LLM a question a stored example answers still succeeds; the missing words are explained.
+    const example = await t.http.post(
+      '/api/v1/examples',
+      { connectorId: ids.pg, question: 'How many artists are there?', sql: 'SELECT count(*) FROM artist' },
+      { token },
+    );
+    expect(example.status).toBe(201);
+    expect((await t.http.delete('/api/v1/settings/llm', { token })).status).toBe(204);
+    try {
+      const res = await ask({ connectorId: ids.pg, question: 'How many artists are there?', answer: true });
+      expect(res.status).toBe(200);
+      expect(res.body.result.rows).toEqual([[275]]);
+      expect(res.body.answer).toBeNull();
+      expect(res.body.warnings).toEqual([
+        { code: 'ANSWER_LLM_NOT_CONFIGURED', message: expect.stringContaining('/settings/llm') },
+      ]);
+      const plainQuestion = await ask({ connectorId: ids.pg, question: 'How many artists are there?' });
+      expect(plainQuestion.body.warnings).toEqual([]);
+    } finally {
+      await t.http.put('/api/v1/settings/llm', { ...scripted, timeoutMs: 5000 }, { token });
+    }
+  });
+
+  it.each([
+    [
+      'pg',
+      'SELECT count(*) AS n, 9007199254740993::bigint AS big, 12.50::numeric AS price, 0.12345678901234567890::numeric AS fine FROM genre',
+    ],
+    [
+      'maria',
+      'SELECT count(*) AS n, CAST(9007199254740993 AS SIGNED) AS big, CAST(12.50 AS DECIMAL(10,2)) AS price, CAST(0.12345678901234567890 AS DECIMAL(30,20)) AS fine FROM Genre',
+    ],
+  ])('%s: bigint and numeric cells are JSON numbers when exact, strings otherwise', async (engine, sql) => {
+    const res = await t.http.post('/api/v1/nl2sql/execute', { connectorId: ids[engine], sql }, { token });
+    expect(res.status).toBe(200);
+    expect(res.body.result.rows).toEqual([[25, '9007199254740993', 12.5, '0.12345678901234567890']]);
+    expect(res.body.chart).toBeUndefined();
+  });
+
+  it('charts your own SQL with chart: true', async () => {
+    const res = await t.http.post(
+      '/api/v1/nl2sql/execute',
+      {
+        connectorId: ids.pg,
+        sql: 'SELECT g.name, count(*) AS tracks FROM genre g JOIN track t ON t.genre_id = g.genre_id GROUP BY g.name',
+        chart: true,
+      },
+      { token },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.result.rows.every((r: unknown[]) => typeof r[1] === 'number')).toBe(true);
+    expect(res.body.chart).toMatchObject({ mark: expect.anything(), data: expect.anything() });
   });
 
   it.each(['pg', 'maria', 'sqlite'])('%s: ten questions give the right rows and land in history', async (engine) => {

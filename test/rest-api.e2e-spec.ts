@@ -87,8 +87,7 @@ describe('rest_api connectors over HTTP, synced by the worker (e2e)', () => {
   });
 
   it('is listed by GET /connector-types as ready', async () => {
-    const types = (await t.http.get('/api/v1/connector-types', editor())).body;
-    const list = (Array.isArray(types) ? types : types.data) as Array<Record<string, any>>;
+    const list = (await t.http.get('/api/v1/connector-types', editor())).body.data as Array<Record<string, any>>;
     expect(list.find((type) => type.type === 'rest_api')).toMatchObject({ readiness: 'ready', category: 'api' });
     expect(list.find((type) => type.type === 'webhook')).toMatchObject({ readiness: 'ready', category: 'api' });
   });

@@ -150,12 +150,19 @@ describe('schema introspection, cache and annotations (e2e)', () => {
       { table: 'album', description: 'Records of the catalog', tags: ['catalog'], context: 'One row per release' },
       { token },
     );
-    expect(table.status).toBe(200);
+    expect(table.status).toBe(201);
     expect(table.body).toMatchObject({ table: 'public.album', column: null, orphaned: false });
     const column = await t.http.post(url, { table: 'public.customer', column: 'email', tags: ['pii'] }, { token });
+    expect(column.status).toBe(201);
     expect(column.body).toMatchObject({ table: 'public.customer', column: 'email', tags: ['pii'] });
-    // Upserting the same target replaces it rather than adding a second one.
-    await t.http.post(url, { table: 'customer', column: 'email', tags: ['pii', 'contact'] }, { token });
+    // Upserting the same target replaces it (200, same id) rather than adding a second one.
+    const replaced = await t.http.post(
+      url,
+      { table: 'customer', column: 'email', tags: ['pii', 'contact'] },
+      { token },
+    );
+    expect(replaced.status).toBe(200);
+    expect(replaced.body).toMatchObject({ id: column.body.id, tags: ['pii', 'contact'] });
     expect((await t.http.get(url, { token })).body.data).toHaveLength(2);
 
     const merged = await schema(id, '?tables=album,public.customer');

@@ -98,6 +98,14 @@ describe('service routes, OpenAPI and HTTP hygiene (e2e)', () => {
     expect(res.headers.get('x-powered-by')).toBeNull();
   });
 
+  it('serves /docs over plain HTTP without HSTS or upgrade-insecure-requests (a browser at http://<ip>:3000 loads it)', async () => {
+    const docs = await t.http.get('/docs/');
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(docs.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+    expect(docs.headers.get('strict-transport-security')).toBeNull();
+  });
+
   it('allows only the configured CORS origins', async () => {
     const allowed = await t.http.request('OPTIONS', '/api/v1/auth/me', {
       headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },

@@ -297,11 +297,11 @@ export class FakeSyncRunRepository implements Pick<SyncRunRepository, keyof Sync
     return true;
   }
 
-  async finishIfStopped(tenantId: string, id: string): Promise<void> {
+  async finishIfStopped(tenantId: string, id: string): Promise<boolean> {
     const row = this.scoped(tenantId, id);
-    if (row && ACTIVE.includes(row.status) && row.cancelRequested) {
-      Object.assign(row, { status: 'cancelled', finishedAt: new Date() });
-    }
+    if (!row || !ACTIVE.includes(row.status) || !row.cancelRequested) return false;
+    Object.assign(row, { status: 'cancelled', finishedAt: new Date() });
+    return true;
   }
 
   async lockAndCheckCancel(_manager: EntityManager, tenantId: string, id: string): Promise<boolean> {

@@ -1,11 +1,14 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ApiKeyService, TenantService, ROLES, Role } from '@sluice/auth';
-import { createLogger, loadEnvOrExit, prepareRuntime, runMain } from '@sluice/core';
+import type { AuthContext } from '@sluice/auth';
+import { createLogger, DomainError, loadEnvOrExit, prepareRuntime, runMain } from '@sluice/core';
+import { SyncService } from '@sluice/documents';
 import { parseArgs } from 'node:util';
-import { CliModule } from './cli.module';
+import { CliModule, CliModuleOptions } from './cli.module';
 import { writeOpenApi } from './openapi.command';
 import { startAll } from './start.command';
+import { operator, stopConnector, syncConnector } from './sync.command';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -15,6 +18,15 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   user create --tenant T --email E --password P --role admin|editor|viewer [--name N]
   api-key create --tenant T --name N --role admin|editor|viewer
   openapi (--out FILE | --check FILE)     write or compare the OpenAPI document
+  connector sync <connectorId> --tenant T [--force] [--follow] [--json]
+                                          start a sync (or find the one under way) and print the run;
+                                          --follow shows its progress until it ends (a live bar on a
+                                          terminal, one JSON object per change with --json) and exits
+                                          0 when it succeeded, 1 when it failed or was cancelled
+  connector stop <connectorId> --tenant T [--json]
+                                          stop the connector's queued or running sync
+
+Exit codes: 0 done, 1 failed (the reason on stderr), 2 usage error, 130 stopped following (Ctrl-C).
 `;
 
 const OPTIONS = {
@@ -27,6 +39,9 @@ const OPTIONS = {
   role: { type: 'string' },
   out: { type: 'string' },
   check: { type: 'string' },
+  force: { type: 'boolean' },
+  follow: { type: 'boolean' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -43,11 +58,15 @@ function role(value: string): Role {
   return value as Role;
 }
 
-async function withServices<T>(work: (get: <S>(type: new (...a: never[]) => S) => S) => Promise<T>): Promise<T> {
+async function withServices<T>(
+  work: (get: <S>(type: new (...a: never[]) => S) => S) => Promise<T>,
+  options: CliModuleOptions = {},
+): Promise<T> {
   const env = loadEnvOrExit();
-  const logger = createLogger(env);
-  const db = await prepareRuntime(env, logger, { redis: false });
-  const app = await NestFactory.createApplicationContext(CliModule.forRoot(env), { logger: ['error'] });
+  // Log lines go to stderr: stdout carries the command's result, for scripts to read.
+  const logger = createLogger(env, process.stderr);
+  const db = await prepareRuntime(env, logger, { redis: options.syncs ?? false });
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(env, options), { logger: ['error'] });
   try {
     return await work((type) => app.get(type));
   } finally {
@@ -64,12 +83,43 @@ async function tenantId(tenants: TenantService, idOrName: string): Promise<strin
 
 const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
+/** `connector sync|stop <id>`: the id is the one positional after the command. */
+function connectorCommand(positionals: string[], values: { tenant?: string }): { connectorId: string; tenant: string } {
+  const [, verb, connectorId, ...extra] = positionals;
+  if (!connectorId) throw new UsageError(`connector ${verb} needs a connector id`);
+  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const [tenant] = required(values, 'tenant');
+  return { connectorId, tenant };
+}
+
+/** Runs a connector command as the tenant's operator and sets the exit code it returns. */
+function asOperator(tenant: string, work: (sync: SyncService, auth: AuthContext) => Promise<number>): Promise<void> {
+  return withServices(
+    async (get) => {
+      process.exitCode = await work(get(SyncService), operator(await tenantId(get(TenantService), tenant)));
+    },
+    { syncs: true },
+  );
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const command = positionals.join(' ');
   if (values.help || !command) {
     process.stdout.write(USAGE);
     return;
+  }
+  const io = { out: process.stdout, err: process.stderr };
+  if (positionals[0] === 'connector' && (positionals[1] === 'sync' || positionals[1] === 'stop')) {
+    const { connectorId, tenant } = connectorCommand(positionals, values);
+    const [force, follow, json] = [values.force ?? false, values.follow ?? false, values.json ?? false];
+    if (positionals[1] === 'stop') {
+      if (force || follow) throw new UsageError('connector stop takes no --force or --follow');
+      return asOperator(tenant, (sync, auth) => stopConnector(sync, auth, { tenant, connectorId, json }, io));
+    }
+    return asOperator(tenant, (sync, auth) =>
+      syncConnector(sync, auth, { tenant, connectorId, force, follow, json }, io),
+    );
   }
   switch (command) {
     case 'start':
@@ -117,6 +167,8 @@ runMain('sluice', () =>
       process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
       process.exit(2);
     }
+    // A refusal of the domain (not found, wrong state, too many runs): its message and code, no stack.
+    if (e instanceof DomainError) throw new Error(`${e.message} (${e.code})`);
     throw e;
   }),
 );

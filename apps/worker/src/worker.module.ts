@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { CoreModule, EnvDto } from '@sluice/core';
+import { CoreModule, EnvDto, WorkerHeartbeatModule } from '@sluice/core';
 import { DocumentsJobsModule } from '@sluice/documents';
 import { HistoryJobsModule } from '@sluice/history';
 import { SchemaJobsModule } from '@sluice/schema';
@@ -10,7 +10,13 @@ export class WorkerModule {
   static forRoot(env: EnvDto): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(env), DocumentsJobsModule, SchemaJobsModule, HistoryJobsModule],
+      imports: [
+        CoreModule.forRoot(env),
+        WorkerHeartbeatModule,
+        DocumentsJobsModule,
+        SchemaJobsModule,
+        HistoryJobsModule,
+      ],
     };
   }
 }

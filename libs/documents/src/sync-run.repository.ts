@@ -88,12 +88,13 @@ export class SyncRunRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /** Ends a run whose stop was asked for while no worker was left to see it. */
-  async finishIfStopped(tenantId: string, id: string): Promise<void> {
-    await this.orm.update(
+  /** Ends a run whose stop was asked for while no worker was left to see it; true when it did. */
+  async finishIfStopped(tenantId: string, id: string): Promise<boolean> {
+    const result = await this.orm.update(
       { tenantId, id, status: In(['queued', 'running']), cancelRequested: true },
       { status: 'cancelled', finishedAt: new Date() },
     );
+    return (result.affected ?? 0) > 0;
   }
 
   /**

@@ -205,4 +205,23 @@ describe('SyncService', () => {
       expect(await failure(service.events(bob, sqlId, run.id))).toEqual({ status: 404, code: 'RUN_NOT_FOUND' });
     });
   });
+
+  describe('watch', () => {
+    it('streams the same changes without taking a stream slot, and is 404 for another tenant run', async () => {
+      const run = runs.add({ tenantId: alice.tenantId, connectorId: sqlId, status: 'running' });
+      const held = (await service.events(alice, sqlId, run.id)).subscribe();
+      try {
+        // The one slot of the limit is taken, yet the operator's watch is not refused.
+        const stream = await service.watch(alice, sqlId, run.id);
+        const events = await collect(stream, () => void runs.update(alice.tenantId, run.id, { status: 'failed' }));
+        expect(events.map((e) => [e.type, e.data.status])).toEqual([
+          ['progress', 'running'],
+          ['final', 'failed'],
+        ]);
+      } finally {
+        held.unsubscribe();
+      }
+      expect(await failure(service.watch(bob, sqlId, run.id))).toEqual({ status: 404, code: 'RUN_NOT_FOUND' });
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth';
 import { ConnectorService, ConnectorRegistry } from '@sluice/connectors';
 import {
@@ -20,6 +20,7 @@ import {
   SyncConnectorPayload,
   EnvDto,
   ConcurrencySlots,
+  SharedMetrics,
 } from '@sluice/core';
 import type { Queue } from 'bull';
 import { distinctUntilChanged, finalize, from, map, Observable, switchMap, takeWhile, timer } from 'rxjs';
@@ -55,6 +56,7 @@ export class SyncService {
     @InjectQueue(QueueName.ConnectorSync) private readonly queue: Queue<SyncConnectorPayload>,
     private readonly slots: ConcurrencySlots,
     private readonly env: EnvDto,
+    @Optional() private readonly metrics?: SharedMetrics,
   ) {}
 
   async start(auth: AuthContext, connectorId: string, force: boolean): Promise<StartedRun> {
@@ -97,6 +99,7 @@ export class SyncService {
       { runId: run.id, tenantId: auth.tenantId, connectorId },
       retriedJob(run.id),
     );
+    await this.metrics?.syncStarted(connector.type);
     return { run: mapRun(run), created: true };
   }
 
@@ -114,9 +117,8 @@ export class SyncService {
 
   /**
    * The run's progress as it changes, then its final state, for a UI that should not poll.
-   * Read from the run row, so any API instance can serve the stream of any worker's run. The
-   * stream ends when the run is final or gone (its connector deleted), and each user or API key
-   * holds at most MAX_EVENT_STREAMS_PER_USER streams at once across instances (429 beyond).
+   * Each user or API key holds at most MAX_EVENT_STREAMS_PER_USER streams at once across
+   * instances (429 beyond); otherwise as `watch`.
    */
   async events(auth: AuthContext, connectorId: string, runId: string): Promise<Observable<MessageEvent>> {
     await this.get(auth, connectorId, runId);
@@ -130,25 +132,39 @@ export class SyncService {
         `At most ${limit} event streams may be open at once; close one first`,
       );
     }
+    return this.changes(auth.tenantId, connectorId, runId).pipe(finalize(() => slot.release()));
+  }
+
+  /**
+   * The run's progress as it changes, then its final state, without a stream slot: for an
+   * operator following a run from the CLI. Read from the run row, so any process sees the run of
+   * any worker. Ends when the run is final or gone (its connector deleted).
+   */
+  async watch(auth: AuthContext, connectorId: string, runId: string): Promise<Observable<MessageEvent>> {
+    await this.get(auth, connectorId, runId);
+    return this.changes(auth.tenantId, connectorId, runId);
+  }
+
+  private changes(tenantId: string, connectorId: string, runId: string): Observable<MessageEvent> {
     const fingerprint = (r: SyncRunEntity) => `${r.status}|${r.cancelRequested}|${JSON.stringify(r.progress)}`;
     return timer(0, EVENT_POLL_MS).pipe(
-      switchMap(() => from(this.runs.findOne(auth.tenantId, connectorId, runId))),
+      switchMap(() => from(this.runs.findOne(tenantId, connectorId, runId))),
       // Deleting the connector deletes its runs: nothing more will come, so the stream ends.
       takeWhile((run): run is SyncRunEntity => run !== null),
       distinctUntilChanged((a, b) => fingerprint(a) === fingerprint(b)),
       map((run) => ({ type: FINAL.has(run.status) ? 'final' : 'progress', data: mapRun(run) }) as MessageEvent),
       takeWhile((event) => event.type !== 'final', true),
-      finalize(() => slot.release()),
     );
   }
 
   /** Asks the active run to stop: a queued one is cancelled at once, a running one at its next batch. */
   async stop(auth: AuthContext, connectorId: string): Promise<SyncRunResponseDto> {
-    await this.connectors.find(auth.tenantId, connectorId);
+    const connector = await this.connectors.find(auth.tenantId, connectorId);
     const active = await this.runs.findActive(auth.tenantId, connectorId);
     if (!active) throw new ConflictError('NOTHING_RUNNING', 'No sync of this connector is queued or running');
     if (await this.runs.cancelIfQueued(auth.tenantId, active.id)) {
       await (await this.queue.getJob(active.id))?.remove().catch(() => undefined);
+      await this.metrics?.syncFinished(connector.type, 'cancelled');
     } else {
       await this.runs.update(auth.tenantId, active.id, { cancelRequested: true });
     }

@@ -47,7 +47,7 @@ export class HistoryEntryEntity {
   @Column({ name: 'completion_tokens', type: 'integer', nullable: true })
   completionTokens: number | null;
 
-  /** The example this entry was promoted to, while that example exists. */
+  /** The example this entry was promoted to (or that answered it as asked), while that example exists. */
   @Column({ name: 'example_id', type: 'varchar', length: 40, nullable: true })
   exampleId: string | null;
 

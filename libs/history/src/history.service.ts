@@ -21,6 +21,8 @@ export interface HistoryRecord {
   attempts?: number;
   /** LLM tokens used, when an LLM was called. */
   usage?: { promptTokens: number; completionTokens: number } | null;
+  /** The example that answered the question as asked, so promoting the entry cannot copy it. */
+  exampleId?: string | null;
 }
 
 const HISTORY_NOT_FOUND = () => new NotFoundError('HISTORY_NOT_FOUND', 'History entry not found');
@@ -35,7 +37,7 @@ export class HistoryService {
 
   /** Writes one entry (NL2SQL calls this after each question, whether it succeeded or not). */
   async record(entry: HistoryRecord): Promise<HistoryEntryResponseDto> {
-    const saved = await this.history.insert({
+    const values = {
       id: newId('history'),
       tenantId: entry.tenantId,
       userId: entry.userId,
@@ -49,9 +51,15 @@ export class HistoryService {
       attempts: entry.attempts ?? 1,
       promptTokens: entry.usage?.promptTokens ?? null,
       completionTokens: entry.usage?.completionTokens ?? null,
-      exampleId: null,
-    });
-    return mapHistoryEntry(saved);
+      exampleId: entry.exampleId ?? null,
+    };
+    try {
+      return mapHistoryEntry(await this.history.insert(values));
+    } catch (e) {
+      // The example that answered was deleted meanwhile (its foreign key fails): keep the entry, unlinked.
+      if ((e as { code?: string }).code !== '23503' || values.exampleId === null) throw e;
+      return mapHistoryEntry(await this.history.insert({ ...values, exampleId: null }));
+    }
   }
 
   async list(auth: AuthContext, query: ListHistoryQueryDto): Promise<HistoryPageDto> {

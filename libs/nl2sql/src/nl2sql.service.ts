@@ -1,6 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth';
-import { EnvDto, DomainError, TooManyRequestsError, ConcurrencySlots, Slot } from '@sluice/core';
+import {
+  AttemptResult,
+  EnvDto,
+  DomainError,
+  MetricsService,
+  TooManyRequestsError,
+  ConcurrencySlots,
+  Slot,
+} from '@sluice/core';
 import { ExampleRetriever } from '@sluice/examples';
 import { HistoryService } from '@sluice/history';
 import { AnswerRecord } from './answers/answer-record';
@@ -12,13 +20,28 @@ import { GenerationRun, RunSettings, StageListener } from './generation/generati
 import { LlmAttempts } from './generation/llm-attempts';
 import { questionPrompt } from './generation/question-prompt';
 import { SqlGuard } from './guard/sql-guard';
-import { QueryDto, QueryResponseDto } from './dto/nl2sql.dto';
+import { AttemptDto, QueryDto, QueryResponseDto } from './dto/nl2sql.dto';
 import { LlmService } from './llm/llm.service';
 import { maxRowsFor, mutationsAllowed } from './nl2sql-rules';
 import { QuestionContext, QuestionContextService } from './question-context';
 import { SqlExecutor } from './sql-executor';
 
 export type { Stage, StageListener } from './generation/generation-run';
+
+/** How one attempt came out, as /metrics counts it (source and a bounded result, no SQL). */
+function attemptResult(attempt: AttemptDto): { source: string; result: AttemptResult } {
+  const code = attempt.validationErrors[0]?.code;
+  const result: AttemptResult = attempt.executionError
+    ? 'db_error'
+    : attempt.validationOk
+      ? 'accepted'
+      : code === 'NO_SQL'
+        ? 'no_sql'
+        : code === 'SQL_TOO_COMPLEX'
+          ? 'too_complex'
+          : 'refused';
+  return { source: attempt.source, result };
+}
 
 /** What a refused question suggests waiting before asking again: questions usually take seconds. */
 const BUSY_RETRY_AFTER_SECONDS = 5;
@@ -49,6 +72,7 @@ export class Nl2sqlService {
     private readonly guard: SqlGuard,
     private readonly env: EnvDto,
     private readonly slots: ConcurrencySlots,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   /**
@@ -106,13 +130,23 @@ export class Nl2sqlService {
     try {
       const body = await this.generate(auth, dto, ctx, run);
       const response = await record.finish(body);
-      if (dto.chart) response.chart = body.result ? chartFor(body.result.columns, body.result.rows) : null;
-      if (dto.answer)
-        response.answer = body.result
+      const unrun = 'the SQL was not run (execute: false)';
+      if (dto.chart) {
+        response.chart = body.result ? chartFor(body.result.columns, body.result.rows) : null;
+        if (!body.result) response.warnings.push({ code: 'CHART_NO_RESULT', message: `No chart: ${unrun}` });
+      }
+      if (dto.answer) {
+        const spoken = body.result
           ? await spokenAnswer(this.llm, auth.tenantId, dto.question, body.result, run)
-          : null;
+          : { text: null, warning: { code: 'ANSWER_NO_RESULT' as const, message: `No answer in words: ${unrun}` } };
+        response.answer = spoken.text;
+        if (spoken.warning) response.warnings.push(spoken.warning);
+      }
+      this.metrics?.nl2sqlQuestion('answered', run.attempts.map(attemptResult));
       return response;
     } catch (error) {
+      const code = error instanceof DomainError ? error.code : 'INTERNAL';
+      this.metrics?.nl2sqlQuestion(code, run.attempts.map(attemptResult));
       if (error instanceof DomainError) return record.fail(error);
       throw error;
     }

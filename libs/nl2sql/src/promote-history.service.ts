@@ -31,7 +31,10 @@ export class PromoteHistoryService {
     if (!entry.sql)
       throw new ConflictError('HISTORY_ENTRY_WITHOUT_SQL', 'This entry has no SQL to turn into an example');
     if (entry.exampleId) {
-      throw new ConflictError('HISTORY_ALREADY_PROMOTED', `This entry is already example ${entry.exampleId}`);
+      throw new ConflictError(
+        'HISTORY_ALREADY_PROMOTED',
+        `This entry is already example ${entry.exampleId} (promoted earlier, or answered from that example)`,
+      );
     }
     const example = await this.examples.create(auth, {
       question: entry.question,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext } from '@sluice/auth';
 import { EnvDto } from '@sluice/core';
+import { chartFor } from './answers/chart';
 import { explainPrompt } from './generation/prompt';
 import { assertWithinLimits, SqlGuard } from './guard/sql-guard';
 import {
@@ -59,7 +60,9 @@ export class SqlToolsService {
       allowMutations && !checked.readOnly,
       maxRows,
     );
-    return { validation: validationOf(checked), result };
+    const response: ExecuteResponseDto = { validation: validationOf(checked), result };
+    if (dto.chart) response.chart = chartFor(result.columns, result.rows);
+    return response;
   }
 
   /** The LLM's explanation when one is configured and answers well; else one built from the parsed SQL. */

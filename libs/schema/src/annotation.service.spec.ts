@@ -23,7 +23,7 @@ describe('AnnotationService', () => {
 
   describe('upsert', () => {
     it('stores a column note under the exact table key and column name, tags without duplicates', async () => {
-      const saved = await service.upsert(alice, sqlId, {
+      const { annotation: saved, created } = await service.upsert(alice, sqlId, {
         table: 'ORDERS',
         column: 'total',
         description: 'Gross amount',
@@ -38,13 +38,21 @@ describe('AnnotationService', () => {
         context: null,
         orphaned: false,
       });
+      expect(created).toBe(true);
       expect(world.repo.annotations.get(saved.id)).toMatchObject({ tenantId: alice.tenantId, updatedBy: alice.userId });
     });
 
     it('updates the note of the same table and column instead of adding a second one', async () => {
       const first = await service.upsert(alice, sqlId, { table: 'public.orders', description: 'v1' });
       const second = await service.upsert(alice, sqlId, { table: 'orders', description: 'v2', context: 'ctx' });
-      expect(second).toMatchObject({ id: first.id, column: null, description: 'v2', context: 'ctx' });
+      expect(first.created).toBe(true);
+      expect(second.created).toBe(false);
+      expect(second.annotation).toMatchObject({
+        id: first.annotation.id,
+        column: null,
+        description: 'v2',
+        context: 'ctx',
+      });
       expect(world.repo.annotations.size).toBe(1);
     });
 
@@ -122,7 +130,7 @@ describe('AnnotationService', () => {
 
   describe('remove', () => {
     it('deletes the note; a second delete is 404 ANNOTATION_NOT_FOUND', async () => {
-      const note = await service.upsert(alice, sqlId, { table: 'orders' });
+      const { annotation: note } = await service.upsert(alice, sqlId, { table: 'orders' });
       await service.remove(alice, sqlId, note.id);
       expect(world.repo.annotations.size).toBe(0);
       expect(await failure(service.remove(alice, sqlId, note.id))).toEqual({
@@ -132,7 +140,7 @@ describe('AnnotationService', () => {
     });
 
     it('keeps a note another tenant tried to delete, and another connector cannot reach it', async () => {
-      const note = await service.upsert(alice, sqlId, { table: 'orders' });
+      const { annotation: note } = await service.upsert(alice, sqlId, { table: 'orders' });
       expect(await failure(service.remove(bob, sqlId, note.id))).toEqual({ status: 404, code: 'CONNECTOR_NOT_FOUND' });
       const other = world.connectors.add({ type: 'postgresql' });
       expect(await failure(service.remove(alice, other.id, note.id))).toEqual({

@@ -38,7 +38,12 @@ export class AnnotationService {
     private readonly repo: SchemaRepository,
   ) {}
 
-  async upsert(auth: AuthContext, connectorId: string, dto: UpsertAnnotationDto): Promise<AnnotationResponseDto> {
+  /** Creates or replaces the annotation of one target; `created` is false when one was replaced. */
+  async upsert(
+    auth: AuthContext,
+    connectorId: string,
+    dto: UpsertAnnotationDto,
+  ): Promise<{ annotation: AnnotationResponseDto; created: boolean }> {
     const { snapshot } = await this.schema.read(auth.tenantId, connectorId);
     const table = resolveTable(snapshot.tables, dto.table);
     if (!table) {
@@ -51,8 +56,9 @@ export class AnnotationService {
     if (dto.column !== undefined && !column) {
       throw new BadRequestError('UNKNOWN_COLUMN', `Table ${tableKey(table)} has no column "${dto.column}"`);
     }
+    const id = newId('annotation');
     const saved = await this.repo.upsertAnnotation({
-      id: newId('annotation'),
+      id,
       tenantId: auth.tenantId,
       connectorId,
       table: tableKey(table),
@@ -64,7 +70,8 @@ export class AnnotationService {
       createdBy: auth.userId,
       updatedBy: auth.userId,
     });
-    return mapAnnotation(saved);
+    // A replaced annotation keeps its first id, so a new id back means a new row.
+    return { annotation: mapAnnotation(saved), created: saved.id === id };
   }
 
   async list(auth: AuthContext, connectorId: string, query: AnnotationListQueryDto): Promise<AnnotationListDto> {

@@ -1,7 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Paginated, PageQueryDto, connectionStringDialects } from '@sluice/core';
 import { Type } from 'class-transformer';
-import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import {
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+  Validate,
+  ValidateNested,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
 import { CONNECTOR_ROLES, CONNECTOR_STATUSES, ConnectorRole, ConnectorStatus } from '../connector.types';
 import '../plugins/built-in-dialects';
 
@@ -20,6 +33,24 @@ export class SslOptionsDto {
   ca?: string;
 }
 
+/**
+ * A top-level `ssl` only qualifies a `connection` string. Beside `config` it used to be accepted
+ * and then ignored, so a local database kept the default `require` and failed: it is refused,
+ * naming where the setting goes.
+ */
+@ValidatorConstraint({ name: 'sslWithConnection' })
+class SslWithConnectionConstraint implements ValidatorConstraintInterface {
+  validate(_value: unknown, args: ValidationArguments): boolean {
+    return (args.object as { connection?: unknown }).connection !== undefined;
+  }
+  defaultMessage(): string {
+    return (
+      'ssl applies only with a connection string (connection); ' +
+      'without one, set config.ssl.mode instead, e.g. "config": { "ssl": { "mode": "disable" } }'
+    );
+  }
+}
+
 /** The connection-string form, accepted on create, update and test-connection alike. */
 export class ConnectionStringDto {
   @ApiPropertyOptional({
@@ -33,8 +64,13 @@ export class ConnectionStringDto {
   @MaxLength(2000)
   connection?: string;
 
-  @ApiPropertyOptional({ type: SslOptionsDto, description: 'TLS settings for the connection-string form' })
+  @ApiPropertyOptional({
+    type: SslOptionsDto,
+    description:
+      'TLS settings for the connection-string form, only with `connection` (400 otherwise); with `config`, use `config.ssl.mode`',
+  })
   @IsOptional()
+  @Validate(SslWithConnectionConstraint)
   @ValidateNested()
   @Type(() => SslOptionsDto)
   ssl?: SslOptionsDto;

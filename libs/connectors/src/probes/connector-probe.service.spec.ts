@@ -1,5 +1,5 @@
 import type { EnvDto, RateLimiter } from '@sluice/core';
-import { TooManyRequestsError, SafeNetworkError } from '@sluice/core';
+import { HostNotFoundError, TooManyRequestsError, SafeNetworkError } from '@sluice/core';
 import { caller, failure, TENANT_B } from '../../../../test/fakes/common';
 import { FakeConnectorService, FakeRegistry, fakePlugin, FakeRuntime } from '../../../../test/fakes/connectors';
 import type { ConnectorRepository } from '../connector.repository';
@@ -120,11 +120,28 @@ describe('ConnectorProbeService', () => {
     });
 
     it('is 422 ADDRESS_REFUSED for an address the network guard refuses', async () => {
-      const { id } = connectors.add();
+      const { id } = connectors.add({ status: 'pending' });
       probe = async () => {
         throw new SafeNetworkError('Address 169.254.169.254 is not allowed', 'link-local');
       };
       expect(await failure(service.test(alice, id))).toEqual({ status: 422, code: 'ADDRESS_REFUSED' });
+      expect(await connectors.find(alice.tenantId, id)).toMatchObject({ status: 'pending', lastError: null });
+    });
+
+    it('is 422 HOST_NOT_FOUND for a host that does not resolve, and records the failed test', async () => {
+      const { id } = connectors.add({ status: 'pending' });
+      probe = async () => {
+        throw new HostNotFoundError('db.invalid');
+      };
+      expect(await failure(service.test(alice, id))).toEqual({ status: 422, code: 'HOST_NOT_FOUND' });
+      const after = await connectors.find(alice.tenantId, id);
+      expect(after).toMatchObject({
+        status: 'error',
+        lastError: expect.stringContaining('Could not resolve host db.invalid'),
+      });
+      expect(after.lastTestedAt).not.toBeNull();
+      expect((await service.health(alice, id)).status).toBe('unhealthy');
+      expect(breaker.failures.get(id)).toBe(1);
     });
 
     it('pauses probes after repeated failures, answering without reaching the source', async () => {

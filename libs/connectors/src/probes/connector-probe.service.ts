@@ -59,22 +59,42 @@ export class ConnectorProbeService {
     }
 
     const started = Date.now();
-    const outcome = await this.probe(auth.tenantId, id, this.runtime.open(connector));
+    let outcome: ProbeOutcome;
+    try {
+      outcome = await this.probe(auth.tenantId, id, this.runtime.open(connector));
+    } catch (e) {
+      // A host that does not resolve is a failed test like any other (status error, lastError),
+      // answered with its own code; a refused address stays the caller's 422, with nothing stored.
+      if (e instanceof UnprocessableError && e.code === 'HOST_NOT_FOUND') {
+        await this.record(auth, connector, { success: false, message: e.message, details: {} }, Date.now() - started);
+      }
+      throw e;
+    }
     const latencyMs = Date.now() - started;
-    if (outcome.success) await this.breaker.recordSuccess(id);
-    else await this.breaker.recordFailure(id);
+    await this.record(auth, connector, outcome, latencyMs);
+    return this.answer(await this.connectors.find(auth.tenantId, id), outcome, latencyMs);
+  }
+
+  /** Remembers a probe's outcome on the connector (status, lastError, health) and in its breaker. */
+  private async record(
+    auth: AuthContext,
+    connector: ConnectorEntity,
+    outcome: ProbeOutcome,
+    latencyMs: number,
+  ): Promise<void> {
+    if (outcome.success) await this.breaker.recordSuccess(connector.id);
+    else await this.breaker.recordFailure(connector.id);
 
     const now = new Date();
     const status = outcome.success ? (connector.status === 'pending_upload' ? 'pending_upload' : 'active') : 'error';
     const lastProbe: LastProbe = { success: outcome.success, latencyMs, at: now.toISOString() };
-    await this.repo.update(auth.tenantId, id, {
+    await this.repo.update(auth.tenantId, connector.id, {
       status,
       lastTestedAt: now,
       // A warning is passing news; only a real failure is remembered as the last error.
       lastError: outcome.success ? connector.lastError : outcome.message,
       metadata: { ...connector.metadata, lastProbe },
     });
-    return this.answer(await this.connectors.find(auth.tenantId, id), outcome, latencyMs);
   }
 
   /** Probes an unsaved configuration (or connection string); nothing is stored. */
@@ -111,8 +131,9 @@ export class ConnectorProbeService {
     try {
       return await opened.registered.plugin.test(ctx);
     } catch (e) {
-      // A refused address is the caller's configuration, answered before any connection is made.
-      if (e instanceof SafeNetworkError) throw new UnprocessableError('ADDRESS_REFUSED', e.message);
+      // A refused address (or a host that does not resolve) is the caller's configuration,
+      // answered before any connection is made.
+      if (e instanceof SafeNetworkError) throw new UnprocessableError(e.code, e.message);
       if (e instanceof BadRequestError) throw e;
       return {
         success: false,

@@ -17,8 +17,9 @@ export function loadEnvOrExit(raw?: Record<string, string | undefined>): EnvDto 
   }
 }
 
-export function createLogger(env: EnvDto): JsonLogger {
-  return new JsonLogger(createPino(env.LOG_LEVEL));
+/** JSON log lines on stdout, or on `destination` (the CLI keeps stdout for its results). */
+export function createLogger(env: EnvDto, destination?: { write(line: string): void }): JsonLogger {
+  return new JsonLogger(createPino(env.LOG_LEVEL, destination));
 }
 
 /**

@@ -1,12 +1,12 @@
 import { INestApplication } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
 import type { IncomingMessage, Server } from 'node:http';
 import { EnvDto } from '../config/env.dto';
 import { answerClientErrors } from '../http/client-errors';
 import { checkJsonBody, urlHasNul } from '../http/json-depth';
 import { RequestIdMiddleware } from '../http/request-id.middleware';
+import { securityHeaders } from '../http/security-headers';
 import { buildOpenApiDocument, serveOpenApi } from '../openapi/openapi';
 import { RequestDrain } from './request-drain';
 import { API_PREFIX } from './service.controller';
@@ -15,7 +15,7 @@ import { API_PREFIX } from './service.controller';
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 /** Routes that stay at the root, outside /api/v1. */
-const ROOT_ROUTES = [
+export const ROOT_ROUTES = [
   '/',
   'health/live',
   'health/ready',
@@ -25,16 +25,6 @@ const ROOT_ROUTES = [
   QUEUE_DASHBOARD_PATH.slice(1),
   `${QUEUE_DASHBOARD_PATH.slice(1)}/{*path}`,
 ];
-
-const CSP = {
-  defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
-  // Swagger UI sets inline styles.
-  styleSrc: ["'self'", "'unsafe-inline'"],
-  imgSrc: ["'self'", 'data:'],
-  connectSrc: ["'self'"],
-  frameAncestors: ["'none'"],
-};
 
 // `POST /api/v1/connectors/{id}:upload` is the custom-method spelling of `/{id}/upload`.
 const CUSTOM_METHOD = /^(\/api\/v1\/[a-z-]+\/[^/:?]+):([a-z][a-z-]*)(\?.*)?$/;
@@ -69,10 +59,9 @@ export function configureApp(app: NestExpressApplication, env: EnvDto): void {
   app.use(RequestDrain.of(app).middleware);
   if (env.TRUST_PROXY) app.set('trust proxy', true);
   app.disable('x-powered-by');
-  // One policy for the API, Swagger UI and the queue dashboard: nothing loads from other sites. Bull
-  // Board's inline <script type="application/json"> is data, which script-src does not govern; the
-  // Google Fonts stylesheet its page asks for is refused, and it falls back to system fonts.
-  app.use(helmet({ contentSecurityPolicy: { directives: CSP } }));
+  // Bull Board's inline <script type="application/json"> is data, which script-src does not govern;
+  // the Google Fonts stylesheet its page asks for is refused, and it falls back to system fonts.
+  app.use(securityHeaders(env.HTTPS_ONLY));
   const origins = (env.CORS_ORIGINS ?? '')
     .split(',')
     .map((o) => o.trim())

@@ -1,10 +1,11 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ConfigModule } from '../config/config.module';
 import { EnvDto } from '../config/env.dto';
 import { DatabaseModule } from '../database/database.module';
 import { AllExceptionsFilter } from '../errors/all-exceptions.filter';
 import { createValidationPipe } from '../errors/validation';
+import { RequestLogInterceptor } from '../logging/request-log.interceptor';
 import { MetricsInterceptor } from '../metrics/metrics.interceptor';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueueModule } from '../queue/queue.module';
@@ -24,7 +25,12 @@ export class CoreModule {
   }
 }
 
-/** What an HTTP app adds: the error filter, the validation pipe, metrics and the service routes. */
+/**
+ * What an HTTP app adds: the error filter, the validation pipe, metrics and the service routes.
+ * Global, so the feature libraries can count into the one MetricsService of the app (they take
+ * it as optional: the worker, which serves no /metrics, has none).
+ */
+@Global()
 @Module({
   controllers: [ServiceController],
   providers: [
@@ -32,6 +38,7 @@ export class CoreModule {
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },
   ],
   exports: [MetricsService],
 })

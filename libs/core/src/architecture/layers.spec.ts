@@ -9,6 +9,9 @@ import { join, posix, relative, sep } from 'node:path';
  *
  * The apps are one unit at the top: they compose the libs (the CLI writes openapi.json from the
  * API's module), and nothing below may import them.
+ *
+ * The SDK (libs/sdk) is the API's client, published on its own: it stands outside the layers,
+ * imports no other unit and is imported by none (only the tests use it).
  */
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['core'],
@@ -19,6 +22,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['nl2sql'],
   ['apps'],
 ];
+
+const STANDALONE: ReadonlySet<string> = new Set(['sdk']);
 
 const LEVEL = new Map(LAYERS.flatMap((units, level) => units.map((unit) => [unit, level] as const)));
 
@@ -89,7 +94,14 @@ function checkLayers(files: ReadonlyMap<string, string>): LayerReport {
     })
     .map(({ file, from, to, specifier }) => {
       const [a, b] = [LEVEL.get(from), LEVEL.get(to)];
-      const kind = a === undefined || b === undefined ? 'unknown unit' : a === b ? 'sibling' : 'upward';
+      const kind =
+        STANDALONE.has(from) || STANDALONE.has(to)
+          ? 'standalone'
+          : a === undefined || b === undefined
+            ? 'unknown unit'
+            : a === b
+              ? 'sibling'
+              : 'upward';
       return `${file}: ${from} → ${to} (${kind}, '${specifier}')`;
     });
 
@@ -293,7 +305,7 @@ describe('layering of apps and libs', () => {
     const libs = readdirSync(join(ROOT, 'libs'), { withFileTypes: true })
       .filter((e) => e.isDirectory())
       .map((e) => e.name);
-    expect(libs.filter((lib) => !LEVEL.has(lib))).toEqual([]);
+    expect(libs.filter((lib) => !LEVEL.has(lib) && !STANDALONE.has(lib))).toEqual([]);
   });
 
   it('keeps the domain free of http/: only controllers and app setup import from it', () => {
@@ -427,6 +439,19 @@ describe('layering of apps and libs', () => {
         ],
         cycles: ['examples → history → examples'],
       });
+    });
+
+    it('reports the SDK importing server code, and server code importing the SDK', () => {
+      const files = new Map([
+        ['libs/sdk/src/client.ts', "import { Page } from '@sluice/core';\nimport createClient from 'openapi-fetch';"],
+        ['libs/sdk/src/errors.ts', "import type { E } from '../../core/src/errors/domain-error';"],
+        ['apps/api/src/main.ts', "import { createSluiceClient } from '@sluice/sdk';"],
+      ]);
+      expect(checkLayers(files).violations).toEqual([
+        "apps/api/src/main.ts: apps → sdk (standalone, '@sluice/sdk')",
+        "libs/sdk/src/client.ts: sdk → core (standalone, '@sluice/core')",
+        "libs/sdk/src/errors.ts: sdk → core (standalone, '../../core/src/errors/domain-error')",
+      ]);
     });
 
     it('reports an unknown lib rather than allowing it', () => {

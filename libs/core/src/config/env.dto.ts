@@ -133,7 +133,10 @@ export class EnvDto {
   @Validate(RedisUrlConstraint)
   REDIS_URL = 'redis://127.0.0.1:6379';
 
-  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'must be 1-64 letters, digits or _.-' })
+  /** Unset, loadEnv derives it from the database name (see defaultRedisKeyPrefix). */
+  @Matches(/^(?=.{1,100}$)[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*$/, {
+    message: 'must be 1-100 letters, digits or _.-, in parts separated by single colons',
+  })
   REDIS_KEY_PREFIX = 'sluice';
 
   // ---- secrets
@@ -218,6 +221,15 @@ export class EnvDto {
   @Transform(toBool)
   @IsBoolean()
   TRUST_PROXY = false;
+
+  /**
+   * The API is reached only over HTTPS: always send HSTS and CSP upgrade-insecure-requests.
+   * Otherwise they go only with requests that arrived over TLS (behind a proxy: TRUST_PROXY and
+   * X-Forwarded-Proto: https), so /docs still loads over plain http://<server>:3000.
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  HTTPS_ONLY = false;
 
   // ---- rate limits
   @Transform(toInt)
@@ -502,6 +514,13 @@ export class EnvDto {
   @Min(1)
   @Max(64)
   WORKER_CONCURRENCY = 2;
+
+  /** A file the worker rewrites every 10 s while Redis answers, for a container health check; unset: none. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  WORKER_HEARTBEAT_FILE?: string;
 
   @Transform(toBool)
   @IsBoolean()

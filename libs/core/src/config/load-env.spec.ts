@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, loadEnv } from './load-env';
+import { ConfigError, envForChild, loadEnv } from './load-env';
 
 const JWT_SECRET = 'jwt-secret-that-is-long-enough-0123456789';
 const HEX_KEY = randomBytes(32).toString('hex');
@@ -31,11 +31,12 @@ describe('loadEnv', () => {
         DATABASE_NAME: 'sluice',
         DATABASE_POOL_SIZE: 10,
         REDIS_URL: 'redis://127.0.0.1:6379',
-        REDIS_KEY_PREFIX: 'sluice',
+        REDIS_KEY_PREFIX: 'sluice:sluice',
         ENCRYPTION_KEY_ID: 'k1',
         JWT_ACCESS_TTL_SECONDS: 900,
         BODY_LIMIT: '1mb',
         TRUST_PROXY: false,
+        HTTPS_ONLY: false,
         METRICS_ENABLED: true,
         WORKER_CONCURRENCY: 2,
         DASHBOARD_SESSION_TTL_SECONDS: 900,
@@ -59,6 +60,44 @@ describe('loadEnv', () => {
     });
   });
 
+  describe('REDIS_KEY_PREFIX', () => {
+    it('is derived from the database, so two installs on one Redis do not share queues', () => {
+      const one = loadEnv({ ...minimal, DATABASE_URL: 'postgresql://u:p@db:5432/sales_eu' });
+      const two = loadEnv({ ...minimal, DATABASE_URL: 'postgresql://u:p@db:5432/sales_us' });
+      expect(one.REDIS_KEY_PREFIX).toBe('sluice:sales_eu');
+      expect(two.REDIS_KEY_PREFIX).toBe('sluice:sales_us');
+    });
+
+    it('uses DATABASE_NAME without DATABASE_URL, and an empty value counts as unset', () => {
+      expect(loadEnv({ ...minimal, DATABASE_NAME: 'staging' }).REDIS_KEY_PREFIX).toBe('sluice:staging');
+      expect(loadEnv({ ...minimal, DATABASE_NAME: 'staging', REDIS_KEY_PREFIX: '' }).REDIS_KEY_PREFIX).toBe(
+        'sluice:staging',
+      );
+    });
+
+    it('turns characters a prefix may not hold into _, and takes the user name when the URL names no database', () => {
+      expect(loadEnv({ ...minimal, DATABASE_URL: 'postgresql://u@db/my%20db%3Aone' }).REDIS_KEY_PREFIX).toBe(
+        'sluice:my_db_one',
+      );
+      expect(loadEnv({ ...minimal, DATABASE_URL: 'postgresql://reporting@db:5432' }).REDIS_KEY_PREFIX).toBe(
+        'sluice:reporting',
+      );
+    });
+
+    it('keeps a prefix that is set, and the derived one survives the trip to a child process', () => {
+      expect(loadEnv({ ...minimal, REDIS_KEY_PREFIX: 'acme' }).REDIS_KEY_PREFIX).toBe('acme');
+      const parent = loadEnv({ ...minimal, DATABASE_URL: 'postgresql://u@db/sales' });
+      // `sluice start` hands its resolved values to the API and the worker, which validate them again.
+      expect(loadEnv(envForChild(parent)).REDIS_KEY_PREFIX).toBe('sluice:sales');
+    });
+
+    it.each(['a b', 'x::y', ':x', 'x:', 'x'.repeat(101)])('refuses %j', (prefix) => {
+      expect(configFailure({ ...minimal, REDIS_KEY_PREFIX: prefix }).problems.map(variableOf)).toEqual([
+        'REDIS_KEY_PREFIX',
+      ]);
+    });
+  });
+
   describe('conversion of strings', () => {
     it.each([
       ['PORT', '8080', 8080],
@@ -72,19 +111,25 @@ describe('loadEnv', () => {
       ['TRUST_PROXY', 'YES', true],
       ['TRUST_PROXY', 'on', true],
       ['TRUST_PROXY', 'false', false],
+      ['HTTPS_ONLY', 'true', true],
+      ['HTTPS_ONLY', 'off', false],
       ['METRICS_ENABLED', 'false', false],
       ['METRICS_ENABLED', '0', false],
     ])('%s=%s becomes %p', (name, value, expected) => {
       expect(loadEnv({ ...minimal, [name]: value })[name as 'PORT']).toBe(expected);
     });
 
-    it.each([['PORT'], ['DATABASE_POOL_SIZE'], ['TRUST_PROXY'], ['METRICS_ENABLED'], ['DASHBOARD_TENANT']])(
-      'an empty %s falls back to its default',
-      (name) => {
-        const defaults = loadEnv(minimal);
-        expect(loadEnv({ ...minimal, [name]: '' })[name as 'PORT']).toBe(defaults[name as 'PORT']);
-      },
-    );
+    it.each([
+      ['PORT'],
+      ['DATABASE_POOL_SIZE'],
+      ['TRUST_PROXY'],
+      ['HTTPS_ONLY'],
+      ['METRICS_ENABLED'],
+      ['DASHBOARD_TENANT'],
+    ])('an empty %s falls back to its default', (name) => {
+      const defaults = loadEnv(minimal);
+      expect(loadEnv({ ...minimal, [name]: '' })[name as 'PORT']).toBe(defaults[name as 'PORT']);
+    });
   });
 
   describe('secrets', () => {

@@ -34,6 +34,21 @@ export function readEnvironment(cwd = process.cwd()): Record<string, string | un
   return { ...fromFile, ...process.env };
 }
 
+/**
+ * The Redis key prefix when REDIS_KEY_PREFIX is unset: `sluice:<database>`. Two installs on one
+ * Redis each have their own database, so they no longer share a prefix, and with it each
+ * other's queues (a worker of one would run the other's jobs against the wrong database).
+ */
+export function defaultRedisKeyPrefix(env: Pick<EnvDto, 'DATABASE_URL' | 'DATABASE_NAME'>): string {
+  let database = env.DATABASE_NAME;
+  if (env.DATABASE_URL) {
+    const url = new URL(env.DATABASE_URL);
+    // Without a path, PostgreSQL connects to the database named after the user.
+    database = decodeURIComponent(url.pathname.slice(1)) || decodeURIComponent(url.username) || 'postgres';
+  }
+  return `sluice:${database.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 90)}`;
+}
+
 /** Validates raw variables into an {@link EnvDto}; throws a {@link ConfigError} listing every problem. */
 export function loadEnv(raw: Record<string, string | undefined> = readEnvironment()): EnvDto {
   const known = Object.keys(new EnvDto());
@@ -49,6 +64,7 @@ export function loadEnv(raw: Record<string, string | undefined> = readEnvironmen
     problems.push('BOOTSTRAP_ADMIN_PASSWORD: the default or a well-known password is refused when NODE_ENV=production');
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  if (picked.REDIS_KEY_PREFIX === undefined) env.REDIS_KEY_PREFIX = defaultRedisKeyPrefix(env);
   return env;
 }
 

@@ -9,6 +9,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
+import { HostNotFoundError, SafeNetworkError } from '../network/safe-network';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import {
   BadRequestError,
@@ -71,9 +72,11 @@ function hostFor(res: FakeResponse, request: Record<string, unknown> = {}): Argu
 describe('AllExceptionsFilter', () => {
   const filter = new AllExceptionsFilter();
   let logged: jest.SpyInstance;
+  let warned: jest.SpyInstance;
 
   beforeEach(() => {
     logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
   afterEach(() => jest.restoreAllMocks());
 
@@ -147,9 +150,54 @@ describe('AllExceptionsFilter', () => {
       expect(send(new ConflictError('X', 'y')).setHeader).not.toHaveBeenCalled();
     });
 
-    it('does not log errors the caller caused', () => {
-      send(new NotFoundError('CONNECTOR_NOT_FOUND', 'Connector not found'));
+    it('logs errors the caller caused at warn, without a stack', () => {
+      send(new NotFoundError('CONNECTOR_NOT_FOUND', 'Connector not found'), { requestId: 'req_warned0000000001' });
       expect(logged).not.toHaveBeenCalled();
+      expect(warned).toHaveBeenCalledTimes(1);
+      expect(warned.mock.calls[0]).toEqual([
+        {
+          requestId: 'req_warned0000000001',
+          method: 'GET',
+          path: '/api/v1/connectors',
+          statusCode: 404,
+          code: 'CONNECTOR_NOT_FOUND',
+        },
+        'Connector not found',
+      ]);
+    });
+
+    it.each<[string, DomainError]>([
+      ['503 LLM_NOT_CONFIGURED', new ServiceUnavailableError('LLM_NOT_CONFIGURED', 'No LLM is configured')],
+      ['502 LLM_UNREACHABLE', new DomainError(502, 'LLM_UNREACHABLE', 'The LLM did not answer')],
+    ])('logs the expected outcome %s at warn, not as an error with a stack', (_label, error) => {
+      send(error);
+      expect(logged).not.toHaveBeenCalled();
+      expect(warned).toHaveBeenCalledTimes(1);
+      const [fields, message] = warned.mock.calls[0];
+      expect(fields).toMatchObject({ statusCode: error.status, code: error.code });
+      expect(fields).not.toHaveProperty('err');
+      expect(message).toBe(error.message);
+    });
+
+    it.each<[string, SafeNetworkError, string]>([
+      [
+        'a refused address',
+        new SafeNetworkError('Refused to connect to 10.0.0.1', 'private network address'),
+        'ADDRESS_REFUSED',
+      ],
+      ['a host that does not resolve', new HostNotFoundError('db.invalid'), 'HOST_NOT_FOUND'],
+    ])("answers the network guard's refusal of %s with 422 and its code, logged at warn", (_label, error, code) => {
+      const res = send(error);
+      expect(res.statusCode).toBe(422);
+      expect(res.body).toEqual({ statusCode: 422, error: error.message, code, requestId: 'req_test0000000001' });
+      expect(logged).not.toHaveBeenCalled();
+      expect(warned.mock.calls[0][0]).toMatchObject({ statusCode: 422, code });
+    });
+
+    it('logs a Nest HTTP exception of 5xx at warn too', () => {
+      send(new HttpException('Gateway said no', 502));
+      expect(logged).not.toHaveBeenCalled();
+      expect(warned.mock.calls[0][0]).toMatchObject({ statusCode: 502 });
     });
   });
 
@@ -347,6 +395,7 @@ describe('AllExceptionsFilter', () => {
       const error = new Error('connect ECONNREFUSED 10.0.0.5:5432');
       send(error, { requestId: 'req_logged00000001', method: 'POST', path: '/api/v1/nl2sql/query' });
       expect(logged).toHaveBeenCalledTimes(1);
+      expect(warned).not.toHaveBeenCalled();
       expect(logged.mock.calls[0][0]).toMatchObject({
         requestId: 'req_logged00000001',
         method: 'POST',

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { SafeNetworkError } from '../network/safe-network';
 import { DomainError, TooManyRequestsError } from './domain-error';
 import { ErrorResponseDto } from './error-response.dto';
 
@@ -104,8 +105,21 @@ function databaseErrorBody(exception: unknown): Omit<ErrorResponseDto, 'requestI
 }
 
 /**
+ * An outcome the code decided on purpose, with a status and a message written for the caller:
+ * our domain errors and Nest's HTTP exceptions, whatever their status (503 LLM_NOT_CONFIGURED,
+ * 502 LLM_UNREACHABLE are answers, not failures of the server). Anything else that ends in a
+ * 5xx is unexpected.
+ */
+function expectedOutcome(exception: unknown): boolean {
+  return (
+    exception instanceof DomainError || exception instanceof HttpException || exception instanceof SafeNetworkError
+  );
+}
+
+/**
  * Turns every error into the one error body of the API. Only messages we wrote reach the
- * caller: driver errors, stacks and unexpected exceptions become a generic 500 and are logged.
+ * caller: driver errors, stacks and unexpected exceptions become a generic 500 and are logged
+ * as errors with their stack; every other answer is logged at warn, without one.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -117,10 +131,23 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const body = this.toBody(exception, req.requestId ?? 'unknown');
 
-    if (body.statusCode >= 500) {
+    if (body.statusCode >= 500 && !expectedOutcome(exception)) {
       this.logger.error(
         { requestId: body.requestId, method: req.method, path: req.path, err: exception },
         'Unhandled error',
+      );
+    } else {
+      // An answer we chose (no LLM configured, a refused address, a bad field): worth a line for
+      // operators, but no stack, which would only point at the code that decided it.
+      this.logger.warn(
+        {
+          requestId: body.requestId,
+          method: req.method,
+          path: req.path,
+          statusCode: body.statusCode,
+          code: body.code,
+        },
+        body.error,
       );
     }
     if (exception instanceof TooManyRequestsError) {
@@ -142,6 +169,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
         ...(exception.details ? { details: exception.details } : {}),
         requestId,
       };
+    }
+    // The safe-network guard's refusal reaches here from any route that opens a connection
+    // (schema, execute, sync...): the caller's configuration, answered as the probes answer it.
+    if (exception instanceof SafeNetworkError) {
+      return { statusCode: 422, error: exception.message, code: exception.code, requestId };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

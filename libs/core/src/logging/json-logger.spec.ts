@@ -150,14 +150,26 @@ describe('JsonLogger', () => {
     ['fatal', 'fatal'],
   ] as const)('%s writes a line at level %s with the context Nest passes last', (method, level) => {
     const { out, logger } = setup();
-    logger[method]('Mapped {/api/v1/connectors, GET} route', 'RouterExplorer');
+    logger[method]('API listening on http://localhost:3000', 'Startup');
     expect(out.lines).toHaveLength(1);
     expect(out.records()[0]).toMatchObject({
       level,
-      msg: 'Mapped {/api/v1/connectors, GET} route',
-      context: 'RouterExplorer',
+      msg: 'API listening on http://localhost:3000',
+      context: 'Startup',
     });
   });
+
+  it.each(['RouterExplorer', 'RoutesResolver', 'InstanceLoader'])(
+    "writes Nest's start-up lines of %s at debug, not info",
+    (context) => {
+      const { out, logger } = setup();
+      logger.log('Mapped {/api/v1/connectors, GET} route', context);
+      expect(out.records()[0]).toMatchObject({ level: 'debug', context });
+      const quiet = setup('info');
+      quiet.logger.log('Mapped {/api/v1/connectors, GET} route', context);
+      expect(quiet.out.lines).toEqual([]);
+    },
+  );
 
   it('writes without a context when none is given', () => {
     const { out, logger } = setup();

@@ -71,6 +71,12 @@ export function createPino(level: string, destination?: pino.DestinationStream):
 }
 
 /**
+ * Nest's start-up chatter: one line per route mapped (about 170) and per module initialised.
+ * Useful when debugging the wiring, noise otherwise: written at debug instead of info.
+ */
+const START_UP_CONTEXTS = new Set(['RoutesResolver', 'RouterExplorer', 'InstanceLoader']);
+
+/**
  * Nest's logger interface over pino: one JSON object per line, secrets redacted by key and
  * scrubbed from messages. Nest calls `log(message, context)`; our code may pass an object first.
  */
@@ -78,7 +84,8 @@ export class JsonLogger implements LoggerService {
   constructor(readonly pino: PinoLogger) {}
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    const context = rest[rest.length - 1];
+    this.write(typeof context === 'string' && START_UP_CONTEXTS.has(context) ? 'debug' : 'info', message, rest);
   }
   error(message: unknown, ...rest: unknown[]): void {
     this.write('error', message, rest);

@@ -1,4 +1,4 @@
-import { LookupFn, SafeNetwork, SafeNetworkError } from './safe-network';
+import { HostNotFoundError, LookupFn, SafeNetwork, SafeNetworkError } from './safe-network';
 
 // Stands in for DNS so the tests never leave the machine.
 function fakeLookup(records: Record<string, string[]>): jest.MockedFunction<LookupFn> {
@@ -77,7 +77,6 @@ describe('SafeNetwork', () => {
       ['private.example.com', 'private network address'],
       ['rebind.example.com', 'private network address'],
       ['rebind6.example.com', 'private network address'],
-      ['nowhere.example.com', 'host could not be resolved'],
     ])('%s (%s)', async (host, reason) => {
       const error = await refusal(guard.resolve(host));
       expect(error.reason).toBe(reason);
@@ -103,14 +102,25 @@ describe('SafeNetwork', () => {
       expect(error.message).not.toContain('secret');
     });
 
-    it('says when a host does not resolve', async () => {
+    it('says when a host does not resolve, with a code of its own', async () => {
       const error = await refusal(guard.resolve('nowhere.example.com'));
+      expect(error).toBeInstanceOf(HostNotFoundError);
+      expect(error.code).toBe('HOST_NOT_FOUND');
+      expect(error.reason).toBe('host could not be resolved');
       expect(error.message).toMatch(/could not resolve host nowhere\.example\.com/i);
+      expect(error.message).not.toContain('SAFE_NETWORK_ALLOW');
     });
 
     it('treats a failing lookup as unresolvable', async () => {
       const failing = new SafeNetwork(undefined, () => Promise.reject(new Error('ENOTFOUND')));
-      expect((await refusal(failing.resolve('example.com'))).reason).toBe('host could not be resolved');
+      const error = await refusal(failing.resolve('example.com'));
+      expect(error).toMatchObject({ code: 'HOST_NOT_FOUND', reason: 'host could not be resolved' });
+    });
+
+    it('asks the real resolver and says HOST_NOT_FOUND for a name under .invalid', async () => {
+      // RFC 6761: .invalid never resolves, so no fake resolver is needed to prove it.
+      const error = await refusal(new SafeNetwork(undefined).resolve('sluice-db.invalid'));
+      expect(error.code).toBe('HOST_NOT_FOUND');
     });
 
     it('refuses a resolver answer that is not an IP address', async () => {
@@ -241,11 +251,23 @@ describe('SafeNetwork', () => {
   describe('error message', () => {
     const guard = new SafeNetwork(undefined, fakeLookup(RECORDS));
 
-    it('names the address and tells the user how to allow it', () => {
+    it('names the address and says exactly what to set to allow it', () => {
       expect(() => guard.check('10.0.0.1')).toThrow(
         'Refused to connect to 10.0.0.1 (private network address). ' +
-          'Add the host or its range to SAFE_NETWORK_ALLOW if this is intended.',
+          'If this is intended, set SAFE_NETWORK_ALLOW=10.0.0.1 (a comma-separated list of hosts, addresses or CIDR ranges) ' +
+          'in the environment or .env of both the API and the worker, and restart them.',
       );
+    });
+
+    it('names the setting that reaches a database on this machine', async () => {
+      const local = new SafeNetwork(undefined, fakeLookup({ localhost: ['127.0.0.1'] }));
+      expect(() => local.check('127.0.0.1')).toThrow('set SAFE_NETWORK_ALLOW=127.0.0.1 ');
+      // A name is allowed by name: the suggestion is the name the user typed.
+      const error = await refusal(local.resolve('localhost'));
+      expect(error.message).toContain('set SAFE_NETWORK_ALLOW=localhost ');
+      // ... and following it works.
+      const allowed = new SafeNetwork('localhost', fakeLookup({ localhost: ['127.0.0.1'] }));
+      await expect(allowed.resolve('localhost')).resolves.toMatchObject({ address: '127.0.0.1' });
     });
 
     it('shows the IPv4 address hidden inside an IPv6 one', () => {

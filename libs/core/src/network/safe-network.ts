@@ -2,17 +2,42 @@ import { promises as dns } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 
 const ALLOW_ENV = 'SAFE_NETWORK_ALLOW';
-const ALLOW_HINT = `Add the host or its range to ${ALLOW_ENV} if this is intended.`;
 
+/** Exactly what to set to reach `entry`, e.g. a database on the machine Sluice runs on. */
+function allowHint(entry: string): string {
+  return (
+    `If this is intended, set ${ALLOW_ENV}=${entry} (a comma-separated list of hosts, addresses or CIDR ranges) ` +
+    'in the environment or .env of both the API and the worker, and restart them.'
+  );
+}
+
+/** Refused before any connection is made: the address is not one connectors may reach. */
 export class SafeNetworkError extends Error {
-  readonly code = 'ADDRESS_REFUSED';
-  override readonly name = 'SafeNetworkError';
+  readonly code: 'ADDRESS_REFUSED' | 'HOST_NOT_FOUND' = 'ADDRESS_REFUSED';
+  override readonly name: string = 'SafeNetworkError';
 
   constructor(
     message: string,
     readonly reason: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * The host name does not resolve (a typo, or a name only another network knows). Still a
+ * SafeNetworkError, since no connection was attempted, but one a user fixes in the host setting
+ * rather than in SAFE_NETWORK_ALLOW.
+ */
+export class HostNotFoundError extends SafeNetworkError {
+  override readonly code = 'HOST_NOT_FOUND';
+  override readonly name = 'HostNotFoundError';
+
+  constructor(host: string) {
+    super(
+      `Could not resolve host ${host}. Check the host name and that it is reachable from the server.`,
+      'host could not be resolved',
+    );
   }
 }
 
@@ -176,7 +201,7 @@ function canonicalHost(raw: string): string | undefined {
 }
 
 function refusal(target: string, reason: string, detail = reason): SafeNetworkError {
-  return new SafeNetworkError(`Refused to connect to ${target} (${detail}). ${ALLOW_HINT}`, reason);
+  return new SafeNetworkError(`Refused to connect to ${target} (${detail}). ${allowHint(target)}`, reason);
 }
 
 function invalidHost(): SafeNetworkError {
@@ -295,12 +320,7 @@ export class SafeNetwork {
       }
       valid.push({ address: ip.address, family: ip.family });
     }
-    if (valid.length === 0) {
-      throw new SafeNetworkError(
-        `Could not resolve host ${name}. Check the host name and that it is reachable from the server.`,
-        'host could not be resolved',
-      );
-    }
+    if (valid.length === 0) throw new HostNotFoundError(name);
     return valid;
   }
 

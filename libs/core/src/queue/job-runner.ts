@@ -1,9 +1,11 @@
 import { getQueueToken } from '@nestjs/bull';
-import { Injectable, Logger, OnApplicationBootstrap, SetMetadata } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, Optional, SetMetadata } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { Job, Queue } from 'bull';
 import { EnvDto } from '../config/env.dto';
+import { JobOutcome, SharedMetrics } from '../metrics/shared-metrics';
 import { JOB_QUEUE, JobName } from './queue-names';
+import { WorkerStoppingError } from './worker-stop';
 
 const JOB_HANDLER = 'sluice:job-handler';
 
@@ -23,6 +25,7 @@ export class JobRunner implements OnApplicationBootstrap {
     private readonly scanner: MetadataScanner,
     private readonly moduleRef: ModuleRef,
     private readonly env: EnvDto,
+    @Optional() private readonly metrics?: SharedMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -31,8 +34,25 @@ export class JobRunner implements OnApplicationBootstrap {
     if (missing.length) throw new Error(`No processor for job(s): ${missing.join(', ')}`);
     for (const [name, handle] of handlers) {
       const queue = this.moduleRef.get<Queue>(getQueueToken(JOB_QUEUE[name]), { strict: false });
-      void queue.process(name, this.env.WORKER_CONCURRENCY, handle);
+      void queue.process(name, this.env.WORKER_CONCURRENCY, (job: Job) => this.timed(JOB_QUEUE[name], job, handle));
       this.logger.log(`Processing ${name} on ${JOB_QUEUE[name]} (concurrency ${this.env.WORKER_CONCURRENCY})`);
+    }
+  }
+
+  /** Runs one attempt of a job and records its duration and outcome for /metrics. */
+  private async timed(queue: string, job: Job, handle: (job: Job) => Promise<unknown>): Promise<unknown> {
+    const started = process.hrtime.bigint();
+    let outcome: JobOutcome = 'failed';
+    try {
+      const result = await handle(job);
+      outcome = 'completed';
+      return result;
+    } catch (error) {
+      if (error instanceof WorkerStoppingError) outcome = 'handed_back';
+      throw error;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      await this.metrics?.jobFinished(queue, outcome, seconds);
     }
   }
 

@@ -4,6 +4,7 @@ import { EnvDto } from '../config/env.dto';
 import { REDIS } from './redis.token';
 import { RateLimiter } from '../throttling/rate-limiter';
 import { ConcurrencySlots } from '../throttling/concurrency-slots';
+import { SharedMetrics } from '../metrics/shared-metrics';
 
 export { InjectRedis, REDIS } from './redis.token';
 
@@ -65,8 +66,9 @@ export class RedisModule {
         RedisCloser,
         RateLimiter,
         ConcurrencySlots,
+        SharedMetrics,
       ],
-      exports: [REDIS, RateLimiter, ConcurrencySlots],
+      exports: [REDIS, RateLimiter, ConcurrencySlots, SharedMetrics],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { ConnectorRuntime, ConnectorService, CsvRowTally } from '@sluice/connectors';
 import type { ConnectorTypeInfo, DiscoveredItem } from '@sluice/connectors';
 import {
@@ -14,7 +14,9 @@ import {
   QueueName,
   RefreshSchemaPayload,
   refreshSchemaJobOptions,
+  SharedMetrics,
   SyncConnectorPayload,
+  SyncOutcome,
 } from '@sluice/core';
 import type { Job, Queue } from 'bull';
 import { DocumentRepository } from '../document.repository';
@@ -34,6 +36,8 @@ const SYNC_DEADLINE_MS = 6 * 60 * 60 * 1000;
 @Injectable()
 export class ConnectorSyncProcessor {
   private readonly logger = new Logger('ConnectorSync');
+  /** The connector type of each run in flight here, for the labels of its metrics. */
+  private readonly types = new Map<string, string>();
 
   constructor(
     private readonly runs: SyncRunRepository,
@@ -41,6 +45,7 @@ export class ConnectorSyncProcessor {
     private readonly connectors: ConnectorService,
     private readonly runtime: ConnectorRuntime,
     @InjectQueue(QueueName.SchemaRefresh) private readonly schemaQueue: Queue<RefreshSchemaPayload>,
+    @Optional() private readonly metrics?: SharedMetrics,
   ) {}
 
   @JobHandler(JobName.SyncConnector)
@@ -49,13 +54,14 @@ export class ConnectorSyncProcessor {
     // A run stopped while queued, or already finished by another worker, is left alone; one whose
     // stop came while its worker was dying is ended here, or it would block every later sync.
     if (!(await this.runs.claim(tenantId, runId))) {
-      await this.runs.finishIfStopped(tenantId, runId);
+      if (await this.runs.finishIfStopped(tenantId, runId)) await this.finished(job, 'cancelled');
       return undefined;
     }
     const run = (await this.runs.findOne(tenantId, connectorId, runId))!;
     let progress: RunProgress = { ...EMPTY_PROGRESS };
     try {
       const connector = await this.connectors.find(tenantId, connectorId);
+      this.types.set(runId, connector.type);
       const { registered, parsed } = this.runtime.open(connector);
       const discover = registered.plugin.discover;
       if (!discover)
@@ -66,7 +72,8 @@ export class ConnectorSyncProcessor {
       for await (const batch of discover.call(registered.plugin, ctx)) {
         csvRows.note(batch);
         const next = await this.storeBatch(run, batch, progress);
-        if (!next) return this.finish(tenantId, runId, 'cancelled', progress);
+        if (!next) return this.finish(job, 'cancelled', progress);
+        await this.countDocuments(job, progress, next);
         progress = next;
         await job.progress(progress.processed);
         // The batch is committed: a worker asked to stop hands the rest of the walk over here.
@@ -77,7 +84,9 @@ export class ConnectorSyncProcessor {
       // running (the stamp lands just after it turns succeeded); other types keep their count.
       const rowCount = registered.plugin.read ? await csvRows.count(registered.plugin, ctx, this.logger) : undefined;
       const done = await this.complete(run, registered.info, progress);
-      if (!done) return this.finish(tenantId, runId, 'cancelled', progress);
+      if (!done) return this.finish(job, 'cancelled', progress);
+      await this.countDocuments(job, progress, done);
+      await this.finished(job, 'succeeded');
       progress = done;
       await this.connectors.markSynced(tenantId, connectorId, rowCount);
       // The schema cache follows the source: a synced SQL connector is introspected again.
@@ -91,6 +100,8 @@ export class ConnectorSyncProcessor {
       return progress;
     } catch (error) {
       return this.failed(job, error, progress);
+    } finally {
+      this.types.delete(runId);
     }
   }
 
@@ -141,13 +152,29 @@ export class ConnectorSyncProcessor {
   }
 
   private async finish(
-    tenantId: string,
-    runId: string,
+    job: Job<SyncConnectorPayload>,
     status: 'cancelled',
     progress: RunProgress,
   ): Promise<RunProgress> {
+    const { tenantId, runId } = job.data;
     await this.runs.update(tenantId, runId, { status, progress, finishedAt: new Date() });
+    await this.finished(job, status);
     return progress;
+  }
+
+  /** Counts a run that reached its final state (for /metrics; written to Redis, see SharedMetrics). */
+  private async finished(job: Job<SyncConnectorPayload>, outcome: SyncOutcome): Promise<void> {
+    await this.metrics?.syncFinished(this.types.get(job.data.runId) ?? 'unknown', outcome);
+  }
+
+  /** Counts the documents a committed step wrote: the difference between two progress states. */
+  private async countDocuments(job: Job<SyncConnectorPayload>, before: RunProgress, after: RunProgress): Promise<void> {
+    await this.metrics?.syncDocuments(this.types.get(job.data.runId) ?? 'unknown', {
+      created: after.created - before.created,
+      updated: after.updated - before.updated,
+      unchanged: after.unchanged - before.unchanged,
+      deleted: after.deleted - before.deleted,
+    });
   }
 
   /** Permanent errors fail the run at once; transient ones are retried by Bull with backoff. */
@@ -165,6 +192,7 @@ export class ConnectorSyncProcessor {
     if (isPermanent(error) || isLastAttempt(job)) {
       if (isPermanent(error)) await job.discard();
       await this.runs.update(tenantId, runId, { status: 'failed', error: message, progress, finishedAt: new Date() });
+      await this.finished(job, 'failed');
     } else {
       this.logger.warn({ runId, attempt: job.attemptsMade + 1, msg: `Sync failed, will retry: ${message}` });
       await this.runs.update(tenantId, runId, { status: 'queued', error: message, progress });

@@ -96,7 +96,8 @@ export class HistoryEntryResponseDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    description: 'The example it was promoted to, while that example exists',
+    description:
+      'The example it was promoted to, or the stored example that answered it as asked, while that example exists',
     example: null,
   })
   exampleId: string | null;

@@ -14,6 +14,8 @@ export interface AnswerOutcome {
   result: QueryResult | null;
   tablesUsed: string[];
   examplesUsed: string[];
+  /** The example that answered as asked: the history entry is that example already. */
+  fromExample?: string;
   error?: string;
 }
 
@@ -43,6 +45,7 @@ export class AnswerRecord {
       durationMs: Date.now() - run.started,
       attempts: run.attempts.length,
       usage: run.spentUsage,
+      exampleId: outcome.fromExample ?? null,
     });
     return {
       sql: outcome.sql,
@@ -53,6 +56,7 @@ export class AnswerRecord {
       examplesUsed: outcome.examplesUsed,
       usage: run.usage,
       historyId: entry.id,
+      warnings: [],
     };
   }
 

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import '@sluice/connectors';
 import { dialectNames, type SqlDialect, IsSqlDialect } from '@sluice/core';
 import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import type { ResponseWarning } from '../answers/response-warning';
 
 export class QueryDto {
   @ApiProperty({ example: 'conn_4k2x9q0m1v7b3n8c' })
@@ -65,6 +66,11 @@ export class ValidateDto extends SqlDto {
 }
 
 export class ExecuteDto extends SqlDto {
+  @ApiPropertyOptional({ description: 'Add a Vega-Lite chart chosen by rule from the result columns', default: false })
+  @IsOptional()
+  @IsBoolean()
+  chart?: boolean;
+
   @ApiPropertyOptional({ description: 'Let the SQL change data (admins only)', default: false })
   @IsOptional()
   @IsBoolean()
@@ -106,10 +112,12 @@ export class QueryResultDto {
   @ApiProperty({ type: [ResultColumnDto] }) columns: ResultColumnDto[];
   @ApiProperty({
     description:
-      'Rows as arrays in column order; dates as ISO strings, big numbers and decimals as strings, bytes as base64',
+      'Rows as arrays in column order; dates as ISO strings, bytes as base64. bigint and numeric/decimal values ' +
+      'are JSON numbers when exact (integers within ±(2^53 − 1), decimals that a double writes with the same ' +
+      'digits) and strings otherwise, so no digit is lost',
     type: 'array',
     items: { type: 'array', items: {} },
-    example: [['Rock', '1297']],
+    example: [['Rock', 1297]],
   })
   rows: unknown[][];
   @ApiProperty({ example: 1 }) rowCount: number;
@@ -145,6 +153,16 @@ export class UsageDto {
   @ApiProperty({ example: 64 }) completionTokens: number;
 }
 
+export class ResponseWarningDto {
+  @ApiProperty({
+    enum: ['ANSWER_LLM_NOT_CONFIGURED', 'ANSWER_FAILED', 'ANSWER_EMPTY', 'ANSWER_NO_RESULT', 'CHART_NO_RESULT'],
+    example: 'ANSWER_LLM_NOT_CONFIGURED',
+  })
+  code: ResponseWarning['code'];
+  @ApiProperty({ example: 'No answer in words: no LLM is configured for this tenant (PUT /settings/llm)' })
+  message: string;
+}
+
 export class QueryResponseDto {
   @ApiProperty({ type: String, nullable: true, example: 'SELECT g.name, count(*) ...' }) sql: string | null;
   @ApiProperty({ type: ValidationDto, nullable: true }) validation: ValidationDto | null;
@@ -168,11 +186,25 @@ export class QueryResponseDto {
     description: 'With `chart: true`: a Vega-Lite spec, or null when no chart fits the result',
   })
   chart?: Record<string, unknown> | null;
+  @ApiProperty({
+    type: [ResponseWarningDto],
+    description:
+      'What the answer lacks and why, though the question succeeded: no answer in words (no LLM configured, ' +
+      'the call failed) or no chart or answer because the SQL was not run. Empty when nothing is missing.',
+  })
+  warnings: ResponseWarningDto[];
 }
 
 export class ExecuteResponseDto {
   @ApiProperty({ type: ValidationDto }) validation: ValidationDto;
   @ApiProperty({ type: QueryResultDto }) result: QueryResultDto;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'With `chart: true`: a Vega-Lite spec, or null when no chart fits the result',
+  })
+  chart?: Record<string, unknown> | null;
 }
 
 export class ExplainStepDto {

@@ -30,6 +30,8 @@ export interface GeneratedAnswer {
   result: QueryResult | null;
   tablesUsed: string[];
   examplesUsed: string[];
+  /** The stored example whose SQL answered the question as asked, without the LLM. */
+  fromExample?: string;
 }
 
 export const answerFrom = (outcome: Accepted, examplesUsed: string[]): GeneratedAnswer => ({

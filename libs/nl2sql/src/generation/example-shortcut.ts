@@ -17,5 +17,5 @@ export async function exampleShortcut(
   const exact = await examples.findExact(tenantId, question, { connectorId: ctx.connector.id });
   if (!exact) return null;
   const outcome = await evaluator.evaluate('example', exact.sql, Date.now());
-  return isAccepted(outcome) ? answerFrom(outcome, [exact.id]) : null;
+  return isAccepted(outcome) ? { ...answerFrom(outcome, [exact.id]), fromExample: exact.id } : null;
 }

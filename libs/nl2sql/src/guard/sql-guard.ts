@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { SqlDialect } from '@sluice/connectors';
-import { DomainError, ServiceUnavailableError } from '@sluice/core';
+import { DomainError, MetricsService, ServiceUnavailableError } from '@sluice/core';
 import type { SqlReferences } from '@sluice/core';
 import type { Explanation } from '../answers/structural-explain';
 import { GUARD_POOL_OPTIONS, GuardBusyError, GuardPool, GuardPoolOptions, GuardTimeoutError } from './guard-pool';
@@ -38,16 +38,22 @@ const unchecked = (sql: string, options: GuardOptions, error: unknown): GuardRes
 export class SqlGuard implements OnModuleDestroy {
   private readonly pool: GuardPool;
 
-  constructor(@Optional() @Inject(GUARD_POOL_OPTIONS) options?: GuardPoolOptions) {
+  constructor(
+    @Optional() @Inject(GUARD_POOL_OPTIONS) options?: GuardPoolOptions,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {
     this.pool = new GuardPool(options ?? {});
   }
 
   async check(sql: string, options: GuardOptions): Promise<GuardResult> {
     const result = await this.inPool(() => this.pool.check(sql, options)).catch((error: unknown) => {
+      if (error instanceof SqlTooComplexError) this.metrics?.guardRefused([error.code]);
       if (error instanceof DomainError) throw error;
       // Deny by default: a check that failed (a worker that died, a parser that trapped) refuses.
       return unchecked(sql, options, error);
     });
+    // Counted by rule for /metrics: only the codes, never the statement.
+    if (!result.ok) this.metrics?.guardRefused(result.errors.map((e) => e.code));
     if (isTooComplex(result)) throw new SqlTooComplexError(result.errors.map((e) => e.message).join('; '));
     return result;
   }

@@ -23,7 +23,7 @@ export class PromoteHistoryController {
     description:
       "Creates an example with the entry's question, SQL and connector, in the connector's dialect (checked like " +
       'POST /examples; unknown tables or columns come back as `warnings`). A failed entry, one without SQL or one ' +
-      'already promoted is a 409.',
+      'already an example (promoted earlier, or answered from a stored example as asked) is a 409.',
   })
   @ApiBody({ type: PromoteHistoryDto, required: false })
   @ApiCreate(ExampleWriteResponseDto, 404, {

@@ -3,7 +3,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { ChatOllama } from '@langchain/ollama';
 import { ChatOpenAI } from '@langchain/openai';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { AuthContext } from '@sluice/auth';
 import {
@@ -11,6 +11,7 @@ import {
   SecretBox,
   DomainError,
   findResponseTooLarge,
+  MetricsService,
   safeFetch,
   SafeNetwork,
   SafeNetworkError,
@@ -89,6 +90,7 @@ export class LlmService {
     private readonly secrets: SecretBox,
     private readonly env: EnvDto,
     net: SafeNetwork,
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     this.fetch = safeFetch(net, { maxResponseBytes: env.HTTP_RESPONSE_MAX_BYTES });
   }
@@ -111,12 +113,22 @@ export class LlmService {
     );
     const timeout = AbortSignal.timeout(settings.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const started = performance.now();
+    // Once per call: a failure after the reply (counting its tokens) is not a second call.
+    let observed = false;
+    const observe = (outcome: string, usage: TokenUsage = { promptTokens: 0, completionTokens: 0 }) => {
+      if (observed) return;
+      observed = true;
+      const seconds = (performance.now() - started) / 1000;
+      this.metrics?.llmCall({ provider: settings.provider, model: settings.model, outcome, seconds, ...usage });
+    };
     try {
       const reply = await this.withRetries(() => model.invoke(messages, { signal: combined }), combined);
       const usage = {
         promptTokens: reply.usage_metadata?.input_tokens ?? 0,
         completionTokens: reply.usage_metadata?.output_tokens ?? 0,
       };
+      observe('ok', usage);
       await this.count(tenantId, usage);
       const text =
         typeof reply.content === 'string'
@@ -124,7 +136,9 @@ export class LlmService {
           : reply.content.map((part) => ('text' in part ? String(part.text) : '')).join('');
       return { text, usage };
     } catch (error) {
-      throw this.explain(error, combined, settings);
+      const explained = this.explain(error, combined, settings);
+      observe(explained.code);
+      throw explained;
     }
   }
 

@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
 import { CONNECTOR_ID_PARAM } from '@sluice/connectors';
 import type { AuthContext } from '@sluice/auth';
@@ -64,7 +65,7 @@ export class SchemaController {
   }
 
   @Post('annotations')
-  @HttpCode(200)
+  @HttpCode(201)
   @Authenticated(EDITORS)
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiOperation({
@@ -73,16 +74,21 @@ export class SchemaController {
     description:
       'Creates or replaces the annotation of a table (no `column`) or of one column. The table and column ' +
       'must exist in the schema. Annotations are kept by name across refreshes and flagged `orphaned` when ' +
-      'their table or column disappears. The tag `pii` withholds a column from viewers in NL2SQL results.',
+      'their table or column disappears. The tag `pii` withholds a column from viewers in NL2SQL results. ' +
+      'Answers 201 when the annotation is new and 200 when it replaced the one of the same target.',
   })
-  @ApiOkResponse({ type: AnnotationResponseDto })
+  @ApiCreatedResponse({ type: AnnotationResponseDto, description: 'A new annotation' })
+  @ApiOkResponse({ type: AnnotationResponseDto, description: 'The annotation of the same target, replaced' })
   @ApiErrors(404, { 400: 'Unknown table or column, or an invalid body' })
-  annotate(
+  async annotate(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
     @Body() dto: UpsertAnnotationDto,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<AnnotationResponseDto> {
-    return this.annotations.upsert(auth, id, dto);
+    const { annotation, created } = await this.annotations.upsert(auth, id, dto);
+    if (!created) res.status(200);
+    return annotation;
   }
 
   @Get('annotations')

@@ -40,7 +40,7 @@ export function describeMysqlConnectError(error: unknown, config: MysqlConfig): 
     case 'ER_CON_COUNT_ERROR':
       return `${target} has too many connections; try again later.`;
     case 'HANDSHAKE_NO_SSL_SUPPORT':
-      return `${target} does not accept SSL connections: set ssl.mode to disable if the network is trusted.`;
+      return `${target} does not accept SSL connections: set config.ssl.mode to disable if the network is trusted (a database on this machine, for example).`;
   }
   const message = details(error).sqlMessage ?? errorMessage(error);
   return redact(`Could not connect to ${target}: ${message}`, [config.password]);

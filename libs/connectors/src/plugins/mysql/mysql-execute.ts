@@ -1,11 +1,20 @@
 import { Connection, FieldPacket, ResultSetHeader, Types } from 'mysql2';
 import type { Socket } from 'node:net';
 import { ExecuteOptions, QueryColumn, QueryResult } from '../../plugin/connector-plugin';
+import { exactNumber } from '../sql-common/json-values';
 import { ResultBudget, WireGuard, wireLimit } from '../sql-common/result-budget';
 import { MysqlServer } from './mysql-catalog';
 import { mysqlQuery } from './mysql-connections';
 
 const BINARY_CHARSET = 63;
+const EXACT_NUMERIC = new Set(['LONGLONG', 'DECIMAL', 'NEWDECIMAL']);
+
+/** bigint and decimal cells as JSON numbers when exact, their text otherwise (the connection reads them as text). */
+const resultTypeCast = (field: { type: string; string(): string | null }, next: () => unknown): unknown => {
+  if (!EXACT_NUMERIC.has(field.type)) return next();
+  const text = field.string();
+  return text === null ? null : exactNumber(text);
+};
 
 // mysql2 reports wire types (LONG, VAR_STRING...); these are the SQL names users write.
 const TYPE_NAMES: Record<string, string | [text: string, binary: string]> = {
@@ -108,7 +117,7 @@ function streamRows(
     // Each result set starts with a 'fields' event (undefined for a write's OK packet); a CALL
     // may return several, and the first is the answer.
     let resultSet = -1;
-    const query = conn.query({ sql, rowsAsArray: true });
+    const query = conn.query({ sql, rowsAsArray: true, typeCast: resultTypeCast });
     query.on('fields', (fields: FieldPacket[] | undefined) => {
       resultSet += 1;
       if (resultSet === 0 && fields) out.fields = fields;

@@ -171,7 +171,7 @@ describe('MysqlConnector (real MariaDB with Chinook)', () => {
       { name: 'AlbumId', type: 'int' },
     ]);
     expect(result.rows[0][0]).toBe(1);
-    expect(result.rows[0][8]).toBe('0.99');
+    expect(result.rows[0][8]).toBe(0.99);
     const all = await connector.sql.execute(ctx(), 'SELECT GenreId FROM Genre', {
       readOnly: true,
       timeoutMs: 5000,
@@ -228,7 +228,7 @@ describe('MysqlConnector (real MariaDB with Chinook)', () => {
     );
     expect(result.rows[0]).toEqual([
       '9007199254740993',
-      '1.50',
+      1.5,
       Buffer.from([1, 2, 255]).toString('base64'),
       '2020-01-02',
       '2020-01-02T03:04:05.000Z',

@@ -28,7 +28,7 @@ export function describePgConnectError(error: unknown, config: PostgresConfig, p
       return `${product} at ${target} is starting up or shutting down; try again later.`;
   }
   if (/does not support SSL/i.test(message)) {
-    return `${target} does not accept SSL connections: set ssl.mode to disable if the network is trusted.`;
+    return `${target} does not accept SSL connections: set config.ssl.mode to disable if the network is trusted (a database on this machine, for example).`;
   }
   return redact(`Could not connect to ${product} at ${target}: ${message}`, [config.password]);
 }

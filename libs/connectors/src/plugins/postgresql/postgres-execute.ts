@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { ClientBase, CustomTypesConfig, FieldDef, QueryResult as PgResult, types } from 'pg';
 import Cursor from 'pg-cursor';
 import { ExecuteOptions, QueryColumn, QueryResult } from '../../plugin/connector-plugin';
+import { exactNumber } from '../sql-common/json-values';
 import { ResultBudget, WireGuard, wireLimit } from '../sql-common/result-budget';
 
 /** Rows fetched per round trip: small enough that the byte budget is checked often. */
@@ -39,10 +40,13 @@ const COMMON_TYPES: Record<number, string> = {
 
 const TIMESTAMP = 1114;
 const DATE = 1082;
+const BIGINT = 20;
+const NUMERIC = 1700;
 
 // node-postgres reads a zone-less timestamp as local time and a date as local midnight, so the
 // ISO text would shift with the server's TZ. Read the wall-clock value as UTC instead, and keep
-// dates as the YYYY-MM-DD text the database sent.
+// dates as the YYYY-MM-DD text the database sent. bigint and numeric cells are JSON numbers when
+// exact, their text otherwise (see exactNumber).
 function parseTimestamp(text: string): Date | string {
   const date = new Date(`${text.replace(' ', 'T')}Z`);
   return Number.isNaN(date.getTime()) ? text : date;
@@ -52,6 +56,7 @@ const RESULT_TYPES = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') => {
     if (oid === TIMESTAMP) return parseTimestamp;
     if (oid === DATE) return (text: string) => text;
+    if (oid === BIGINT || oid === NUMERIC) return exactNumber;
     return types.getTypeParser(oid, format as 'text');
   },
 } as unknown as CustomTypesConfig;

@@ -224,7 +224,7 @@ describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
       { name: 'album_id', type: 'integer' },
     ]);
     expect(result.rows[0][0]).toBe(1);
-    expect(result.rows[0][8]).toBe('0.99');
+    expect(result.rows[0][8]).toBe(0.99);
     expect(result.executionMs).toBeGreaterThanOrEqual(0);
     const all = await connector.sql.execute(ctx(), 'SELECT genre_id FROM genre', {
       readOnly: true,
@@ -294,7 +294,7 @@ describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
     ]);
     expect(result.rows[0].slice(0, 9)).toEqual([
       '9007199254740993',
-      '1.50',
+      1.5,
       Buffer.from([1, 2, 255]).toString('base64'),
       '2020-01-02',
       '2020-01-02T03:04:05.000Z',

@@ -54,7 +54,7 @@ export function describeTransportError(error: unknown, target: string): string |
   if (code && UNREACHABLE.has(code)) return `Host ${target} is unreachable: check the host, port and firewall.`;
   if (code && CLOSED.has(code)) return `The connection to ${target} was closed by the server or the network.`;
   if (code && TLS_CERTIFICATE.has(code)) {
-    return `The server's TLS certificate was not accepted (${code}): check ssl.mode and ssl.ca.`;
+    return `The server's TLS certificate was not accepted (${code}): check config.ssl.mode and config.ssl.ca.`;
   }
   return undefined;
 }

@@ -194,7 +194,7 @@ export function isLoopback(address: string): boolean {
 /** Plain TCP is worth a remark once traffic leaves the machine: it carries the password and every row. */
 export function sslWarning(ssl: SslSettings, address: string): string | undefined {
   if (ssl.mode !== 'disable' || isLoopback(address)) return undefined;
-  return 'SSL is disabled: credentials and query results cross the network unencrypted.';
+  return 'SSL is disabled (config.ssl.mode is disable): credentials and query results cross the network unencrypted.';
 }
 
 /** SNI must not carry an IP address (RFC 6066), so a literal host gets no server name. */

@@ -63,7 +63,7 @@ describe('parseNetworkConfig', () => {
   it('warns about plain TCP only off the machine', () => {
     expect(sslWarning({ mode: 'disable' }, '127.0.0.1')).toBeUndefined();
     expect(sslWarning({ mode: 'disable' }, '::1')).toBeUndefined();
-    expect(sslWarning({ mode: 'disable' }, '203.0.113.9')).toMatch(/SSL is disabled/);
+    expect(sslWarning({ mode: 'disable' }, '203.0.113.9')).toMatch(/SSL is disabled \(config.ssl.mode is disable\)/);
     expect(sslWarning({ mode: 'require' }, '203.0.113.9')).toBeUndefined();
   });
 });
