@@ -1,3 +1,9 @@
+import { OpenApiValidator } from './openapi-validator';
+
+let validator: OpenApiValidator | undefined;
+/** The committed openapi.json, loaded once per test file. */
+const documentValidator = (): OpenApiValidator => (validator ??= OpenApiValidator.fromCommittedDocument());
+
 export interface HttpResponse<T = any> {
   status: number;
   headers: Headers;
@@ -12,9 +18,17 @@ export interface RequestOptions {
   rawBody?: string;
 }
 
-/** A small fetch wrapper: real HTTP to the app under test, JSON in and out. */
+/**
+ * A small fetch wrapper: real HTTP to the app under test, JSON in and out. Every answer of a route
+ * openapi.json describes is checked against it (status documented, JSON body matching its schema),
+ * so a test fails on an answer that drifts from the document; `validate: false` turns that off for
+ * a client that is not talking to the API.
+ */
 export class HttpClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly options: { validate?: boolean } = {},
+  ) {}
 
   async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
@@ -27,6 +41,14 @@ export class HttpClient {
     const text = await res.text();
     let parsed: unknown = text;
     if (res.headers.get('content-type')?.includes('json') && text) parsed = JSON.parse(text);
+    if (this.options.validate !== false)
+      documentValidator().assertMatches({
+        method,
+        path,
+        status: res.status,
+        contentType: res.headers.get('content-type'),
+        body: parsed,
+      });
     return { status: res.status, headers: res.headers, body: parsed as T, text };
   }
 

@@ -39,6 +39,7 @@ export * from './sql/schema-snapshot';
 export * from './sql/sql-analysis';
 export * from './throttling/concurrency-slots';
 export * from './throttling/login-rate-limited.decorator';
+export * from './throttling/not-rate-limited.decorator';
 export * from './throttling/rate-limiter';
 export * from './throttling/throttling.module';
 export * from './validation/sql-dialect';

@@ -17,7 +17,10 @@ export const Authenticated = (options: { roles?: Role[] } = {}): MethodDecorator
     ApiExtension('x-sluice-roles', roles),
     ApiBearerAuth('bearer'),
     ApiSecurity('apiKey'),
-    ApiErrors({ 401: 'No valid token or API key', 403: `Needs one of the roles: ${roles.join(', ')}` }),
+    ApiErrors({
+      401: 'No valid token or API key',
+      403: `Needs one of the roles: ${roles.join(', ')} (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)`,
+    }),
   );
 };
 

@@ -20,7 +20,12 @@ export class ApiKeyController {
   constructor(private readonly keys: ApiKeyService) {}
 
   @Get()
-  @ApiOperation({ operationId: 'apiKeys_list', summary: 'List API keys of this tenant (never the keys themselves)' })
+  @ApiOperation({
+    operationId: 'apiKeys_list',
+    summary: 'List API keys of this tenant (never the keys themselves)',
+    description:
+      'One page of the API keys of this tenant: name, role, prefix, last use, expiry and revocation. The secret itself is shown only once, when the key is created.',
+  })
   @ApiPage(ApiKeyPageDto)
   list(@CurrentUser() auth: AuthContext, @Query() query: ListApiKeysQueryDto): Promise<Page<ApiKeyResponseDto>> {
     return this.keys.list(auth, query);

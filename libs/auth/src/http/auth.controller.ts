@@ -23,7 +23,11 @@ export class AuthController {
       'Returns a short-lived access token and a single-use refresh token. Rate-limited per IP and per account.',
   })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiErrors(400, { 401: 'Wrong e-mail or password (same answer for both)', 429: 'Too many attempts; see Retry-After' })
+  @ApiErrors(400, {
+    401: 'Wrong e-mail or password (same answer for both)',
+    403: 'TENANT_FORBIDDEN: the account is not a member of the tenant named',
+    429: 'Too many attempts; see Retry-After',
+  })
   login(@Body() dto: LoginDto): Promise<TokenResponseDto> {
     return this.auth.login(dto);
   }
@@ -37,7 +41,7 @@ export class AuthController {
     description: 'Each refresh token works once; reusing one signs the user out everywhere.',
   })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiErrors(401)
+  @ApiErrors(400, { 401: 'Unknown, expired or already used refresh token' })
   refresh(@Body() dto: RefreshDto): Promise<TokenResponseDto> {
     return this.auth.refresh(dto);
   }
@@ -45,8 +49,14 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Public()
-  @ApiOperation({ operationId: 'auth_logout', summary: 'Revoke a refresh token' })
+  @ApiOperation({
+    operationId: 'auth_logout',
+    summary: 'Revoke a refresh token',
+    description:
+      'Revokes the refresh token sent in the body so it can no longer be traded. Access tokens already issued stay valid until they expire; POST /auth/logout-all ends those too.',
+  })
   @ApiNoContentResponse({ description: 'Revoked (or already unknown)' })
+  @ApiErrors(400)
   logout(@Body() dto: RefreshDto): Promise<void> {
     return this.auth.logout(dto);
   }
@@ -69,7 +79,12 @@ export class AuthController {
 
   @Get('me')
   @Authenticated()
-  @ApiOperation({ operationId: 'auth_me', summary: 'Who am I: user, tenant, role and every tenant I belong to' })
+  @ApiOperation({
+    operationId: 'auth_me',
+    summary: 'Who am I: user, tenant, role and every tenant I belong to',
+    description:
+      "The signed-in user (or the API key's tenant), the tenant this request acts in with the role held there, and every tenant the account belongs to.",
+  })
   @ApiOkResponse({ type: MeResponseDto })
   me(@CurrentUser() auth: AuthContext): Promise<MeResponseDto> {
     return this.auth.me(auth);

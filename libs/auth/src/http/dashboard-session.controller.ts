@@ -44,7 +44,11 @@ export class DashboardSessionController {
   @Delete()
   @HttpCode(204)
   @Authenticated()
-  @ApiOperation({ operationId: 'auth_closeDashboardSession', summary: 'Remove the queue dashboard cookie' })
+  @ApiOperation({
+    operationId: 'auth_closeDashboardSession',
+    summary: 'Remove the queue dashboard cookie',
+    description: 'Clears the cookie that POST /auth/dashboard-session set for the queue dashboard at /admin/queues.',
+  })
   @ApiNoContentResponse({ description: 'Cookie cleared' })
   close(@Res({ passthrough: true }) res: Response): void {
     res.clearCookie(DASHBOARD_COOKIE, this.cookieOptions());

@@ -29,7 +29,11 @@ export class UserController {
   ) {}
 
   @Get()
-  @ApiOperation({ operationId: 'users_list', summary: 'List the users of this tenant' })
+  @ApiOperation({
+    operationId: 'users_list',
+    summary: 'List the users of this tenant',
+    description: 'One page of the users holding a membership in this tenant, with their role. Admins only.',
+  })
   @ApiPage(UserPageDto)
   list(@CurrentUser() auth: AuthContext, @Query() query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {
     return this.users.list(auth, query);
@@ -87,7 +91,11 @@ export class UserController {
 
   @Get(':id')
   @ApiParam(USER_ID)
-  @ApiOperation({ operationId: 'users_get', summary: 'Get a user of this tenant' })
+  @ApiOperation({
+    operationId: 'users_get',
+    summary: 'Get a user of this tenant',
+    description: 'A user of this tenant with their role; a user of another tenant is a 404. Admins only.',
+  })
   @ApiReadById(UserResponseDto)
   get(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<UserResponseDto> {
     return this.users.get(auth, id);

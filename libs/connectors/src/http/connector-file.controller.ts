@@ -63,7 +63,10 @@ export class ConnectorFileController {
     description:
       'Line windows (offset, limit) use the line index built at upload; byte windows (bytesStart, bytesEnd) read exactly that range.',
   })
-  @ApiReadById(ContentResponseDto, 400, { 409: 'No file uploaded yet (pending_upload)' })
+  @ApiReadById(ContentResponseDto, 400, {
+    409: 'No file uploaded yet (pending_upload)',
+    422: 'PATH_OUTSIDE_FOLDER: the path leads outside the connector folder',
+  })
   content(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,

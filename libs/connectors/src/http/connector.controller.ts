@@ -86,7 +86,11 @@ export class ConnectorController {
   @Get(':id')
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
-  @ApiOperation({ operationId: 'connectors_get', summary: 'Get a connector' })
+  @ApiOperation({
+    operationId: 'connectors_get',
+    summary: 'Get a connector',
+    description: 'The connector with its config (secrets masked, never returned), status and last test, sync and use.',
+  })
   @ApiReadById(ConnectorResponseDto)
   get(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<ConnectorResponseDto> {
     return this.connectors.get(auth, id);
@@ -114,7 +118,12 @@ export class ConnectorController {
   @HttpCode(204)
   @Authenticated(EDITORS)
   @ApiParam(CONNECTOR_ID_PARAM)
-  @ApiOperation({ operationId: 'connectors_delete', summary: 'Delete a connector and what belongs to it' })
+  @ApiOperation({
+    operationId: 'connectors_delete',
+    summary: 'Delete a connector and what belongs to it',
+    description:
+      'Deletes the connector with its documents, runs, schema cache and annotations, after stopping its sync. A managed connector (one the platform created) answers 409.',
+  })
   @ApiDeleteById({ 409: 'Managed connector' })
   remove(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<void> {
     return this.connectors.remove(auth, id);
@@ -139,7 +148,11 @@ export class ConnectorController {
   @Get(':id/health')
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
-  @ApiOperation({ operationId: 'connectors_health', summary: 'Health from the last probe' })
+  @ApiOperation({
+    operationId: 'connectors_health',
+    summary: 'Health from the last probe',
+    description: 'What the last probe (POST /connectors/{id}/test or a sync) found, without opening a new connection.',
+  })
   @ApiReadById(ConnectorHealthDto)
   health(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<ConnectorHealthDto> {
     return this.probes.health(auth, id);

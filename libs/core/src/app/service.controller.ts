@@ -1,10 +1,11 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { SkipThrottle } from '@nestjs/throttler';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiExtension, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EnvDto } from '../config/env.dto';
 import { NotFoundError } from '../errors/domain-error';
 import { Public } from '../http/public.decorator';
 import { ScrapeTokenOrAdmin } from '../http/scrape-token.decorator';
+import { NotRateLimited } from '../throttling/not-rate-limited.decorator';
+import { WITHOUT_DATABASE_EXTENSION } from '../openapi/complete-document';
 import { MetricsService } from '../metrics/metrics.service';
 import { packageInfo } from './package-info';
 import { ServiceInfoDto } from './service-info.dto';
@@ -21,7 +22,13 @@ export class ServiceController {
 
   @Get()
   @Public()
-  @ApiOperation({ operationId: 'service_info', summary: 'Name, version and where the docs are' })
+  @ApiExtension(WITHOUT_DATABASE_EXTENSION, true)
+  @ApiOperation({
+    operationId: 'service_info',
+    summary: 'Name, version and where the docs are',
+    description:
+      "The service's name and version, and the paths of the API, its documentation and this document. Open to anyone.",
+  })
   @ApiOkResponse({ type: ServiceInfoDto })
   info(): ServiceInfoDto {
     const { name, version } = packageInfo();
@@ -30,7 +37,7 @@ export class ServiceController {
 
   @Get('metrics')
   @ScrapeTokenOrAdmin()
-  @SkipThrottle({ default: true, 'login-ip': true, 'login-account': true })
+  @NotRateLimited()
   @Header('Content-Type', 'text/plain; version=0.0.4')
   @ApiOperation({
     operationId: 'service_metrics',

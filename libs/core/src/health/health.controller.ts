@@ -1,22 +1,29 @@
 import { Controller, Get } from '@nestjs/common';
-import { SkipThrottle } from '@nestjs/throttler';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtension, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../http/public.decorator';
 import { ApiErrors } from '../openapi/api-responses.decorator';
+import { NotRateLimited } from '../throttling/not-rate-limited.decorator';
+import { WITHOUT_DATABASE_EXTENSION } from '../openapi/complete-document';
 import { DependencyStatusDto, LivenessResponseDto, ReadinessResponseDto } from './health-response.dto';
 import { HealthService } from './health.service';
 
 @ApiTags('service')
 @ApiExtraModels(DependencyStatusDto)
 // Probes must answer even when Redis, which holds the rate limits, is down.
-@SkipThrottle({ default: true, 'login-ip': true, 'login-account': true })
+@NotRateLimited()
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get('live')
   @Public()
-  @ApiOperation({ operationId: 'health_live', summary: 'Liveness: the process answers' })
+  @ApiExtension(WITHOUT_DATABASE_EXTENSION, true)
+  @ApiOperation({
+    operationId: 'health_live',
+    summary: 'Liveness: the process answers',
+    description:
+      'Answers 200 while the process runs, without touching the database or Redis: for liveness probes. Open to anyone, never rate-limited.',
+  })
   @ApiOkResponse({ type: LivenessResponseDto })
   live(): LivenessResponseDto {
     return this.health.live();

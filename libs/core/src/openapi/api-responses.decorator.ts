@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiResponse } 
 import { ErrorResponseDto } from '../errors/error-response.dto';
 
 /** The error statuses the API answers with (ARCHITECTURE.md, "HTTP API"), all with the one error body. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503 | 504;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 502 | 503 | 504;
 
 /** A status alone, or statuses with what they mean on this route (`{ 409: 'Name already used' }`). */
 export type ErrorSpec = ErrorStatus | Partial<Record<ErrorStatus, string>>;

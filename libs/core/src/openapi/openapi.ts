@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { packageInfo } from '../app/package-info';
+import { completeDocument } from './complete-document';
 
 const DESCRIPTION = `Connect data sources, sync them into documents, introspect and annotate database schemas,
 and turn questions into validated, read-only SQL.
@@ -18,6 +19,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Sluice API')
     .setDescription(DESCRIPTION)
     .setVersion(packageInfo().version)
+    // package.json says UNLICENSED: the API is not offered under an open licence.
+    .setLicense('Proprietary (UNLICENSED)', 'https://docs.npmjs.com/cli/configuring-npm/package-json#license')
+    // Relative: the document is served by the API it describes, at whatever address that has.
+    .addServer('/', 'The server that serves this document (http://localhost:3000 by default)')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT or sk_ API key' }, 'bearer')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'apiKey')
     .addGlobalParameters({
@@ -28,9 +33,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       schema: { type: 'string', example: 'ten_0f3k9q2m7x1c5v8b' },
     })
     .build();
-  return SwaggerModule.createDocument(app, config, {
-    operationIdFactory: (controllerKey, methodKey) => `${controllerKey}_${methodKey}`,
-  });
+  return completeDocument(
+    SwaggerModule.createDocument(app, config, {
+      operationIdFactory: (controllerKey, methodKey) => `${controllerKey}_${methodKey}`,
+    }),
+  );
 }
 
 /** Serves Swagger UI at /docs and the document at /openapi.json. */

@@ -54,7 +54,12 @@ export class DocumentController {
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam(DOCUMENT_ID)
-  @ApiOperation({ operationId: 'documents_get', summary: 'Get a document' })
+  @ApiOperation({
+    operationId: 'documents_get',
+    summary: 'Get a document',
+    description:
+      'A document of the connector: name, path, kind, status, checksum, metadata and when it was synced. Its text is at GET .../content.',
+  })
   @ApiReadById(DocumentResponseDto)
   get(
     @CurrentUser() auth: AuthContext,
@@ -71,6 +76,8 @@ export class DocumentController {
   @ApiOperation({
     operationId: 'documents_update',
     summary: 'Rename a document, merge metadata, or replace the text of one added by hand',
+    description:
+      'Changes the name, merges metadata keys into the existing ones, or replaces the text of a document that was added by hand (a synced one answers 400).',
   })
   @ApiUpdateById(DocumentResponseDto, { 400: 'Content of a synced document cannot be edited' })
   update(

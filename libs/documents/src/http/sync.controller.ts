@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiProduces, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
 import { CONNECTOR_ID_PARAM } from '@sluice/connectors';
 import type { AuthContext } from '@sluice/auth';
@@ -74,7 +74,6 @@ export class SyncController {
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam({ name: 'runId', example: 'run_8f2k1m4n7b0v3c6x' })
-  @ApiProduces('text/event-stream')
   @ApiOperation({
     operationId: 'connectors_runEvents',
     summary: 'Server-sent events of a run: `progress` as it changes, then `final`',
@@ -83,7 +82,17 @@ export class SyncController {
       'the run or its connector is deleted. A user (or API key) may hold MAX_EVENT_STREAMS_PER_USER streams at ' +
       'once across all API instances; one more answers 429 TOO_MANY_STREAMS.',
   })
-  @ApiOkResponse({ description: 'text/event-stream of SyncRunResponseDto events', schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: 'Events `progress` and `final`, each with a SyncRunResponseDto as its data',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example:
+          'event: progress\ndata: {"id":"run_8f2k1m4n7b0v3c6x","status":"running",...}\n\n' +
+          'event: final\ndata: {"id":"run_8f2k1m4n7b0v3c6x","status":"succeeded",...}\n\n',
+      },
+    },
+  })
   @ApiErrors(404, { 429: 'Too many open streams (TOO_MANY_STREAMS)' })
   async events(
     @CurrentUser() auth: AuthContext,
@@ -130,7 +139,11 @@ export class SyncController {
   @Get(':id/runs')
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
-  @ApiOperation({ operationId: 'connectors_runs', summary: 'Sync runs of a connector, newest first' })
+  @ApiOperation({
+    operationId: 'connectors_runs',
+    summary: 'Sync runs of a connector, newest first',
+    description: 'One page of the sync and scan runs of the connector, newest first, with their counts and outcome.',
+  })
   @ApiPage(SyncRunPageDto, 404)
   runs(
     @CurrentUser() auth: AuthContext,
@@ -144,7 +157,11 @@ export class SyncController {
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam({ name: 'runId', example: 'run_8f2k1m4n7b0v3c6x' })
-  @ApiOperation({ operationId: 'connectors_run', summary: 'One sync run with its progress' })
+  @ApiOperation({
+    operationId: 'connectors_run',
+    summary: 'One sync run with its progress',
+    description: 'A sync run with its status, counts, progress and error; GET .../events follows it live.',
+  })
   @ApiReadById(SyncRunResponseDto)
   run(
     @CurrentUser() auth: AuthContext,

@@ -51,7 +51,11 @@ export class ExampleController {
   @Get(':id')
   @Authenticated()
   @ApiParam(EXAMPLE_ID)
-  @ApiOperation({ operationId: 'examples_get', summary: 'Get an example' })
+  @ApiOperation({
+    operationId: 'examples_get',
+    summary: 'Get an example',
+    description: 'An example question with its SQL, dialect, tags and connector.',
+  })
   @ApiReadById(ExampleResponseDto)
   get(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<ExampleResponseDto> {
     return this.examples.get(auth, id);
@@ -81,7 +85,11 @@ export class ExampleController {
   @HttpCode(204)
   @Authenticated(EDITORS)
   @ApiParam(EXAMPLE_ID)
-  @ApiOperation({ operationId: 'examples_delete', summary: 'Delete an example' })
+  @ApiOperation({
+    operationId: 'examples_delete',
+    summary: 'Delete an example',
+    description: 'Deletes an example; NL2SQL no longer retrieves it as a few-shot example.',
+  })
   @ApiDeleteById()
   remove(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<void> {
     return this.examples.remove(auth, id);

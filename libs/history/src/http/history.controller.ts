@@ -44,7 +44,11 @@ export class HistoryController {
   @HttpCode(204)
   @Authenticated({ roles: ['admin'] })
   @ApiParam(HISTORY_ID_PARAM)
-  @ApiOperation({ operationId: 'history_delete', summary: 'Delete a history entry (admins)' })
+  @ApiOperation({
+    operationId: 'history_delete',
+    summary: 'Delete a history entry (admins)',
+    description: 'Deletes one history entry of this tenant. Admins only.',
+  })
   @ApiDeleteById()
   remove(@CurrentUser() auth: AuthContext, @Param('id') id: string): Promise<void> {
     return this.history.remove(auth, id);

@@ -48,6 +48,8 @@ export class LlmSettingsController {
   @ApiOperation({
     operationId: 'settings_deleteLlm',
     summary: "Drop the tenant's LLM settings (back to the server's defaults)",
+    description:
+      "Removes the tenant's provider, model and key, so NL2SQL falls back to the server's LLM settings (or answers 503 LLM_NOT_CONFIGURED without any). Admins only.",
   })
   @ApiNoContentResponse({ description: 'Removed' })
   async remove(@CurrentUser() auth: AuthContext): Promise<void> {

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '@sluice/auth';
 import type { AuthContext } from '@sluice/auth';
 import { DomainError, ApiErrors, ClientGone } from '@sluice/core';
@@ -41,6 +41,7 @@ export class Nl2sqlController {
   @ApiErrors(400, 404, {
     422: 'No usable SQL after the attempts',
     429: 'TOO_MANY_CONCURRENT_QUERIES: the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After)',
+    502: 'LLM_UNREACHABLE, LLM_ERROR or LLM_RESPONSE_TOO_LARGE: the LLM was refused, failed or answered too much',
     503: 'LLM_NOT_CONFIGURED, or GUARD_BUSY',
     504: 'LLM_TIMEOUT',
   })
@@ -54,7 +55,6 @@ export class Nl2sqlController {
 
   @Post('query/stream')
   @Authenticated()
-  @ApiProduces('text/event-stream')
   @ApiOperation({
     operationId: 'nl2sql_queryStream',
     summary: 'Ask a question, with one server-sent event per stage',
@@ -63,8 +63,19 @@ export class Nl2sqlController {
       'executing | answering, attempt? }) as they happen, then `result` with the same body as the plain route, or ' +
       '`error` with the error body.',
   })
-  @ApiOkResponse({ description: 'A text/event-stream of stage events, then result or error' })
+  @ApiOkResponse({
+    description: 'Events `stage` as the stages happen, then `result` (a QueryResponseDto) or `error` (an error body)',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example:
+          'event: stage\ndata: {"stage":"linking"}\n\nevent: stage\ndata: {"stage":"generating","attempt":1}\n\n' +
+          'event: result\ndata: {"sql":"SELECT count(*) FROM album",...}\n\n',
+      },
+    },
+  })
   @ApiErrors(400, {
+    404: 'Connector not found',
     429: 'TOO_MANY_CONCURRENT_QUERIES: the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After)',
   })
   async stream(

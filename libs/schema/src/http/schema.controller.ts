@@ -94,7 +94,12 @@ export class SchemaController {
   @Get('annotations')
   @Authenticated()
   @ApiParam(CONNECTOR_ID_PARAM)
-  @ApiOperation({ operationId: 'schema_annotations', summary: 'Annotations of a connector, orphaned ones included' })
+  @ApiOperation({
+    operationId: 'schema_annotations',
+    summary: 'Annotations of a connector, orphaned ones included',
+    description:
+      'Every annotation of the connector, including those whose table or column no longer exists in the introspected schema (orphaned).',
+  })
   @ApiReadById(AnnotationListDto)
   list(
     @CurrentUser() auth: AuthContext,
@@ -109,7 +114,12 @@ export class SchemaController {
   @Authenticated(EDITORS)
   @ApiParam(CONNECTOR_ID_PARAM)
   @ApiParam({ name: 'annotationId', example: 'ann_5d8f2k1m4n7b0v3c' })
-  @ApiOperation({ operationId: 'schema_deleteAnnotation', summary: 'Delete an annotation' })
+  @ApiOperation({
+    operationId: 'schema_deleteAnnotation',
+    summary: 'Delete an annotation',
+    description:
+      'Deletes one annotation of the connector; the schema answers without its description and context from then on.',
+  })
   @ApiDeleteById()
   remove(
     @CurrentUser() auth: AuthContext,

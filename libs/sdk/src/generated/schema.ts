@@ -8,7 +8,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Name, version and where the docs are */
+    /**
+     * Name, version and where the docs are
+     * @description The service's name and version, and the paths of the API, its documentation and this document. Open to anyone.
+     */
     get: operations['service_info'];
     put?: never;
     post?: never;
@@ -45,7 +48,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Liveness: the process answers */
+    /**
+     * Liveness: the process answers
+     * @description Answers 200 while the process runs, without touching the database or Redis: for liveness probes. Open to anyone, never rate-limited.
+     */
     get: operations['health_live'];
     put?: never;
     post?: never;
@@ -124,7 +130,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Revoke a refresh token */
+    /**
+     * Revoke a refresh token
+     * @description Revokes the refresh token sent in the body so it can no longer be traded. Access tokens already issued stay valid until they expire; POST /auth/logout-all ends those too.
+     */
     post: operations['auth_logout'];
     delete?: never;
     options?: never;
@@ -159,7 +168,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Who am I: user, tenant, role and every tenant I belong to */
+    /**
+     * Who am I: user, tenant, role and every tenant I belong to
+     * @description The signed-in user (or the API key's tenant), the tenant this request acts in with the role held there, and every tenant the account belongs to.
+     */
     get: operations['auth_me'];
     put?: never;
     post?: never;
@@ -183,7 +195,10 @@ export interface paths {
      * @description Sets a short-lived HttpOnly cookie (DASHBOARD_SESSION_TTL_SECONDS) that opens /admin/queues. The dashboard shows the jobs of every tenant, so only admins of the operator tenant (DASHBOARD_TENANT) get one; others get 403 DASHBOARD_FORBIDDEN. The cookie is no API token, and an API token is no cookie.
      */
     post: operations['auth_openDashboardSession'];
-    /** Remove the queue dashboard cookie */
+    /**
+     * Remove the queue dashboard cookie
+     * @description Clears the cookie that POST /auth/dashboard-session set for the queue dashboard at /admin/queues.
+     */
     delete: operations['auth_closeDashboardSession'];
     options?: never;
     head?: never;
@@ -197,7 +212,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List the users of this tenant */
+    /**
+     * List the users of this tenant
+     * @description One page of the users holding a membership in this tenant, with their role. Admins only.
+     */
     get: operations['users_list'];
     put?: never;
     /**
@@ -258,7 +276,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Get a user of this tenant */
+    /**
+     * Get a user of this tenant
+     * @description A user of this tenant with their role; a user of another tenant is a 404. Admins only.
+     */
     get: operations['users_get'];
     /**
      * Change name, role, password or disabled state
@@ -343,7 +364,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List API keys of this tenant (never the keys themselves) */
+    /**
+     * List API keys of this tenant (never the keys themselves)
+     * @description One page of the API keys of this tenant: name, role, prefix, last use, expiry and revocation. The secret itself is shown only once, when the key is created.
+     */
     get: operations['apiKeys_list'];
     put?: never;
     /**
@@ -468,7 +492,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Get a connector */
+    /**
+     * Get a connector
+     * @description The connector with its config (secrets masked, never returned), status and last test, sync and use.
+     */
     get: operations['connectors_get'];
     /**
      * Change a connector
@@ -476,7 +503,10 @@ export interface paths {
      */
     put: operations['connectors_update'];
     post?: never;
-    /** Delete a connector and what belongs to it */
+    /**
+     * Delete a connector and what belongs to it
+     * @description Deletes the connector with its documents, runs, schema cache and annotations, after stopping its sync. A managed connector (one the platform created) answers 409.
+     */
     delete: operations['connectors_delete'];
     options?: never;
     head?: never;
@@ -510,7 +540,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Health from the last probe */
+    /**
+     * Health from the last probe
+     * @description What the last probe (POST /connectors/{id}/test or a sync) found, without opening a new connection.
+     */
     get: operations['connectors_health'];
     put?: never;
     post?: never;
@@ -667,7 +700,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Sync runs of a connector, newest first */
+    /**
+     * Sync runs of a connector, newest first
+     * @description One page of the sync and scan runs of the connector, newest first, with their counts and outcome.
+     */
     get: operations['connectors_runs'];
     put?: never;
     post?: never;
@@ -684,7 +720,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One sync run with its progress */
+    /**
+     * One sync run with its progress
+     * @description A sync run with its status, counts, progress and error; GET .../events follows it live.
+     */
     get: operations['connectors_run'];
     put?: never;
     post?: never;
@@ -725,9 +764,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Get a document */
+    /**
+     * Get a document
+     * @description A document of the connector: name, path, kind, status, checksum, metadata and when it was synced. Its text is at GET .../content.
+     */
     get: operations['documents_get'];
-    /** Rename a document, merge metadata, or replace the text of one added by hand */
+    /**
+     * Rename a document, merge metadata, or replace the text of one added by hand
+     * @description Changes the name, merges metadata keys into the existing ones, or replaces the text of a document that was added by hand (a synced one answers 400).
+     */
     put: operations['documents_update'];
     post?: never;
     /**
@@ -867,7 +912,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Annotations of a connector, orphaned ones included */
+    /**
+     * Annotations of a connector, orphaned ones included
+     * @description Every annotation of the connector, including those whose table or column no longer exists in the introspected schema (orphaned).
+     */
     get: operations['schema_annotations'];
     put?: never;
     /**
@@ -891,7 +939,10 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
-    /** Delete an annotation */
+    /**
+     * Delete an annotation
+     * @description Deletes one annotation of the connector; the schema answers without its description and context from then on.
+     */
     delete: operations['schema_deleteAnnotation'];
     options?: never;
     head?: never;
@@ -1016,7 +1067,10 @@ export interface paths {
      */
     put: operations['settings_putLlm'];
     post?: never;
-    /** Drop the tenant's LLM settings (back to the server's defaults) */
+    /**
+     * Drop the tenant's LLM settings (back to the server's defaults)
+     * @description Removes the tenant's provider, model and key, so NL2SQL falls back to the server's LLM settings (or answers 503 LLM_NOT_CONFIGURED without any). Admins only.
+     */
     delete: operations['settings_deleteLlm'];
     options?: never;
     head?: never;
@@ -1054,7 +1108,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Get an example */
+    /**
+     * Get an example
+     * @description An example question with its SQL, dialect, tags and connector.
+     */
     get: operations['examples_get'];
     /**
      * Change an example
@@ -1062,7 +1119,10 @@ export interface paths {
      */
     put: operations['examples_update'];
     post?: never;
-    /** Delete an example */
+    /**
+     * Delete an example
+     * @description Deletes an example; NL2SQL no longer retrieves it as a few-shot example.
+     */
     delete: operations['examples_delete'];
     options?: never;
     head?: never;
@@ -1103,7 +1163,10 @@ export interface paths {
     get: operations['history_get'];
     put?: never;
     post?: never;
-    /** Delete a history entry (admins) */
+    /**
+     * Delete a history entry (admins)
+     * @description Deletes one history entry of this tenant. Admins only.
+     */
     delete: operations['history_delete'];
     options?: never;
     head?: never;
@@ -2921,7 +2984,33 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "name": "sluice",
+           *       "version": "0.1.0",
+           *       "docs": "/docs",
+           *       "openapi": "/openapi.json",
+           *       "api": "/api/v1"
+           *     }
+           */
           'application/json': components['schemas']['ServiceInfoDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
     };
@@ -2947,12 +3036,37 @@ export interface operations {
           'text/plain': string;
         };
       };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description Neither the scrape token nor a valid token */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "Neither the scrape token nor a valid token",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -2962,6 +3076,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "A token of a role other than admin",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -2984,6 +3123,12 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "status": "ok",
+           *       "uptimeSeconds": 42
+           *     }
+           */
           'application/json': components['schemas']['LivenessResponseDto'];
         };
       };
@@ -3006,6 +3151,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "status": "ok",
+           *       "dependencies": {
+           *         "database": {
+           *           "status": "up"
+           *         },
+           *         "redis": {
+           *           "status": "up"
+           *         }
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['ReadinessResponseDto'];
         };
       };
@@ -3015,6 +3173,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "A dependency is down",
+           *       "code": "SERVICE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3032,6 +3198,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "email": "admin@sluice.local",
+         *       "password": "sluice-admin-password",
+         *       "tenant": "Default"
+         *     }
+         */
         'application/json': components['schemas']['LoginDto'];
       };
     };
@@ -3041,6 +3214,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "accessToken": "eyJhbGciOiJIUzI1NiIs...",
+           *       "refreshToken": "rt_3q8Zb1x...",
+           *       "tokenType": "Bearer",
+           *       "expiresIn": 900,
+           *       "refreshExpiresIn": 1209600,
+           *       "user": {
+           *         "id": "usr_2n5x8c1v4b7m0q3w",
+           *         "email": "admin@sluice.local",
+           *         "name": "Ada Admin"
+           *       },
+           *       "tenant": {
+           *         "id": "ten_0f3k9q2m7x1c5v8b",
+           *         "name": "Default"
+           *       },
+           *       "role": "admin"
+           *     }
+           */
           'application/json': components['schemas']['TokenResponseDto'];
         };
       };
@@ -3049,6 +3241,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3058,6 +3258,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "Wrong e-mail or password (same answer for both)",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description TENANT_FORBIDDEN: the account is not a member of the tenant named */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "the account is not a member of the tenant named",
+           *       "code": "TENANT_FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3067,6 +3292,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "Too many attempts; see Retry-After",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3084,6 +3334,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "refreshToken": "rt_3q8Zb1x..."
+         *     }
+         */
         'application/json': components['schemas']['RefreshDto'];
       };
     };
@@ -3093,14 +3348,92 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "accessToken": "eyJhbGciOiJIUzI1NiIs...",
+           *       "refreshToken": "rt_3q8Zb1x...",
+           *       "tokenType": "Bearer",
+           *       "expiresIn": 900,
+           *       "refreshExpiresIn": 1209600,
+           *       "user": {
+           *         "id": "usr_2n5x8c1v4b7m0q3w",
+           *         "email": "admin@sluice.local",
+           *         "name": "Ada Admin"
+           *       },
+           *       "tenant": {
+           *         "id": "ten_0f3k9q2m7x1c5v8b",
+           *         "name": "Default"
+           *       },
+           *       "role": "admin"
+           *     }
+           */
           'application/json': components['schemas']['TokenResponseDto'];
         };
       };
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Unknown, expired or already used refresh token */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "Unknown, expired or already used refresh token",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3118,6 +3451,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "refreshToken": "rt_3q8Zb1x..."
+         *     }
+         */
         'application/json': components['schemas']['RefreshDto'];
       };
     };
@@ -3128,6 +3466,56 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
       };
     };
   };
@@ -3150,25 +3538,92 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description No valid token or API key */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /**
        * @description Called with an API key (NEEDS_USER)
        *
-       *     Needs one of the roles: admin, editor, viewer
+       *     Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)
        */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Called with an API key (NEEDS_USER)\n\nNeeds one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "NEEDS_USER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3191,7 +3646,46 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "user": {
+           *         "id": "usr_2n5x8c1v4b7m0q3w",
+           *         "email": "admin@sluice.local",
+           *         "name": "Ada Admin"
+           *       },
+           *       "tenant": {
+           *         "id": "ten_0f3k9q2m7x1c5v8b",
+           *         "name": "Default"
+           *       },
+           *       "role": "editor",
+           *       "via": "jwt",
+           *       "tenants": [
+           *         {
+           *           "id": "ten_0f3k9q2m7x1c5v8b",
+           *           "name": "Default",
+           *           "role": "admin"
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['MeResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -3200,15 +3694,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3233,7 +3777,30 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "url": "/admin/queues",
+           *       "expiresAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['DashboardSessionResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -3242,19 +3809,69 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /**
        * @description Not an admin of the operator tenant (DASHBOARD_FORBIDDEN), or an API key (DASHBOARD_NEEDS_USER)
        *
-       *     Needs one of the roles: admin
+       *     Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)
        */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Not an admin of the operator tenant (DASHBOARD_FORBIDDEN), or an API key (DASHBOARD_NEEDS_USER)\n\nNeeds one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "DASHBOARD_FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3279,21 +3896,88 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description No valid token or API key */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3324,7 +4008,46 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "usr_2n5x8c1v4b7m0q3w",
+           *           "email": "erin@example.com",
+           *           "name": "Erin Editor",
+           *           "role": "editor",
+           *           "disabled": false,
+           *           "lastLoginAt": "2026-01-15T09:30:00.000Z",
+           *           "createdAt": "2026-01-15T09:30:00.000Z",
+           *           "updatedAt": "2026-01-15T09:30:00.000Z"
+           *         }
+           *       ],
+           *       "pagination": {
+           *         "total": 42,
+           *         "limit": 20,
+           *         "hasMore": true,
+           *         "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ"
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['UserPageDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -3333,15 +4056,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3359,6 +4132,14 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "email": "erin@example.com",
+         *       "name": "Erin Editor",
+         *       "password": "a-long-passphrase",
+         *       "role": "editor"
+         *     }
+         */
         'application/json': components['schemas']['CreateUserDto'];
       };
     };
@@ -3369,6 +4150,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "inv_3k8v1n6b0m4x7c2z",
+           *       "email": "erin@example.com",
+           *       "role": "editor",
+           *       "status": "pending",
+           *       "createdAt": "2026-12-01T09:30:00.000Z",
+           *       "expiresAt": "2026-12-15T09:30:00.000Z",
+           *       "respondedAt": null
+           *     }
+           */
           'application/json': components['schemas']['InvitationResponseDto'];
         };
       };
@@ -3377,6 +4169,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3386,15 +4186,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3404,6 +4220,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Already a member of this tenant, or already invited to it",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3433,7 +4291,45 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "inv_3k8v1n6b0m4x7c2z",
+           *           "email": "erin@example.com",
+           *           "role": "editor",
+           *           "status": "pending",
+           *           "createdAt": "2026-12-01T09:30:00.000Z",
+           *           "expiresAt": "2026-12-15T09:30:00.000Z",
+           *           "respondedAt": null
+           *         }
+           *       ],
+           *       "pagination": {
+           *         "total": 42,
+           *         "limit": 20,
+           *         "hasMore": true,
+           *         "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ"
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['InvitationPageDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -3442,15 +4338,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3477,7 +4423,35 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "inv_3k8v1n6b0m4x7c2z",
+           *       "email": "erin@example.com",
+           *       "role": "editor",
+           *       "status": "pending",
+           *       "createdAt": "2026-12-01T09:30:00.000Z",
+           *       "expiresAt": "2026-12-15T09:30:00.000Z",
+           *       "respondedAt": null
+           *     }
+           */
           'application/json': components['schemas']['InvitationResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -3486,15 +4460,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3503,6 +4493,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3512,6 +4510,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Already answered (INVITATION_NOT_PENDING)",
+           *       "code": "INVITATION_NOT_PENDING",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3537,7 +4577,36 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "usr_2n5x8c1v4b7m0q3w",
+           *       "email": "erin@example.com",
+           *       "name": "Erin Editor",
+           *       "role": "editor",
+           *       "disabled": false,
+           *       "lastLoginAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['UserResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -3546,15 +4615,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3563,6 +4648,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3583,6 +4710,14 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "name": "Erin E.",
+         *       "role": "viewer",
+         *       "password": "another-long-passphrase",
+         *       "disabled": false
+         *     }
+         */
         'application/json': components['schemas']['UpdateUserDto'];
       };
     };
@@ -3592,6 +4727,18 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "usr_2n5x8c1v4b7m0q3w",
+           *       "email": "erin@example.com",
+           *       "name": "Erin Editor",
+           *       "role": "editor",
+           *       "disabled": false,
+           *       "lastLoginAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['UserResponseDto'];
         };
       };
@@ -3600,6 +4747,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3609,15 +4764,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3626,6 +4797,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3635,6 +4814,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Would leave the tenant without an admin, or the account is shared",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3662,21 +4883,54 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description No valid token or API key */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3685,6 +4939,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3694,6 +4956,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Would leave the tenant without an admin",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3716,7 +5020,41 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "inv_3k8v1n6b0m4x7c2z",
+           *           "tenant": {
+           *             "id": "ten_0f3k9q2m7x1c5v8b",
+           *             "name": "Default"
+           *           },
+           *           "role": "editor",
+           *           "status": "pending",
+           *           "createdAt": "2026-12-01T09:30:00.000Z",
+           *           "expiresAt": "2026-12-15T09:30:00.000Z"
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['ReceivedInvitationListDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -3725,15 +5063,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3760,7 +5148,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "inv_3k8v1n6b0m4x7c2z",
+           *       "tenant": {
+           *         "id": "ten_0f3k9q2m7x1c5v8b",
+           *         "name": "Default"
+           *       },
+           *       "role": "editor",
+           *       "status": "pending",
+           *       "createdAt": "2026-12-01T09:30:00.000Z",
+           *       "expiresAt": "2026-12-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['ReceivedInvitationResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -3769,15 +5187,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3786,6 +5220,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3795,6 +5237,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Already answered or revoked (INVITATION_NOT_PENDING), or expired (INVITATION_EXPIRED)",
+           *       "code": "INVITATION_NOT_PENDING",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3821,7 +5305,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "inv_3k8v1n6b0m4x7c2z",
+           *       "tenant": {
+           *         "id": "ten_0f3k9q2m7x1c5v8b",
+           *         "name": "Default"
+           *       },
+           *       "role": "editor",
+           *       "status": "pending",
+           *       "createdAt": "2026-12-01T09:30:00.000Z",
+           *       "expiresAt": "2026-12-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['ReceivedInvitationResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -3830,15 +5344,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3847,6 +5377,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3856,6 +5394,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Already answered, revoked or expired",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3885,7 +5465,47 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "key_7c2v9b4n1m8x3z6q",
+           *           "name": "nightly export job",
+           *           "prefix": "sk_4f9a2c1e",
+           *           "role": "viewer",
+           *           "createdBy": "usr_2n5x8c1v4b7m0q3w",
+           *           "createdAt": "2026-01-15T09:30:00.000Z",
+           *           "lastUsedAt": "2026-01-15T09:30:00.000Z",
+           *           "expiresAt": "2026-01-15T09:30:00.000Z",
+           *           "revokedAt": "2026-01-15T09:30:00.000Z"
+           *         }
+           *       ],
+           *       "pagination": {
+           *         "total": 42,
+           *         "limit": 20,
+           *         "hasMore": true,
+           *         "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ"
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['ApiKeyPageDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -3894,15 +5514,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3920,6 +5590,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "name": "nightly export job",
+         *       "role": "viewer",
+         *       "expiresAt": "2027-01-01T00:00:00Z"
+         *     }
+         */
         'application/json': components['schemas']['CreateApiKeyDto'];
       };
     };
@@ -3929,6 +5606,20 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "key_7c2v9b4n1m8x3z6q",
+           *       "name": "nightly export job",
+           *       "prefix": "sk_4f9a2c1e",
+           *       "role": "viewer",
+           *       "createdBy": "usr_2n5x8c1v4b7m0q3w",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "lastUsedAt": "2026-01-15T09:30:00.000Z",
+           *       "expiresAt": "2026-01-15T09:30:00.000Z",
+           *       "revokedAt": "2026-01-15T09:30:00.000Z",
+           *       "key": "sk_4f9a2c1e0b7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f"
+           *     }
+           */
           'application/json': components['schemas']['CreatedApiKeyResponseDto'];
         };
       };
@@ -3937,6 +5628,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3946,15 +5645,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -3980,7 +5729,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "key_7c2v9b4n1m8x3z6q",
+           *       "name": "nightly export job",
+           *       "prefix": "sk_4f9a2c1e",
+           *       "role": "viewer",
+           *       "createdBy": "usr_2n5x8c1v4b7m0q3w",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "lastUsedAt": "2026-01-15T09:30:00.000Z",
+           *       "expiresAt": "2026-01-15T09:30:00.000Z",
+           *       "revokedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['ApiKeyResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -3989,15 +5768,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4006,6 +5801,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4033,6 +5870,43 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "type": "postgresql",
+           *           "displayName": "PostgreSQL",
+           *           "category": "sql",
+           *           "description": "PostgreSQL 10 or later",
+           *           "capabilities": [
+           *             "test",
+           *             "introspect",
+           *             "execute",
+           *             "discover"
+           *           ],
+           *           "dialect": "postgresql",
+           *           "readiness": "ready",
+           *           "destinationFields": [
+           *             "host",
+           *             "port",
+           *             "user",
+           *             "database",
+           *             "ssl.mode",
+           *             "ssl.ca"
+           *           ],
+           *           "syncMode": "snapshot",
+           *           "configSchema": {},
+           *           "authSchema": {}
+           *         }
+           *       ],
+           *       "pagination": {
+           *         "total": 42,
+           *         "limit": 20,
+           *         "hasMore": true,
+           *         "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ"
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['ConnectorTypePageDto'];
         };
       };
@@ -4041,6 +5915,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4050,15 +5932,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4091,7 +6023,67 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "conn_4k2x9q0m1v7b3n8c",
+           *           "name": "Sales warehouse",
+           *           "type": "postgresql",
+           *           "role": "source",
+           *           "description": "Read replica of the sales database",
+           *           "config": {
+           *             "host": "db.example.com",
+           *             "port": 5432,
+           *             "database": "sales",
+           *             "user": "reader"
+           *           },
+           *           "authMethod": "password",
+           *           "authConfigured": true,
+           *           "authConfig": {
+           *             "password": "********"
+           *           },
+           *           "generatedSecrets": {
+           *             "secret": "whsec_3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d"
+           *           },
+           *           "status": "active",
+           *           "managed": false,
+           *           "metadata": {},
+           *           "lastTestedAt": "2026-01-15T09:30:00.000Z",
+           *           "lastError": null,
+           *           "lastSyncAt": "2026-01-15T09:30:00.000Z",
+           *           "lastSyncRowCount": 3503,
+           *           "lastUsedAt": "2026-01-15T09:30:00.000Z",
+           *           "createdAt": "2026-01-15T09:30:00.000Z",
+           *           "updatedAt": "2026-01-15T09:30:00.000Z"
+           *         }
+           *       ],
+           *       "pagination": {
+           *         "total": 42,
+           *         "limit": 20,
+           *         "hasMore": true,
+           *         "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ"
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['ConnectorPageDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -4100,15 +6092,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4126,6 +6168,29 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "connection": "postgresql://reader:s3cret@db.example.com:5432/sales",
+         *       "ssl": {
+         *         "mode": "require"
+         *       },
+         *       "type": "postgresql",
+         *       "config": {
+         *         "host": "db.example.com",
+         *         "port": 5432,
+         *         "database": "sales",
+         *         "user": "reader"
+         *       },
+         *       "connectionConfig": {},
+         *       "authConfig": {
+         *         "password": "s3cret"
+         *       },
+         *       "name": "Sales warehouse",
+         *       "role": "source",
+         *       "description": "Read replica of the sales database",
+         *       "authMethod": "password"
+         *     }
+         */
         'application/json': components['schemas']['CreateConnectorDto'];
       };
     };
@@ -4135,6 +6200,39 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "conn_4k2x9q0m1v7b3n8c",
+           *       "name": "Sales warehouse",
+           *       "type": "postgresql",
+           *       "role": "source",
+           *       "description": "Read replica of the sales database",
+           *       "config": {
+           *         "host": "db.example.com",
+           *         "port": 5432,
+           *         "database": "sales",
+           *         "user": "reader"
+           *       },
+           *       "authMethod": "password",
+           *       "authConfigured": true,
+           *       "authConfig": {
+           *         "password": "********"
+           *       },
+           *       "generatedSecrets": {
+           *         "secret": "whsec_3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d"
+           *       },
+           *       "status": "active",
+           *       "managed": false,
+           *       "metadata": {},
+           *       "lastTestedAt": "2026-01-15T09:30:00.000Z",
+           *       "lastError": null,
+           *       "lastSyncAt": "2026-01-15T09:30:00.000Z",
+           *       "lastSyncRowCount": 3503,
+           *       "lastUsedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['ConnectorResponseDto'];
         };
       };
@@ -4144,6 +6242,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "One entry per invalid field in details",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4153,15 +6259,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4171,6 +6293,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Name already used in this tenant",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4188,6 +6352,25 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "connection": "postgresql://reader:s3cret@db.example.com:5432/sales",
+         *       "ssl": {
+         *         "mode": "require"
+         *       },
+         *       "type": "postgresql",
+         *       "config": {
+         *         "host": "db.example.com",
+         *         "port": 5432,
+         *         "database": "sales",
+         *         "user": "reader"
+         *       },
+         *       "connectionConfig": {},
+         *       "authConfig": {
+         *         "password": "s3cret"
+         *       }
+         *     }
+         */
         'application/json': components['schemas']['TestConnectionDto'];
       };
     };
@@ -4197,6 +6380,27 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "conn_4k2x9q0m1v7b3n8c",
+           *       "name": "Sales warehouse",
+           *       "type": "postgresql",
+           *       "success": true,
+           *       "message": "Connected to PostgreSQL 15.19",
+           *       "warning": null,
+           *       "latencyMs": 42,
+           *       "status": "pending",
+           *       "lastTestedAt": "2026-01-15T09:30:00.000Z",
+           *       "lastError": null,
+           *       "lastSyncAt": "2026-03-16T14:30:02.000Z",
+           *       "lastSyncRowCount": 18432,
+           *       "details": {
+           *         "serverVersion": "PostgreSQL 15.19",
+           *         "database": "sales",
+           *         "tables": 11
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['ProbeResponseDto'];
         };
       };
@@ -4205,6 +6409,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4214,15 +6426,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4232,6 +6460,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 422,
+           *       "error": "The address is refused by the safe-network guard",
+           *       "code": "UNPROCESSABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4240,6 +6476,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "See the code",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4257,6 +6518,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "id": "conn_4k2x9q0m1v7b3n8c"
+         *     }
+         */
         'application/json': components['schemas']['TestConnectorByIdDto'];
       };
     };
@@ -4266,6 +6532,27 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "conn_4k2x9q0m1v7b3n8c",
+           *       "name": "Sales warehouse",
+           *       "type": "postgresql",
+           *       "success": true,
+           *       "message": "Connected to PostgreSQL 15.19",
+           *       "warning": null,
+           *       "latencyMs": 42,
+           *       "status": "pending",
+           *       "lastTestedAt": "2026-01-15T09:30:00.000Z",
+           *       "lastError": null,
+           *       "lastSyncAt": "2026-03-16T14:30:02.000Z",
+           *       "lastSyncRowCount": 18432,
+           *       "details": {
+           *         "serverVersion": "PostgreSQL 15.19",
+           *         "database": "sales",
+           *         "tables": 11
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['ProbeResponseDto'];
         };
       };
@@ -4274,6 +6561,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4283,15 +6578,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4300,6 +6611,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4309,6 +6628,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Connector is inactive",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4318,6 +6645,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 422,
+           *       "error": "The address is refused by the safe-network guard",
+           *       "code": "UNPROCESSABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4326,6 +6661,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "See the code",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4351,7 +6711,57 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "conn_4k2x9q0m1v7b3n8c",
+           *       "name": "Sales warehouse",
+           *       "type": "postgresql",
+           *       "role": "source",
+           *       "description": "Read replica of the sales database",
+           *       "config": {
+           *         "host": "db.example.com",
+           *         "port": 5432,
+           *         "database": "sales",
+           *         "user": "reader"
+           *       },
+           *       "authMethod": "password",
+           *       "authConfigured": true,
+           *       "authConfig": {
+           *         "password": "********"
+           *       },
+           *       "generatedSecrets": {
+           *         "secret": "whsec_3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d"
+           *       },
+           *       "status": "active",
+           *       "managed": false,
+           *       "metadata": {},
+           *       "lastTestedAt": "2026-01-15T09:30:00.000Z",
+           *       "lastError": null,
+           *       "lastSyncAt": "2026-01-15T09:30:00.000Z",
+           *       "lastSyncRowCount": 3503,
+           *       "lastUsedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['ConnectorResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -4360,15 +6770,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4377,6 +6803,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4397,6 +6865,22 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "connection": "postgresql://reader:s3cret@db.example.com:5432/sales",
+         *       "ssl": {
+         *         "mode": "require"
+         *       },
+         *       "name": "Sales warehouse (replica)",
+         *       "config": {},
+         *       "connectionConfig": {},
+         *       "authMethod": "password",
+         *       "authConfig": {
+         *         "password": "********"
+         *       },
+         *       "status": "active"
+         *     }
+         */
         'application/json': components['schemas']['UpdateConnectorDto'];
       };
     };
@@ -4406,6 +6890,39 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "conn_4k2x9q0m1v7b3n8c",
+           *       "name": "Sales warehouse",
+           *       "type": "postgresql",
+           *       "role": "source",
+           *       "description": "Read replica of the sales database",
+           *       "config": {
+           *         "host": "db.example.com",
+           *         "port": 5432,
+           *         "database": "sales",
+           *         "user": "reader"
+           *       },
+           *       "authMethod": "password",
+           *       "authConfigured": true,
+           *       "authConfig": {
+           *         "password": "********"
+           *       },
+           *       "generatedSecrets": {
+           *         "secret": "whsec_3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d"
+           *       },
+           *       "status": "active",
+           *       "managed": false,
+           *       "metadata": {},
+           *       "lastTestedAt": "2026-01-15T09:30:00.000Z",
+           *       "lastError": null,
+           *       "lastSyncAt": "2026-01-15T09:30:00.000Z",
+           *       "lastSyncRowCount": 3503,
+           *       "lastUsedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['ConnectorResponseDto'];
         };
       };
@@ -4414,6 +6931,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4423,15 +6948,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4440,6 +6981,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4449,6 +6998,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Managed connector, or name taken",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4476,21 +7067,54 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description No valid token or API key */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4499,6 +7123,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4508,6 +7140,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Managed connector",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4533,7 +7207,45 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "conn_4k2x9q0m1v7b3n8c",
+           *       "name": "Sales warehouse",
+           *       "type": "postgresql",
+           *       "success": true,
+           *       "message": "Connected to PostgreSQL 15.19",
+           *       "warning": null,
+           *       "latencyMs": 42,
+           *       "status": "pending",
+           *       "lastTestedAt": "2026-01-15T09:30:00.000Z",
+           *       "lastError": null,
+           *       "lastSyncAt": "2026-03-16T14:30:02.000Z",
+           *       "lastSyncRowCount": 18432,
+           *       "details": {
+           *         "serverVersion": "PostgreSQL 15.19",
+           *         "database": "sales",
+           *         "tables": 11
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['ProbeResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -4542,15 +7254,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4559,6 +7287,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4568,6 +7304,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Connector is inactive",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4577,6 +7321,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 422,
+           *       "error": "The address is refused by the safe-network guard",
+           *       "code": "UNPROCESSABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4585,6 +7337,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "See the code",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4610,7 +7387,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "status": "healthy",
+           *       "lastCheck": "2026-01-15T09:30:00.000Z",
+           *       "latencyMs": 42
+           *     }
+           */
           'application/json': components['schemas']['ConnectorHealthDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -4619,15 +7420,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4636,6 +7453,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4672,6 +7531,39 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "conn_4k2x9q0m1v7b3n8c",
+           *       "name": "Sales warehouse",
+           *       "type": "postgresql",
+           *       "role": "source",
+           *       "description": "Read replica of the sales database",
+           *       "config": {
+           *         "host": "db.example.com",
+           *         "port": 5432,
+           *         "database": "sales",
+           *         "user": "reader"
+           *       },
+           *       "authMethod": "password",
+           *       "authConfigured": true,
+           *       "authConfig": {
+           *         "password": "********"
+           *       },
+           *       "generatedSecrets": {
+           *         "secret": "whsec_3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d"
+           *       },
+           *       "status": "active",
+           *       "managed": false,
+           *       "metadata": {},
+           *       "lastTestedAt": "2026-01-15T09:30:00.000Z",
+           *       "lastError": null,
+           *       "lastSyncAt": "2026-01-15T09:30:00.000Z",
+           *       "lastSyncRowCount": 3503,
+           *       "lastUsedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['ConnectorResponseDto'];
         };
       };
@@ -4681,6 +7573,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Not a local_file connector",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4690,15 +7590,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4707,6 +7623,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4716,6 +7640,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Connector is inactive",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4724,6 +7656,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 413,
+           *       "error": "See the code",
+           *       "code": "PAYLOAD_TOO_LARGE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4760,6 +7734,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "content": "id,name\n1,Ada\n",
+           *       "encoding": "utf-8",
+           *       "contentType": "text/csv",
+           *       "totalSize": 1048576,
+           *       "chunkInfo": {
+           *         "mode": "lines",
+           *         "offset": 0,
+           *         "limit": 100,
+           *         "totalLines": 3504,
+           *         "returnedLines": 100,
+           *         "bytesStart": 0,
+           *         "bytesEnd": 8191,
+           *         "hasMore": true
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['ContentResponseDto'];
         };
       };
@@ -4768,6 +7761,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4777,15 +7778,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4794,6 +7811,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4803,6 +7828,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "No file uploaded yet (pending_upload)",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PATH_OUTSIDE_FOLDER: the path leads outside the connector folder */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 422,
+           *       "error": "the path leads outside the connector folder",
+           *       "code": "PATH_OUTSIDE_FOLDER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4832,6 +7916,28 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "run_8f2k1m4n7b0v3c6x",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "status": "running",
+           *       "force": false,
+           *       "progress": {
+           *         "processed": 120,
+           *         "total": 500,
+           *         "created": 5,
+           *         "updated": 2,
+           *         "unchanged": 113,
+           *         "deleted": 1,
+           *         "failed": 0
+           *       },
+           *       "error": null,
+           *       "cancelRequested": false,
+           *       "startedAt": "2026-01-15T09:30:00.000Z",
+           *       "finishedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['SyncRunResponseDto'];
         };
       };
@@ -4841,7 +7947,46 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "run_8f2k1m4n7b0v3c6x",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "status": "running",
+           *       "force": false,
+           *       "progress": {
+           *         "processed": 120,
+           *         "total": 500,
+           *         "created": 5,
+           *         "updated": 2,
+           *         "unchanged": 113,
+           *         "deleted": 1,
+           *         "failed": 0
+           *       },
+           *       "error": null,
+           *       "cancelRequested": false,
+           *       "startedAt": "2026-01-15T09:30:00.000Z",
+           *       "finishedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['SyncRunResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -4850,15 +7995,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4867,6 +8028,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4876,6 +8045,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Connector is inactive or waits for its upload (CONNECTOR_NOT_ACTIVE); its type is coming soon (CONNECTOR_NOT_AVAILABLE); or it is a webhook connector, fed by pushes to POST /hooks/{connectorId} and never pulled (CONNECTOR_RECEIVES_PUSHES: nothing is synced and no pushed record is pruned)",
+           *       "code": "CONNECTOR_NOT_ACTIVE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4885,6 +8062,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "the tenant already has SYNC_MAX_ACTIVE_PER_TENANT syncs queued or running",
+           *       "code": "TOO_MANY_ACTIVE_SYNCS",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4911,6 +8113,28 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "run_8f2k1m4n7b0v3c6x",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "status": "running",
+           *       "force": false,
+           *       "progress": {
+           *         "processed": 120,
+           *         "total": 500,
+           *         "created": 5,
+           *         "updated": 2,
+           *         "unchanged": 113,
+           *         "deleted": 1,
+           *         "failed": 0
+           *       },
+           *       "error": null,
+           *       "cancelRequested": false,
+           *       "startedAt": "2026-01-15T09:30:00.000Z",
+           *       "finishedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['SyncRunResponseDto'];
         };
       };
@@ -4919,6 +8143,28 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "run_8f2k1m4n7b0v3c6x",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "status": "running",
+           *       "force": false,
+           *       "progress": {
+           *         "processed": 120,
+           *         "total": 500,
+           *         "created": 5,
+           *         "updated": 2,
+           *         "unchanged": 113,
+           *         "deleted": 1,
+           *         "failed": 0
+           *       },
+           *       "error": null,
+           *       "cancelRequested": false,
+           *       "startedAt": "2026-01-15T09:30:00.000Z",
+           *       "finishedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['SyncRunResponseDto'];
         };
       };
@@ -4928,6 +8174,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Not a file connector",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4937,15 +8191,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4954,6 +8224,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4963,6 +8241,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "the tenant already has SYNC_MAX_ACTIVE_PER_TENANT syncs queued or running",
+           *       "code": "TOO_MANY_ACTIVE_SYNCS",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -4984,13 +8287,37 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description text/event-stream of SyncRunResponseDto events */
+      /** @description Events `progress` and `final`, each with a SyncRunResponseDto as its data */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example event: progress
+           *     data: {"id":"run_8f2k1m4n7b0v3c6x","status":"running",...}
+           *
+           *     event: final
+           *     data: {"id":"run_8f2k1m4n7b0v3c6x","status":"succeeded",...}
+           */
           'text/event-stream': string;
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -4999,16 +8326,32 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': components['schemas']['ErrorResponseDto'];
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': components['schemas']['ErrorResponseDto'];
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       404: {
@@ -5016,7 +8359,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': components['schemas']['ErrorResponseDto'];
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description Too many open streams (TOO_MANY_STREAMS) */
@@ -5025,7 +8376,32 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': components['schemas']['ErrorResponseDto'];
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "Too many open streams (TOO_MANY_STREAMS)",
+           *       "code": "TOO_MANY_STREAMS",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
     };
@@ -5050,7 +8426,46 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "run_8f2k1m4n7b0v3c6x",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "status": "running",
+           *       "force": false,
+           *       "progress": {
+           *         "processed": 120,
+           *         "total": 500,
+           *         "created": 5,
+           *         "updated": 2,
+           *         "unchanged": 113,
+           *         "deleted": 1,
+           *         "failed": 0
+           *       },
+           *       "error": null,
+           *       "cancelRequested": false,
+           *       "startedAt": "2026-01-15T09:30:00.000Z",
+           *       "finishedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['SyncRunResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -5059,15 +8474,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5076,6 +8507,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5085,6 +8524,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Nothing is running",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5105,6 +8586,14 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "documentIds": [
+         *         "doc_2v9c1x8z7m3n4b5q",
+         *         "doc_7m3n4b5q2v9c1x8z"
+         *       ]
+         *     }
+         */
         'application/json': components['schemas']['TrainDto'];
       };
     };
@@ -5114,6 +8603,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "trainedCount": 2,
+           *       "failedCount": 0,
+           *       "results": [
+           *         {
+           *           "documentId": "doc_2v9c1x8z7m3n4b5q",
+           *           "ok": true,
+           *           "reason": null
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['TrainResponseDto'];
         };
       };
@@ -5123,6 +8625,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Not a SQL connector, or an invalid body",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5132,15 +8642,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5149,6 +8675,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5179,7 +8747,56 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "run_8f2k1m4n7b0v3c6x",
+           *           "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *           "status": "running",
+           *           "force": false,
+           *           "progress": {
+           *             "processed": 120,
+           *             "total": 500,
+           *             "created": 5,
+           *             "updated": 2,
+           *             "unchanged": 113,
+           *             "deleted": 1,
+           *             "failed": 0
+           *           },
+           *           "error": null,
+           *           "cancelRequested": false,
+           *           "startedAt": "2026-01-15T09:30:00.000Z",
+           *           "finishedAt": "2026-01-15T09:30:00.000Z",
+           *           "createdAt": "2026-01-15T09:30:00.000Z"
+           *         }
+           *       ],
+           *       "pagination": {
+           *         "total": 42,
+           *         "limit": 20,
+           *         "hasMore": true,
+           *         "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ"
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['SyncRunPageDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -5188,15 +8805,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5205,6 +8838,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5231,7 +8906,46 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "run_8f2k1m4n7b0v3c6x",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "status": "running",
+           *       "force": false,
+           *       "progress": {
+           *         "processed": 120,
+           *         "total": 500,
+           *         "created": 5,
+           *         "updated": 2,
+           *         "unchanged": 113,
+           *         "deleted": 1,
+           *         "failed": 0
+           *       },
+           *       "error": null,
+           *       "cancelRequested": false,
+           *       "startedAt": "2026-01-15T09:30:00.000Z",
+           *       "finishedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['SyncRunResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -5240,15 +8954,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5257,6 +8987,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5290,7 +9062,53 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "doc_2v9c1x8z7m3n4b5q",
+           *           "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *           "externalId": "public.album",
+           *           "kind": "table",
+           *           "name": "album",
+           *           "path": null,
+           *           "mimeType": "text/csv",
+           *           "size": 2048,
+           *           "checksum": null,
+           *           "status": "synced",
+           *           "error": null,
+           *           "metadata": {},
+           *           "syncedAt": "2026-01-15T09:30:00.000Z",
+           *           "createdAt": "2026-01-15T09:30:00.000Z",
+           *           "updatedAt": "2026-01-15T09:30:00.000Z"
+           *         }
+           *       ],
+           *       "pagination": {
+           *         "total": 42,
+           *         "limit": 20,
+           *         "hasMore": true,
+           *         "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ"
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['DocumentPageDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -5299,15 +9117,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5316,6 +9150,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5336,6 +9212,16 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "externalId": "notes/glossary",
+         *       "name": "Glossary",
+         *       "content": "ARR: annual recurring revenue",
+         *       "metadata": {
+         *         "source": "wiki"
+         *       }
+         *     }
+         */
         'application/json': components['schemas']['CreateDocumentDto'];
       };
     };
@@ -5345,6 +9231,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "doc_2v9c1x8z7m3n4b5q",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "externalId": "public.album",
+           *       "kind": "table",
+           *       "name": "album",
+           *       "path": null,
+           *       "mimeType": "text/csv",
+           *       "size": 2048,
+           *       "checksum": null,
+           *       "status": "synced",
+           *       "error": null,
+           *       "metadata": {},
+           *       "syncedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['DocumentResponseDto'];
         };
       };
@@ -5353,6 +9258,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5362,15 +9275,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5379,6 +9308,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5388,6 +9325,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "externalId already used in this connector",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5415,7 +9394,43 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "doc_2v9c1x8z7m3n4b5q",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "externalId": "public.album",
+           *       "kind": "table",
+           *       "name": "album",
+           *       "path": null,
+           *       "mimeType": "text/csv",
+           *       "size": 2048,
+           *       "checksum": null,
+           *       "status": "synced",
+           *       "error": null,
+           *       "metadata": {},
+           *       "syncedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['DocumentResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -5424,15 +9439,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5441,6 +9472,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5463,6 +9536,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "name": "Glossary (2027)",
+         *       "content": "ARR: annual recurring revenue",
+         *       "metadata": {}
+         *     }
+         */
         'application/json': components['schemas']['UpdateDocumentDto'];
       };
     };
@@ -5472,6 +9552,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "doc_2v9c1x8z7m3n4b5q",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "externalId": "public.album",
+           *       "kind": "table",
+           *       "name": "album",
+           *       "path": null,
+           *       "mimeType": "text/csv",
+           *       "size": 2048,
+           *       "checksum": null,
+           *       "status": "synced",
+           *       "error": null,
+           *       "metadata": {},
+           *       "syncedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['DocumentResponseDto'];
         };
       };
@@ -5481,6 +9580,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Content of a synced document cannot be edited",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5490,15 +9597,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5507,6 +9630,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5536,21 +9701,54 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description No valid token or API key */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5559,6 +9757,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5587,6 +9827,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "doc_2v9c1x8z7m3n4b5q",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "externalId": "public.album",
+           *       "kind": "table",
+           *       "name": "album",
+           *       "path": null,
+           *       "mimeType": "text/csv",
+           *       "size": 2048,
+           *       "checksum": null,
+           *       "status": "synced",
+           *       "error": null,
+           *       "metadata": {},
+           *       "syncedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['DocumentResponseDto'];
         };
       };
@@ -5596,6 +9855,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "doc_2v9c1x8z7m3n4b5q",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "externalId": "public.album",
+           *       "kind": "table",
+           *       "name": "album",
+           *       "path": null,
+           *       "mimeType": "text/csv",
+           *       "size": 2048,
+           *       "checksum": null,
+           *       "status": "synced",
+           *       "error": null,
+           *       "metadata": {},
+           *       "syncedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['DocumentResponseDto'];
         };
       };
@@ -5605,6 +9883,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "A document added by hand has no source",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5614,15 +9900,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5631,6 +9933,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5640,6 +9950,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "Connector is inactive or waits for its upload",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5667,7 +10019,43 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "doc_2v9c1x8z7m3n4b5q",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "externalId": "public.album",
+           *       "kind": "table",
+           *       "name": "album",
+           *       "path": null,
+           *       "mimeType": "text/csv",
+           *       "size": 2048,
+           *       "checksum": null,
+           *       "status": "synced",
+           *       "error": null,
+           *       "metadata": {},
+           *       "syncedAt": "2026-01-15T09:30:00.000Z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['DocumentResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -5676,15 +10064,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5693,6 +10097,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5702,6 +10114,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "No sync of this document is queued or running",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5740,7 +10194,43 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "content": "id,name\n1,Ada\n",
+           *       "encoding": "utf-8",
+           *       "contentType": "text/csv",
+           *       "totalSize": 1048576,
+           *       "chunkInfo": {
+           *         "mode": "lines",
+           *         "offset": 0,
+           *         "limit": 100,
+           *         "totalLines": 3504,
+           *         "returnedLines": 100,
+           *         "bytesStart": 0,
+           *         "bytesEnd": 8191,
+           *         "hasMore": true
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['ContentResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -5749,15 +10239,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5766,6 +10272,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5775,6 +10289,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "The source no longer has this document",
+           *       "code": "CONFLICT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5810,6 +10366,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "connectorId": "con_01J9ZK3M4N5P6Q7R8S9T0V1W2X",
+           *       "received": 3,
+           *       "created": 2,
+           *       "updated": 1,
+           *       "unchanged": 0
+           *     }
+           */
           'application/json': components['schemas']['WebhookReceiptDto'];
         };
       };
@@ -5819,6 +10384,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "The body is not JSON, or holds no records at config.recordsPath",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5828,6 +10401,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "unknown connector, bad or missing signature, stale timestamp or replay",
+           *       "code": "WEBHOOK_REJECTED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5837,6 +10418,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 413,
+           *       "error": "Body over WEBHOOK_MAX_BODY_BYTES (refused before it is read), or more than 1,000 records",
+           *       "code": "PAYLOAD_TOO_LARGE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5846,6 +10435,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "More than WEBHOOK_RATE_LIMIT_PER_MINUTE pushes to this connector in a minute",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5882,6 +10496,81 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "dialect": "postgresql",
+           *       "database": "chinook",
+           *       "introspectedAt": "2026-01-15T09:30:00.000Z",
+           *       "fingerprint": "9f86d081884c7d65…",
+           *       "version": "9f86d081884c7d65….3",
+           *       "stale": false,
+           *       "pagination": {
+           *         "total": 42,
+           *         "limit": 20,
+           *         "hasMore": true,
+           *         "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ"
+           *       },
+           *       "tables": [
+           *         {
+           *           "schema": "public",
+           *           "name": "album",
+           *           "kind": "table",
+           *           "description": "Albums of the catalog",
+           *           "tags": [
+           *             "catalog"
+           *           ],
+           *           "context": null,
+           *           "rowEstimate": 347,
+           *           "trained": false,
+           *           "primaryKey": [
+           *             "album_id"
+           *           ],
+           *           "columns": [
+           *             {
+           *               "name": "title",
+           *               "type": "character varying(160)",
+           *               "nullable": false,
+           *               "primaryKey": false,
+           *               "default": null,
+           *               "description": "Title as printed on the cover",
+           *               "tags": [
+           *                 "pii"
+           *               ],
+           *               "context": null
+           *             }
+           *           ],
+           *           "foreignKeys": [
+           *             {
+           *               "name": "fk_track_album_id",
+           *               "columns": [
+           *                 "album_id"
+           *               ],
+           *               "referencedSchema": "public",
+           *               "referencedTable": "album",
+           *               "referencedColumns": [
+           *                 "album_id"
+           *               ]
+           *             }
+           *           ]
+           *         }
+           *       ],
+           *       "relationships": [
+           *         {
+           *           "name": "fk_track_album_id",
+           *           "fromTable": "public.track",
+           *           "fromColumns": [
+           *             "album_id"
+           *           ],
+           *           "toTable": "public.album",
+           *           "toColumns": [
+           *             "album_id"
+           *           ],
+           *           "kind": "many_to_one"
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['SchemaResponseDto'];
         };
       };
@@ -5891,6 +10580,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Not a SQL connector, or a bad query",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5900,15 +10597,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5917,6 +10630,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5951,6 +10706,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "dialect": "postgresql",
+           *       "database": "chinook",
+           *       "introspectedAt": "2026-01-15T09:30:00.000Z",
+           *       "fingerprint": "9f86d081884c7d65…",
+           *       "version": "9f86d081884c7d65….3",
+           *       "stale": false,
+           *       "pagination": {
+           *         "total": 42,
+           *         "limit": 20,
+           *         "hasMore": true,
+           *         "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ"
+           *       },
+           *       "tables": [
+           *         {
+           *           "schema": "public",
+           *           "name": "album",
+           *           "kind": "table",
+           *           "columnCount": 3,
+           *           "description": null,
+           *           "rowEstimate": 347,
+           *           "trained": false
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['SchemaTablesResponseDto'];
         };
       };
@@ -5959,6 +10742,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5968,15 +10759,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -5985,6 +10792,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6015,7 +10864,44 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "ann_5d8f2k1m4n7b0v3c",
+           *           "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *           "table": "public.customer",
+           *           "column": "email",
+           *           "description": null,
+           *           "tags": [
+           *             "pii"
+           *           ],
+           *           "context": null,
+           *           "orphaned": false,
+           *           "createdAt": "2026-01-15T09:30:00.000Z",
+           *           "updatedAt": "2026-01-15T09:30:00.000Z"
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['AnnotationListDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -6024,15 +10910,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6041,6 +10943,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6061,6 +11005,17 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "table": "public.customer",
+         *       "column": "email",
+         *       "description": "Customer's e-mail address",
+         *       "tags": [
+         *         "pii"
+         *       ],
+         *       "context": "Join to invoice on customer_id for purchases"
+         *     }
+         */
         'application/json': components['schemas']['UpsertAnnotationDto'];
       };
     };
@@ -6071,6 +11026,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "ann_5d8f2k1m4n7b0v3c",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "table": "public.customer",
+           *       "column": "email",
+           *       "description": null,
+           *       "tags": [
+           *         "pii"
+           *       ],
+           *       "context": null,
+           *       "orphaned": false,
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['AnnotationResponseDto'];
         };
       };
@@ -6080,6 +11051,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "ann_5d8f2k1m4n7b0v3c",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "table": "public.customer",
+           *       "column": "email",
+           *       "description": null,
+           *       "tags": [
+           *         "pii"
+           *       ],
+           *       "context": null,
+           *       "orphaned": false,
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['AnnotationResponseDto'];
         };
       };
@@ -6089,6 +11076,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Unknown table or column, or an invalid body",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6098,15 +11093,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6115,6 +11126,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6143,21 +11196,54 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description No valid token or API key */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6166,6 +11252,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6183,6 +11311,15 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+         *       "question": "Which five genres have the most tracks?",
+         *       "allowMutations": false,
+         *       "maxRows": 100,
+         *       "execute": true
+         *     }
+         */
         'application/json': components['schemas']['QueryDto'];
       };
     };
@@ -6192,6 +11329,88 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "sql": "SELECT g.name, count(*) ...",
+           *       "validation": {
+           *         "ok": true,
+           *         "dialect": "postgresql",
+           *         "normalizedSql": "SELECT name FROM genre LIMIT 100",
+           *         "errors": [
+           *           {
+           *             "code": "UNKNOWN_COLUMN",
+           *             "message": "Unknown column \"customer.emial\"",
+           *             "line": 1,
+           *             "column": 8
+           *           }
+           *         ],
+           *         "warnings": [
+           *           {
+           *             "code": "UNKNOWN_COLUMN",
+           *             "message": "Unknown column \"customer.emial\"",
+           *             "line": 1,
+           *             "column": 8
+           *           }
+           *         ]
+           *       },
+           *       "result": {
+           *         "columns": [
+           *           {
+           *             "name": "name",
+           *             "type": "varchar"
+           *           }
+           *         ],
+           *         "rows": [
+           *           [
+           *             "Rock",
+           *             1297
+           *           ]
+           *         ],
+           *         "rowCount": 1,
+           *         "truncated": false,
+           *         "truncatedReason": null,
+           *         "executionMs": 12
+           *       },
+           *       "attempts": [
+           *         {
+           *           "index": 1,
+           *           "source": "llm",
+           *           "sql": "SELECT ...",
+           *           "validationOk": false,
+           *           "validationErrors": [
+           *             {
+           *               "code": "UNKNOWN_COLUMN",
+           *               "message": "Unknown column \"customer.emial\"",
+           *               "line": 1,
+           *               "column": 8
+           *             }
+           *           ],
+           *           "executionError": "column \"emial\" does not exist",
+           *           "durationMs": 840
+           *         }
+           *       ],
+           *       "tablesUsed": [
+           *         "public.genre",
+           *         "public.track"
+           *       ],
+           *       "examplesUsed": [
+           *         "ex_2k1m4n7b0v3c6x8f"
+           *       ],
+           *       "usage": {
+           *         "promptTokens": 812,
+           *         "completionTokens": 64
+           *       },
+           *       "historyId": "hist_7b0v3c6x8f2k1m4n",
+           *       "answer": null,
+           *       "chart": {},
+           *       "warnings": [
+           *         {
+           *           "code": "ANSWER_LLM_NOT_CONFIGURED",
+           *           "message": "No answer in words: no LLM is configured for this tenant (PUT /settings/llm)"
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['QueryResponseDto'];
         };
       };
@@ -6200,6 +11419,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6209,15 +11436,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6226,6 +11469,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6235,6 +11486,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 422,
+           *       "error": "No usable SQL after the attempts",
+           *       "code": "UNPROCESSABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6244,6 +11503,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After)",
+           *       "code": "TOO_MANY_CONCURRENT_QUERIES",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description LLM_UNREACHABLE, LLM_ERROR or LLM_RESPONSE_TOO_LARGE: the LLM was refused, failed or answered too much */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 502,
+           *       "error": "LLM_UNREACHABLE, LLM_ERROR or LLM_RESPONSE_TOO_LARGE: the LLM was refused, failed or answered too much",
+           *       "code": "LLM_UNREACHABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6253,6 +11537,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "LLM_NOT_CONFIGURED, or GUARD_BUSY",
+           *       "code": "LLM_NOT_CONFIGURED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6262,6 +11554,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 504,
+           *       "error": "LLM_TIMEOUT",
+           *       "code": "LLM_TIMEOUT",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6279,23 +11579,52 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+         *       "question": "Which five genres have the most tracks?",
+         *       "allowMutations": false,
+         *       "maxRows": 100,
+         *       "execute": true
+         *     }
+         */
         'application/json': components['schemas']['QueryDto'];
       };
     };
     responses: {
-      /** @description A text/event-stream of stage events, then result or error */
+      /** @description Events `stage` as the stages happen, then `result` (a QueryResponseDto) or `error` (an error body) */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          /**
+           * @example event: stage
+           *     data: {"stage":"linking"}
+           *
+           *     event: stage
+           *     data: {"stage":"generating","attempt":1}
+           *
+           *     event: result
+           *     data: {"sql":"SELECT count(*) FROM album",...}
+           */
+          'text/event-stream': string;
+        };
       };
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': components['schemas']['ErrorResponseDto'];
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "See the code",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -6304,16 +11633,49 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': components['schemas']['ErrorResponseDto'];
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': components['schemas']['ErrorResponseDto'];
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Connector not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "Connector not found",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description TOO_MANY_CONCURRENT_QUERIES: the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After) */
@@ -6322,7 +11684,32 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': components['schemas']['ErrorResponseDto'];
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "the tenant already has NL2SQL_MAX_CONCURRENT_PER_TENANT questions in flight (Retry-After)",
+           *       "code": "TOO_MANY_CONCURRENT_QUERIES",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
     };
@@ -6339,6 +11726,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+         *       "sql": "SELECT name FROM genre ORDER BY name"
+         *     }
+         */
         'application/json': components['schemas']['SqlDto'];
       };
     };
@@ -6348,6 +11741,18 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "markdown": "**Sources.** Reads `track`, `genre`.",
+           *       "steps": [
+           *         {
+           *           "title": "Joins",
+           *           "body": "Matches rows on `track.genre_id = genre.genre_id`."
+           *         }
+           *       ],
+           *       "source": "structure"
+           *     }
+           */
           'application/json': components['schemas']['ExplainResponseDto'];
         };
       };
@@ -6357,6 +11762,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "past a size limit of the guard (length, tokens, nesting)",
+           *       "code": "SQL_TOO_COMPLEX",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6366,15 +11779,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6383,6 +11812,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6400,6 +11871,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+         *       "sql": "SELECT name FROM genre ORDER BY name",
+         *       "fromDialect": "postgresql"
+         *     }
+         */
         'application/json': components['schemas']['ValidateDto'];
       };
     };
@@ -6409,6 +11887,29 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "ok": true,
+           *       "dialect": "postgresql",
+           *       "normalizedSql": "SELECT name FROM genre LIMIT 100",
+           *       "errors": [
+           *         {
+           *           "code": "UNKNOWN_COLUMN",
+           *           "message": "Unknown column \"customer.emial\"",
+           *           "line": 1,
+           *           "column": 8
+           *         }
+           *       ],
+           *       "warnings": [
+           *         {
+           *           "code": "UNKNOWN_COLUMN",
+           *           "message": "Unknown column \"customer.emial\"",
+           *           "line": 1,
+           *           "column": 8
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['ValidationDto'];
         };
       };
@@ -6418,6 +11919,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "past a size limit of the guard (length, tokens, nesting) or its time limit",
+           *       "code": "SQL_TOO_COMPLEX",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6427,15 +11936,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6444,6 +11969,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6453,6 +12003,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "every worker of the SQL guard is busy",
+           *       "code": "GUARD_BUSY",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6470,6 +12028,15 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+         *       "sql": "SELECT name FROM genre ORDER BY name",
+         *       "chart": false,
+         *       "allowMutations": false,
+         *       "maxRows": 100
+         *     }
+         */
         'application/json': components['schemas']['ExecuteDto'];
       };
     };
@@ -6479,6 +12046,50 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "validation": {
+           *         "ok": true,
+           *         "dialect": "postgresql",
+           *         "normalizedSql": "SELECT name FROM genre LIMIT 100",
+           *         "errors": [
+           *           {
+           *             "code": "UNKNOWN_COLUMN",
+           *             "message": "Unknown column \"customer.emial\"",
+           *             "line": 1,
+           *             "column": 8
+           *           }
+           *         ],
+           *         "warnings": [
+           *           {
+           *             "code": "UNKNOWN_COLUMN",
+           *             "message": "Unknown column \"customer.emial\"",
+           *             "line": 1,
+           *             "column": 8
+           *           }
+           *         ]
+           *       },
+           *       "result": {
+           *         "columns": [
+           *           {
+           *             "name": "name",
+           *             "type": "varchar"
+           *           }
+           *         ],
+           *         "rows": [
+           *           [
+           *             "Rock",
+           *             1297
+           *           ]
+           *         ],
+           *         "rowCount": 1,
+           *         "truncated": false,
+           *         "truncatedReason": null,
+           *         "executionMs": 12
+           *       },
+           *       "chart": {}
+           *     }
+           */
           'application/json': components['schemas']['ExecuteResponseDto'];
         };
       };
@@ -6488,6 +12099,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "past a size limit of the guard (length, tokens, nesting) or its time limit",
+           *       "code": "SQL_TOO_COMPLEX",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6497,15 +12116,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6514,6 +12149,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6523,6 +12166,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 422,
+           *       "error": "Refused by the guard, or by the database",
+           *       "code": "UNPROCESSABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6532,6 +12200,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "every worker of the SQL guard is busy",
+           *       "code": "GUARD_BUSY",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6554,7 +12230,36 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "source": "tenant",
+           *       "provider": "openai",
+           *       "model": "gpt-4o-mini",
+           *       "baseUrl": "https://api.openai.com/v1",
+           *       "apiKeySet": true,
+           *       "temperature": 0,
+           *       "maxTokens": 1024,
+           *       "timeoutMs": 60000
+           *     }
+           */
           'application/json': components['schemas']['LlmSettingsResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -6563,15 +12268,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6589,6 +12344,17 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "provider": "openai",
+         *       "model": "gpt-4o-mini",
+         *       "baseUrl": "https://api.openai.com/v1",
+         *       "apiKey": "sk-...",
+         *       "temperature": 0,
+         *       "maxTokens": 1024,
+         *       "timeoutMs": 60000
+         *     }
+         */
         'application/json': components['schemas']['PutLlmSettingsDto'];
       };
     };
@@ -6598,6 +12364,18 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "source": "tenant",
+           *       "provider": "openai",
+           *       "model": "gpt-4o-mini",
+           *       "baseUrl": "https://api.openai.com/v1",
+           *       "apiKeySet": true,
+           *       "temperature": 0,
+           *       "maxTokens": 1024,
+           *       "timeoutMs": 60000
+           *     }
+           */
           'application/json': components['schemas']['LlmSettingsResponseDto'];
         };
       };
@@ -6607,6 +12385,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Invalid settings, or CREDENTIALS_REQUIRED: provider or baseUrl changed without the apiKey",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6616,15 +12402,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6649,21 +12485,88 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description No valid token or API key */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6697,6 +12600,32 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "ex_7m3n4b5q2v9c1x8z",
+           *           "question": "Which artists have the most albums?",
+           *           "sql": "SELECT ar.name, COUNT(*) AS albums FROM artist ar JOIN album al ON al.artist_id = ar.artist_id GROUP BY ar.name ORDER BY albums DESC LIMIT 10",
+           *           "dialect": "postgresql",
+           *           "tags": [
+           *             "artists",
+           *             "ranking"
+           *           ],
+           *           "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *           "createdBy": "usr_4k2x9q0m1v7b3n8c",
+           *           "createdAt": "2026-01-15T09:30:00.000Z",
+           *           "updatedAt": "2026-01-15T09:30:00.000Z"
+           *         }
+           *       ],
+           *       "pagination": {
+           *         "total": 42,
+           *         "limit": 20,
+           *         "hasMore": true,
+           *         "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ"
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['ExamplePageDto'];
         };
       };
@@ -6706,6 +12635,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Invalid filter, limit or cursor",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6715,15 +12652,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6741,6 +12728,18 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "question": "Which artists have the most albums?",
+         *       "sql": "SELECT ar.name, COUNT(*) AS albums FROM artist ar JOIN album al ON al.artist_id = ar.artist_id GROUP BY ar.name ORDER BY albums DESC LIMIT 10",
+         *       "dialect": "postgresql",
+         *       "tags": [
+         *         "artists",
+         *         "ranking"
+         *       ],
+         *       "connectorId": "conn_4k2x9q0m1v7b3n8c"
+         *     }
+         */
         'application/json': components['schemas']['CreateExampleDto'];
       };
     };
@@ -6750,6 +12749,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "ex_7m3n4b5q2v9c1x8z",
+           *       "question": "Which artists have the most albums?",
+           *       "sql": "SELECT ar.name, COUNT(*) AS albums FROM artist ar JOIN album al ON al.artist_id = ar.artist_id GROUP BY ar.name ORDER BY albums DESC LIMIT 10",
+           *       "dialect": "postgresql",
+           *       "tags": [
+           *         "artists",
+           *         "ranking"
+           *       ],
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "createdBy": "usr_4k2x9q0m1v7b3n8c",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z",
+           *       "warnings": [
+           *         "Unknown table \"songs\""
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['ExampleWriteResponseDto'];
         };
       };
@@ -6759,6 +12777,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Invalid field, SQL that does not parse, several statements, dialect mismatch",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6768,15 +12794,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6786,6 +12828,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "Connector not found",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6811,7 +12895,40 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "ex_7m3n4b5q2v9c1x8z",
+           *       "question": "Which artists have the most albums?",
+           *       "sql": "SELECT ar.name, COUNT(*) AS albums FROM artist ar JOIN album al ON al.artist_id = ar.artist_id GROUP BY ar.name ORDER BY albums DESC LIMIT 10",
+           *       "dialect": "postgresql",
+           *       "tags": [
+           *         "artists",
+           *         "ranking"
+           *       ],
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "createdBy": "usr_4k2x9q0m1v7b3n8c",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z"
+           *     }
+           */
           'application/json': components['schemas']['ExampleResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -6820,15 +12937,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6837,6 +12970,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6857,6 +13032,17 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "question": "Which artists have released the most albums?",
+         *       "sql": "SELECT ar.name, COUNT(*) AS albums FROM artist ar JOIN album al ON al.artist_id = ar.artist_id GROUP BY ar.name ORDER BY albums DESC LIMIT 10",
+         *       "dialect": "postgresql",
+         *       "tags": [
+         *         "artists"
+         *       ],
+         *       "connectorId": "conn_4k2x9q0m1v7b3n8c"
+         *     }
+         */
         'application/json': components['schemas']['UpdateExampleDto'];
       };
     };
@@ -6866,6 +13052,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "ex_7m3n4b5q2v9c1x8z",
+           *       "question": "Which artists have the most albums?",
+           *       "sql": "SELECT ar.name, COUNT(*) AS albums FROM artist ar JOIN album al ON al.artist_id = ar.artist_id GROUP BY ar.name ORDER BY albums DESC LIMIT 10",
+           *       "dialect": "postgresql",
+           *       "tags": [
+           *         "artists",
+           *         "ranking"
+           *       ],
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "createdBy": "usr_4k2x9q0m1v7b3n8c",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z",
+           *       "warnings": [
+           *         "Unknown table \"songs\""
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['ExampleWriteResponseDto'];
         };
       };
@@ -6875,6 +13080,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Invalid field, SQL that does not parse, several statements, dialect mismatch",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6884,15 +13097,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6902,6 +13131,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "Example or connector not found",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6929,21 +13200,54 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description No valid token or API key */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6952,6 +13256,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -6985,6 +13331,36 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "hist_3k8m2n9b4v7c1x0z",
+           *           "createdAt": "2026-01-15T09:30:00.000Z",
+           *           "userId": "usr_4k2x9q0m1v7b3n8c",
+           *           "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *           "question": "How many tracks are in each genre?",
+           *           "sql": "SELECT g.name, COUNT(*) FROM genre g JOIN track t ON t.genre_id = g.genre_id GROUP BY g.name",
+           *           "ok": true,
+           *           "rowCount": 25,
+           *           "error": null,
+           *           "durationMs": 840,
+           *           "attempts": 1,
+           *           "usage": {
+           *             "promptTokens": 812,
+           *             "completionTokens": 64
+           *           },
+           *           "exampleId": null
+           *         }
+           *       ],
+           *       "pagination": {
+           *         "total": 42,
+           *         "limit": 20,
+           *         "hasMore": true,
+           *         "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMlQxMjowMDowMC4wMDBaIiwiaSI6InVzcl8xMjMifQ"
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['HistoryPageDto'];
         };
       };
@@ -6994,6 +13370,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Invalid filter, limit over 500 or bad cursor",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -7003,15 +13387,65 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -7037,7 +13471,44 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "hist_3k8m2n9b4v7c1x0z",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "userId": "usr_4k2x9q0m1v7b3n8c",
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "question": "How many tracks are in each genre?",
+           *       "sql": "SELECT g.name, COUNT(*) FROM genre g JOIN track t ON t.genre_id = g.genre_id GROUP BY g.name",
+           *       "ok": true,
+           *       "rowCount": 25,
+           *       "error": null,
+           *       "durationMs": 840,
+           *       "attempts": 1,
+           *       "usage": {
+           *         "promptTokens": 812,
+           *         "completionTokens": 64
+           *       },
+           *       "exampleId": null
+           *     }
+           */
           'application/json': components['schemas']['HistoryEntryResponseDto'];
+        };
+      };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
       /** @description No valid token or API key */
@@ -7046,15 +13517,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor, viewer */
+      /** @description Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor, viewer (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -7063,6 +13550,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -7090,21 +13619,54 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description INVALID_TENANT_HEADER: X-Tenant-Id is not a tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "X-Tenant-Id is not a tenant id",
+           *       "code": "INVALID_TENANT_HEADER",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description No valid token or API key */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin */
+      /** @description Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -7113,6 +13675,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -7133,6 +13737,14 @@ export interface operations {
     };
     requestBody?: {
       content: {
+        /**
+         * @example {
+         *       "tags": [
+         *         "genres"
+         *       ],
+         *       "dialect": "postgresql"
+         *     }
+         */
         'application/json': components['schemas']['PromoteHistoryDto'];
       };
     };
@@ -7142,6 +13754,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "ex_7m3n4b5q2v9c1x8z",
+           *       "question": "Which artists have the most albums?",
+           *       "sql": "SELECT ar.name, COUNT(*) AS albums FROM artist ar JOIN album al ON al.artist_id = ar.artist_id GROUP BY ar.name ORDER BY albums DESC LIMIT 10",
+           *       "dialect": "postgresql",
+           *       "tags": [
+           *         "artists",
+           *         "ranking"
+           *       ],
+           *       "connectorId": "conn_4k2x9q0m1v7b3n8c",
+           *       "createdBy": "usr_4k2x9q0m1v7b3n8c",
+           *       "createdAt": "2026-01-15T09:30:00.000Z",
+           *       "updatedAt": "2026-01-15T09:30:00.000Z",
+           *       "warnings": [
+           *         "Unknown table \"songs\""
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['ExampleWriteResponseDto'];
         };
       };
@@ -7151,6 +13782,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "error": "Invalid body, or the SQL does not parse in the connector's dialect",
+           *       "code": "VALIDATION_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -7160,15 +13799,31 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "error": "No valid token or API key",
+           *       "code": "UNAUTHORIZED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description Needs one of the roles: admin, editor */
+      /** @description Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "error": "Needs one of the roles: admin, editor (or TENANT_FORBIDDEN: X-Tenant-Id names a tenant the caller is not in)",
+           *       "code": "FORBIDDEN",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -7177,6 +13832,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "error": "See the code",
+           *       "code": "NOT_FOUND",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
@@ -7186,6 +13849,48 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "error": "HISTORY_ENTRY_FAILED, HISTORY_ENTRY_WITHOUT_SQL or HISTORY_ALREADY_PROMOTED",
+           *       "code": "HISTORY_ENTRY_FAILED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description RATE_LIMITED: more than RATE_LIMIT_PER_MINUTE requests a minute from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 429,
+           *       "error": "more than RATE_LIMIT_PER_MINUTE requests a minute from this address",
+           *       "code": "RATE_LIMITED",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description DATABASE_UNAVAILABLE: the metadata database is unreachable for a moment; retry */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "the metadata database is unreachable for a moment; retry",
+           *       "code": "DATABASE_UNAVAILABLE",
+           *       "requestId": "req_9x2kq1c8v0a7"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
