@@ -23,13 +23,21 @@ export type GuardTask = (
   specs?: DialectSpec[];
 };
 
-// A new worker (also one replacing a worker stopped at its deadline) loads the parser at once.
-void loadPolyglot().catch(() => undefined);
-
 /** One task in a worker thread of the guard's pool (see guard-pool.ts). */
-export default function run(task: GuardTask): Promise<GuardResult | Explanation | SqlReferences> {
+function run(task: GuardTask): Promise<GuardResult | Explanation | SqlReferences> {
   task.specs?.forEach((spec) => registerDialect(spec));
   if (task.kind === 'explain') return explainStructurally(task.sql, task.dialect);
   if (task.kind === 'references') return extractReferences(task.sql, task.dialect);
   return checkSql(task.sql, task.options);
 }
+
+/**
+ * The handler, once the parser (23 MB of WebAssembly) has loaded. piscina awaits it before it
+ * calls a new thread ready, so a thread the pool adds under load (or one replacing a thread
+ * stopped at its deadline) takes no task, and spends no task's deadline, while it loads: the
+ * tasks go to the threads already warm. A parser that fails to load fails each task instead.
+ */
+export default loadPolyglot().then(
+  () => run,
+  () => run,
+);
