@@ -106,6 +106,24 @@ describe('uploaded files (e2e)', () => {
     expect(res.body.status).toBe('active');
   });
 
+  it('takes the file name from the X-File-Name header as from ?fileName=', async () => {
+    const named = await createFileConnector('Header named');
+    const byHeader = await t.http.request('POST', `/api/v1/connectors/${named}/upload`, {
+      token,
+      rawBody: 'a,b\n1,2\n',
+      headers: { 'content-type': 'application/octet-stream', 'x-file-name': 'pairs.csv' },
+    });
+    const anonymous = await createFileConnector('Not named');
+    const without = await upload(anonymous, 'a,b\n1,2\n', undefined, 'application/octet-stream');
+    expect(byHeader.status).toBe(200);
+    expect(without.status).toBe(200);
+    // The name's extension tells a CSV from plain text when the body's type does not.
+    expect({ named: byHeader.body.metadata.mimeType, anonymous: without.body.metadata.mimeType }).toEqual({
+      named: 'text/csv',
+      anonymous: 'text/plain',
+    });
+  });
+
   it('decodes a latin-1 file as declared', async () => {
     const id = await createFileConnector('Latin', { fileName: 'cities.txt', encoding: 'latin1' });
     await upload(id, Buffer.from('Café São Paulo\nMünchen\n', 'latin1'), undefined, 'application/octet-stream');

@@ -1,5 +1,14 @@
-import { Controller, Get, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
 import { CONNECTOR_ID_PARAM } from './connector-id.param';
 import type { AuthContext } from '@sluice/auth';
@@ -24,6 +33,7 @@ export class ConnectorFileController {
     description: 'Name of the file (also X-File-Name)',
     example: 'customers.csv',
   })
+  @ApiHeader({ name: 'X-File-Name', required: false, description: 'Name of the file (or ?fileName=)' })
   @ApiConsumes('application/octet-stream', 'text/csv', 'text/plain')
   @ApiBody({ description: 'The raw file, streamed', schema: { type: 'string', format: 'binary' } })
   @ApiOperation({
@@ -39,8 +49,9 @@ export class ConnectorFileController {
     @Param('id') id: string,
     @Req() req: Request,
     @Query('fileName') fileName?: string,
-    @Headers('x-file-name') headerName?: string,
   ): Promise<ConnectorResponseDto> {
+    // Read here rather than with @Headers, which would document the header as required.
+    const headerName = typeof req.headers['x-file-name'] === 'string' ? req.headers['x-file-name'] : undefined;
     const aborted = new AbortController();
     req.once('close', () => {
       if (!req.complete) aborted.abort(new Error('client closed the upload'));

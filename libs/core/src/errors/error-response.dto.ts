@@ -12,10 +12,19 @@ export class ErrorResponseDto {
   code: string;
 
   @ApiPropertyOptional({
-    description: 'Field problems for 400 answers: one entry per field',
+    description:
+      'Field problems for 400 answers, one entry per field (`field`, `messages`); other codes put what ' +
+      'they add here, such as the attempts and history entry of a failed question',
     example: [{ field: 'email', messages: ['email must be an email'] }],
     type: 'array',
-    items: { type: 'object' },
+    items: {
+      type: 'object',
+      additionalProperties: true,
+      properties: {
+        field: { type: 'string', description: 'The field, as a dotted path', example: 'config.ssl.mode' },
+        messages: { type: 'array', items: { type: 'string' }, example: ['mode must be one of disable, require'] },
+      },
+    },
   })
   details?: unknown[];
 

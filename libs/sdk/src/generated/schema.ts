@@ -1235,7 +1235,7 @@ export interface components {
        */
       code: string;
       /**
-       * @description Field problems for 400 answers: one entry per field
+       * @description Field problems for 400 answers, one entry per field (`field`, `messages`); other codes put what they add here, such as the attempts and history entry of a failed question
        * @example [
        *       {
        *         "field": "email",
@@ -1245,7 +1245,21 @@ export interface components {
        *       }
        *     ]
        */
-      details?: Record<string, never>[];
+      details?: ({
+        /**
+         * @description The field, as a dotted path
+         * @example config.ssl.mode
+         */
+        field?: string;
+        /**
+         * @example [
+         *       "mode must be one of disable, require"
+         *     ]
+         */
+        messages?: string[];
+      } & {
+        [key: string]: unknown;
+      })[];
       /**
        * @description Id of this request, also in the X-Request-Id header and the logs
        * @example req_9x2kq1c8v0a7
@@ -7506,8 +7520,9 @@ export interface operations {
         /** @description Name of the file (also X-File-Name) */
         fileName?: string;
       };
-      header: {
-        'x-file-name': string;
+      header?: {
+        /** @description Name of the file (or ?fileName=) */
+        'X-File-Name'?: string;
         /** @description Tenant to act in, when your account belongs to several */
         'X-Tenant-Id'?: string;
       };
