@@ -153,6 +153,14 @@ export class UsageDto {
   @ApiProperty({ example: 64 }) completionTokens: number;
 }
 
+/** The chart of a question's or of one's own SQL's answer, when asked for. */
+const CHART_PROPERTY = {
+  type: 'object',
+  additionalProperties: true,
+  nullable: true,
+  description: 'With `chart: true`: a Vega-Lite spec, or null when no chart fits the result',
+} as const;
+
 export class ResponseWarningDto {
   @ApiProperty({
     enum: ['ANSWER_LLM_NOT_CONFIGURED', 'ANSWER_FAILED', 'ANSWER_EMPTY', 'ANSWER_NO_RESULT', 'CHART_NO_RESULT'],
@@ -179,12 +187,7 @@ export class QueryResponseDto {
   @ApiProperty({ type: UsageDto }) usage: UsageDto;
   @ApiProperty({ example: 'hist_7b0v3c6x8f2k1m4n' }) historyId: string;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'With `answer: true`' }) answer?: string | null;
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
-    nullable: true,
-    description: 'With `chart: true`: a Vega-Lite spec, or null when no chart fits the result',
-  })
+  @ApiPropertyOptional(CHART_PROPERTY)
   chart?: Record<string, unknown> | null;
   @ApiProperty({
     type: [ResponseWarningDto],
@@ -198,12 +201,7 @@ export class QueryResponseDto {
 export class ExecuteResponseDto {
   @ApiProperty({ type: ValidationDto }) validation: ValidationDto;
   @ApiProperty({ type: QueryResultDto }) result: QueryResultDto;
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
-    nullable: true,
-    description: 'With `chart: true`: a Vega-Lite spec, or null when no chart fits the result',
-  })
+  @ApiPropertyOptional(CHART_PROPERTY)
   chart?: Record<string, unknown> | null;
 }
 
