@@ -33,6 +33,11 @@ function errorName(error: unknown): string {
   return (error as { name?: unknown } | null)?.name === undefined ? '' : String((error as { name: unknown }).name);
 }
 
+/** How a fetch ends when two idle heartbeats of its pull did not arrive. */
+function heartbeatsMissed(error: unknown): boolean {
+  return errorName(error) === 'JetStreamError' && /heartbeats missed/i.test((error as Error).message);
+}
+
 /** `Nats-Msg-Id` when the publisher set one (JetStream's own dedupe id), else the stream sequence. */
 export function natsExternalId(message: Pick<JsMsg, 'headers' | 'seq'>): string {
   const id = message.headers?.get('Nats-Msg-Id');
@@ -174,6 +179,12 @@ export class NatsConnector implements ConnectorPluginContract<NatsConfig> {
         ctx.signal.addEventListener('abort', abort, { once: true });
         try {
           for await (const message of pull) held.push(message);
+        } catch (error) {
+          // A pull's idle heartbeats come every expires / 2, and two missed end it: on a short
+          // pull of an idle stream that can happen a moment before the server's own expiry
+          // arrives. That is the same end of the pull, once a round trip shows the server is there.
+          if (!heartbeatsMissed(error)) throw error;
+          await nc.flush();
         } finally {
           ctx.signal.removeEventListener('abort', abort);
         }
