@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { createDatabaseWith } from '../helpers/test-env';
 
 /**
@@ -54,30 +55,35 @@ export function largeSchemaTables(tables: number): string[] {
   return names;
 }
 
-/** The DDL of the schema: CREATE TABLE with keys, then the comments. */
-export function largeSchemaDdl(tables = 2_000, columns = 10): string {
-  const names = largeSchemaTables(tables);
+/** The DDL of the schema, one script per table (CREATE TABLE with keys, then its comments), parents first. */
+export function largeSchemaDdl(tables = 2_000, columns = 10): string[] {
   const cols = columnsOf(columns);
-  const statements: string[] = [];
-  for (const table of names) {
+  const scripts = largeSchemaTables(tables).map((table) => {
     const domain = table.slice(0, table.indexOf('_'));
-    const parent = `${domain}_${ENTITIES[0]}`;
     const defs = cols.map((c) => `  "${c.name}" ${c.type}`);
     // The domain's first table is every other table's parent (itself included: a tree).
-    defs.push(`  FOREIGN KEY ("parent_id") REFERENCES "${parent}" ("id")`);
-    statements.push(`CREATE TABLE "${table}" (\n${defs.join(',\n')}\n);`);
-    const words = table.replace(/_/g, ' ');
-    statements.push(`COMMENT ON TABLE "${table}" IS 'The ${words} of the ${domain} domain';`);
-    for (const c of cols) statements.push(`COMMENT ON COLUMN "${table}"."${c.name}" IS '${c.comment}';`);
-  }
-  // Parents first: a foreign key needs its target to exist.
-  const parents = statements.filter((s, i) => i % (cols.length + 2) === 0 && / "[a-z]+_accounts" \(/.test(s));
-  const rest = statements.filter((s) => !parents.includes(s));
-  return [...parents, ...rest].join('\n');
+    defs.push(`  FOREIGN KEY ("parent_id") REFERENCES "${domain}_${ENTITIES[0]}" ("id")`);
+    const lines = [`CREATE TABLE "${table}" (\n${defs.join(',\n')}\n);`];
+    lines.push(`COMMENT ON TABLE "${table}" IS 'The ${table.replace(/_/g, ' ')} of the ${domain} domain';`);
+    for (const c of cols) lines.push(`COMMENT ON COLUMN "${table}"."${c.name}" IS '${c.comment}';`);
+    return { parent: table === `${domain}_${ENTITIES[0]}`, script: lines.join('\n') };
+  });
+  // A foreign key needs its target to exist.
+  return [...scripts.filter((s) => s.parent), ...scripts.filter((s) => !s.parent)].map((s) => s.script);
 }
 
-/** Creates the database of `url` holding the large schema. */
+/** Creates the database of `url` holding the large schema; returns its table names. */
 export async function createLargeSchema(url: string, tables = 2_000, columns = 10): Promise<string[]> {
-  await createDatabaseWith(url, `${largeSchemaDdl(tables, columns)}\nANALYZE;`);
+  await createDatabaseWith(url, 'SELECT 1');
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const scripts = largeSchemaDdl(tables, columns);
+    // In batches: one transaction holding locks on 2,000 new tables exceeds max_locks_per_transaction.
+    for (let i = 0; i < scripts.length; i += 100) await client.query(scripts.slice(i, i + 100).join('\n'));
+    await client.query('ANALYZE');
+  } finally {
+    await client.end();
+  }
   return largeSchemaTables(tables);
 }

@@ -68,7 +68,7 @@ export async function main(args: string[]): Promise<number> {
     const t0 = performance.now();
     const result = await bench.run();
     results[bench.name] = { startedAt, durationS: Math.round((performance.now() - t0) / 100) / 10, ...result };
-    process.stderr.write(`${table({ [bench.name]: results[bench.name] })}\n\n`);
+    if (chosen.length > 1) process.stderr.write(`${table({ [bench.name]: results[bench.name] })}\n\n`);
   }
   const ok = Object.values(results).every((r) => r.measures.every((m) => m.met));
   // The table for a reader, on stderr; the JSON for a program, on stdout.
