@@ -6,6 +6,7 @@ import { MembershipRepository } from '../repositories/membership.repository';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import { TenantRepository } from '../repositories/tenant.repository';
 import { UserRepository } from '../repositories/user.repository';
+import { MemberAccessCache } from '../guards/member-access.cache';
 import { AuthContext } from '../role';
 import { InvitationService } from './invitation.service';
 import { PasswordService } from './password.service';
@@ -25,6 +26,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly tokens: TokenService,
     private readonly invitations: InvitationService,
+    private readonly access: MemberAccessCache,
   ) {}
 
   /** Unknown e-mail, wrong password and disabled account all get the same answer. */
@@ -68,6 +70,7 @@ export class AuthService {
       throw new ForbiddenError('NEEDS_USER', 'An API key acts for a tenant, not a person: revoke it instead');
     }
     await this.users.bumpTokenGeneration(auth.userId);
+    this.access.forgetUser(auth.userId);
     await this.refreshTokens.revokeAllForUser(auth.userId, new Date());
   }
 
