@@ -75,15 +75,19 @@ export class AuthService {
   }
 
   async me(auth: AuthContext): Promise<MeResponseDto> {
-    const tenant = await this.tenants.findById(auth.tenantId);
-    if (!tenant) throw new UnauthorizedError('TENANT_GONE', 'The tenant of this token no longer exists');
     // An API key acts for the tenant, not for the admin who created it.
-    if (auth.via === 'api_key' || !auth.userId) {
+    const userId = auth.via === 'api_key' ? null : auth.userId;
+    // Independent reads, sent together: one round trip instead of three.
+    const [tenant, member, all] = await Promise.all([
+      this.tenants.findById(auth.tenantId),
+      userId ? this.memberships.findMember(auth.tenantId, userId) : null,
+      userId ? this.memberships.listForUser(userId) : [],
+    ]);
+    if (!tenant) throw new UnauthorizedError('TENANT_GONE', 'The tenant of this token no longer exists');
+    if (!userId) {
       return { user: null, tenant: { id: tenant.id, name: tenant.name }, role: auth.role, via: auth.via, tenants: [] };
     }
-    const member = await this.memberships.findMember(auth.tenantId, auth.userId);
     if (!member) throw new UnauthorizedError('MEMBERSHIP_GONE', 'You are no longer a member of this tenant');
-    const all = await this.memberships.listForUser(auth.userId);
     return {
       user: { id: member.user.id, email: member.user.email, name: member.user.name },
       tenant: { id: tenant.id, name: tenant.name },
