@@ -26,6 +26,8 @@ export interface TestAppOptions {
   captureLogs?: boolean;
   /** Leave the database and Redis keys in place on close, for a restart on the same data. */
   keepData?: boolean;
+  /** The app's logger, when neither silence nor capture fits (a benchmark logs as production does). */
+  logger?: LoggerService;
 }
 
 /** The real API on a random port, over its own scratch database and Redis prefix. */
@@ -37,7 +39,7 @@ export async function startTestApp(
   await ensureDatabaseExists(env.DATABASE_URL!);
   await runMigrations(env.DATABASE_URL!);
   const logs: string[] = [];
-  let logger: LoggerService | false = false;
+  let logger: LoggerService | false = options.logger ?? false;
   if (options.captureLogs) {
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {

@@ -13,6 +13,7 @@ import { TenantEntity } from './entities/tenant.entity';
 import { UserEntity } from './entities/user.entity';
 import { AuthGuard, JwtAuthGuard } from './guards/auth.guard';
 import { JwtStrategy } from './guards/jwt.strategy';
+import { MemberAccessCache } from './guards/member-access.cache';
 import { RequestAuthenticator } from './guards/request-authenticator';
 import { RouteAuditor } from './guards/route-auditor';
 import { ApiKeyRepository } from './repositories/api-key.repository';
@@ -60,6 +61,7 @@ import { UserService } from './services/user.service';
     TenantService,
     DashboardSessionService,
     RequestAuthenticator,
+    MemberAccessCache,
     JwtStrategy,
     JwtAuthGuard,
     RouteAuditor,

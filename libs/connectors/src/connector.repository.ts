@@ -72,13 +72,17 @@ export class ConnectorRepository {
     if (filter.q) {
       qb.andWhere('(c.name ILIKE :q OR c.description ILIKE :q)', { q: `%${filter.q.replace(/[\\%_]/g, '\\$&')}%` });
     }
-    const total = await qb.clone().getCount();
+    const counted = qb.clone();
     if (after) qb.andWhere('(c.created_at, c.id) < (:t, :i)', { t: after.createdAt, i: after.id });
-    const rows = await qb
-      .orderBy('c.created_at', 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .take(limit + 1)
-      .getMany();
+    // Two independent reads: sent together, on two pooled connections, they cost one round trip.
+    const [total, rows] = await Promise.all([
+      counted.getCount(),
+      qb
+        .orderBy('c.created_at', 'DESC')
+        .addOrderBy('c.id', 'DESC')
+        .take(limit + 1)
+        .getMany(),
+    ]);
     return [rows, total];
   }
 

@@ -60,12 +60,12 @@ export class ConnectorService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const filter = { type: query.type, status: query.status, role: query.role, q: query.q };
     const [rows, total] = await this.repo.page(auth.tenantId, filter, limit, decodeCursor(query.cursor));
-    return toPage(rows, total, limit, (c) => mapConnector(c, this.runtime.unseal(c)));
+    return toPage(rows, total, limit, (c) => mapConnector(c, this.runtime.maskedAuth(c)));
   }
 
   async get(auth: AuthContext, id: string): Promise<ConnectorResponseDto> {
     const connector = await this.find(auth.tenantId, id);
-    return mapConnector(connector, this.runtime.unseal(connector));
+    return mapConnector(connector, this.runtime.maskedAuth(connector));
   }
 
   async create(auth: AuthContext, dto: CreateConnectorDto): Promise<ConnectorResponseDto> {

@@ -4,10 +4,12 @@ import { MembershipRepository } from '../repositories/membership.repository';
 import { AuthContext } from '../role';
 import { ApiKeyService } from '../services/api-key.service';
 import { AccessTokenClaims, hasBoundedLifetime } from '../services/token.service';
+import { MemberAccessCache } from './member-access.cache';
 
 /**
  * Turns a verified token or an API key into the caller's tenant and role. Roles are read from
- * the database on each request, so a demotion or a disabled account takes effect at once.
+ * the database, through a cache of a few seconds that changes made through the API clear at once
+ * (MemberAccessCache), so a demotion or a disabled account takes effect at the next request.
  */
 @Injectable()
 export class RequestAuthenticator {
@@ -15,6 +17,7 @@ export class RequestAuthenticator {
     private readonly memberships: MembershipRepository,
     private readonly apiKeys: ApiKeyService,
     private readonly env: EnvDto,
+    private readonly access: MemberAccessCache,
   ) {}
 
   async fromClaims(claims: AccessTokenClaims, requestedTenant: string | undefined): Promise<AuthContext> {
@@ -25,15 +28,15 @@ export class RequestAuthenticator {
       throw new UnauthorizedError('TOKEN_INVALID', 'Access token has no expiry, or one too far away');
     }
     const tenantId = requestedTenant ?? claims.tid;
-    const member = await this.memberships.findMember(tenantId, claims.sub);
-    if (!member || member.user.disabled) {
+    const member = await this.access.get(tenantId, claims.sub, () => this.memberships.findAccess(tenantId, claims.sub));
+    if (!member || member.disabled) {
       if (requestedTenant && requestedTenant !== claims.tid && !member) {
         throw new ForbiddenError('TENANT_FORBIDDEN', 'You are not a member of the tenant named in X-Tenant-Id');
       }
       throw new UnauthorizedError('TOKEN_INVALID', 'This account can no longer use this token; sign in again');
     }
-    // Read with the membership on every request anyway, so a bump takes effect at once on every instance.
-    if (claims.gen !== member.user.tokenGeneration) {
+    // Read with the membership, so a bump takes effect as soon as the role would.
+    if (claims.gen !== member.tokenGeneration) {
       throw new UnauthorizedError(
         'TOKEN_REVOKED',
         'This token was revoked (password changed or signed out everywhere); sign in again',

@@ -9,6 +9,7 @@ import { TenantRepository } from '../repositories/tenant.repository';
 import { UserRepository } from '../repositories/user.repository';
 import { AuthContext, Role } from '../role';
 import { asReal, fakeAuthRepositories } from '../testing/auth-repositories.fake';
+import { MemberAccessCache } from '../guards/member-access.cache';
 import { AuthService } from './auth.service';
 import { InvitationService } from './invitation.service';
 import { PasswordService } from './password.service';
@@ -55,6 +56,7 @@ describe('AuthService', () => {
       passwords,
       new TokenService(jwt, asReal<RefreshTokenRepository>(fakes.refreshTokens), env),
       invitations,
+      new MemberAccessCache(),
     );
     acme = fakes.store.addTenant('Acme');
     globex = fakes.store.addTenant('Globex');

@@ -6,6 +6,7 @@ import { MembershipRepository } from '../repositories/membership.repository';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import { TenantRepository } from '../repositories/tenant.repository';
 import { UserRepository } from '../repositories/user.repository';
+import { MemberAccessCache } from '../guards/member-access.cache';
 import { AuthContext } from '../role';
 import { InvitationService } from './invitation.service';
 import { PasswordService } from './password.service';
@@ -25,6 +26,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly tokens: TokenService,
     private readonly invitations: InvitationService,
+    private readonly access: MemberAccessCache,
   ) {}
 
   /** Unknown e-mail, wrong password and disabled account all get the same answer. */
@@ -68,19 +70,24 @@ export class AuthService {
       throw new ForbiddenError('NEEDS_USER', 'An API key acts for a tenant, not a person: revoke it instead');
     }
     await this.users.bumpTokenGeneration(auth.userId);
+    this.access.forgetUser(auth.userId);
     await this.refreshTokens.revokeAllForUser(auth.userId, new Date());
   }
 
   async me(auth: AuthContext): Promise<MeResponseDto> {
-    const tenant = await this.tenants.findById(auth.tenantId);
-    if (!tenant) throw new UnauthorizedError('TENANT_GONE', 'The tenant of this token no longer exists');
     // An API key acts for the tenant, not for the admin who created it.
-    if (auth.via === 'api_key' || !auth.userId) {
+    const userId = auth.via === 'api_key' ? null : auth.userId;
+    // Independent reads, sent together: one round trip instead of three.
+    const [tenant, member, all] = await Promise.all([
+      this.tenants.findById(auth.tenantId),
+      userId ? this.memberships.findMember(auth.tenantId, userId) : null,
+      userId ? this.memberships.listForUser(userId) : [],
+    ]);
+    if (!tenant) throw new UnauthorizedError('TENANT_GONE', 'The tenant of this token no longer exists');
+    if (!userId) {
       return { user: null, tenant: { id: tenant.id, name: tenant.name }, role: auth.role, via: auth.via, tenants: [] };
     }
-    const member = await this.memberships.findMember(auth.tenantId, auth.userId);
     if (!member) throw new UnauthorizedError('MEMBERSHIP_GONE', 'You are no longer a member of this tenant');
-    const all = await this.memberships.listForUser(auth.userId);
     return {
       user: { id: member.user.id, email: member.user.email, name: member.user.name },
       tenant: { id: tenant.id, name: tenant.name },

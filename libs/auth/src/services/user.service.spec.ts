@@ -7,6 +7,7 @@ import { UserRepository } from '../repositories/user.repository';
 import { AuthContext, Role } from '../role';
 import { asReal, fakeAuthRepositories } from '../testing/auth-repositories.fake';
 import { PasswordService } from './password.service';
+import { MemberAccessCache } from '../guards/member-access.cache';
 import { UserService } from './user.service';
 
 describe('UserService', () => {
@@ -39,6 +40,7 @@ describe('UserService', () => {
       asReal<MembershipRepository>(fakes.memberships),
       asReal<RefreshTokenRepository>(fakes.refreshTokens),
       asReal<PasswordService>(fakes.passwords),
+      new MemberAccessCache(),
     );
     acme = fakes.store.addTenant('Acme');
     globex = fakes.store.addTenant('Globex');

@@ -5,6 +5,7 @@ import { ListUsersQueryDto, UpdateUserDto, UserResponseDto } from '../dto/user.d
 import { MembershipRepository } from '../repositories/membership.repository';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import { UserRepository } from '../repositories/user.repository';
+import { MemberAccessCache } from '../guards/member-access.cache';
 import { AuthContext } from '../role';
 import { mapMember } from './mappers';
 import { PasswordService } from './password.service';
@@ -26,6 +27,7 @@ export class UserService {
     private readonly memberships: MembershipRepository,
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly passwords: PasswordService,
+    private readonly access: MemberAccessCache,
   ) {}
 
   async list(auth: AuthContext, query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {
@@ -67,6 +69,8 @@ export class UserService {
       // Access tokens issued before a new password or a disable stop working at once, not at expiry.
       if (passwordHash || dto.disabled === true) await this.users.bumpTokenGeneration(userId, manager);
     });
+    // After the commit: a request between the two would otherwise cache what is being replaced.
+    this.access.forgetUser(userId);
     if (dto.password || dto.disabled) await this.refreshTokens.revokeAllForUser(userId, new Date());
     return this.get(auth, userId);
   }
@@ -80,6 +84,7 @@ export class UserService {
       await this.memberships.delete(auth.tenantId, userId, manager);
       await this.users.deleteIfOrphaned(userId, manager);
     });
+    this.access.forgetUser(userId);
   }
 
   private async assertAnotherAdmin(tenantId: string, manager: EntityManager): Promise<void> {

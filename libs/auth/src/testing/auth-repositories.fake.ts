@@ -8,7 +8,7 @@ import { TenantEntity } from '../entities/tenant.entity';
 import { UserEntity } from '../entities/user.entity';
 import { ApiKeyRepository } from '../repositories/api-key.repository';
 import { InvitationRepository, MAX_RECEIVED_INVITATIONS } from '../repositories/invitation.repository';
-import { Member, MemberFilter, MembershipRepository } from '../repositories/membership.repository';
+import { Member, MemberAccess, MemberFilter, MembershipRepository } from '../repositories/membership.repository';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository';
 import { TenantRepository } from '../repositories/tenant.repository';
 import { UserRepository } from '../repositories/user.repository';
@@ -185,6 +185,12 @@ export class FakeMembershipRepository implements Pick<MembershipRepository, keyo
   async findMember(tenantId: string, userId: string): Promise<Member | null> {
     const found = this.store.membershipOf(tenantId, userId);
     return found ? this.withUser(found) : null;
+  }
+
+  async findAccess(tenantId: string, userId: string): Promise<MemberAccess | null> {
+    const found = this.store.membershipOf(tenantId, userId);
+    const user = found && this.store.users.get(userId);
+    return found && user ? { role: found.role, disabled: user.disabled, tokenGeneration: user.tokenGeneration } : null;
   }
 
   async listForUser(userId: string): Promise<MembershipEntity[]> {

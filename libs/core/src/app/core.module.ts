@@ -5,8 +5,7 @@ import { EnvDto } from '../config/env.dto';
 import { DatabaseModule } from '../database/database.module';
 import { AllExceptionsFilter } from '../errors/all-exceptions.filter';
 import { createValidationPipe } from '../errors/validation';
-import { RequestLogInterceptor } from '../logging/request-log.interceptor';
-import { MetricsInterceptor } from '../metrics/metrics.interceptor';
+import { RequestTimingInterceptor } from '../http/request-timing.interceptor';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueueModule } from '../queue/queue.module';
 import { RedisModule } from '../redis/redis';
@@ -37,8 +36,7 @@ export class CoreModule {
     MetricsService,
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
-    { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
-    { provide: APP_INTERCEPTOR, useClass: RequestLogInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: RequestTimingInterceptor },
   ],
   exports: [MetricsService],
 })

@@ -16,23 +16,28 @@ end
 return { hits, ttl, blocked }
 `;
 
+const COMMAND = 'sluiceThrottleIncrement';
+
+type WithIncrement = Redis & {
+  [COMMAND](hitsKey: string, blockKey: string, ttl: number, limit: number, block: number): Promise<unknown>;
+};
+
 /** @nestjs/throttler storage in Redis, so limits hold across every API instance. */
 export class RedisThrottlerStorage implements ThrottlerStorage {
-  constructor(private readonly redis: Redis) {}
+  private readonly redis: WithIncrement;
+
+  constructor(redis: Redis) {
+    // A defined command runs by EVALSHA (EVAL once, after a NOSCRIPT): every request of the app
+    // passes here, and the script's text need not travel, nor be hashed by Redis, each time.
+    if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: INCREMENT });
+    this.redis = redis as WithIncrement;
+  }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string) {
     const base = `throttle:${throttlerName}:${key}`;
     let reply: [number, number, number];
     try {
-      reply = (await this.redis.eval(
-        INCREMENT,
-        2,
-        `${base}:hits`,
-        `${base}:block`,
-        ttl,
-        limit,
-        blockDuration,
-      )) as typeof reply;
+      reply = (await this.redis[COMMAND](`${base}:hits`, `${base}:block`, ttl, limit, blockDuration)) as typeof reply;
     } catch {
       // Without Redis no limit can be enforced; refusing is safer than letting sign-in guessing through.
       throw new ServiceUnavailableError(
