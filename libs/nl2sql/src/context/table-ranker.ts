@@ -45,6 +45,11 @@ const COLUMN_BONUS = 0.5;
 /** A sample value named in the question weighs like this many of the rarest words. */
 const VALUE_BONUS = 1.5;
 const TRAINED_BOOST = 1.25;
+/**
+ * A year in the question ("cars made in 1980") points at a column of years even when no word
+ * names one: it asks for the term `year` too.
+ */
+const YEAR_LITERAL = /\b(1[89]|20)\d\d\b/;
 
 export interface RankedTable {
   entry: LinkableTable;
@@ -147,6 +152,8 @@ const containsRun = (haystack: string[], needle: string[]) => {
   return false;
 };
 
+const YEAR = canonicalWord('year');
+
 const idfOf = (n: number, df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5));
 
 /**
@@ -158,7 +165,7 @@ const idfOf = (n: number, df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5
  */
 export function rankTables(question: string, tables: LinkableTable[]): RankedTable[] {
   const docs = tables.map(buildDoc);
-  const terms = [...new Set(linkTerms(question))];
+  const terms = [...new Set([...linkTerms(question), ...(YEAR_LITERAL.test(question) ? [YEAR] : [])])];
   const questionWords = plainWords(question);
   const n = docs.length;
   const words = new Set([...docs.flatMap((d) => d.prose), ...splitIdentifier(question)]);
