@@ -184,6 +184,15 @@ describe('ranking', () => {
     expect(top('How many cars were produced?', cars, 1)).not.toEqual(['public.cars_data']);
   });
 
+  it('matches a question word that begins a longer name word', () => {
+    const pets = [
+      linkable('student', { columns: ['stu_id', ['fname', 'text'], 'age'] }),
+      linkable('has_pet', { columns: ['stu_id', 'pet_id'] }),
+      linkable('pets', { columns: ['pet_id', ['pet_type', 'text'], 'pet_age', 'weight'] }),
+    ];
+    expect(top('How much does the youngest dog weigh?', pets, 1)).toEqual(['public.pets']);
+  });
+
   it('weighs words that describe the computation lightly', () => {
     const tables = [
       linkable('ledger', { columns: ['number', 'total', 'count'] }),

@@ -35,10 +35,12 @@ const B = 0.3;
  * sbCustomer) or a name word inside a question word ("stop" in "stopover") counts this much of a
  * whole-word match. Only words of 4 letters or more, inside ones at least 2 longer, and only in
  * names that are not themselves words of the schema's prose or the question ("capacity" is a
- * word, so "city" is not found in it).
+ * word, so "city" is not found in it). A question stem of 5 letters or more that begins a longer
+ * name word matches too, whatever the prose: the stemmer leaves "weigh" and "weight" apart.
  */
 const PARTIAL = 0.5;
 const PARTIAL_MIN = 4;
+const PREFIX_MIN = 5;
 /** Bonuses, in units of idf: every word of the table's name asked, every word of a column's. */
 const NAME_BONUS = 1;
 const COLUMN_BONUS = 0.5;
@@ -137,7 +139,8 @@ function termFrequency(doc: TableDoc, term: string, words: ReadonlySet<string>):
   for (const { word, field: f } of doc.identifiers) {
     const inside =
       (word.length >= term.length + 2 && !words.has(word) && word.includes(term)) ||
-      (term.length >= word.length + 2 && term.includes(word));
+      (term.length >= word.length + 2 && term.includes(word)) ||
+      (term.length >= PREFIX_MIN && word.length > term.length && word.startsWith(term));
     if (!inside) continue;
     tf += PARTIAL * WEIGHTS[f];
     if (!field || f === 'name') field = f;
