@@ -147,13 +147,18 @@ function pickByPriority(
   if (fill) fillAround(picks, graph, ranked, relevant);
 }
 
+/** Relevant tables that did not fit whose neighbours still fill the budget first. */
+const MISSED_ANCHORS = 3;
+
 /**
  * Budget left goes to the foreign-key neighbours, then inferred ones, then the rest by score.
  * Neighbours of the relevant tables that did not fit count too: the question is still about
- * them, and what they join (the airports of flights) is the next best thing to show.
+ * them, and what they join (the airports of flights) is the next best thing to show. Only the
+ * best few: on a large schema hundreds may be relevant, and each brings all its neighbours.
  */
 function fillAround(picks: Picks, graph: TableGraph, ranked: RankedTable[], relevant: string[]): void {
-  const anchors = new Set([...picks.chosen.keys(), ...relevant]);
+  const missed = relevant.filter((k) => !picks.chosen.has(k)).slice(0, MISSED_ANCHORS);
+  const anchors = new Set([...picks.chosen.keys(), ...missed]);
   // One pass over the anchors' edges, not one per table: the fill stays linear in the schema.
   const near = (kind?: EdgeKind) => {
     const found = new Set<string>();
