@@ -52,6 +52,7 @@ const TRAINED_BOOST = 1.25;
  * names one: it asks for the term `year` too.
  */
 const YEAR_LITERAL = /\b(1[89]|20)\d\d\b/;
+const YEAR = canonicalWord('year');
 
 export interface RankedTable {
   entry: LinkableTable;
@@ -155,8 +156,6 @@ const containsRun = (haystack: string[], needle: string[]) => {
   return false;
 };
 
-const YEAR = canonicalWord('year');
-
 const idfOf = (n: number, df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5));
 
 /**
@@ -168,8 +167,9 @@ const idfOf = (n: number, df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5
  */
 export function rankTables(question: string, tables: LinkableTable[]): RankedTable[] {
   const docs = tables.map(buildDoc);
-  const terms = [...new Set([...linkTerms(question), ...(YEAR_LITERAL.test(question) ? [YEAR] : [])])];
+  const terms = [...new Set(linkTerms(question))];
   const questionWords = plainWords(question);
+  if (YEAR_LITERAL.test(question) && !terms.includes(YEAR)) terms.push(YEAR);
   const n = docs.length;
   const words = new Set([...docs.flatMap((d) => d.prose), ...splitIdentifier(question)]);
   const frequencies = docs.map((doc) => new Map(terms.map((t) => [t, termFrequency(doc, t, words)])));
