@@ -10,3 +10,7 @@ export { Nl2sqlService } from './nl2sql.service';
 export { QuestionContextService } from './question-context';
 export type { QuestionContext } from './question-context';
 export { SqlExecutor } from './sql-executor';
+export { linkSchema } from './context/schema-linker';
+export type { LinkableTable, LinkedSchema } from './context/schema-linker';
+export { estimateTokens, renderDdl, renderTableDdl } from './context/prompt-ddl';
+export { linkTerms } from './context/schema-words';

@@ -174,6 +174,25 @@ describe('ranking', () => {
     expect(linkSchema('city', folded, { tokenBudget: 1_000_000 }).scores.every((s) => s.score === 0)).toBe(true);
   });
 
+  it('reads a year in the question as asking for a column of years', () => {
+    const cars = [
+      linkable('car_names', { columns: ['make_id', ['model', 'text'], ['make', 'text']] }),
+      linkable('car_makers', { columns: ['id', ['maker', 'text'], ['full_name', 'text']] }),
+      linkable('cars_data', { columns: ['id', 'mpg', 'horsepower', 'weight', 'year'] }),
+    ];
+    expect(top('How many cars were produced in 1980?', cars, 1)).toEqual(['public.cars_data']);
+    expect(top('How many cars were produced?', cars, 1)).not.toEqual(['public.cars_data']);
+  });
+
+  it('matches a question word that begins a longer name word', () => {
+    const pets = [
+      linkable('student', { columns: ['stu_id', ['fname', 'text'], 'age'] }),
+      linkable('has_pet', { columns: ['stu_id', 'pet_id'] }),
+      linkable('pets', { columns: ['pet_id', ['pet_type', 'text'], 'pet_age', 'weight'] }),
+    ];
+    expect(top('How much does the youngest dog weigh?', pets, 1)).toEqual(['public.pets']);
+  });
+
   it('weighs words that describe the computation lightly', () => {
     const tables = [
       linkable('ledger', { columns: ['number', 'total', 'count'] }),
@@ -244,6 +263,36 @@ describe('linkSchema', () => {
     expect(keys(linked.tables)).toContain(artist.key);
     expect(keys(linked.tables)).not.toContain(customer.key);
     expect(linked.scores.find((s) => s.key === artist.key)!.reason).toMatch(/^foreign-key neighbour/);
+  });
+
+  it('uses its budget: no table left out would still fit', () => {
+    const questions = ['Which customers bought rock tracks?', 'albums by artist', 'nothing in this schema'];
+    for (const question of questions) {
+      for (let budget = 0; budget <= costOf(store); budget += 11) {
+        const linked = linkSchema(question, store, { tokenBudget: budget });
+        const left = budget - costOf(linked.tables);
+        const fitting = store.filter((t) => !linked.tables.includes(t) && costOf([t]) <= left).map((t) => t.key);
+        expect({ question, budget, fitting }).toEqual({ question, budget, fitting: [] });
+      }
+    }
+  });
+
+  it('fills with what a relevant table joins when that table itself does not fit', () => {
+    const text = (n: string): [string, string] => [n, 'text'];
+    const airline = linkable('airline', { columns: ['airline_id', text('name'), text('country')] });
+    const airport = linkable('airport', { columns: ['airport_code', text('city'), text('country')] });
+    const flight = linkable('flight', {
+      columns: ['flight_no', 'airline_id', text('source_airport'), text('dest_airport'), ...'abcdefgh'.split('')],
+      references: [['airline_id', 'airline', 'airline_id']],
+    });
+    // First in the input, so an order that ignores the joins would take it.
+    const idle = linkable('audit_log', { columns: ['entry_id', text('message')] });
+    const tables = [idle, airline, airport, flight];
+    const budget = costOf([airline]) + 2;
+    expect(costOf([flight])).toBeGreaterThan(budget);
+    const linked = linkSchema('How many flights depart each day?', tables, { tokenBudget: budget });
+    expect(keys(linked.tables)).toEqual(['public.airline']);
+    expect(linked.scores.find((s) => s.key === 'public.airline')!.reason).toMatch(/^foreign-key neighbour/);
   });
 
   it('always puts the tables of retrieved examples in first, budget allowing', () => {

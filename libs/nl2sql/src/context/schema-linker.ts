@@ -134,8 +134,9 @@ function pickByPriority(
     if (found) picks.take(found, 'used by a retrieved example');
   }
   const best = ranked[0]?.score ?? 0;
-  for (const r of ranked.filter((x) => x.score > 0 && x.score >= RELEVANT_SHARE * best)) {
-    if (picks.take(keyOf(r), 'relevant')) bridge(keyOf(r));
+  const relevant = ranked.filter((x) => x.score > 0 && x.score >= RELEVANT_SHARE * best).map(keyOf);
+  for (const key of relevant) {
+    if (picks.take(key, 'relevant')) bridge(key);
   }
   if (best > 0) {
     const anchor = keyOf(ranked[0]);
@@ -143,17 +144,29 @@ function pickByPriority(
       .filter((k) => graph.isJunction(k) && ranked[position.get(k)!].score > 0)
       .forEach((k) => picks.take(k, `junction table next to ${anchor}`));
   }
-  if (fill) fillAround(picks, graph, ranked);
+  if (fill) fillAround(picks, graph, ranked, relevant);
 }
 
-/** Budget left goes to the foreign-key neighbours, then inferred ones, then the rest by score. */
-function fillAround(picks: Picks, graph: TableGraph, ranked: RankedTable[]): void {
-  const near = (kind?: EdgeKind) =>
-    ranked
-      .map(keyOf)
-      .filter((k) =>
-        [...picks.chosen.keys()].some((c) => (kind ? graph.neighbours(c).get(k) === kind : graph.adjacent(c, k))),
-      );
+/** Relevant tables that did not fit whose neighbours still fill the budget first. */
+const MISSED_ANCHORS = 3;
+
+/**
+ * Budget left goes to the foreign-key neighbours, then inferred ones, then the rest by score.
+ * Neighbours of the relevant tables that did not fit count too: the question is still about
+ * them, and what they join (the airports of flights) is the next best thing to show. Only the
+ * best few: on a large schema hundreds may be relevant, and each brings all its neighbours.
+ */
+function fillAround(picks: Picks, graph: TableGraph, ranked: RankedTable[], relevant: string[]): void {
+  const missed = relevant.filter((k) => !picks.chosen.has(k)).slice(0, MISSED_ANCHORS);
+  const anchors = new Set([...picks.chosen.keys(), ...missed]);
+  // One pass over the anchors' edges, not one per table: the fill stays linear in the schema.
+  const near = (kind?: EdgeKind) => {
+    const found = new Set<string>();
+    for (const anchor of anchors) {
+      for (const [key, edge] of graph.neighbours(anchor)) if (!kind || edge === kind) found.add(key);
+    }
+    return ranked.map(keyOf).filter((k) => found.has(k));
+  };
   near('foreign key').forEach((k) => picks.take(k, 'foreign-key neighbour'));
   near().forEach((k) => picks.take(k, 'joins a linked table (inferred)'));
   ranked.forEach((r) => picks.take(keyOf(r), r.score > 0 ? 'weaker match, budget left' : 'budget left'));

@@ -35,16 +35,24 @@ const B = 0.3;
  * sbCustomer) or a name word inside a question word ("stop" in "stopover") counts this much of a
  * whole-word match. Only words of 4 letters or more, inside ones at least 2 longer, and only in
  * names that are not themselves words of the schema's prose or the question ("capacity" is a
- * word, so "city" is not found in it).
+ * word, so "city" is not found in it). A question stem of 5 letters or more that begins a longer
+ * name word matches too, whatever the prose: the stemmer leaves "weigh" and "weight" apart.
  */
 const PARTIAL = 0.5;
 const PARTIAL_MIN = 4;
+const PREFIX_MIN = 5;
 /** Bonuses, in units of idf: every word of the table's name asked, every word of a column's. */
 const NAME_BONUS = 1;
 const COLUMN_BONUS = 0.5;
 /** A sample value named in the question weighs like this many of the rarest words. */
 const VALUE_BONUS = 1.5;
 const TRAINED_BOOST = 1.25;
+/**
+ * A year in the question ("cars made in 1980") points at a column of years even when no word
+ * names one: it asks for the term `year` too.
+ */
+const YEAR_LITERAL = /\b(1[89]|20)\d\d\b/;
+const YEAR = canonicalWord('year');
 
 export interface RankedTable {
   entry: LinkableTable;
@@ -132,7 +140,8 @@ function termFrequency(doc: TableDoc, term: string, words: ReadonlySet<string>):
   for (const { word, field: f } of doc.identifiers) {
     const inside =
       (word.length >= term.length + 2 && !words.has(word) && word.includes(term)) ||
-      (term.length >= word.length + 2 && term.includes(word));
+      (term.length >= word.length + 2 && term.includes(word)) ||
+      (term.length >= PREFIX_MIN && word.length > term.length && word.startsWith(term));
     if (!inside) continue;
     tf += PARTIAL * WEIGHTS[f];
     if (!field || f === 'name') field = f;
@@ -160,6 +169,7 @@ export function rankTables(question: string, tables: LinkableTable[]): RankedTab
   const docs = tables.map(buildDoc);
   const terms = [...new Set(linkTerms(question))];
   const questionWords = plainWords(question);
+  if (YEAR_LITERAL.test(question) && !terms.includes(YEAR)) terms.push(YEAR);
   const n = docs.length;
   const words = new Set([...docs.flatMap((d) => d.prose), ...splitIdentifier(question)]);
   const frequencies = docs.map((doc) => new Map(terms.map((t) => [t, termFrequency(doc, t, words)])));
