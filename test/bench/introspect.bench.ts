@@ -8,17 +8,18 @@ import { createLargeSchema } from './large-schema';
 
 export const name = 'introspect';
 export const description =
-  'GET /connectors/{id}/schema?refresh=true on a 2,000-table × 10-column PostgreSQL schema, against LangChain JS SqlDatabase describing the same database';
+  'GET /connectors/{id}/schema?refresh=true on a 2,000-table × 10-column PostgreSQL schema, unchanged and just changed, against LangChain JS SqlDatabase describing the same database';
 
 /** One statement reading every table, column and comment of the schema, for reference only. */
 const CATALOG_SQL = `
-SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       col_description(c.oid, a.attnum), obj_description(c.oid, 'pg_class')
+SELECT c.relname, td.description, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, cd.description
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_description td ON td.objoid = c.oid AND td.classoid = 'pg_class'::regclass AND td.objsubid = 0
+LEFT JOIN pg_description cd ON cd.objoid = c.oid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum
 WHERE n.nspname = 'public' AND c.relkind = 'r'
-ORDER BY 1, a.attnum`;
+ORDER BY c.oid, a.attnum`;
 
 const median = (values: number[]) => percentile(values, 50);
 const min = (values: number[]) => Math.min(...values);
@@ -110,27 +111,51 @@ export async function run(): Promise<BenchmarkResult> {
     // One of each first (the checked refresh above): pools, code paths and modules are warm for every timed run.
     await langchain();
 
+    // A refresh usually finds the schema as it was, and then leaves the stored tables alone; a
+    // second series changes one table comment before each refresh, so every table is written again.
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
     const ours: number[] = [];
+    const changed: number[] = [];
     const theirs: number[] = [];
-    // Alternated, so a noisy moment on the machine falls on both sides.
-    for (let i = 0; i < runs; i++) {
-      ours.push(await time(refresh));
-      theirs.push(await time(langchain));
+    try {
+      // Alternated, so a noisy moment on the machine falls on every side.
+      for (let i = 0; i < runs; i++) {
+        ours.push(await time(refresh));
+        theirs.push(await time(langchain));
+        await admin.query(`COMMENT ON TABLE sales_orders IS 'Orders, revision ${i}'`);
+        changed.push(await time(refresh));
+      }
+    } finally {
+      await admin.end();
     }
     const catalog = await catalogQuery(url);
 
     const ourMedian = median(ours);
+    const changedMedian = median(changed);
     const theirMedian = median(theirs);
+    const baseline = { what: 'LangChain JS SqlDatabase, fromDataSourceParams + getTableInfo()', figure: theirMedian };
+    const target = '≥ 10× faster than the baseline and < 500 ms';
+    const met = (figure: number, base: number) => figure * 10 <= base && figure < 500;
     return {
       measures: [
         measure({
-          what: `GET /schema?refresh=true, ${tableCount} tables × ${columnCount} columns, median of ${runs}`,
+          what: `GET /schema?refresh=true, ${tableCount} tables × ${columnCount} columns, schema unchanged, median of ${runs}`,
           unit: 'ms',
           figure: ourMedian,
-          baseline: { what: 'LangChain JS SqlDatabase, fromDataSourceParams + getTableInfo()', figure: theirMedian },
-          target: '≥ 10× faster than the baseline and < 500 ms',
-          met: (figure, baseline) => figure * 10 <= baseline && figure < 500,
+          baseline,
+          target,
+          met,
           note: `min ${round(min(ours))} ms against ${round(min(theirs))} ms; one catalog query ${round(catalog.ms)} ms`,
+        }),
+        measure({
+          what: `the same after a table comment changed (every table written again), median of ${runs}`,
+          unit: 'ms',
+          figure: changedMedian,
+          baseline,
+          target,
+          met,
+          note: `min ${round(min(changed))} ms`,
         }),
       ],
       details: {
@@ -138,6 +163,7 @@ export async function run(): Promise<BenchmarkResult> {
         columns: columnCount,
         runs,
         refreshMs: { median: round(ourMedian), min: round(min(ours)), all: ours.map(round) },
+        refreshAfterChangeMs: { median: round(changedMedian), min: round(min(changed)), all: changed.map(round) },
         langchainMs: { median: round(theirMedian), min: round(min(theirs)), all: theirs.map(round) },
         langchainDescriptionChars: described,
         catalogQuery: { ms: round(catalog.ms), rows: catalog.rows, sql: CATALOG_SQL.trim() },
