@@ -1,8 +1,10 @@
 import type { TableInfo } from '@sluice/connectors';
+import { createHash } from 'node:crypto';
 import {
   annotationTargetExists,
   decodeTableCursor,
   encodeTableCursor,
+  encodeTables,
   fingerprintOf,
   relationshipsOf,
   resolveColumn,
@@ -63,6 +65,31 @@ describe('schema model', () => {
   it('fingerprints the same schema the same way whatever the catalog order', () => {
     expect(fingerprintOf([tables[0], tables[1]])).toBe(fingerprintOf([tables[1], tables[0]]));
     expect(fingerprintOf([tables[0]])).not.toBe(fingerprintOf([table('public', 'album', ['album_id'])]));
+  });
+
+  it('encodes tables sorted, as JSON that reads back to them, fingerprinted as their JSON without estimates', () => {
+    const estimated = { ...tables[0], rowEstimate: 42, comment: 'Albums "quoted" \u00e9' };
+    const encoded = encodeTables([tables[1], estimated, tables[2]]);
+    const sorted = [tables[2], estimated, tables[1]];
+    expect(encoded.tables).toEqual(sorted);
+    expect(JSON.parse(encoded.json())).toEqual(sorted);
+    // The fingerprint's definition: SHA-256 of the sorted tables' JSON with the estimates left out.
+    const shapes = sorted.map(({ rowEstimate: _estimate, ...shape }) => shape);
+    expect(encoded.fingerprint).toBe(createHash('sha256').update(JSON.stringify(shapes)).digest('hex'));
+    expect(encodeTables([]).json()).toBe('[]');
+  });
+
+  it('hashes the contents with the estimates: a revised estimate changes it, not the fingerprint', () => {
+    const base = encodeTables([tables[0], tables[1]]);
+    const revised = encodeTables([{ ...tables[0], rowEstimate: 7 }, tables[1]]);
+    expect(revised.fingerprint).toBe(base.fingerprint);
+    expect(revised.contentsHash).not.toBe(base.contentsHash);
+    expect(encodeTables([tables[1], tables[0]]).contentsHash).toBe(base.contentsHash);
+    // An estimate left out and an estimate of null are stored differently, so they hash apart.
+    const { rowEstimate: _estimate, ...bare } = tables[0];
+    const without = encodeTables([bare as TableInfo, tables[1]]);
+    expect(without.contentsHash).not.toBe(base.contentsHash);
+    expect(JSON.parse(without.json())[0]).not.toHaveProperty('rowEstimate');
   });
 
   it('turns foreign keys into relationships between table keys', () => {

@@ -9,7 +9,10 @@ export function tableKey(table: Pick<TableInfo, 'schema' | 'name'>): string {
 
 /** Tables in a stable order (by key), so fingerprints and pages do not depend on catalog order. */
 export function sortTables(tables: TableInfo[]): TableInfo[] {
-  return [...tables].sort((a, b) => (tableKey(a) < tableKey(b) ? -1 : tableKey(a) > tableKey(b) ? 1 : 0));
+  // Keys built once per table, not twice per comparison: thousands of tables sort in a few ms.
+  const keyed = tables.map((table) => ({ key: tableKey(table), table }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map(({ table }) => table);
 }
 
 /**
@@ -17,8 +20,56 @@ export function sortTables(tables: TableInfo[]): TableInfo[] {
  * engine revises them on its own (InnoDB's statistics after a load), which changes no schema.
  */
 export function fingerprintOf(tables: TableInfo[]): string {
-  const shapes = sortTables(tables).map(({ rowEstimate: _estimate, ...shape }) => shape);
-  return createHash('sha256').update(JSON.stringify(shapes)).digest('hex');
+  return encodeTables(tables).fingerprint;
+}
+
+/** Tables as a snapshot stores them: sorted, fingerprinted, hashed whole, and their JSON. */
+export interface EncodedTables {
+  tables: TableInfo[];
+  fingerprint: string;
+  /** SHA-256 of everything stored, row estimates included: equal hashes, equal JSON. */
+  contentsHash: string;
+  /** The JSON array of the tables (each with its row estimate moved to the front), built when asked. */
+  json(): string;
+}
+
+/**
+ * Sorts and fingerprints the tables, each stringified once: on a large schema (2,000 tables, 3 MB of
+ * JSON) stringifying it whole twice, once without and once with the row estimates, was a large
+ * share of a refresh. The fingerprint is the SHA-256 of the JSON array of the tables without their
+ * estimates, fed to the hash piece by piece (the same digest as hashing the array's JSON at once).
+ * The stored JSON reuses each piece with the estimate put in front, which changes no value, only
+ * the key order; it is only built when the contents changed, which `contentsHash` tells.
+ */
+export function encodeTables(input: TableInfo[]): EncodedTables {
+  const tables = sortTables(input);
+  const hash = createHash('sha256').update('[');
+  const pieces: string[] = [];
+  const estimates: Array<number | null | undefined> = [];
+  for (let i = 0; i < tables.length; i++) {
+    const { rowEstimate, ...shape } = tables[i];
+    const text = JSON.stringify(shape);
+    if (i > 0) hash.update(',');
+    hash.update(text);
+    pieces.push(text);
+    estimates.push(rowEstimate);
+  }
+  const fingerprint = hash.update(']').digest('hex');
+  // undefined (no estimate key at all) and null are kept apart, as they are in the stored JSON.
+  const estimateList = estimates.map((e) => (e === undefined ? '-' : String(e))).join(',');
+  const contentsHash = createHash('sha256').update(`${fingerprint}\n${estimateList}`).digest('hex');
+  let json: string | undefined;
+  return {
+    tables,
+    fingerprint,
+    contentsHash,
+    json: () =>
+      (json ??= `[${pieces
+        .map((text, i) =>
+          estimates[i] === undefined ? text : `{"rowEstimate":${JSON.stringify(estimates[i])},${text.slice(1)}`,
+        )
+        .join(',')}]`),
+  };
 }
 
 /**

@@ -16,12 +16,20 @@ export class SchemaSnapshotEntity {
   @Column({ type: 'varchar', length: 255 })
   database: string;
 
-  @Column({ type: 'jsonb' })
+  /** json, not jsonb: stored and read whole, never queried inside (see the migration). */
+  @Column({ type: 'json' })
   tables: TableInfo[];
 
   /** SHA-256 of the tables as introspected: equal fingerprints, equal schemas. */
   @Column({ type: 'varchar', length: 64 })
   fingerprint: string;
+
+  /**
+   * SHA-256 of the stored tables, row estimates included (null before it was kept): a refresh that
+   * finds the same contents leaves the tables as they are.
+   */
+  @Column({ name: 'contents_hash', type: 'varchar', length: 64, nullable: true })
+  contentsHash: string | null;
 
   @Column({ name: 'catalog_queries', type: 'integer' })
   catalogQueries: number;

@@ -123,6 +123,44 @@ describe('SchemaRepository (real PostgreSQL)', () => {
       expect((await save(conA, A, [table('orders', ['id'])])).annotationsRevision).toBe(2);
     });
 
+    it('leaves the stored tables as they are when the contents hash is the same, and records the rest', async () => {
+      const saveHashed = (tables: TableInfo[], contentsHash: string, at: string, tenantId = A) =>
+        repo.saveSnapshot(
+          {
+            connectorId: conA,
+            tenantId,
+            dialect: 'postgresql',
+            database: 'shop',
+            tables,
+            fingerprint: `fp-${tables.length}`,
+            contentsHash,
+            catalogQueries: 3,
+            introspectedAt: new Date(at),
+          },
+          () => new Set(),
+        );
+      const first = await saveHashed([table('orders', ['id'])], 'h1', '2026-04-01T00:00:00Z');
+      expect(first).toMatchObject({ contentsHash: 'h1', annotationsRevision: 0 });
+      // A hash equal to the stored one stands for equal tables: these are not written.
+      const again = await saveHashed([table('customers', ['id']), table('x', ['id'])], 'h1', '2026-04-02T00:00:00Z');
+      expect(again.updatedAt.getTime()).toBeGreaterThanOrEqual(first.updatedAt.getTime());
+      let stored = (await repo.findSnapshot(A, conA))!;
+      expect(stored.tables.map((t) => t.name)).toEqual(['orders']);
+      expect(stored).toMatchObject({ contentsHash: 'h1', fingerprint: 'fp-2', catalogQueries: 3 });
+      expect(stored.introspectedAt.toISOString()).toBe('2026-04-02T00:00:00.000Z');
+      // Another tenant cannot refresh the row through the same hash.
+      await expect(saveHashed([], 'h1', '2026-04-03T00:00:00Z', B)).rejects.toMatchObject({ status: 404 });
+      // A new hash writes the tables; no hash at all always writes them.
+      await saveHashed([table('customers', ['id'])], 'h2', '2026-04-04T00:00:00Z');
+      stored = (await repo.findSnapshot(A, conA))!;
+      expect(stored.tables.map((t) => t.name)).toEqual(['customers']);
+      expect(stored.contentsHash).toBe('h2');
+      await save(conA, A, [table('orders', ['id'])]);
+      stored = (await repo.findSnapshot(A, conA))!;
+      expect(stored.tables.map((t) => t.name)).toEqual(['orders']);
+      expect(stored.contentsHash).toBeNull();
+    });
+
     it('flags exactly the annotations the judge names as orphaned, and clears the flag later', async () => {
       await save(conA, A, [table('orders', ['id', 'total'])]);
       const total = await annotate(conA, A, 'public.orders', 'total');

@@ -10,6 +10,18 @@ export interface AnnotationFilter {
   orphaned?: boolean;
 }
 
+/** What a new introspection stores; without a contents hash the tables are always written. */
+export type SnapshotValues = Omit<
+  SchemaSnapshotEntity,
+  'annotationsRevision' | 'createdAt' | 'updatedAt' | 'contentsHash'
+> & { contentsHash?: string | null };
+
+interface SavedRow {
+  annotations_revision: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
 const connectorNotFound = (): NotFoundError =>
   new NotFoundError('CONNECTOR_NOT_FOUND', 'No connector with this id in this tenant');
 
@@ -28,32 +40,67 @@ export class SchemaRepository {
   /**
    * Stores a fresh introspection and re-judges which annotations lost their table or column, in
    * one transaction. The annotations revision survives: it counts annotation changes only.
+   *
+   * When the stored contents hash equals `values.contentsHash`, the tables already stored are the
+   * same and only the rest of the row is updated: on a large schema the tables are megabytes. The
+   * answer is built from `values` and the few columns the database fills in, not read back.
+   * `tablesJson` gives the tables' JSON when they must be written.
    */
   async saveSnapshot(
-    values: Omit<SchemaSnapshotEntity, 'annotationsRevision' | 'createdAt' | 'updatedAt'>,
+    values: SnapshotValues,
     orphanedIds: (annotations: SchemaAnnotationEntity[]) => Set<string>,
+    tablesJson: () => string = () => JSON.stringify(values.tables),
   ): Promise<SchemaSnapshotEntity> {
+    const contentsHash = values.contentsHash ?? null;
     return this.dataSource.transaction(async (manager) => {
-      await manager.query(
-        `INSERT INTO schema_snapshots
-           (connector_id, tenant_id, dialect, database, tables, fingerprint, catalog_queries, introspected_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (connector_id) DO UPDATE SET
-           dialect = EXCLUDED.dialect, database = EXCLUDED.database, tables = EXCLUDED.tables,
-           fingerprint = EXCLUDED.fingerprint, catalog_queries = EXCLUDED.catalog_queries,
-           introspected_at = EXCLUDED.introspected_at, updated_at = now()
-         WHERE schema_snapshots.tenant_id = EXCLUDED.tenant_id`,
-        [
-          values.connectorId,
-          values.tenantId,
-          values.dialect,
-          values.database,
-          JSON.stringify(values.tables),
-          values.fingerprint,
-          values.catalogQueries,
-          values.introspectedAt,
-        ],
-      );
+      let rows: SavedRow[] = [];
+      if (contentsHash !== null) {
+        // TypeORM answers an UPDATE with [rows, affected count].
+        [rows] = await manager.query(
+          `UPDATE schema_snapshots SET
+             dialect = $3, database = $4, fingerprint = $5, catalog_queries = $6, introspected_at = $7,
+             updated_at = now()
+           WHERE connector_id = $1 AND tenant_id = $2 AND contents_hash = $8
+           RETURNING annotations_revision, created_at, updated_at`,
+          [
+            values.connectorId,
+            values.tenantId,
+            values.dialect,
+            values.database,
+            values.fingerprint,
+            values.catalogQueries,
+            values.introspectedAt,
+            contentsHash,
+          ],
+        );
+      }
+      if (rows.length === 0) {
+        rows = await manager.query(
+          `INSERT INTO schema_snapshots
+             (connector_id, tenant_id, dialect, database, tables, fingerprint, catalog_queries, introspected_at,
+              contents_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (connector_id) DO UPDATE SET
+             dialect = EXCLUDED.dialect, database = EXCLUDED.database, tables = EXCLUDED.tables,
+             fingerprint = EXCLUDED.fingerprint, catalog_queries = EXCLUDED.catalog_queries,
+             introspected_at = EXCLUDED.introspected_at, contents_hash = EXCLUDED.contents_hash, updated_at = now()
+           WHERE schema_snapshots.tenant_id = EXCLUDED.tenant_id
+           RETURNING annotations_revision, created_at, updated_at`,
+          [
+            values.connectorId,
+            values.tenantId,
+            values.dialect,
+            values.database,
+            tablesJson(),
+            values.fingerprint,
+            values.catalogQueries,
+            values.introspectedAt,
+            contentsHash,
+          ],
+        );
+      }
+      // The update is skipped when the row belongs to another tenant: nothing comes back.
+      if (rows.length === 0) throw connectorNotFound();
       const annotations = await manager.find(SchemaAnnotationEntity, {
         where: { tenantId: values.tenantId, connectorId: values.connectorId },
       });
@@ -69,11 +116,13 @@ export class SchemaRepository {
           ]);
         }
       }
-      const saved = await manager.findOne(SchemaSnapshotEntity, {
-        where: { tenantId: values.tenantId, connectorId: values.connectorId },
+      const [row] = rows;
+      return Object.assign(new SchemaSnapshotEntity(), values, {
+        contentsHash,
+        annotationsRevision: row.annotations_revision,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
       });
-      if (!saved) throw connectorNotFound();
-      return saved;
     });
   }
 

@@ -12,7 +12,7 @@ import {
 } from '@sluice/core';
 import type { Queue } from 'bull';
 import { SchemaAnnotationEntity } from './schema-annotation.entity';
-import { annotationTargetExists, fingerprintOf, sortTables, tableKey } from './schema-model';
+import { annotationTargetExists, encodeTables, tableKey } from './schema-model';
 import { SchemaRepository } from './schema.repository';
 import { SchemaSnapshotEntity } from './schema-snapshot.entity';
 
@@ -94,7 +94,7 @@ export class SchemaService {
     const ctx = this.runtime.context(connector.tenantId, connector.id, parsed, this.env.SCHEMA_INTROSPECT_TIMEOUT_MS);
     const started = Date.now();
     const result = await registered.plugin.sql!.introspect(ctx);
-    const tables = sortTables(result.tables);
+    const { tables, json, fingerprint, contentsHash } = encodeTables(result.tables);
     const byKey = new Map(tables.map((t) => [tableKey(t), t]));
     const saved = await this.repo.saveSnapshot(
       {
@@ -103,12 +103,14 @@ export class SchemaService {
         dialect: result.dialect,
         database: result.database,
         tables,
-        fingerprint: fingerprintOf(tables),
+        fingerprint,
+        contentsHash,
         catalogQueries: result.catalogQueries,
         introspectedAt: new Date(),
       },
       (annotations: SchemaAnnotationEntity[]) =>
         new Set(annotations.filter((a) => !annotationTargetExists(byKey, a)).map((a) => a.id)),
+      json,
     );
     this.logger.log({
       connectorId: connector.id,

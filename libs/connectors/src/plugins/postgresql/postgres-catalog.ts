@@ -22,50 +22,53 @@ SELECT version() AS version,
        (SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE ${RELATION_FILTER}) AS tables`;
 
+// Relations carry their oid: the columns and keys are read for exactly these oids and joined to
+// them by number, so the later queries need neither the filter again nor a sort on names.
 const RELATIONS_SQL = `
-SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind, d.description AS comment,
+SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind AS relkind, d.description AS comment,
        CASE WHEN c.relkind IN ('v', 'm') OR c.reltuples < 0 THEN NULL ELSE c.reltuples::float8 END AS row_estimate,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
 WHERE ${RELATION_FILTER}
-ORDER BY 1, 2`;
+ORDER BY 2, 3`;
 
+// $1 is the oids of RELATIONS_SQL. attnum comes back so that key columns can be named here
+// rather than by a subquery per constraint on the server.
 const COLUMNS_SQL = `
-SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
+SELECT a.attrelid AS oid, a.attnum AS num, a.attname AS name,
        format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable,
        pg_get_expr(ad.adbin, ad.adrelid) AS default, d.description AS comment
 FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum
-WHERE a.attnum > 0 AND NOT a.attisdropped AND ${RELATION_FILTER}
-ORDER BY 1, 2, a.attnum`;
+LEFT JOIN pg_description d ON d.objoid = a.attrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum
+WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum`;
 
-// Column lists keep the constraint's own order, which is what pairs columns of a composite key.
+// Key columns come back as attribute numbers, in the constraint's own order (which is what pairs
+// the columns of a composite key); they are named from the columns already read. A foreign key
+// to a relation outside $1 (another schema, a partition) has its referenced names read here.
 const CONSTRAINTS_SQL = `
-SELECT n.nspname AS schema, c.relname AS table, con.conname AS name, con.contype AS type,
-       ARRAY(SELECT a.attname::text FROM generate_subscripts(con.conkey, 1) k(i)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[k.i]
-             ORDER BY k.i) AS columns,
-       rn.nspname AS ref_schema, rc.relname AS ref_table,
-       ARRAY(SELECT a.attname::text FROM generate_subscripts(con.confkey, 1) k(i)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = con.confkey[k.i]
-             ORDER BY k.i) AS ref_columns
+SELECT con.conrelid AS oid, con.conname AS name, con.contype AS type, con.conkey AS keys,
+       con.confrelid AS ref_oid, con.confkey AS ref_keys, rn.nspname AS ref_schema, rc.relname AS ref_table,
+       CASE WHEN con.contype = 'f' AND NOT (con.confrelid = ANY($1::oid[])) THEN
+         ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, i)
+               JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
+               ORDER BY k.i)
+       END AS ref_columns
 FROM pg_constraint con
-JOIN pg_class c ON c.oid = con.conrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class rc ON rc.oid = con.confrelid
 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-WHERE con.contype IN ('p', 'f') AND ${RELATION_FILTER}
-ORDER BY 1, 2, 3`;
+WHERE con.conrelid = ANY($1::oid[]) AND con.contype IN ('p', 'f')
+ORDER BY con.conrelid, con.conname`;
 
 /** How many statements {@link readPostgresCatalog} sends, whatever the number of tables. */
 export const CATALOG_QUERIES = 3;
 
+// oids are unsigned 32-bit numbers; node-postgres hands them over as numbers.
 interface RelationRow {
+  oid: number;
   schema: string;
   name: string;
   relkind: string;
@@ -75,8 +78,8 @@ interface RelationRow {
 }
 
 interface ColumnRow {
-  schema: string;
-  table: string;
+  oid: number;
+  num: number;
   name: string;
   type: string;
   nullable: boolean;
@@ -85,29 +88,36 @@ interface ColumnRow {
 }
 
 interface ConstraintRow {
-  schema: string;
-  table: string;
+  oid: number;
   name: string;
   type: 'p' | 'f';
-  columns: string[];
+  keys: number[];
+  ref_oid: number;
+  ref_keys: number[] | null;
   ref_schema: string | null;
   ref_table: string | null;
-  ref_columns: string[];
+  /** Set only when the referenced relation is not among those read. */
+  ref_columns: string[] | null;
 }
 
-const key = (schema: string, name: string) => `${schema}\u0000${name}`;
+/** A relation being assembled: its table, and its column names by attribute number. */
+interface Assembly {
+  table: CatalogTable;
+  names: Map<number, string>;
+}
 
 /** Tables and views of the configured schemas, in three catalog queries. */
 export async function readPostgresCatalog(client: ClientBase, schemas: string[] | null): Promise<CatalogTable[]> {
-  const params = [schemas];
-  const relations = (await client.query<RelationRow>(RELATIONS_SQL, params)).rows;
-  const columns = (await client.query<ColumnRow>(COLUMNS_SQL, params)).rows;
-  const constraints = (await client.query<ConstraintRow>(CONSTRAINTS_SQL, params)).rows;
+  const relations = (await client.query<RelationRow>(RELATIONS_SQL, [schemas])).rows;
+  const oids = relations.map((r) => r.oid);
+  const columns = (await client.query<ColumnRow>(COLUMNS_SQL, [oids])).rows;
+  const constraints = (await client.query<ConstraintRow>(CONSTRAINTS_SQL, [oids])).rows;
 
-  const tables = new Map<string, CatalogTable>();
+  const byOid = new Map<number, Assembly>();
+  const tables: CatalogTable[] = [];
   for (const r of relations) {
     const isView = r.relkind === 'v' || r.relkind === 'm';
-    tables.set(key(r.schema, r.name), {
+    const table: CatalogTable = {
       schema: r.schema,
       name: r.name,
       kind: isView ? 'view' : 'table',
@@ -118,9 +128,13 @@ export async function readPostgresCatalog(client: ClientBase, schemas: string[] 
       foreignKeys: [],
       definition: r.definition,
       materialized: r.relkind === 'm',
-    });
+    };
+    tables.push(table);
+    byOid.set(r.oid, { table, names: new Map() });
   }
   for (const c of columns) {
+    const owner = byOid.get(c.oid);
+    if (!owner) continue;
     const column: ColumnInfo = {
       name: c.name,
       type: c.type,
@@ -129,26 +143,32 @@ export async function readPostgresCatalog(client: ClientBase, schemas: string[] 
       primaryKey: false,
       comment: c.comment,
     };
-    tables.get(key(c.schema, c.table))?.columns.push(column);
+    owner.table.columns.push(column);
+    owner.names.set(c.num, c.name);
   }
+  const named = (owner: Assembly | undefined, nums: number[] | null): string[] =>
+    (nums ?? []).map((n) => owner?.names.get(n)).filter((n): n is string => n !== undefined);
   for (const con of constraints) {
-    const table = tables.get(key(con.schema, con.table));
-    if (!table) continue;
+    const owner = byOid.get(con.oid);
+    if (!owner) continue;
+    const { table } = owner;
+    const columnNames = named(owner, con.keys);
     if (con.type === 'p') {
-      table.primaryKey = con.columns;
-      for (const column of table.columns) column.primaryKey = con.columns.includes(column.name);
+      table.primaryKey = columnNames;
+      const inKey = new Set(columnNames);
+      for (const column of table.columns) column.primaryKey = inKey.has(column.name);
     } else {
       const fk: ForeignKeyInfo = {
         name: con.name,
-        columns: con.columns,
+        columns: columnNames,
         referencedSchema: con.ref_schema,
         referencedTable: con.ref_table ?? '',
-        referencedColumns: con.ref_columns,
+        referencedColumns: con.ref_columns ?? named(byOid.get(con.ref_oid), con.ref_keys),
       };
       table.foreignKeys.push(fk);
     }
   }
-  return [...tables.values()];
+  return tables;
 }
 
 export interface PostgresProbe {

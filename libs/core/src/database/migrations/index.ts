@@ -10,6 +10,7 @@ import { TokenGeneration1764610000000 } from './1764610000000-token-generation';
 import { Invitations1764620000000 } from './1764620000000-invitations';
 import { ExamplesDialectCheck1764700000000 } from './1764700000000-examples-dialect-check';
 import { TenantScopedReferences1764750000000 } from './1764750000000-tenant-scoped-references';
+import { SchemaSnapshotWrites1764800000000 } from './1764800000000-schema-snapshot-writes';
 
 /** Every migration, oldest first. Listed by hand so the build bundles them and nothing is globbed. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   Invitations1764620000000,
   ExamplesDialectCheck1764700000000,
   TenantScopedReferences1764750000000,
+  SchemaSnapshotWrites1764800000000,
 ];
