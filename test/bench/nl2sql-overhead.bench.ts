@@ -101,7 +101,8 @@ async function measureCase(app: TestApp, llm: FakeOpenAi, token: string, c: Case
   const query: number[] = [];
   const baseline: number[] = [];
   const llmMs: number[] = [];
-  // The connector's first question also builds what schema linking keeps per schema version.
+  // The connector's first question also builds what schema linking keeps per schema version (and
+  // the app's first question loads the model client and the guard's parser).
   let first = { query: 0, baseline: 0 };
   for (let i = 0; i < warmups + rounds; i++) {
     const question = c.questions[i % c.questions.length];
@@ -166,7 +167,7 @@ export async function run(): Promise<BenchmarkResult> {
           baseline: { what: `${base}, p99`, figure: f.baseline.p99 },
           target: 'reported (the target is on the p50)',
           met: () => true,
-          note: `the connector's first question (the linker's structures built): ${f.firstQuestionMs.query} ms`,
+          note: `the connector's first question, cold (linker structures built): ${f.firstQuestionMs.query} ms`,
         }),
       ];
     });
