@@ -26,6 +26,8 @@ export class FakeOpenAi {
   readonly requests: ChatRequest[] = [];
   /** The inputs of every `/v1/embeddings` call, one entry per call. */
   readonly embeddingRequests: string[][] = [];
+  /** Milliseconds each chat call took here, from its first byte read to its answer written. */
+  readonly chatMs: number[] = [];
   private script: ScriptedReply[] = [];
   /** What a chat call answers once the script is used up (by default, a 500). */
   fallback?: ScriptedReply;
@@ -62,6 +64,10 @@ export class FakeOpenAi {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    res.once('finish', () => {
+      if (!req.url?.endsWith('/embeddings')) this.chatMs.push(performance.now() - started);
+    });
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, any>;

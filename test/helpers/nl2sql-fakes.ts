@@ -164,6 +164,7 @@ export const questionContext: QuestionContext = {
   connector: { id: 'con_1', tenantId: 'ten_1' } as ConnectorEntity,
   dialect: 'postgresql',
   snapshot: { dialect: 'postgresql', tables: [] } as unknown as QuestionContext['snapshot'],
+  schemaVersion: 'fingerprint.0',
   annotations: [],
   withheld: [],
 };

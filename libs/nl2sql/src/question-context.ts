@@ -19,14 +19,24 @@ export interface QuestionContext {
   connector: ConnectorRecord;
   dialect: SqlDialect;
   snapshot: SchemaSnapshot;
+  /** The schema cache's version: changes with the schema's fingerprint and every annotation change. */
+  schemaVersion: string;
   annotations: AnnotationNote[];
   /** Columns withheld from this caller (pii, for viewers). */
   withheld: Array<{ table: string; column: string }>;
 }
 
+/**
+ * Linkable table lists kept (one per connector and set of withheld columns): a 2,000-table list
+ * with the linker's structures built on it takes tens of megabytes.
+ */
+const LINKABLE_CACHE_SIZE = 16;
+
 /** The connector, its cached schema and annotations as NL2SQL and the guard see them. */
 @Injectable()
 export class QuestionContextService {
+  private readonly linkableCache = new Map<string, { version: string; tables: LinkableTable[] }>();
+
   constructor(
     private readonly schema: SchemaService,
     private readonly annotations: AnnotationService,
@@ -37,7 +47,7 @@ export class QuestionContextService {
 
   /** 404 for another tenant's connector, 400 for one without a schema; the schema from the cache. */
   async load(auth: AuthContext, connectorId: string): Promise<QuestionContext> {
-    const { connector, snapshot } = await this.schema.read(auth.tenantId, connectorId);
+    const { connector, snapshot, version } = await this.schema.read(auth.tenantId, connectorId);
     const annotations = await this.annotations.notes(auth.tenantId, connectorId);
     const withheld =
       auth.role === 'viewer'
@@ -45,7 +55,7 @@ export class QuestionContextService {
             .filter((a) => a.column !== null && a.tags.includes('pii'))
             .map((a) => ({ table: a.table, column: a.column! }))
         : [];
-    return { connector, dialect: snapshot.dialect, snapshot, annotations, withheld };
+    return { connector, dialect: snapshot.dialect, snapshot, schemaVersion: version, annotations, withheld };
   }
 
   /** The connector's dialect, without reading its schema (explain needs nothing more). */
@@ -54,12 +64,43 @@ export class QuestionContextService {
     return this.registry.get(connector.type).info.dialect!;
   }
 
-  /** Tables for schema linking, annotations merged; columns withheld from this caller left out. */
+  /**
+   * Tables for schema linking, annotations merged; columns withheld from this caller left out.
+   * The same list (the same objects) comes back while the schema, its annotations, the trained
+   * tables and what is withheld stay the same, so what the linker derives from it is built once
+   * (see schema-linker.ts, table-ranker.ts); any change gives a new list at the next question.
+   */
   async linkables(ctx: QuestionContext): Promise<LinkableTable[]> {
     const trained = await this.training.trainedTables(ctx.connector.tenantId, ctx.connector.id);
+    const { connector } = ctx;
+    const withheld = ctx.withheld.map((w) => `${w.table}\u0000${w.column}`).sort();
+    const slot = `${connector.tenantId}/${connector.id}/${withheld.join('\u0001')}`;
+    const version = `${ctx.schemaVersion}/${[...trained].sort().join('\u0001')}`;
+    const cached = this.linkableCache.get(slot);
+    // Re-inserted on a hit: the Map's order is then least recently used first.
+    this.linkableCache.delete(slot);
+    if (cached?.version === version) {
+      this.linkableCache.set(slot, cached);
+      return cached.tables;
+    }
+    const tables = this.mergeLinkables(ctx, trained);
+    this.linkableCache.set(slot, { version, tables });
+    if (this.linkableCache.size > LINKABLE_CACHE_SIZE) {
+      this.linkableCache.delete(this.linkableCache.keys().next().value!);
+    }
+    return tables;
+  }
+
+  private mergeLinkables(ctx: QuestionContext, trained: Set<string>): LinkableTable[] {
+    const byTable = new Map<string, AnnotationNote[]>();
+    for (const note of ctx.annotations) {
+      const notes = byTable.get(note.table);
+      if (notes) notes.push(note);
+      else byTable.set(note.table, [note]);
+    }
     return ctx.snapshot.tables.map((table: TableInfo) => {
       const key = tableKey(table);
-      const notes = ctx.annotations.filter((a) => a.table === key);
+      const notes = byTable.get(key) ?? [];
       const own = notes.find((a) => a.column === null);
       const hidden = new Set(ctx.withheld.filter((w) => w.table === key).map((w) => w.column));
       const columnNotes = Object.fromEntries(

@@ -53,8 +53,7 @@ export function linkSchema(question: string, tables: LinkableTable[], options: L
   const ranked = rankTables(question, tables).sort(
     (a, b) => b.score - a.score || Number(!!b.entry.trained) - Number(!!a.entry.trained) || a.index - b.index,
   );
-  // Each table's share of the prompt: its DDL with every foreign key, and the blank line after it.
-  const cost = new Map(tables.map((t) => [t.key, estimateTokens(renderTableDdl(t, { dialect })) + 1]));
+  const cost = costsOf(tables, dialect);
   const picks = new Picks(cost, new Map(ranked.map((r, i) => [keyOf(r), i])), options.tokenBudget);
 
   const everything = tables.reduce((sum, t) => sum + cost.get(t.key)!, 0);
@@ -78,6 +77,36 @@ export function linkSchema(question: string, tables: LinkableTable[], options: L
       return { key, score: Math.round(r.score * 1000) / 1000, reason: `${why}${matched}` };
     }),
   };
+}
+
+/**
+ * What a table list costs and how its tables join do not depend on the question: on a large
+ * schema they are most of a question's work, so they are kept per list. QuestionContextService
+ * hands the same list to every question until the schema, its annotations or the trained tables
+ * change; lists are never changed in place, and one no longer referenced is collected.
+ */
+const costs = new WeakMap<LinkableTable[], Map<SqlDialect, Map<string, number>>>();
+const graphs = new WeakMap<LinkableTable[], TableGraph>();
+
+/** Each table's share of the prompt: its DDL with every foreign key, and the blank line after it. */
+function costsOf(tables: LinkableTable[], dialect: SqlDialect): Map<string, number> {
+  const byDialect = costs.get(tables) ?? new Map<SqlDialect, Map<string, number>>();
+  costs.set(tables, byDialect);
+  let cost = byDialect.get(dialect);
+  if (!cost) {
+    cost = new Map(tables.map((t) => [t.key, estimateTokens(renderTableDdl(t, { dialect })) + 1]));
+    byDialect.set(dialect, cost);
+  }
+  return cost;
+}
+
+function graphOf(tables: LinkableTable[]): TableGraph {
+  let graph = graphs.get(tables);
+  if (!graph) {
+    graph = new TableGraph(tables);
+    graphs.set(tables, graph);
+  }
+  return graph;
 }
 
 /** The tables taken so far within the budget, each with why; and why those left out did not fit. */
@@ -119,7 +148,7 @@ function pickByPriority(
   fill: boolean,
 ): void {
   const { position, chosen } = picks;
-  const graph = new TableGraph(tables);
+  const graph = graphOf(tables);
   const byRank = (a: string, b: string) => position.get(a)! - position.get(b)!;
   const around = (key: string) => [...graph.neighbours(key).keys()].sort(byRank);
   const bridge = (key: string) => {

@@ -54,13 +54,30 @@ const endsWith = (words: string[], tail: string[]) =>
  * a column named like another table's one-column primary key joins that table.
  */
 export class TableGraph {
+  /** Edges of references (declared, by prefix, by primary-key name), both ways. */
   private readonly edges = new Map<string, Map<string, EdgeKind>>();
+  /**
+   * The groups of tables carrying the same reference column, per table. Every two tables of a
+   * group join, but the pairs are not stored: a column such as `parent_id` on 2,000 tables would
+   * be four million edges. Neighbours are put together when asked, and kept.
+   */
+  private readonly groups = new Map<string, Array<Set<string>>>();
+  private readonly joined = new Map<string, ReadonlyMap<string, EdgeKind>>();
   private readonly junctions = new Set<string>();
 
   constructor(tables: LinkableTable[]) {
     for (const t of tables) this.edges.set(t.key, new Map());
     const resolve = foreignKeyResolver(tables);
     const names = tables.map((t) => ({ key: t.key, words: nameTerms(t.table.name) }));
+    // A name ends in a prefix only if it ends in the prefix's last word: looked up by that word.
+    const byLastWord = new Map<string, typeof names>();
+    for (const n of names) {
+      const last = n.words[n.words.length - 1];
+      if (last === undefined) continue;
+      const list = byLastWord.get(last);
+      if (list) list.push(n);
+      else byLastWord.set(last, [n]);
+    }
     const sharers = new Map<string, string[]>();
     const primaryKeys = new Map<string, string[]>();
     for (const t of tables) {
@@ -89,40 +106,60 @@ export class TableGraph {
         const prefix = referencePrefix(column.name);
         if (!prefix) continue;
         // The table of that very name if there is one (`track_id` is track's, not playlist_track's).
-        const exact = names.filter((n) => n.words.length === prefix.length && endsWith(n.words, prefix));
-        (exact.length ? exact : names.filter((n) => endsWith(n.words, prefix))).forEach((n) =>
+        const ending = (byLastWord.get(prefix[prefix.length - 1]) ?? []).filter((n) => endsWith(n.words, prefix));
+        const exact = ending.filter((n) => n.words.length === prefix.length);
+        (exact.length ? exact : ending).forEach((n) =>
           refer(column.name, n.key, 'inferred'),
         );
-        sharers.set(lower, [...(sharers.get(lower) ?? []), t.key]);
+        const sharing = sharers.get(lower);
+        if (sharing) sharing.push(t.key);
+        else sharers.set(lower, [t.key]);
       }
       // A junction table is mostly references, to two tables or more (playlist_track, flight_fare).
       const columns = t.table.columns.length;
       if (targets.size >= 2 && keyColumns.size * 2 >= columns) this.junctions.add(t.key);
     }
     for (const keys of sharers.values()) {
-      for (let i = 0; i < keys.length; i++) {
-        for (let j = i + 1; j < keys.length; j++) this.connect(keys[i], keys[j], 'inferred');
+      const group = new Set(keys);
+      if (group.size < 2) continue;
+      for (const key of group) {
+        const of = this.groups.get(key);
+        if (of) of.push(group);
+        else this.groups.set(key, [group]);
       }
     }
   }
 
   private connect(a: string, b: string, kind: EdgeKind): void {
     if (a === b) return;
-    for (const [from, to] of [
-      [a, b],
-      [b, a],
-    ]) {
-      const edges = this.edges.get(from)!;
-      if (edges.get(to) !== 'foreign key') edges.set(to, kind);
-    }
+    this.link(a, b, kind);
+    this.link(b, a, kind);
   }
 
+  private link(from: string, to: string, kind: EdgeKind): void {
+    const edges = this.edges.get(from)!;
+    if (edges.get(to) !== 'foreign key') edges.set(to, kind);
+  }
+
+  /** The tables joining this one and how: references first, then those sharing a column with it (inferred). */
   neighbours(key: string): ReadonlyMap<string, EdgeKind> {
-    return this.edges.get(key) ?? new Map();
+    const known = this.joined.get(key);
+    if (known) return known;
+    const edges = this.edges.get(key);
+    if (!edges) return new Map();
+    const groups = this.groups.get(key);
+    if (!groups) return edges;
+    const all = new Map(edges);
+    for (const group of groups) {
+      for (const other of group) if (other !== key && !all.has(other)) all.set(other, 'inferred');
+    }
+    this.joined.set(key, all);
+    return all;
   }
 
   adjacent(a: string, b: string): boolean {
-    return this.edges.get(a)?.has(b) ?? false;
+    if (a === b || !this.edges.has(b)) return this.edges.get(a)?.has(b) ?? false;
+    return (this.edges.get(a)?.has(b) ?? false) || (this.groups.get(a)?.some((g) => g.has(b)) ?? false);
   }
 
   isJunction(key: string): boolean {

@@ -131,7 +131,11 @@ function buildDoc(entry: LinkableTable, index: number): TableDoc {
 }
 
 /** Weighted frequency of a question term in a table, whole-word or (failing that) partial. */
-function termFrequency(doc: TableDoc, term: string, words: ReadonlySet<string>): { tf: number; field: string } | null {
+function termFrequency(
+  doc: TableDoc,
+  term: string,
+  words: { has(word: string): boolean },
+): { tf: number; field: string } | null {
   const whole = doc.tf.get(term);
   if (whole) return { tf: whole, field: doc.field.get(term)! };
   if (term.length < PARTIAL_MIN) return null;
@@ -156,6 +160,40 @@ const containsRun = (haystack: string[], needle: string[]) => {
   return false;
 };
 
+/** What ranking needs of a table list whatever the question: each table's document and corpus-wide counts. */
+interface Corpus {
+  docs: TableDoc[];
+  /** Every word of the tables' prose (descriptions, tags, context). */
+  prose: ReadonlySet<string>;
+  /** In how many tables' names each name word appears. */
+  nameDf: ReadonlyMap<string, number>;
+  avgLength: number;
+}
+
+/**
+ * Built once per table list: splitting and stemming every name and comment is most of the work on
+ * a large schema, and QuestionContextService hands the same list (the same objects) to every
+ * question until the schema, its annotations or the trained tables change. Lists are never
+ * changed in place, so the list itself is the key; a list no longer referenced is collected.
+ */
+const corpora = new WeakMap<LinkableTable[], Corpus>();
+
+function corpusOf(tables: LinkableTable[]): Corpus {
+  let corpus = corpora.get(tables);
+  if (corpus) return corpus;
+  const docs = tables.map(buildDoc);
+  const nameDf = new Map<string, number>();
+  for (const doc of docs) for (const w of new Set(doc.nameWords)) nameDf.set(w, (nameDf.get(w) ?? 0) + 1);
+  corpus = {
+    docs,
+    prose: new Set(docs.flatMap((d) => d.prose)),
+    nameDf,
+    avgLength: docs.reduce((sum, d) => sum + d.length, 0) / Math.max(1, docs.length),
+  };
+  corpora.set(tables, corpus);
+  return corpus;
+}
+
 const idfOf = (n: number, df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5));
 
 /**
@@ -166,19 +204,17 @@ const idfOf = (n: number, df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5
  * Trained tables get a boost. In input order.
  */
 export function rankTables(question: string, tables: LinkableTable[]): RankedTable[] {
-  const docs = tables.map(buildDoc);
+  const { docs, prose, nameDf, avgLength } = corpusOf(tables);
   const terms = [...new Set(linkTerms(question))];
   const questionWords = plainWords(question);
   if (YEAR_LITERAL.test(question) && !terms.includes(YEAR)) terms.push(YEAR);
   const n = docs.length;
-  const words = new Set([...docs.flatMap((d) => d.prose), ...splitIdentifier(question)]);
+  const asWords = new Set(splitIdentifier(question));
+  const words = { has: (word: string) => prose.has(word) || asWords.has(word) };
   const frequencies = docs.map((doc) => new Map(terms.map((t) => [t, termFrequency(doc, t, words)])));
   const df = new Map(terms.map((t) => [t, frequencies.filter((f) => f.get(t)).length]));
   const idf = (term: string) => idfOf(n, df.get(term) ?? 0) * (OPERATION_WORDS.has(term) ? OPERATION_WEIGHT : 1);
-  const nameDf = new Map<string, number>();
-  for (const doc of docs) for (const w of new Set(doc.nameWords)) nameDf.set(w, (nameDf.get(w) ?? 0) + 1);
   const rarest = idfOf(n, 0);
-  const avgLength = docs.reduce((sum, d) => sum + d.length, 0) / Math.max(1, n);
   const asked = new Set(terms);
   const covered = (words: string[]) => words.length > 0 && words.every((w) => asked.has(w));
   const idfSum = (words: string[], of: (w: string) => number) => [...new Set(words)].reduce((s, w) => s + of(w), 0);
