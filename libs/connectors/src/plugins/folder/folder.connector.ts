@@ -109,7 +109,30 @@ export class FolderConnector implements ConnectorPluginContract<FolderConfig> {
     }
   }
 
+  /**
+   * The walk in batches, one batch read ahead: while the sync stores a batch, the walk already
+   * lists and stats the next, so the disk and the database work at the same time. Safe here since
+   * a folder is a snapshot source: nothing is acknowledged to it when a batch is taken.
+   */
   async *discover(ctx: ConnectorContext<FolderConfig>): AsyncIterable<DiscoveredItem[]> {
+    const batches = this.batches(ctx);
+    let next = batches.next();
+    try {
+      for (;;) {
+        const current = await next;
+        if (current.done) return;
+        next = batches.next();
+        // Awaited on the next turn; a walk that fails after the caller stopped must not go unhandled.
+        next.catch(() => undefined);
+        yield current.value;
+      }
+    } finally {
+      // Waits for a read-ahead still under way, then closes the folder handle it holds.
+      await batches.return(undefined).catch(() => undefined);
+    }
+  }
+
+  private async *batches(ctx: ConnectorContext<FolderConfig>): AsyncGenerator<DiscoveredItem[]> {
     const root = this.resolveRoot(ctx.config.path, ctx.tenantId);
     let batch: DiscoveredItem[] = [];
     let count = 0;
