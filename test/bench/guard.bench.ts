@@ -266,9 +266,12 @@ export async function run(): Promise<BenchmarkResult> {
             what: 'bare parse of the same statements, one thread',
             figure: perSecond(statements.length, parseMs),
           },
-          target: '≥ 25% of the bare parse (a check parses twice, generates once and walks the tree)',
-          met: (figure, baseline) => figure >= 0.25 * baseline,
-          note: `the issue sets no target here; the same checks in one thread without the pool: ${round(perSecond(statements.length, inThreadMs))} stmt/s`,
+          // A check parses, validates and writes the statement twice and walks its tree. The
+          // bare parse swings by up to 10x between runs here (the parser's WebAssembly is
+          // recompiled by the optimising tier at some point of the run), so no ratio is held.
+          target: 'reported (the issue sets no target)',
+          met: () => true,
+          note: `the same checks in one thread without the pool: ${round(perSecond(statements.length, inThreadMs))} stmt/s; one check at a time through the pool: ${round(serialMs / sample.length)} ms each`,
         }),
         measure({
           what: `hostile statements refused (${hostile.length} read-only, ${dangerous.length} again with writes allowed)`,
