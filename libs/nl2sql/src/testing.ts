@@ -3,6 +3,7 @@
 // (the lint rule `sluice/public-faces` refuses it elsewhere).
 
 export { SqlGuard } from './guard/sql-guard';
+export { checkSql } from './guard/sql-check';
 export type { GuardOptions, GuardResult } from './guard/sql-guard';
 export { LlmService } from './llm/llm.service';
 export type { ChatTurn, LlmReply } from './llm/llm.service';

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { SafeNetworkError } from '../network/safe-network';
 import { DomainError, TooManyRequestsError } from './domain-error';
 import { ErrorResponseDto } from './error-response.dto';
+import { JSON_MAX_MEMBERS } from '../http/json-depth';
 
 const STATUS_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -216,6 +217,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
           statusCode: 400,
           error: 'Request body is nested too deeply: flatten the JSON (see JSON_MAX_DEPTH)',
           code: 'JSON_TOO_DEEP',
+          requestId,
+        };
+      case 'entity.too.wide':
+        return {
+          statusCode: 400,
+          error: `An object in the request body has more than ${JSON_MAX_MEMBERS} members`,
+          code: 'JSON_TOO_WIDE',
           requestId,
         };
       case 'entity.nul.byte':

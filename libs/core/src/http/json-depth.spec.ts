@@ -1,5 +1,5 @@
 import { inspectJson } from '../validation/json-inspection';
-import { checkJsonBody, urlHasNul } from './json-depth';
+import { checkJsonBody, JSON_MAX_MEMBERS, urlHasNul } from './json-depth';
 
 describe('inspectJson', () => {
   it('counts objects and arrays, not brackets inside strings', () => {
@@ -22,6 +22,16 @@ describe('inspectJson', () => {
     expect(inspectJson('{"a":"\\u0001"}', 8).hasNul).toBe(false);
   });
 
+  it('counts the members of each object, not of arrays nor commas inside strings', () => {
+    const members = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":[1,2,3]`).join(',')}}`;
+    expect(inspectJson(members(3), 8, 3).tooWide).toBe(false);
+    expect(inspectJson(members(4), 8, 3).tooWide).toBe(true);
+    expect(inspectJson(`{"a":${members(3)},"b":${members(3)},"c":1}`, 8, 3).tooWide).toBe(false);
+    expect(inspectJson(`[${Array(100).fill('1').join(',')}]`, 8, 3).tooWide).toBe(false);
+    expect(inspectJson('{"a":"x,y,z,w","b":1}', 8, 3).tooWide).toBe(false);
+    expect(inspectJson(members(10_000), 8).tooWide).toBe(false);
+  });
+
   it('raises body-parser errors the exception filter maps to 400', () => {
     expect(() => checkJsonBody(Buffer.from('[[[1]]]'), 2)).toThrow(
       expect.objectContaining({ type: 'entity.too.deep', status: 400 }),
@@ -30,6 +40,10 @@ describe('inspectJson', () => {
       expect.objectContaining({ type: 'entity.nul.byte' }),
     );
     expect(() => checkJsonBody(Buffer.from('{"a":[1]}'), 2)).not.toThrow();
+    const wide = `{${Array.from({ length: JSON_MAX_MEMBERS + 1 }, (_, i) => `"k${i}":1`).join(',')}}`;
+    expect(() => checkJsonBody(Buffer.from(wide), 2)).toThrow(
+      expect.objectContaining({ type: 'entity.too.wide', status: 400 }),
+    );
   });
 });
 

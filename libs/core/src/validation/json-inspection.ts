@@ -4,18 +4,23 @@ export interface JsonInspection {
   tooDeep: boolean;
   /** A string holds `\u0000`, which PostgreSQL text cannot store. */
   hasNul: boolean;
+  /** An object holds more members than `memberLimit` (the scan stopped there). */
+  tooWide: boolean;
 }
 
 /**
  * Looks at a JSON text in one pass without parsing: how deep objects and arrays nest (brackets
- * inside strings do not count) and whether a string escapes a NUL character. The scan stops as
- * soon as `depthLimit` is exceeded, so a hostile body costs at most one look at each byte.
+ * inside strings do not count), how many members an object holds, and whether a string escapes a
+ * NUL character. The scan stops as soon as a limit is exceeded, so a hostile body costs at most
+ * one look at each byte.
  */
-export function inspectJson(text: Buffer | string, depthLimit: number): JsonInspection {
+export function inspectJson(text: Buffer | string, depthLimit: number, memberLimit = Infinity): JsonInspection {
   const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   let depth = 0;
   let inString = false;
   let hasNul = false;
+  // Per open container: -1 for an array, else the commas seen so far in the object.
+  const commas: number[] = [];
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i];
     if (inString) {
@@ -27,10 +32,15 @@ export function inspectJson(text: Buffer | string, depthLimit: number): JsonInsp
     } else if (c === 0x22) {
       inString = true;
     } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > depthLimit) return { tooDeep: true, hasNul };
+      if (++depth > depthLimit) return { tooDeep: true, hasNul, tooWide: false };
+      commas.push(c === 0x7b ? 0 : -1);
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
+      commas.pop();
+    } else if (c === 0x2c && commas.length && commas[commas.length - 1] >= 0) {
+      // n commas separate n + 1 members.
+      if (++commas[commas.length - 1] >= memberLimit) return { tooDeep: false, hasNul, tooWide: true };
     }
   }
-  return { tooDeep: false, hasNul };
+  return { tooDeep: false, hasNul, tooWide: false };
 }

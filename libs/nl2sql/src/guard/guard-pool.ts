@@ -19,6 +19,8 @@ export interface GuardPoolOptions {
 /** Nest token for GuardPoolOptions (optional: the defaults suit the API). */
 export const GUARD_POOL_OPTIONS = Symbol('GUARD_POOL_OPTIONS');
 
+type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>;
+
 export class GuardTimeoutError extends Error {}
 export class GuardBusyError extends Error {}
 
@@ -31,6 +33,8 @@ export class GuardBusyError extends Error {}
 export class GuardPool {
   private pool: Piscina<GuardTask, unknown> | null = null;
   private warm: Promise<unknown> | null = null;
+  /** Threads that have loaded the parser (piscina's 'workerCreate' comes once a thread is ready). */
+  private readonly ready = new Set<number>();
   readonly timeoutMs: number;
 
   constructor(private readonly options: GuardPoolOptions = {}) {
@@ -42,13 +46,23 @@ export class GuardPool {
     // From the sources (tests), a small JavaScript entry compiles the TypeScript worker on load.
     const fromSources = __filename.endsWith('.ts');
     const maxThreads = this.options.maxThreads ?? Math.max(1, Math.min(4, availableParallelism()));
+    // piscina's own balancer, when a thread finishes a task, may hand the next queued task to a
+    // thread that is still starting (loading the parser takes seconds on a busy machine). That
+    // task waits out the start inside its deadline, times out, its thread is terminated and a new
+    // one starts, which catches the next task the same way: ordinary statements were refused
+    // for a timeout every few seconds. Tasks go to threads that are ready and idle only.
+    const balancer: Balancer = (_task, workers) =>
+      workers.find((w) => this.ready.has(w.id) && w.currentUsage === 0 && !w.terminating) ?? null;
     this.pool = new Piscina<GuardTask, unknown>({
       filename: join(__dirname, 'worker', fromSources ? 'sql-guard.worker-source.js' : 'sql-guard.worker.js'),
       minThreads: 1,
       maxThreads,
       maxQueue: this.options.maxQueue ?? maxThreads * 16,
       idleTimeout: 60_000,
+      loadBalancer: balancer,
     });
+    this.pool.on('workerCreate', (w: { id: number }) => this.ready.add(w.id));
+    this.pool.on('workerDestroy', (w: { id: number }) => this.ready.delete(w.id));
     this.warmUp(this.pool);
     return this.pool;
   }
@@ -101,6 +115,7 @@ export class GuardPool {
     const pool = this.pool;
     this.pool = null;
     this.warm = null;
+    this.ready.clear();
     if (pool) await pool.destroy();
   }
 }

@@ -1,11 +1,11 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { SchemaSnapshot, SqlDialect, TableInfo } from '@sluice/connectors';
 import { SqliteConfig, SqliteConnector, LocalFileStorage } from '@sluice/connectors';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contextFor } from '../../../../test/helpers/connector-testing';
-import { tableInfo } from '../../../../test/helpers/table-info';
+import { birdSchema, Gold, goldFile } from '../../../../test/helpers/gold-sql';
 import { testEnv } from '../../../../test/helpers/test-env';
 import { GuardOptions, GuardResult, SqlGuard } from './sql-guard';
 
@@ -23,45 +23,6 @@ const env = testEnv({ SQLITE_ALLOWED_DIRS: root, STORAGE_DIR: `${root}-storage` 
 const sqlite = new SqliteConnector(env, new LocalFileStorage(env));
 const guard = new SqlGuard();
 const MAX_ROWS = 1000;
-
-interface Gold {
-  sql: string;
-  db: string;
-}
-
-/** `<sql>\t<db>` per line. */
-function goldFile(path: string): Gold[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => {
-      const tab = line.lastIndexOf('\t');
-      return { sql: line.slice(0, tab).trim(), db: line.slice(tab + 1).trim() };
-    });
-}
-
-const unquote = (name: string) => name.replace(/^["`[](.*)["`\]]$/, '$1');
-
-/** Tables and columns of BIRD's annotated DDL (comment lines between the columns). */
-function birdSchema(db: string, schema: string | null): { tables: TableInfo[] } {
-  const tables: TableInfo[] = [];
-  let current: { name: string; columns: string[] } | null = null;
-  for (const raw of readFileSync(join(FIXTURES, 'bird-mini-dev', 'schemas', `${db}.sql`), 'utf8').split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('--')) continue;
-    const create = /^CREATE TABLE\s+("[^"]+"|`[^`]+`|\S+)\s*\(/i.exec(line);
-    if (create) current = { name: unquote(create[1]), columns: [] };
-    else if (current && line.startsWith(')')) {
-      tables.push(tableInfo(schema, current.name, current.columns));
-      current = null;
-    } else if (current) {
-      const column = /^("[^"]+"|`[^`]+`|\[[^\]]+\]|\S+)/.exec(line);
-      if (column && !/^(PRIMARY|FOREIGN|UNIQUE|CONSTRAINT|CHECK)\b/i.test(line))
-        current.columns.push(unquote(column[1]));
-    }
-  }
-  return { tables };
-}
 
 interface Outcome {
   total: number;
