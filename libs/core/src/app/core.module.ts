@@ -5,7 +5,7 @@ import { EnvDto } from '../config/env.dto';
 import { DatabaseModule } from '../database/database.module';
 import { AllExceptionsFilter } from '../errors/all-exceptions.filter';
 import { createValidationPipe } from '../errors/validation';
-import { RequestTimingInterceptor } from '../http/request-timing.interceptor';
+import { RequestTimingInterceptor } from '../metrics/request-timing.interceptor';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueueModule } from '../queue/queue.module';
 import { RedisModule } from '../redis/redis';

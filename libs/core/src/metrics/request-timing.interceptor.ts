@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Observable } from 'rxjs';
-import { MetricsService } from '../metrics/metrics.service';
+import { MetricsService } from './metrics.service';
 
 /** Who called, as the auth guard left it on the request (core does not know the auth lib's type). */
 interface Caller {
