@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { SafeNetworkError } from '../network/safe-network';
 import { DomainError, TooManyRequestsError } from './domain-error';
 import { ErrorResponseDto } from './error-response.dto';
-import { JSON_MAX_MEMBERS } from '../http/json-depth';
+import { JSON_MAX_MEMBERS } from '../validation/json-inspection';
 
 const STATUS_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',

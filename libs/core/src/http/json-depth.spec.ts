@@ -1,5 +1,6 @@
 import { inspectJson } from '../validation/json-inspection';
-import { checkJsonBody, JSON_MAX_MEMBERS, urlHasNul } from './json-depth';
+import { JSON_MAX_MEMBERS } from '../validation/json-inspection';
+import { checkJsonBody, urlHasNul } from './json-depth';
 
 describe('inspectJson', () => {
   it('counts objects and arrays, not brackets inside strings', () => {

@@ -1,16 +1,8 @@
-import { inspectJson } from '../validation/json-inspection';
+import { inspectJson, JSON_MAX_MEMBERS } from '../validation/json-inspection';
 
 function bodyError(type: string, message: string): Error {
   return Object.assign(new Error(message), { status: 400, statusCode: 400, expose: true, type });
 }
-
-/**
- * Members one object of a request body may hold. Turning a body into its DTO
- * (class-transformer's plainToInstance) costs the square of an object's member count on the
- * event loop: 60,000 members, well within a 1 MB body, held the API for a minute. No DTO of the
- * API has more than a few dozen fields; at 256 a 1 MB body of such objects costs a few ms.
- */
-export const JSON_MAX_MEMBERS = 256;
 
 /** Refuses, as a body-parser error the exception filter names, a JSON body {@link inspectJson} flags. */
 export function checkJsonBody(buf: Buffer, depthLimit: number): void {
