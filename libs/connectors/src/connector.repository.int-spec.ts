@@ -85,6 +85,11 @@ describe('ConnectorRepository (real PostgreSQL)', () => {
         lastError: 'timeout',
         metadata: { tables: 3 },
       });
+      // Microseconds, which a Date cannot hold: both reads must drop them the same way.
+      await scratch.db.query(
+        `UPDATE connectors SET last_tested_at = '2026-02-03T04:05:06.789999Z', created_at = '1969-12-31T23:59:59.999500Z' WHERE id = $1`,
+        [saved.id],
+      );
       const [rows, total] = await repo.page(A, {}, 10);
       const found = await repo.findOne(A, saved.id);
       expect(total).toBe(1);
@@ -93,6 +98,8 @@ describe('ConnectorRepository (real PostgreSQL)', () => {
       expect(rows[0].lastSyncAt).toEqual(new Date('2026-02-03T04:05:06.789Z'));
       expect(rows[0].lastSyncRowCount).toBe('12345678901');
       expect(rows[0].managed).toBe(false);
+      expect(rows[0].lastTestedAt).toEqual(new Date('2026-02-03T04:05:06.789Z'));
+      expect(rows[0].lastUsedAt).toBeNull();
     });
 
     it('answers an empty tenant with no rows and a total of 0', async () => {

@@ -33,7 +33,11 @@ export type ConnectorChanges = Partial<
   Omit<ConnectorEntity, 'id' | 'tenantId' | 'createdAt' | 'updatedAt' | 'createdBy'>
 >;
 
-/** Every column of a connector, named as ConnectorEntity's properties (raw reads skip hydration). */
+// Timestamps travel as whole epoch milliseconds (what a Date holds; floor, as the driver's own
+// parse truncates the microseconds): a number is far cheaper to read than a timestamp's text.
+const epochMs = (column: string): string => `floor(extract(epoch FROM ${column}) * 1000)::float8`;
+
+/** Every column of a connector for a raw read, under the names PageRow gives them. */
 const PAGE_COLUMNS = [
   'c.id AS "id"',
   'c.tenant_id AS "tenantId"',
@@ -47,15 +51,56 @@ const PAGE_COLUMNS = [
   'c.status AS "status"',
   'c.managed AS "managed"',
   'c.metadata AS "metadata"',
-  'c.last_tested_at AS "lastTestedAt"',
+  `${epochMs('c.last_tested_at')} AS "lastTestedAt"`,
   'c.last_error AS "lastError"',
-  'c.last_sync_at AS "lastSyncAt"',
+  `${epochMs('c.last_sync_at')} AS "lastSyncAt"`,
   'c.last_sync_row_count AS "lastSyncRowCount"',
-  'c.last_used_at AS "lastUsedAt"',
+  `${epochMs('c.last_used_at')} AS "lastUsedAt"`,
   'c.created_by AS "createdBy"',
-  'c.created_at AS "createdAt"',
-  'c.updated_at AS "updatedAt"',
+  `${epochMs('c.created_at')} AS "createdAt"`,
+  `${epochMs('c.updated_at')} AS "updatedAt"`,
 ].join(', ');
+
+type Timestamps = 'lastTestedAt' | 'lastSyncAt' | 'lastUsedAt' | 'createdAt' | 'updatedAt';
+
+/** A row of the page statement: the entity's columns with epoch-ms timestamps, and the total. */
+type PageRow = Omit<ConnectorEntity, Timestamps | 'id'> & {
+  id: string | null;
+  total: number;
+  lastTestedAt: number | null;
+  lastSyncAt: number | null;
+  lastUsedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+const dateOrNull = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+/** The entity of a page row, built field by field (one object of a fixed shape per row). */
+function fromPageRow(r: PageRow): ConnectorEntity {
+  return {
+    id: r.id!,
+    tenantId: r.tenantId,
+    name: r.name,
+    type: r.type,
+    role: r.role,
+    description: r.description,
+    config: r.config,
+    authMethod: r.authMethod,
+    authConfig: r.authConfig,
+    status: r.status,
+    managed: r.managed,
+    metadata: r.metadata,
+    lastTestedAt: dateOrNull(r.lastTestedAt),
+    lastError: r.lastError,
+    lastSyncAt: dateOrNull(r.lastSyncAt),
+    lastSyncRowCount: r.lastSyncRowCount,
+    lastUsedAt: dateOrNull(r.lastUsedAt),
+    createdBy: r.createdBy,
+    createdAt: new Date(r.createdAt),
+    updatedAt: new Date(r.updatedAt),
+  };
+}
 
 /** The only place that queries connectors; every method is scoped to a tenant. */
 @Injectable()
@@ -86,9 +131,8 @@ export class ConnectorRepository {
   /**
    * One page, newest first, and the total of the filter, in a single statement: the count is an
    * uncorrelated subquery (evaluated once), and the page is joined laterally to one constant row
-   * so an empty page still brings the total back. Rows come back under the entity's property names
-   * and go straight to the mapper, without a query builder or entity hydration: this list is the
-   * API's busiest read.
+   * so an empty page still brings the total back. Rows are built straight from the driver's rows,
+   * without a query builder or entity hydration: this list is the API's busiest read.
    */
   async page(
     tenantId: string,
@@ -107,7 +151,9 @@ export class ConnectorRepository {
       where.push(`(c.name ILIKE ${q} OR c.description ILIKE ${q})`);
     }
     const filtered = where.join(' AND ');
-    const pageWhere = after ? `${filtered} AND (c.created_at, c.id) < (${bind(after.createdAt)}, ${bind(after.id)})` : filtered;
+    const pageWhere = after
+      ? `${filtered} AND (c.created_at, c.id) < (${bind(after.createdAt)}, ${bind(after.id)})`
+      : filtered;
     const sql = `
       SELECT (SELECT count(*) FROM connectors c WHERE ${filtered})::int AS "total", page.*
       FROM (SELECT 1) one
@@ -115,12 +161,10 @@ export class ConnectorRepository {
         SELECT ${PAGE_COLUMNS} FROM connectors c WHERE ${pageWhere}
         ORDER BY c.created_at DESC, c.id DESC LIMIT ${bind(limit + 1)}
       ) page ON true`;
-    const raw = (await this.orm.query(sql, params)) as Array<ConnectorEntity & { total: number }>;
-    const total = raw[0]?.total ?? 0;
-    const rows = raw
-      .filter((r) => r.id !== null)
-      .map(({ total: _total, ...row }) => row as ConnectorEntity);
-    return [rows, total];
+    const raw = (await this.orm.query(sql, params)) as PageRow[];
+    // An empty page is one row of nulls beside the total.
+    const rows = raw[0]?.id === null ? [] : raw.map(fromPageRow);
+    return [rows, raw[0]?.total ?? 0];
   }
 
   insert(values: NewConnector): Promise<ConnectorEntity> {
