@@ -75,6 +75,38 @@ describe('ConnectorRepository (real PostgreSQL)', () => {
       expect(stillTotal).toBe(5);
     });
 
+    it('reads each row with the values and types of the entity findOne returns', async () => {
+      const saved = await repo.insert(
+        connector(A, 'Typed', { config: { host: 'db', port: 5432 }, authMethod: 'password', authConfig: 'sealed' }),
+      );
+      await repo.update(A, saved.id, {
+        lastSyncAt: new Date('2026-02-03T04:05:06.789Z'),
+        lastSyncRowCount: '12345678901',
+        lastError: 'timeout',
+        metadata: { tables: 3 },
+      });
+      // Microseconds, which a Date cannot hold: both reads must drop them the same way.
+      await scratch.db.query(
+        `UPDATE connectors SET last_tested_at = '2026-02-03T04:05:06.789999Z', created_at = '1969-12-31T23:59:59.999500Z' WHERE id = $1`,
+        [saved.id],
+      );
+      const [rows, total] = await repo.page(A, {}, 10);
+      const found = await repo.findOne(A, saved.id);
+      expect(total).toBe(1);
+      expect({ ...rows[0] }).toEqual({ ...found });
+      expect(rows[0].createdAt).toBeInstanceOf(Date);
+      expect(rows[0].lastSyncAt).toEqual(new Date('2026-02-03T04:05:06.789Z'));
+      expect(rows[0].lastSyncRowCount).toBe('12345678901');
+      expect(rows[0].managed).toBe(false);
+      expect(rows[0].lastTestedAt).toEqual(new Date('2026-02-03T04:05:06.789Z'));
+      expect(rows[0].lastUsedAt).toBeNull();
+    });
+
+    it('answers an empty tenant with no rows and a total of 0', async () => {
+      await repo.insert(connector(B, 'elsewhere'));
+      expect(await repo.page(A, {}, 10)).toEqual([[], 0]);
+    });
+
     it('orders rows created in the same millisecond by id, so none is skipped or repeated', async () => {
       for (let i = 0; i < 4; i++) await repo.insert(connector(A, `same${i}`));
       await scratch.db.query(`UPDATE connectors SET created_at = '2026-01-01T00:00:00.000Z'`);
