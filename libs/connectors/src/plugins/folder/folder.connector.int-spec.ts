@@ -197,13 +197,13 @@ describe('FolderConnector', () => {
     expect(top.map((i) => i.externalId).sort()).toEqual(['a.csv', 'link-in.csv', 'notes.txt']);
   });
 
-  it('yields batches of 500 and stops at maxFiles', async () => {
+  it('yields batches from 500 doubling up to 4,000, and stops at maxFiles', async () => {
     const many = join(allowed, 'many');
     mkdirSync(join(many, 'nested'), { recursive: true });
-    for (let i = 0; i < 1_200; i++) writeFileSync(join(many, i % 3 === 0 ? 'nested' : '', `f${i}.txt`), 'x');
+    for (let i = 0; i < 12_000; i++) writeFileSync(join(many, i % 3 === 0 ? 'nested' : '', `f${i}.txt`), 'x');
     const batches = await discoverAll(context({ path: many }));
-    expect(batches.map((b) => b.length)).toEqual([500, 500, 200]);
-    expect(new Set(batches.flat().map((i) => i.externalId)).size).toBe(1_200);
+    expect(batches.map((b) => b.length)).toEqual([500, 1_000, 2_000, 4_000, 4_000, 500]);
+    expect(new Set(batches.flat().map((i) => i.externalId)).size).toBe(12_000);
     const capped = await discoverAll(context({ path: many, maxFiles: 1_000 }));
     expect(capped.map((b) => b.length)).toEqual([500, 500]);
   });

@@ -11,6 +11,7 @@ import { Invitations1764620000000 } from './1764620000000-invitations';
 import { ExamplesDialectCheck1764700000000 } from './1764700000000-examples-dialect-check';
 import { TenantScopedReferences1764750000000 } from './1764750000000-tenant-scoped-references';
 import { SchemaSnapshotWrites1764800000000 } from './1764800000000-schema-snapshot-writes';
+import { DocumentsSingleKeys1764850000000 } from './1764850000000-documents-single-keys';
 
 /** Every migration, oldest first. Listed by hand so the build bundles them and nothing is globbed. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   ExamplesDialectCheck1764700000000,
   TenantScopedReferences1764750000000,
   SchemaSnapshotWrites1764800000000,
+  DocumentsSingleKeys1764850000000,
 ];

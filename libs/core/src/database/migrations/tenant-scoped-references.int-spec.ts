@@ -76,6 +76,26 @@ describe('references carry the tenant (real PostgreSQL)', () => {
     ]);
   });
 
+  it('refuses a document of a missing connector, and deleting a tenant removes its documents', async () => {
+    // Only the (connector_id, tenant_id) reference guards documents; it covers both single ones.
+    await expect(
+      query(
+        url,
+        `INSERT INTO documents (id, tenant_id, connector_id, external_id, kind, name, status, metadata)
+           VALUES ('doc_none', 'ten_a', 'conn_none', 'a.csv', 'file', 'a.csv', 'synced', '{}')`,
+      ),
+    ).rejects.toThrow(/documents_connector_tenant_fkey/);
+    await query(url, "INSERT INTO tenants (id, name) VALUES ('ten_c', 'Initech')");
+    await query(url, "INSERT INTO connectors (id, tenant_id, name, type) VALUES ('conn_c', 'ten_c', 'C', 'sqlite')");
+    await query(
+      url,
+      `INSERT INTO documents (id, tenant_id, connector_id, external_id, kind, name, status, metadata)
+         VALUES ('doc_c', 'ten_c', 'conn_c', 'c.csv', 'file', 'c.csv', 'synced', '{}')`,
+    );
+    await query(url, "DELETE FROM tenants WHERE id = 'ten_c'");
+    expect(await query(url, "SELECT 1 FROM documents WHERE tenant_id = 'ten_c'")).toEqual([]);
+  });
+
   it('undoes and redoes cleanly', async () => {
     // Back to before this migration, through the ones added after it, then forward again.
     const undone = MIGRATIONS.slice(MIGRATIONS.findIndex((m) => m.name === 'TenantScopedReferences1764750000000'));
