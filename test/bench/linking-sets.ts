@@ -1,13 +1,12 @@
-import { PostgresConfig, PostgresqlConnector, type TableInfo } from '@sluice/connectors';
+import { PostgresqlConnector, type TableInfo } from '@sluice/connectors';
 import { extractReferences, randomAlphanumeric } from '@sluice/core';
 import type { LinkableTable } from '@sluice/nl2sql/testing';
 import { tableKey } from '@sluice/schema';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contextFor } from '../helpers/connector-testing';
-import { DEFOG_DATABASES, defogDescriptions, defogQuestions, expandGold, loadDefog } from '../helpers/defog';
-import { databaseName, dropDatabase, testEnv } from '../helpers/test-env';
+import { DEFOG_DATABASES, defogLinkableTables, defogQuestions, expandGold, loadDefog } from '../helpers/defog';
+import { dropDatabase, testEnv } from '../helpers/test-env';
 
 /**
  * The question sets of the schema-linking benchmark, read from test/fixtures only: each question
@@ -232,11 +231,6 @@ export async function birdSet(): Promise<LinkingSet> {
   return { name: 'BIRD mini-dev', dialect: 'postgresql', schemas, questions };
 }
 
-interface ColumnMeta {
-  column_name: string;
-  column_description?: string;
-}
-
 /**
  * defog: the 11 databases loaded into scratch PostgreSQL databases and introspected by the real
  * plugin, with defog's column descriptions as notes; the 210 questions of sql-eval, gold being
@@ -253,33 +247,7 @@ export async function defogSet(): Promise<LinkingSet> {
   try {
     for (const db of DEFOG_DATABASES) {
       await loadDefog(db, urls.get(db)!);
-      const config = connector.parseConfig(
-        {
-          host: '127.0.0.1',
-          port: 5432,
-          database: databaseName(urls.get(db)!),
-          user: 'postgres',
-          ssl: { mode: 'disable' },
-        },
-        { password: '' },
-      );
-      const snapshot = await connector.sql.introspect(contextFor<PostgresConfig>(config));
-      const meta = (defogDescriptions(db).table_metadata ?? {}) as Record<string, ColumnMeta[]>;
-      const metaFor = (schema: string | null, name: string) =>
-        Object.entries(meta).find(([k]) => [name, `${schema}.${name}`].includes(k.toLowerCase()))?.[1] ?? [];
-      schemas.set(
-        db,
-        snapshot.tables.map((table) => {
-          const described = metaFor(table.schema, table.name.toLowerCase());
-          const columnNotes = Object.fromEntries(
-            table.columns.flatMap((c) => {
-              const found = described.find((m) => m.column_name.toLowerCase() === c.name.toLowerCase());
-              return found?.column_description ? [[c.name, { description: found.column_description }]] : [];
-            }),
-          );
-          return { key: tableKey(table), table, columnNotes };
-        }),
-      );
+      schemas.set(db, await defogLinkableTables(connector, db, urls.get(db)!));
     }
   } finally {
     await connector.onModuleDestroy();

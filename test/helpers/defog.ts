@@ -1,6 +1,10 @@
+import type { PostgresConfig, PostgresqlConnector } from '@sluice/connectors';
+import type { LinkableTable } from '@sluice/nl2sql/testing';
+import { tableKey } from '@sluice/schema';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDatabaseWith } from './test-env';
+import { contextFor } from './connector-testing';
+import { createDatabaseWith, databaseName } from './test-env';
 
 const DEFOG = join(__dirname, '..', 'fixtures', 'defog');
 
@@ -117,4 +121,38 @@ export function defogDescriptions(db: string): Record<string, unknown> {
 /** Creates the database of `url` and loads one defog database (DDL and rows) into it. */
 export async function loadDefog(db: string, url: string): Promise<void> {
   await createDatabaseWith(url, readFileSync(join(DEFOG, 'databases', `${db}.sql`), 'utf8'));
+}
+
+interface ColumnMeta {
+  column_name: string;
+  column_description?: string;
+}
+
+/**
+ * A loaded defog database introspected by the real plugin, each table with defog's column
+ * descriptions (`<db>.json`) as its column notes: what schema linking ranks.
+ */
+export async function defogLinkableTables(
+  connector: PostgresqlConnector,
+  db: string,
+  url: string,
+): Promise<LinkableTable[]> {
+  const config = connector.parseConfig(
+    { host: '127.0.0.1', port: 5432, database: databaseName(url), user: 'postgres', ssl: { mode: 'disable' } },
+    { password: '' },
+  );
+  const snapshot = await connector.sql.introspect(contextFor<PostgresConfig>(config));
+  const meta = (defogDescriptions(db).table_metadata ?? {}) as Record<string, ColumnMeta[]>;
+  const metaFor = (schema: string | null, name: string) =>
+    Object.entries(meta).find(([k]) => [name, `${schema}.${name}`].includes(k.toLowerCase()))?.[1] ?? [];
+  return snapshot.tables.map((table) => {
+    const described = metaFor(table.schema, table.name.toLowerCase());
+    const columnNotes = Object.fromEntries(
+      table.columns.flatMap((c) => {
+        const found = described.find((m) => m.column_name.toLowerCase() === c.name.toLowerCase());
+        return found?.column_description ? [[c.name, { description: found.column_description }]] : [];
+      }),
+    );
+    return { key: tableKey(table), table, columnNotes };
+  });
 }

@@ -35,6 +35,23 @@ export function fieldsFromItem(item: DiscoveredItem, previous: Record<string, un
 /** Document states in which a one-document sync is waiting or under way. */
 const IN_FLIGHT: DocumentStatus[] = ['queued', 'syncing'];
 
+/**
+ * The written fields of a batch as one array per column, in the order the upsert statements
+ * unnest them: kind, name, path, mime type, size, checksum, metadata (as JSON text).
+ */
+function fieldArrays(rows: Array<{ fields: Partial<DocumentEntity> }>): unknown[][] {
+  const column = <K extends keyof DocumentEntity>(key: K) => rows.map((row) => row.fields[key] ?? null);
+  return [
+    column('kind'),
+    column('name'),
+    column('path'),
+    column('mimeType'),
+    column('size'),
+    column('checksum'),
+    rows.map((row) => JSON.stringify(row.fields.metadata ?? {})),
+  ];
+}
+
 @Injectable()
 export class DocumentRepository {
   constructor(
@@ -85,7 +102,6 @@ export class DocumentRepository {
       }
     }
     if (fresh.length) {
-      const column = <K extends keyof DocumentEntity>(key: K) => fresh.map((row) => row.fields[key] ?? null);
       await manager.query(
         `INSERT INTO documents (id, tenant_id, connector_id, external_id, kind, name, path, mime_type, size, checksum,
                                 status, error, metadata, synced_at, last_seen_run_id)
@@ -101,18 +117,11 @@ export class DocumentRepository {
           ids.runId,
           fresh.map((row) => row.id),
           fresh.map((row) => row.externalId),
-          column('kind'),
-          column('name'),
-          column('path'),
-          column('mimeType'),
-          column('size'),
-          column('checksum'),
-          fresh.map((row) => JSON.stringify(row.fields.metadata ?? {})),
+          ...fieldArrays(fresh),
         ],
       );
     }
     if (changed.length) {
-      const column = <K extends keyof DocumentEntity>(key: K) => changed.map((row) => row.fields[key] ?? null);
       await manager.query(
         `UPDATE documents d
             SET kind = r.kind, name = r.name, path = r.path, mime_type = r.mime_type, size = r.size::bigint,
@@ -127,13 +136,7 @@ export class DocumentRepository {
           now,
           ids.runId,
           changed.map((row) => row.id),
-          column('kind'),
-          column('name'),
-          column('path'),
-          column('mimeType'),
-          column('size'),
-          column('checksum'),
-          changed.map((row) => JSON.stringify(row.fields.metadata ?? {})),
+          ...fieldArrays(changed),
         ],
       );
     }

@@ -1,15 +1,13 @@
-import { PostgresConfig, PostgresqlConnector } from '@sluice/connectors';
+import { PostgresqlConnector } from '@sluice/connectors';
 import { randomAlphanumeric, extractReferences, TableRef } from '@sluice/core';
-import { tableKey } from '@sluice/schema';
-import { contextFor } from '../../../../test/helpers/connector-testing';
 import {
   DEFOG_DATABASES,
-  defogDescriptions,
+  defogLinkableTables,
   defogQuestions,
   expandGold,
   loadDefog,
 } from '../../../../test/helpers/defog';
-import { databaseName, dropDatabase, testEnv } from '../../../../test/helpers/test-env';
+import { dropDatabase, testEnv } from '../../../../test/helpers/test-env';
 import { estimateTokens, renderDdl } from './prompt-ddl';
 import { LinkableTable, LinkedSchema, linkSchema } from './schema-linker';
 
@@ -30,38 +28,8 @@ const urls = new Map(
 );
 const schemas = new Map<string, LinkableTable[]>();
 
-interface ColumnMeta {
-  column_name: string;
-  column_description?: string;
-}
-
 /** Introspects one loaded database through the real plugin, with defog's column descriptions. */
-async function linkableTables(db: string): Promise<LinkableTable[]> {
-  const config = connector.parseConfig(
-    {
-      host: '127.0.0.1',
-      port: 5432,
-      database: databaseName(urls.get(db)!),
-      user: 'postgres',
-      ssl: { mode: 'disable' },
-    },
-    { password: '' },
-  );
-  const snapshot = await connector.sql.introspect(contextFor<PostgresConfig>(config));
-  const meta = (defogDescriptions(db).table_metadata ?? {}) as Record<string, ColumnMeta[]>;
-  const metaFor = (schema: string | null, name: string) =>
-    Object.entries(meta).find(([k]) => [name, `${schema}.${name}`].includes(k.toLowerCase()))?.[1] ?? [];
-  return snapshot.tables.map((table) => {
-    const columns = metaFor(table.schema, table.name.toLowerCase());
-    const columnNotes = Object.fromEntries(
-      table.columns.flatMap((c) => {
-        const found = columns.find((m) => m.column_name.toLowerCase() === c.name.toLowerCase());
-        return found?.column_description ? [[c.name, { description: found.column_description }]] : [];
-      }),
-    );
-    return { key: tableKey(table), table, columnNotes };
-  });
-}
+const linkableTables = (db: string): Promise<LinkableTable[]> => defogLinkableTables(connector, db, urls.get(db)!);
 
 /** The first concrete gold query's tables, resolved to the schema's keys (CTE names are not tables). */
 async function goldTables(gold: string, tables: LinkableTable[]): Promise<string[]> {
