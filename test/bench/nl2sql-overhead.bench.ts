@@ -71,7 +71,13 @@ async function createConnector(app: TestApp, token: string, label: string, url: 
     {
       name: label,
       type: 'postgresql',
-      config: { host: '127.0.0.1', port: 5432, database: databaseName(url), user: 'postgres', ssl: { mode: 'disable' } },
+      config: {
+        host: '127.0.0.1',
+        port: 5432,
+        database: databaseName(url),
+        user: 'postgres',
+        ssl: { mode: 'disable' },
+      },
       authConfig: { password: 'unused' },
     },
     { token },
@@ -111,7 +117,8 @@ async function measureCase(app: TestApp, llm: FakeOpenAi, token: string, c: Case
     if (asked.body.sql === undefined || asked.body.result === null) throw new Error(`${c.label}: no answer`);
     const fake = llm.chatMs.slice(calls).reduce((a, b) => a + b, 0);
     const validated = await timed(app.baseUrl, token, '/api/v1/nl2sql/validate', { connectorId, sql: c.sql });
-    if (!validated.body.ok) throw new Error(`${c.label}: the scripted SQL is refused: ${JSON.stringify(validated.body)}`);
+    if (!validated.body.ok)
+      throw new Error(`${c.label}: the scripted SQL is refused: ${JSON.stringify(validated.body)}`);
     const executed = await timed(app.baseUrl, token, '/api/v1/nl2sql/execute', { connectorId, sql: c.sql });
     if (i === 0) first = { query: round(asked.ms - fake), baseline: round(validated.ms + executed.ms) };
     if (i < warmups) continue;

@@ -131,13 +131,7 @@ export class DocumentRepository {
                        $11::text[])
              AS r(id, kind, name, path, mime_type, size, checksum, metadata)
           WHERE d.tenant_id = $1 AND d.id = r.id`,
-        [
-          ids.tenantId,
-          now,
-          ids.runId,
-          changed.map((row) => row.id),
-          ...fieldArrays(changed),
-        ],
+        [ids.tenantId, now, ids.runId, changed.map((row) => row.id), ...fieldArrays(changed)],
       );
     }
     if (unchanged.length) {

@@ -66,8 +66,7 @@ describe('QuestionContextService.linkables', () => {
 
   it('keeps what is withheld from viewers apart from what admins see', async () => {
     await annotations.upsert(admin, sqlId, { table: 'customers', column: 'email', tags: ['pii'] });
-    const names = async (auth: typeof admin) =>
-      (await byName('customers', auth)).table.columns.map((c) => c.name);
+    const names = async (auth: typeof admin) => (await byName('customers', auth)).table.columns.map((c) => c.name);
     expect(await names(admin)).toEqual(['id', 'email']);
     expect(await names(viewer)).toEqual(['id']);
     expect(await names(admin)).toEqual(['id', 'email']);

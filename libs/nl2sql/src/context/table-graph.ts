@@ -108,9 +108,7 @@ export class TableGraph {
         // The table of that very name if there is one (`track_id` is track's, not playlist_track's).
         const ending = (byLastWord.get(prefix[prefix.length - 1]) ?? []).filter((n) => endsWith(n.words, prefix));
         const exact = ending.filter((n) => n.words.length === prefix.length);
-        (exact.length ? exact : ending).forEach((n) =>
-          refer(column.name, n.key, 'inferred'),
-        );
+        (exact.length ? exact : ending).forEach((n) => refer(column.name, n.key, 'inferred'));
         const sharing = sharers.get(lower);
         if (sharing) sharing.push(t.key);
         else sharers.set(lower, [t.key]);
