@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { EnvDto } from '../config/env.dto';
 import { REDIS } from './redis.token';
@@ -9,14 +9,37 @@ import { SharedMetrics } from '../metrics/shared-metrics';
 export { InjectRedis, REDIS } from './redis.token';
 
 /** A client for our own keys (rate limits, locks, flags); every key goes under `REDIS_KEY_PREFIX:`. */
-export function createRedis(env: EnvDto): Redis {
-  return new Redis(env.REDIS_URL, {
+export function createRedis(env: EnvDto, logger: Pick<Logger, 'warn' | 'log'> = new Logger('Redis')): Redis {
+  const client = new Redis(env.REDIS_URL, {
     keyPrefix: `${env.REDIS_KEY_PREFIX}:`,
     maxRetriesPerRequest: 1,
     // A command waits at most this long, so an outage gives a quick 503 rather than a hung request.
     commandTimeout: 2000,
     enableOfflineQueue: true,
     lazyConnect: false,
+  });
+  reportConnectionErrors(client, logger);
+  return client;
+}
+
+/**
+ * An ioredis client without an 'error' listener prints "[ioredis] Unhandled error event" with a
+ * stack for every failed reconnect. The client reconnects by itself; what an operator needs is one
+ * warning when the connection is lost (and each time the reason changes) and one line when it is
+ * back, through the application's logger.
+ */
+export function reportConnectionErrors(client: Redis, logger: Pick<Logger, 'warn' | 'log'>): void {
+  let lastReason: string | undefined;
+  client.on('error', (error: Error) => {
+    const reason = error.message || error.name;
+    if (reason === lastReason) return;
+    lastReason = reason;
+    logger.warn(`Redis connection error (the client keeps reconnecting): ${reason}`);
+  });
+  client.on('ready', () => {
+    if (lastReason === undefined) return;
+    lastReason = undefined;
+    logger.log('Redis connection restored');
   });
 }
 
