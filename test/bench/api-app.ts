@@ -3,6 +3,7 @@ import { createPino, JsonLogger } from '@sluice/core/testing';
 import type { NextFunction, Request, Response } from 'express';
 import { Agent, request } from 'node:http';
 import pino from 'pino';
+import type { FakeOpenAi } from '../helpers/fake-openai';
 import { startTestApp, TestApp } from '../helpers/test-app';
 import { UNLIMITED_RATES } from './benchmark';
 
@@ -97,4 +98,41 @@ export function addBareRoute(app: TestApp, path: string, handler: (req: Request,
   let at = stack.length;
   while (at > 0 && !stack[at - 1].route) at--;
   stack.splice(at, 0, layer);
+}
+
+/** Creates a connector through the API as the holder of `token`: its id, or an error naming the answer. */
+export async function createConnector(app: TestApp, token: string, body: Record<string, unknown>): Promise<string> {
+  const res = await app.http.post('/api/v1/connectors', body, { token });
+  if (res.status !== 201) throw new Error(`create the connector ${body.name}: ${res.status} ${res.text.slice(0, 500)}`);
+  return res.body.id as string;
+}
+
+/** The variables that point the app's LLM at a scripted fake (test/helpers/fake-openai.ts), already started. */
+export function scriptedLlm(llm: FakeOpenAi): Record<string, string> {
+  return { LLM_PROVIDER: 'openai', LLM_MODEL: 'scripted', LLM_BASE_URL: llm.baseUrl, LLM_API_KEY: 'sk-bench-scripted' };
+}
+
+/**
+ * A tenant with `count` connectors, alternately a PostgreSQL one with a sealed password and a
+ * description, and a file one; created a few at a time (the seed is setup, not the measure).
+ */
+export async function seedMixedConnectors(app: TestApp, token: string, count: number): Promise<void> {
+  const create = (i: number) =>
+    createConnector(
+      app,
+      token,
+      i % 2
+        ? { name: `Files ${i}`, type: 'local_file', config: { fileName: `f-${i}.csv` } }
+        : {
+            name: `Warehouse ${i}`,
+            type: 'postgresql',
+            description: `Regional warehouse number ${i}`,
+            config: { host: '127.0.0.1', port: 5432, database: `wh_${i}`, user: 'reader', ssl: { mode: 'disable' } },
+            authConfig: { password: `secret-${i}` },
+          },
+    );
+  const parallel = 8;
+  for (let i = 0; i < count; i += parallel) {
+    await Promise.all(Array.from({ length: Math.min(parallel, count - i) }, (_, k) => create(i + k)));
+  }
 }

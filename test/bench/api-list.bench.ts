@@ -1,7 +1,6 @@
 import autocannon, { Result } from 'autocannon';
 import { Agent } from 'node:http';
-import { TestApp } from '../helpers/test-app';
-import { addBareRoute, send, startBenchApp } from './api-app';
+import { addBareRoute, seedMixedConnectors, send, startBenchApp } from './api-app';
 import { BenchmarkResult, envInteger, measure, round } from './benchmark';
 
 export const name = 'api-list';
@@ -12,31 +11,6 @@ const CONNECTORS = 1_000;
 const LIST_PATH = '/api/v1/connectors?limit=100';
 const BARE_PATH = '/bench/connectors-from-memory';
 const TARGET_SHARE = 0.4;
-
-/** A tenant with a thousand connectors: half SQL ones with a sealed password, half file ones. */
-async function seed(app: TestApp, token: string): Promise<void> {
-  const create = async (i: number) => {
-    const res = await app.http.post(
-      '/api/v1/connectors',
-      i % 2
-        ? { name: `Files ${i}`, type: 'local_file', config: { fileName: `f-${i}.csv` } }
-        : {
-            name: `Warehouse ${i}`,
-            type: 'postgresql',
-            description: `Regional warehouse number ${i}`,
-            config: { host: '127.0.0.1', port: 5432, database: `wh_${i}`, user: 'reader', ssl: { mode: 'disable' } },
-            authConfig: { password: `secret-${i}` },
-          },
-      { token },
-    );
-    if (res.status !== 201) throw new Error(`creating a connector failed: ${res.status} ${res.text.slice(0, 300)}`);
-  };
-  // A few at a time: the seed is setup, not the measure.
-  const parallel = 8;
-  for (let i = 0; i < CONNECTORS; i += parallel) {
-    await Promise.all(Array.from({ length: Math.min(parallel, CONNECTORS - i) }, (_, k) => create(i + k)));
-  }
-}
 
 function load(url: string, headers: Record<string, string>, connections: number, duration: number): Promise<Result> {
   // In a worker thread, so the load generator does not run on the API's event loop.
@@ -59,7 +33,7 @@ export async function run(): Promise<BenchmarkResult> {
   const app = await startBenchApp({ SAFE_NETWORK_ALLOW: '127.0.0.1' });
   try {
     const token = await app.http.login('admin@acme.test', 'acme-admin-password');
-    await seed(app, token);
+    await seedMixedConnectors(app, token, CONNECTORS);
     const auth = { authorization: `Bearer ${token}` };
     // The bare route answers what the API answered, parsed once and serialised on every request
     // as the API does: the difference between the two is what the API does besides HTTP and JSON.

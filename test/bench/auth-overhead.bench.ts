@@ -1,5 +1,4 @@
-import { TestApp } from '../helpers/test-app';
-import { startBenchApp, serialLatencies, SerialTarget } from './api-app';
+import { seedMixedConnectors, startBenchApp, serialLatencies, SerialTarget } from './api-app';
 import { BenchmarkResult, envInteger, measure, percentile, round } from './benchmark';
 
 export const name = 'auth-overhead';
@@ -10,31 +9,13 @@ export const description =
 const CONNECTORS = 20;
 const TARGET_MS = 2;
 
-async function seed(app: TestApp, token: string): Promise<void> {
-  for (let i = 0; i < CONNECTORS; i++) {
-    const res = await app.http.post(
-      '/api/v1/connectors',
-      i % 2
-        ? { name: `Files ${i}`, type: 'local_file', config: { fileName: `f-${i}.csv` } }
-        : {
-            name: `Warehouse ${i}`,
-            type: 'postgresql',
-            config: { host: '127.0.0.1', port: 5432, database: `wh_${i}`, user: 'reader', ssl: { mode: 'disable' } },
-            authConfig: { password: `secret-${i}` },
-          },
-      { token },
-    );
-    if (res.status !== 201) throw new Error(`creating a connector failed: ${res.status} ${res.text.slice(0, 300)}`);
-  }
-}
-
 export async function run(): Promise<BenchmarkResult> {
   const rounds = envInteger('BENCH_REQUESTS', 300);
   const warmUp = envInteger('BENCH_WARMUP', 100);
   const app = await startBenchApp({ SAFE_NETWORK_ALLOW: '127.0.0.1' });
   try {
     const token = await app.http.login('admin@acme.test', 'acme-admin-password');
-    await seed(app, token);
+    await seedMixedConnectors(app, token, CONNECTORS);
     const auth = { authorization: `Bearer ${token}` };
     const baseline: SerialTarget = { name: 'live', path: '/health/live' };
     const routes: SerialTarget[] = [

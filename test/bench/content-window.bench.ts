@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp, TestApp } from '../helpers/test-app';
+import { createConnector } from './api-app';
 import { BenchmarkResult, envInteger, measure, percentile } from './benchmark';
 import { GIB, uploadWithCurl, writeBigFile } from './big-file';
 
@@ -24,13 +25,11 @@ export async function run(): Promise<BenchmarkResult> {
     if (file.lines < DEEP_LINE + LIMIT) throw new Error(`the file has only ${file.lines} lines`);
     app = await startTestApp({ STORAGE_DIR: storage, MAX_UPLOAD_BYTES: String(2 * GIB) });
     const token = await app.http.login('admin@acme.test', 'acme-admin-password');
-    const created = await app.http.post(
-      '/api/v1/connectors',
-      { name: 'Big CSV', type: 'local_file', config: { fileName: 'big.csv' } },
-      { token },
-    );
-    if (created.status !== 201) throw new Error(`create the connector: ${created.status} ${created.text}`);
-    const id = created.body.id as string;
+    const id = await createConnector(app, token, {
+      name: 'Big CSV',
+      type: 'local_file',
+      config: { fileName: 'big.csv' },
+    });
     await uploadWithCurl(app.http, token, id, source);
     rmSync(source);
 

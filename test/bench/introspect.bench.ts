@@ -1,9 +1,11 @@
 import { SqlDatabase } from '@langchain/classic/sql_db';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { localPostgresConnector } from '../helpers/chinook';
 import { startTestApp, TestApp } from '../helpers/test-app';
-import { databaseName, dropDatabase, testVariables } from '../helpers/test-env';
+import { dropDatabase, testVariables } from '../helpers/test-env';
 import { BenchmarkResult, envInteger, measure, percentile, round, UNLIMITED_RATES } from './benchmark';
+import { createConnector } from './api-app';
 import { createLargeSchema } from './large-schema';
 
 export const name = 'introspect';
@@ -72,25 +74,8 @@ export async function run(): Promise<BenchmarkResult> {
     await createLargeSchema(url, tableCount, columnCount);
     app = await startTestApp({ SAFE_NETWORK_ALLOW: '127.0.0.1', ...UNLIMITED_RATES });
     const token = await app.http.login('admin@acme.test', 'acme-admin-password');
-    const created = await app.http.post(
-      '/api/v1/connectors',
-      {
-        name: 'Large schema',
-        type: 'postgresql',
-        config: {
-          host: '127.0.0.1',
-          port: 5432,
-          database: databaseName(url),
-          user: 'postgres',
-          ssl: { mode: 'disable' },
-        },
-        authConfig: { password: 'unused' },
-      },
-      { token },
-    );
-    if (created.status !== 201)
-      throw new Error(`create the connector: ${created.status} ${created.text.slice(0, 300)}`);
-    const path = `/api/v1/connectors/${created.body.id}/schema?refresh=true`;
+    const id = await createConnector(app, token, { name: 'Large schema', ...localPostgresConnector(url) });
+    const path = `/api/v1/connectors/${id}/schema?refresh=true`;
 
     let described = 0;
     // The first answer goes through the test client, which checks it against openapi.json; the

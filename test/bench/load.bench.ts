@@ -2,11 +2,12 @@ import autocannon, { Result } from 'autocannon';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadChinookPostgres } from '../helpers/chinook';
+import { loadChinookPostgres, localPostgresConnector } from '../helpers/chinook';
 import { FakeOpenAi } from '../helpers/fake-openai';
 import { HttpClient } from '../helpers/http-client';
 import { startTestApp, TestApp } from '../helpers/test-app';
-import { databaseName, dropDatabase, testVariables } from '../helpers/test-env';
+import { dropDatabase, testVariables } from '../helpers/test-env';
+import { scriptedLlm } from './api-app';
 import { BenchmarkResult, envInteger, measure, UNLIMITED_RATES } from './benchmark';
 
 export const name = 'load';
@@ -35,22 +36,7 @@ async function must(res: { status: number; text: string; body: any }, what: stri
 /** The tenant the clients read: Chinook on PostgreSQL, an uploaded CSV, and more connectors. */
 async function seed(http: HttpClient, token: string, pgUrl: string) {
   const chinook = await must(
-    await http.post(
-      '/api/v1/connectors',
-      {
-        name: 'Chinook',
-        type: 'postgresql',
-        config: {
-          host: '127.0.0.1',
-          port: 5432,
-          database: databaseName(pgUrl),
-          user: 'postgres',
-          ssl: { mode: 'disable' },
-        },
-        authConfig: { password: 'unused' },
-      },
-      { token },
-    ),
+    await http.post('/api/v1/connectors', { name: 'Chinook', ...localPostgresConnector(pgUrl) }, { token }),
     'create the Chinook connector',
   );
   const csv = await must(
@@ -178,10 +164,7 @@ export async function run(): Promise<BenchmarkResult> {
     app = await startTestApp({
       STORAGE_DIR: storage,
       SAFE_NETWORK_ALLOW: '127.0.0.1',
-      LLM_PROVIDER: 'openai',
-      LLM_MODEL: 'scripted',
-      LLM_BASE_URL: llm.baseUrl,
-      LLM_API_KEY: 'sk-bench-scripted',
+      ...scriptedLlm(llm),
       // Raised for the run: the benchmark measures the service, not its rate limiter, and all
       // 40 question clients of the one tenant are in flight at once, not 8 and 32 refusals.
       ...UNLIMITED_RATES,

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadChinookPostgres } from '../helpers/chinook';
+import { loadChinookPostgres, localPostgresConnector } from '../helpers/chinook';
 import { FakeOpenAi } from '../helpers/fake-openai';
 import { startTestApp, TestApp } from '../helpers/test-app';
-import { databaseName, dropDatabase, testVariables } from '../helpers/test-env';
+import { dropDatabase, testVariables } from '../helpers/test-env';
+import { createConnector, scriptedLlm } from './api-app';
 import { BenchmarkResult, envInteger, measure, percentile, round, UNLIMITED_RATES } from './benchmark';
 import { createLargeSchema } from './large-schema';
 
@@ -65,30 +66,6 @@ async function timed(baseUrl: string, token: string, path: string, body: unknown
   return { ms, body: JSON.parse(text) };
 }
 
-async function createConnector(app: TestApp, token: string, label: string, url: string): Promise<string> {
-  const res = await app.http.post(
-    '/api/v1/connectors',
-    {
-      name: label,
-      type: 'postgresql',
-      config: {
-        host: '127.0.0.1',
-        port: 5432,
-        database: databaseName(url),
-        user: 'postgres',
-        ssl: { mode: 'disable' },
-      },
-      authConfig: { password: 'unused' },
-    },
-    { token },
-  );
-  if (res.status !== 201) throw new Error(`create the ${label} connector: ${res.status} ${res.text.slice(0, 500)}`);
-  // The schema cache warm: every question after this reads the snapshot, never the database's catalog.
-  const schema = await app.http.get(`/api/v1/connectors/${res.body.id}/schema`, { token });
-  if (schema.status !== 200) throw new Error(`schema of ${label}: ${schema.status} ${schema.text.slice(0, 500)}`);
-  return res.body.id as string;
-}
-
 const stats = (values: number[]) => ({
   p50: round(percentile(values, 50)),
   p90: round(percentile(values, 90)),
@@ -141,17 +118,14 @@ export async function run(): Promise<BenchmarkResult> {
     app = await startTestApp({
       STORAGE_DIR: storage,
       SAFE_NETWORK_ALLOW: '127.0.0.1',
-      LLM_PROVIDER: 'openai',
-      LLM_MODEL: 'scripted',
-      LLM_BASE_URL: llm.baseUrl,
-      LLM_API_KEY: 'sk-bench-scripted',
+      ...scriptedLlm(llm),
       ...UNLIMITED_RATES,
     });
     const token = await app.http.login('admin@acme.test', 'acme-admin-password');
     const cases = CASES(chinookUrl, largeUrl);
     const figures: Record<string, Awaited<ReturnType<typeof measureCase>>> = {};
     for (const c of cases) {
-      const id = await createConnector(app, token, c.label, c.url);
+      const id = await createConnector(app, token, { name: c.label, ...localPostgresConnector(c.url) });
       figures[c.label] = await measureCase(app, llm, token, c, id, rounds);
     }
     const measures = cases.flatMap((c) => {
