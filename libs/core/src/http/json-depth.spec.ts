@@ -8,6 +8,10 @@ describe('inspectJson', () => {
     expect(inspectJson('{"a":[{"b":1}]}', 2).tooDeep).toBe(true);
     expect(inspectJson('{"a":"[[[[[[{{{{{{"}', 1).tooDeep).toBe(false);
     expect(inspectJson('{"a":"\\"[[[["}', 1).tooDeep).toBe(false);
+    // A string ending in an escaped backslash ends there: what follows is structure again.
+    expect(inspectJson('{"a":"x\\\\","b":{"c":{"d":1}}}', 2).tooDeep).toBe(true);
+    expect(inspectJson('{"a":"x\\\\\\"{{{","b":{"c":1}}', 2).tooDeep).toBe(false);
+    expect(inspectJson(`{"a":"${'y'.repeat(100_000)}\\u0000"}`, 2).hasNul).toBe(true);
   });
 
   it('stops early on a hostile body and handles deep input in one pass', () => {

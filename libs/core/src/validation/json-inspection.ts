@@ -53,15 +53,31 @@ export function inspectJson(
   let hasNul = false;
   // Per open container: -1 for an array, else the commas seen so far in the object.
   const commas: number[] = [];
+  // Inside a string only quotes and backslashes matter: found with indexOf (native, a megabyte
+  // of string in well under a millisecond), each position kept until the scan passes it.
+  let nextQuote = -1;
+  let nextEscape = -1;
+  const after = (byte: number, from: number): number => {
+    const at = buf.indexOf(byte, from);
+    return at === -1 ? buf.length : at;
+  };
   for (let i = 0; i < buf.length; i++) {
-    const c = buf[i];
     if (inString) {
-      if (c === 0x5c) {
+      if (nextQuote < i) nextQuote = after(0x22, i);
+      if (nextEscape < i) nextEscape = after(0x5c, i);
+      if (nextEscape < nextQuote) {
+        i = nextEscape;
         // `\u0000` (any case of hex digits is the same zeros)
         if (buf[i + 1] === 0x75 && buf.toString('latin1', i + 2, i + 6) === '0000') hasNul = true;
         i++; // the escaped character
-      } else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
+      } else {
+        i = nextQuote;
+        inString = false;
+      }
+      continue;
+    }
+    const c = buf[i];
+    if (c === 0x22) {
       inString = true;
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > depthLimit) return found({ tooDeep: true });
