@@ -113,6 +113,40 @@ export class PgMessageSizes implements DeclaredSizes {
 }
 
 /**
+ * The framing of MySQL's protocol (uncompressed): each packet is its length as 3 bytes,
+ * little-endian, then a sequence byte. A row of 16 MiB or more spans several packets, the first
+ * of which declares 16 MiB. Must see the stream from a packet boundary on.
+ */
+export class MysqlPacketSizes implements DeclaredSizes {
+  private readonly header = Buffer.alloc(4);
+  private headerBytes = 0;
+  private remaining = 0;
+
+  feed(chunk: Buffer): number {
+    let largest = 0;
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.remaining > 0) {
+        const skip = Math.min(this.remaining, chunk.length - at);
+        at += skip;
+        this.remaining -= skip;
+        continue;
+      }
+      const take = Math.min(4 - this.headerBytes, chunk.length - at);
+      chunk.copy(this.header, this.headerBytes, at, at + take);
+      this.headerBytes += take;
+      at += take;
+      if (this.headerBytes === 4) {
+        this.remaining = this.header.readUIntLE(0, 3);
+        this.headerBytes = 0;
+        largest = Math.max(largest, this.remaining + 4);
+      }
+    }
+    return largest;
+  }
+}
+
+/**
  * Counts the bytes arriving on a driver's socket and destroys it once `limit` is crossed: the
  * one way to stop a server in the middle of a row larger than the budget, since drivers read a
  * whole row message before handing it over. The connection is then unusable and must be dropped.
