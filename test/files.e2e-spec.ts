@@ -226,6 +226,33 @@ describe('uploaded files (e2e)', () => {
     expect(filesUnder(storage).filter((f) => f.includes(id))).toEqual([]);
   });
 
+  it('serves a 10 MiB window whole as JSON written in pieces, escapes and all', async () => {
+    // One line of 12 MiB with quotes, backslashes, newlines escaped in JSON and text beyond ASCII.
+    const text = 'a "quoted", \\ back\tslash, Café 😀 '.repeat(300_000);
+    mkdirSync(join(folder, 'big'), { recursive: true });
+    writeFileSync(join(folder, 'big', 'one-line.txt'), text);
+    const created = await t.http.post(
+      '/api/v1/connectors',
+      { name: 'Big line', type: 'folder', config: { path: join(folder, 'big') } },
+      { token },
+    );
+    expect(created.status).toBe(201);
+    const res = await t.http.get(`/api/v1/connectors/${created.body.id}/content?path=one-line.txt&bytesStart=0`, {
+      token,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    // Streamed: no length known up front.
+    expect(res.headers.get('content-length')).toBeNull();
+    const window = Buffer.from(text).subarray(0, 10 * 1024 * 1024);
+    expect(res.body).toMatchObject({
+      connectorId: created.body.id,
+      encoding: 'utf-8',
+      chunkInfo: { mode: 'bytes', bytesStart: 0, bytesEnd: window.length - 1, hasMore: true },
+    });
+    expect(res.body.content).toBe(new TextDecoder().decode(window));
+  });
+
   it('serves windows of a folder file by path, and nothing outside the folder', async () => {
     const created = await t.http.post(
       '/api/v1/connectors',

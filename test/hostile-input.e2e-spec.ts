@@ -136,6 +136,22 @@ describe('hostile input never stalls the API (e2e)', () => {
       ]);
     });
 
+    it('refuses a list of 80,000 patterns in a 1 MB body with 400 JSON_TOO_MANY_VALUES, before validation', async () => {
+      const body = (n: number) =>
+        JSON.stringify({
+          name: 'Many patterns',
+          type: 'folder',
+          config: { path: folder, include: Array(n).fill('*') },
+        });
+      const res = await t.http.request('POST', '/api/v1/connectors', { token, rawBody: body(80_000) });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ statusCode: 400, code: 'JSON_TOO_MANY_VALUES', requestId: expect.any(String) });
+      // A long list within the limit reaches validation, which names the folder's own limit.
+      const within = await t.http.request('POST', '/api/v1/connectors', { token, rawBody: body(1_000) });
+      expect(within.status).toBe(400);
+      expect(within.body.code).toBe('VALIDATION_FAILED');
+    });
+
     it('matches a hostile pattern within the limit over many long names while /health/live answers', async () => {
       const created = await t.http.post(
         '/api/v1/connectors',

@@ -13,6 +13,7 @@ export * from './errors/domain-error';
 export * from './health/health.module';
 export * from './http/client-gone.decorator';
 export * from './http/public.decorator';
+export * from './http/json-stream';
 // For JSON a lib reads itself (webhook pushes, remote APIs): nesting and NUL checks before parsing.
 export * from './validation/json-inspection';
 export * from './http/server-sent-events';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BadRequestError, DomainError } from '@sluice/core';
 import type { Readable } from 'node:stream';
 import { BINARY_ENCODING, isTextMimeType, isWideEncoding } from './content-sniffing';
+import { decodeInPieces } from './decode-pieces';
 import type { FileStorage } from './file-storage';
 import { LineIndex, lineIndexKey } from './line-index';
 import type { StoredFile } from './upload.service';
@@ -66,11 +67,13 @@ function checkInteger(name: string, value: number | undefined, min: number, max 
   if (value < min || value > max) throw badWindow(`${name} must be between ${min} and ${max}`);
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
+async function readParts(stream: Readable): Promise<Buffer[]> {
   const parts: Buffer[] = [];
   for await (const chunk of stream) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
+  return parts;
 }
+
+const lengthOf = (parts: readonly Buffer[]): number => parts.reduce((sum, part) => sum + part.length, 0);
 
 /**
  * Reads windows of a stored file without loading it: line windows jump to the nearest entry of
@@ -116,10 +119,10 @@ export class ContentReader {
       throw badWindow(`bytesStart is past the end of the file (${stored.size} bytes)`);
     }
     const end = Math.min(wanted, stored.size - 1);
-    const bytes =
-      end < start ? Buffer.alloc(0) : await readAll(await storage.createReadStream(stored.key, { start, end }));
+    const parts = end < start ? [] : await readParts(await storage.createReadStream(stored.key, { start, end }));
+    const length = lengthOf(parts);
     return {
-      content: text ? new TextDecoder(stored.encoding).decode(bytes) : bytes.toString('base64'),
+      content: await decodeInPieces(parts, text ? stored.encoding : 'base64'),
       encoding: text ? stored.encoding : 'base64',
       contentType: stored.mimeType,
       totalSize: stored.size,
@@ -128,8 +131,8 @@ export class ContentReader {
         offset: null,
         limit: null,
         totalLines: stored.lineCount,
-        ...(bytes.length > 0 ? { bytesStart: start, bytesEnd: start + bytes.length - 1 } : {}),
-        hasMore: start + bytes.length < stored.size,
+        ...(length > 0 ? { bytesStart: start, bytesEnd: start + length - 1 } : {}),
+        hasMore: start + length < stored.size,
       },
     };
   }
@@ -144,15 +147,16 @@ export class ContentReader {
     checkInteger('limit', limit, 1, MAX_LINE_LIMIT);
     const totalLines = stored.lineCount;
     const returnedLines = Math.max(0, Math.min(limit, totalLines - offset));
-    let content: Buffer = Buffer.alloc(0);
+    let parts: Buffer[] = [];
     let firstByte = 0;
     let truncated = false;
     if (returnedLines > 0) {
       const start = await this.seek(storage, stored.key, offset);
-      ({ content, firstByte, truncated } = await this.scan(storage, stored.key, start, offset, returnedLines));
+      ({ parts, firstByte, truncated } = await this.scan(storage, stored.key, start, offset, returnedLines));
     }
+    const length = lengthOf(parts);
     return {
-      content: new TextDecoder(stored.encoding).decode(content),
+      content: await decodeInPieces(parts, stored.encoding),
       encoding: stored.encoding,
       contentType: stored.mimeType,
       totalSize: stored.size,
@@ -162,7 +166,7 @@ export class ContentReader {
         limit,
         totalLines,
         returnedLines,
-        ...(content.length > 0 ? { bytesStart: firstByte, bytesEnd: firstByte + content.length - 1 } : {}),
+        ...(length > 0 ? { bytesStart: firstByte, bytesEnd: firstByte + length - 1 } : {}),
         hasMore: truncated || offset + returnedLines < totalLines,
         ...(truncated ? { truncated } : {}),
       },
@@ -173,7 +177,7 @@ export class ContentReader {
   private async seek(storage: FileStorage, key: string, line: number): Promise<{ line: number; offset: number }> {
     let raw: Buffer;
     try {
-      raw = await readAll(await storage.createReadStream(lineIndexKey(key)));
+      raw = Buffer.concat(await readParts(await storage.createReadStream(lineIndexKey(key))));
     } catch (error) {
       // A file stored before indexing existed, or whose index was lost: slower, still correct.
       if (error instanceof DomainError && error.status === 404) return { line: 0, offset: 0 };
@@ -192,7 +196,7 @@ export class ContentReader {
     start: { line: number; offset: number },
     offset: number,
     count: number,
-  ): Promise<{ content: Buffer; firstByte: number; truncated: boolean }> {
+  ): Promise<{ parts: Buffer[]; firstByte: number; truncated: boolean }> {
     const stream = await storage.createReadStream(key, { start: start.offset });
     let toSkip = offset - start.line;
     let toTake = count;
@@ -241,11 +245,10 @@ export class ContentReader {
     } finally {
       stream.destroy();
     }
-    let content = Buffer.concat(parts);
     // The newline ending the window's last line separates it from what follows; it is not content.
-    if (!truncated && content.length > 0 && content[content.length - 1] === NEWLINE) {
-      content = content.subarray(0, content.length - 1);
-    }
-    return { content, firstByte: Math.max(firstByte, 0), truncated };
+    while (parts.length && parts[parts.length - 1].length === 0) parts.pop();
+    const last = parts[parts.length - 1];
+    if (!truncated && last && last[last.length - 1] === NEWLINE) parts[parts.length - 1] = last.subarray(0, -1);
+    return { parts, firstByte: Math.max(firstByte, 0), truncated };
   }
 }

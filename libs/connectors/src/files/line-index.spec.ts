@@ -31,6 +31,20 @@ describe('LineIndexBuilder', () => {
     }
   });
 
+  it('finds every newline among lines short and long, empty ones included', () => {
+    // Lengths on both sides of the bytes looked at one by one before a native search.
+    const lengths = [0, 0, 1, 31, 32, 33, 0, 200, 5, 0, 64, 2, 1000, 0, 30];
+    const text = lengths.map((n, i) => String.fromCharCode(97 + (i % 26)).repeat(n)).join('\n');
+    const starts = [0];
+    for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
+    for (const chunkSize of [1, 7, 33, 100, 10_000]) {
+      const index = build(text, 2, chunkSize);
+      expect(index.lineCount).toBe(lengths.length);
+      expect(index.offsets).toEqual(starts.filter((_, i) => i % 2 === 0));
+    }
+    expect(build('\n'.repeat(100_000), 1000).lineCount).toBe(100_000);
+  });
+
   it('drops an entry announced by a final newline on a multiple of the interval', () => {
     const index = build('a\nb\nc\nd\n', 2);
     expect(index.lineCount).toBe(4);

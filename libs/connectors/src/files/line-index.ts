@@ -5,6 +5,8 @@ export const LINE_INDEX_INTERVAL = 1000;
 export const lineIndexKey = (key: string): string => `${key}.lines`;
 
 const NEWLINE = 0x0a;
+/** Bytes after a newline looked at one by one before the next is searched for natively. */
+const SHORT_LINE = 32;
 const MAGIC = 'SLX1';
 const HEADER_BYTES = 32;
 
@@ -77,13 +79,26 @@ export class LineIndexBuilder {
   }
 
   update(chunk: Uint8Array): void {
-    // indexOf runs in native code: far faster than a byte loop over a large upload.
+    // indexOf runs in native code: far faster than a byte loop over long lines. Over short lines
+    // a call per line costs more than looking at the next bytes (a file of nothing but newlines
+    // took 3 ms of the event loop per 64 KiB chunk): the next SHORT_LINE bytes are looked at
+    // one by one first.
+    const length = chunk.length;
+    let newlines = this.newlines;
     let at = chunk.indexOf(NEWLINE);
     while (at !== -1) {
-      this.newlines++;
-      if (this.newlines % this.interval === 0) this.offsets.push(this.position + at + 1);
-      at = chunk.indexOf(NEWLINE, at + 1);
+      if (++newlines % this.interval === 0) this.offsets.push(this.position + at + 1);
+      const stop = Math.min(length, at + 1 + SHORT_LINE);
+      let next = -1;
+      for (let i = at + 1; i < stop; i++) {
+        if (chunk[i] === NEWLINE) {
+          next = i;
+          break;
+        }
+      }
+      at = next !== -1 || stop === length ? next : chunk.indexOf(NEWLINE, stop);
     }
+    this.newlines = newlines;
     this.position += chunk.length;
     if (chunk.length > 0) this.lastByte = chunk[chunk.length - 1];
   }

@@ -7,6 +7,7 @@ import {
   MAX_LINE_LIMIT,
   MAX_WINDOW_BYTES,
 } from './content-reader';
+import { decodeInPieces } from './decode-pieces';
 import { detectEncoding, isTextMimeType, isWideEncoding, looksBinary, SNIFF_BYTES } from './content-sniffing';
 
 /** How to open the source file, optionally a byte range (inclusive end). */
@@ -96,7 +97,7 @@ async function readByteWindow(
     throw bad(`A byte window may span at most ${MAX_WINDOW_BYTES} bytes (10 MiB)`);
   const bytes = await readUpTo(await open({ start, end }), end - start + 1);
   return {
-    content: text ? new TextDecoder(encoding).decode(bytes) : bytes.toString('base64'),
+    content: await decodeInPieces([bytes], text ? encoding : 'base64'),
     encoding,
     contentType: file.mimeType,
     totalSize: file.size,
@@ -122,9 +123,12 @@ async function readLineWindow(
   integer('offset', offset, 0);
   integer('limit', limit, 1, MAX_LINE_LIMIT);
   const { lines, hasMore, truncated } = await collectLines(await open(), offset, limit);
-  const decoder = new TextDecoder(encoding);
+  const newline = Buffer.from('\n');
   return {
-    content: lines.map((l) => decoder.decode(l)).join('\n'),
+    content: await decodeInPieces(
+      lines.flatMap((line, i) => (i ? [newline, line] : [line])),
+      encoding,
+    ),
     encoding,
     contentType: file.mimeType,
     totalSize: file.size,

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, Req, StreamableFile } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -12,7 +12,7 @@ import {
 import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
 import { CONNECTOR_ID_PARAM } from './connector-id.param';
 import type { AuthContext } from '@sluice/auth';
-import { ApiErrors, ApiReadById } from '@sluice/core';
+import { ApiErrors, ApiReadById, jsonResponse } from '@sluice/core';
 import type { Request } from 'express';
 import { FileConnectorService } from '../files/file-connector.service';
 import { ConnectorResponseDto } from '../dto/connector.dto';
@@ -78,11 +78,12 @@ export class ConnectorFileController {
     409: 'No file uploaded yet (pending_upload)',
     422: 'PATH_OUTSIDE_FOLDER: the path leads outside the connector folder',
   })
-  content(
+  async content(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
     @Query() query: ContentQueryDto,
-  ): Promise<ContentResponseDto> {
-    return this.files.content(auth, id, query);
+  ): Promise<StreamableFile> {
+    // Up to 10 MiB of text: written in pieces, the event loop turning in between.
+    return jsonResponse(await this.files.content(auth, id, query));
   }
 }

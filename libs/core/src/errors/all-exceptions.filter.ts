@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { SafeNetworkError } from '../network/safe-network';
 import { DomainError, TooManyRequestsError } from './domain-error';
 import { ErrorResponseDto } from './error-response.dto';
-import { JSON_MAX_MEMBERS } from '../validation/json-inspection';
+import { JSON_MAX_MEMBERS, JSON_MAX_VALUES } from '../validation/json-inspection';
 
 const STATUS_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -224,6 +224,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
           statusCode: 400,
           error: `An object in the request body has more than ${JSON_MAX_MEMBERS} members`,
           code: 'JSON_TOO_WIDE',
+          requestId,
+        };
+      case 'entity.too.many':
+        return {
+          statusCode: 400,
+          error: `The request body holds more than ${JSON_MAX_VALUES.toLocaleString('en')} values (array items and object members)`,
+          code: 'JSON_TOO_MANY_VALUES',
           requestId,
         };
       case 'entity.nul.byte':

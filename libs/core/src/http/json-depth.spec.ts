@@ -1,5 +1,5 @@
 import { inspectJson } from '../validation/json-inspection';
-import { JSON_MAX_MEMBERS } from '../validation/json-inspection';
+import { JSON_MAX_MEMBERS, JSON_MAX_VALUES } from '../validation/json-inspection';
 import { checkJsonBody, urlHasNul } from './json-depth';
 
 describe('inspectJson', () => {
@@ -8,6 +8,10 @@ describe('inspectJson', () => {
     expect(inspectJson('{"a":[{"b":1}]}', 2).tooDeep).toBe(true);
     expect(inspectJson('{"a":"[[[[[[{{{{{{"}', 1).tooDeep).toBe(false);
     expect(inspectJson('{"a":"\\"[[[["}', 1).tooDeep).toBe(false);
+    // A string ending in an escaped backslash ends there: what follows is structure again.
+    expect(inspectJson('{"a":"x\\\\","b":{"c":{"d":1}}}', 2).tooDeep).toBe(true);
+    expect(inspectJson('{"a":"x\\\\\\"{{{","b":{"c":1}}', 2).tooDeep).toBe(false);
+    expect(inspectJson(`{"a":"${'y'.repeat(100_000)}\\u0000"}`, 2).hasNul).toBe(true);
   });
 
   it('stops early on a hostile body and handles deep input in one pass', () => {
@@ -33,6 +37,15 @@ describe('inspectJson', () => {
     expect(inspectJson(members(10_000), 8).tooWide).toBe(false);
   });
 
+  it('counts the values of the whole text, arrays and objects alike, not commas inside strings', () => {
+    expect(inspectJson(`[${Array(4).fill('1').join(',')}]`, 8, Infinity, 4).tooMany).toBe(false);
+    expect(inspectJson(`[${Array(5).fill('1').join(',')}]`, 8, Infinity, 4).tooMany).toBe(true);
+    // Seven commas: the limit counts values after the first of each container, at any depth.
+    expect(inspectJson('{"a":[1,2,3],"b":[4,5,6],"c":{"d":1,"e":2}}', 8, Infinity, 8).tooMany).toBe(false);
+    expect(inspectJson('{"a":[1,2,3],"b":[4,5,6],"c":{"d":1,"e":2}}', 8, Infinity, 7).tooMany).toBe(true);
+    expect(inspectJson(`["${'x,'.repeat(100)}"]`, 8, Infinity, 4).tooMany).toBe(false);
+  });
+
   it('raises body-parser errors the exception filter maps to 400', () => {
     expect(() => checkJsonBody(Buffer.from('[[[1]]]'), 2)).toThrow(
       expect.objectContaining({ type: 'entity.too.deep', status: 400 }),
@@ -45,6 +58,14 @@ describe('inspectJson', () => {
     expect(() => checkJsonBody(Buffer.from(wide), 2)).toThrow(
       expect.objectContaining({ type: 'entity.too.wide', status: 400 }),
     );
+    // A list as long as any the API takes passes; 80,000 short items in a 1 MB body do not.
+    expect(() => checkJsonBody(Buffer.from(JSON.stringify({ ids: Array(1000).fill('doc_1') })), 2)).not.toThrow();
+    const long = JSON.stringify({ config: { include: Array(80_000).fill('*') } });
+    expect(() => checkJsonBody(Buffer.from(long), 4)).toThrow(
+      expect.objectContaining({ type: 'entity.too.many', status: 400 }),
+    );
+    const many = JSON.stringify(Array.from({ length: JSON_MAX_VALUES / 2 + 1 }, () => ({ a: 1, b: 2 })));
+    expect(() => checkJsonBody(Buffer.from(many), 4)).toThrow(expect.objectContaining({ type: 'entity.too.many' }));
   });
 });
 

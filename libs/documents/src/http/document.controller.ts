@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
 import { CONNECTOR_ID_PARAM, ContentQueryDto, ContentResponseDto } from '@sluice/connectors';
 import type { AuthContext } from '@sluice/auth';
-import { ApiCreate, ApiDeleteById, ApiErrors, ApiPage, ApiReadById, ApiUpdateById } from '@sluice/core';
+import { ApiCreate, ApiDeleteById, ApiErrors, ApiPage, ApiReadById, ApiUpdateById, jsonResponse } from '@sluice/core';
 import type { Response } from 'express';
 import { DocumentService } from '../document.service';
 import { CreateDocumentDto, UpdateDocumentDto } from '../dto/document.dto';
@@ -166,12 +166,13 @@ export class DocumentController {
       'Files: the same line and byte windows as the connector content route. Tables and views: their DDL. Hand-made documents: their text.',
   })
   @ApiReadById(ContentResponseDto, { 409: 'The source no longer has this document' })
-  content(
+  async content(
     @CurrentUser() auth: AuthContext,
     @Param('id') id: string,
     @Param('docId') docId: string,
     @Query() query: ContentQueryDto,
-  ): Promise<ContentResponseDto> {
-    return this.documents.content(auth, id, docId, query);
+  ): Promise<StreamableFile> {
+    // Up to 10 MiB of text: written in pieces, the event loop turning in between.
+    return jsonResponse(await this.documents.content(auth, id, docId, query));
   }
 }

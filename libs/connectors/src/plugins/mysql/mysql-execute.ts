@@ -2,7 +2,7 @@ import { Connection, FieldPacket, ResultSetHeader, Types } from 'mysql2';
 import type { Socket } from 'node:net';
 import { ExecuteOptions, QueryColumn, QueryResult } from '../../plugin/connector-plugin';
 import { exactNumber } from '../sql-common/json-values';
-import { ResultBudget, WireGuard, wireLimit } from '../sql-common/result-budget';
+import { MysqlPacketSizes, ResultBudget, WireGuard, wireLimit } from '../sql-common/result-budget';
 import { MysqlServer } from './mysql-catalog';
 import { mysqlQuery } from './mysql-connections';
 
@@ -94,7 +94,8 @@ function streamRows(
     };
     let settled = false;
     const socket = (conn as unknown as { stream?: Socket }).stream;
-    const wire = cutShort ? new WireGuard(socket, wireLimit(limits.maxBytes)) : null;
+    // The connection is idle between statements, so the stream is at a packet boundary here.
+    const wire = cutShort ? new WireGuard(socket, wireLimit(limits.maxBytes), undefined, new MysqlPacketSizes()) : null;
     const onClose = () => {
       if (!wire?.cut) return;
       out.budget.cutForBytes();

@@ -1,6 +1,8 @@
 import { randomAlphanumeric, SafeNetworkError } from '@sluice/core';
 import { createHash } from 'node:crypto';
+import { createConnection as createCallbackConnection } from 'mysql2';
 import { createConnection } from 'mysql2/promise';
+import type { Socket } from 'node:net';
 import { dropMariadbDatabase, loadChinookMariadb, MARIADB_ADMIN } from '../../../../../test/helpers/chinook';
 import { eventually, withinTime } from '../../../../../test/helpers/eventually';
 import { testEnv } from '../../../../../test/helpers/test-env';
@@ -8,6 +10,8 @@ import { ConnectorRequestError } from '../../plugin/connector-errors';
 import { DiscoveredItem } from '../../plugin/connector-plugin';
 import { describeConnectorContract } from '../../../../../test/helpers/connector-contract';
 import { contextFor, CountingListener, itRefusesUnsafeAddresses } from '../../../../../test/helpers/connector-testing';
+import { describeServer } from './mysql-catalog';
+import { runMysqlQuery } from './mysql-execute';
 import { MysqlConfig, MysqlConnector } from './mysql.connector';
 
 const env = testEnv({ CONNECTOR_PROBE_TIMEOUT_MS: '1500' });
@@ -178,6 +182,33 @@ describe('MysqlConnector (real MariaDB with Chinook)', () => {
       maxRows: 100,
     });
     expect(all).toMatchObject({ rowCount: 25, truncated: false });
+  });
+
+  it('cuts a row larger than the budget allows as soon as its packet header arrives, not megabytes later', async () => {
+    const conn = createCallbackConnection({ ...MARIADB_ADMIN, database });
+    conn.on('error', () => undefined);
+    const socket = (conn as unknown as { stream: Socket }).stream;
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    try {
+      const version = await new Promise<string>((resolve, reject) =>
+        conn.query('SELECT VERSION() AS v', (error, rows) =>
+          error ? reject(error) : resolve((rows as Array<{ v: string }>)[0].v),
+        ),
+      );
+      received = 0;
+      const run = await runMysqlQuery(conn, describeServer(version), "SELECT 1 AS id, repeat('x', 12000000) AS big", {
+        readOnly: true,
+        timeoutMs: 20_000,
+        maxRows: 100,
+        maxBytes: 4 * 1024 * 1024,
+      });
+      expect(run).toMatchObject({ cut: true, result: { rows: [], truncated: true, truncatedReason: 'bytes' } });
+      // Counting alone would let 9 MiB (twice the budget and 1 MiB) arrive before the cut.
+      expect(received).toBeLessThan(2 * 1024 * 1024);
+    } finally {
+      conn.destroy();
+    }
   });
 
   it('cuts a result at the byte budget while the rows stream in, and stops reading', async () => {

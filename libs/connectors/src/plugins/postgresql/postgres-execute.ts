@@ -3,7 +3,7 @@ import { ClientBase, CustomTypesConfig, FieldDef, QueryResult as PgResult, types
 import Cursor from 'pg-cursor';
 import { ExecuteOptions, QueryColumn, QueryResult } from '../../plugin/connector-plugin';
 import { exactNumber } from '../sql-common/json-values';
-import { ResultBudget, WireGuard, wireLimit } from '../sql-common/result-budget';
+import { PgMessageSizes, ResultBudget, WireGuard, wireLimit } from '../sql-common/result-budget';
 
 /** Rows fetched per round trip: small enough that the byte budget is checked often. */
 const FETCH_ROWS = 100;
@@ -104,7 +104,7 @@ function fieldsOf(cursor: Cursor, last: PgResult | undefined): FieldDef[] {
  * server-side statement timeout, reading through a cursor FETCH_ROWS rows at a time until
  * maxRows + 1 rows or the byte budget (maxBytes of JSON values). A huge result never crosses the
  * network: the cursor is closed when the result is full, and a row too large to hold is stopped
- * on the wire by cutting the connection. A read-only run always rolls back.
+ * on the wire by cutting the connection, as soon as its header declares its size. A read-only run always rolls back.
  */
 export async function runPostgresQuery(
   client: ClientBase,
@@ -115,7 +115,13 @@ export async function runPostgresQuery(
   let open = true;
   const budget = new ResultBudget(options.maxRows, options.maxBytes);
   // A client in use has no 'error' listener: the cut would otherwise surface as an unhandled error.
-  const wire = new WireGuard(socketOf(client), wireLimit(options.maxBytes), () => client.on('error', () => undefined));
+  // Between statements the stream is at a message boundary, so the sizes rows declare can be read.
+  const wire = new WireGuard(
+    socketOf(client),
+    wireLimit(options.maxBytes),
+    () => client.on('error', () => undefined),
+    new PgMessageSizes(),
+  );
   try {
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.timeoutMs))}`);
     // The extended protocol the cursor uses accepts exactly one statement, so "COMMIT; DELETE ..."

@@ -10,6 +10,7 @@ import { DiscoveredItem } from '../../plugin/connector-plugin';
 import { describeConnectorContract } from '../../../../../test/helpers/connector-contract';
 import { contextFor, CountingListener, itRefusesUnsafeAddresses } from '../../../../../test/helpers/connector-testing';
 import { PostgresConfig, PostgresqlConnector } from './postgresql.connector';
+import { runPostgresQuery } from './postgres-execute';
 import { RedshiftConnector } from './redshift.connector';
 
 const env = testEnv({ CONNECTOR_PROBE_TIMEOUT_MS: '1500' });
@@ -270,6 +271,28 @@ describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
     });
     expect(whole).toMatchObject({ rowCount: 25, truncated: false, truncatedReason: null });
     await connector.release('con_budget');
+  });
+
+  it('cuts a row larger than the budget allows as soon as its header arrives, not megabytes later', async () => {
+    const client = new Client({ connectionString: url });
+    client.on('error', () => undefined);
+    await client.connect();
+    const socket = (client as unknown as { connection: { stream: Socket } }).connection.stream;
+    let received = 0;
+    try {
+      socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      const run = await runPostgresQuery(client, "SELECT 1 AS id, repeat('x', 40000000) AS big", {
+        readOnly: true,
+        timeoutMs: 20_000,
+        maxRows: 100,
+        maxBytes: 4 * 1024 * 1024,
+      });
+      expect(run).toMatchObject({ cut: true, result: { rows: [], truncated: true, truncatedReason: 'bytes' } });
+      // Counting alone would let 9 MiB (twice the budget and 1 MiB) arrive before the cut.
+      expect(received).toBeLessThan(2 * 1024 * 1024);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   });
 
   it('returns JSON-safe values', async () => {

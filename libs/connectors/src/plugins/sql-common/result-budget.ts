@@ -70,17 +70,98 @@ export function wireLimit(maxBytes: number): number {
   return maxBytes * 2 + 1024 * 1024;
 }
 
+/** Reads the sizes that messages of a wire protocol declare in their headers, chunk by chunk. */
+export interface DeclaredSizes {
+  /** The largest message length declared by a header completed in `chunk` (0 when none). */
+  feed(chunk: Buffer): number;
+}
+
+/**
+ * The framing of PostgreSQL's protocol after start-up: each message is a type byte, then its
+ * length as an int32 that counts itself but not the type byte. Must see the stream from a
+ * message boundary on.
+ */
+export class PgMessageSizes implements DeclaredSizes {
+  private readonly header = Buffer.alloc(5);
+  private headerBytes = 0;
+  /** Bytes of the current message's body still to come. */
+  private remaining = 0;
+
+  feed(chunk: Buffer): number {
+    let largest = 0;
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.remaining > 0) {
+        const skip = Math.min(this.remaining, chunk.length - at);
+        at += skip;
+        this.remaining -= skip;
+        continue;
+      }
+      const take = Math.min(5 - this.headerBytes, chunk.length - at);
+      chunk.copy(this.header, this.headerBytes, at, at + take);
+      this.headerBytes += take;
+      at += take;
+      if (this.headerBytes === 5) {
+        const length = this.header.readUInt32BE(1);
+        this.headerBytes = 0;
+        this.remaining = Math.max(0, length - 4);
+        largest = Math.max(largest, length + 1);
+      }
+    }
+    return largest;
+  }
+}
+
+/**
+ * The framing of MySQL's protocol (uncompressed): each packet is its length as 3 bytes,
+ * little-endian, then a sequence byte. A row of 16 MiB or more spans several packets, the first
+ * of which declares 16 MiB. Must see the stream from a packet boundary on.
+ */
+export class MysqlPacketSizes implements DeclaredSizes {
+  private readonly header = Buffer.alloc(4);
+  private headerBytes = 0;
+  private remaining = 0;
+
+  feed(chunk: Buffer): number {
+    let largest = 0;
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.remaining > 0) {
+        const skip = Math.min(this.remaining, chunk.length - at);
+        at += skip;
+        this.remaining -= skip;
+        continue;
+      }
+      const take = Math.min(4 - this.headerBytes, chunk.length - at);
+      chunk.copy(this.header, this.headerBytes, at, at + take);
+      this.headerBytes += take;
+      at += take;
+      if (this.headerBytes === 4) {
+        this.remaining = this.header.readUIntLE(0, 3);
+        this.headerBytes = 0;
+        largest = Math.max(largest, this.remaining + 4);
+      }
+    }
+    return largest;
+  }
+}
+
 /**
  * Counts the bytes arriving on a driver's socket and destroys it once `limit` is crossed: the
  * one way to stop a server in the middle of a row larger than the budget, since drivers read a
  * whole row message before handing it over. The connection is then unusable and must be dropped.
+ *
+ * With `sizes`, a message whose header declares more than `limit` bytes is cut as soon as its
+ * header arrives: the connection would be cut before its end anyway, and until then the driver
+ * would gather it on the event loop (copying a growing buffer, megabytes per row).
  */
 export class WireGuard {
   received = 0;
   cut = false;
   private readonly onData = (chunk: Buffer): void => {
+    if (this.cut) return;
     this.received += chunk.length;
-    if (!this.cut && this.received > this.limit) {
+    if (this.received > this.limit || (this.sizes && this.sizes.feed(chunk) > this.limit)) {
       this.cut = true;
       this.beforeCut?.();
       this.socket?.destroy();
@@ -92,8 +173,10 @@ export class WireGuard {
     private readonly limit: number,
     /** Runs just before the socket is destroyed: the driver's error listener, say. */
     private readonly beforeCut?: () => void,
+    private readonly sizes?: DeclaredSizes,
   ) {
-    socket?.on('data', this.onData);
+    // Before the driver's own listener, so a message declared too large never reaches its parser.
+    socket?.prependListener('data', this.onData);
   }
 
   stop(): void {
