@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EnvDto } from '@sluice/core';
 import { DashboardSessionService } from './dashboard/dashboard-session.service';
@@ -11,7 +10,7 @@ import { MembershipEntity } from './entities/membership.entity';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { TenantEntity } from './entities/tenant.entity';
 import { UserEntity } from './entities/user.entity';
-import { AuthGuard, JwtAuthGuard } from './guards/auth.guard';
+import { AuthGuard } from './guards/auth.guard';
 import { JwtStrategy } from './guards/jwt.strategy';
 import { MemberAccessCache } from './guards/member-access.cache';
 import { RequestAuthenticator } from './guards/request-authenticator';
@@ -41,7 +40,6 @@ import { UserService } from './services/user.service';
       RefreshTokenEntity,
       InvitationEntity,
     ]),
-    PassportModule,
     DiscoveryModule,
     JwtModule.registerAsync({ inject: [EnvDto], useFactory: (env: EnvDto) => ({ secret: env.JWT_SECRET }) }),
   ],
@@ -63,7 +61,6 @@ import { UserService } from './services/user.service';
     RequestAuthenticator,
     MemberAccessCache,
     JwtStrategy,
-    JwtAuthGuard,
     RouteAuditor,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],

@@ -1,6 +1,7 @@
 import type { Keyset } from '@sluice/core';
 import { openScratchDatabase, ScratchDatabase, spreadCreatedAt } from '../../../test/helpers/scratch-database';
 import { ConnectorEntity } from './connector.entity';
+import { mapConnector } from './connector.mapper';
 import { ConnectorRepository, NewConnector } from './connector.repository';
 
 const A = 'ten_alpha';
@@ -145,6 +146,76 @@ describe('ConnectorRepository (real PostgreSQL)', () => {
       await repo.insert(connector(A, 'axb'));
       expect((await repo.page(A, { q: '0%' }, 10))[0].map((c) => c.name)).toEqual(['100% sales']);
       expect((await repo.page(A, { q: 'a_b' }, 10))[0].map((c) => c.name)).toEqual(['a_b']);
+    });
+  });
+
+  describe('pageJson', () => {
+    it('writes each row as mapConnector would, credentials aside, in the order and with the total of page', async () => {
+      const typed = await repo.insert(
+        connector(A, 'Typed "quoted" \\ é 😀\n', {
+          description: 'tab\there, <b>&amp;</b>, \u0001 control',
+          config: {
+            host: 'db',
+            port: 5432,
+            ratio: 0.1,
+            big: 1e21,
+            tiny: 1.5e-7,
+            nested: { list: [1, 'two', null, true] },
+          },
+          authMethod: 'password',
+          authConfig: 'sealed',
+          managed: true,
+        }),
+      );
+      await repo.update(A, typed.id, {
+        lastSyncAt: new Date('2026-02-03T04:05:06.789Z'),
+        lastSyncRowCount: '12345678901',
+        lastError: 'timeout',
+        metadata: { tables: 3, 'odd key': { é: [] } },
+      });
+      // Microseconds, which a Date cannot hold: both reads must drop them the same way.
+      await scratch.db.query(
+        `UPDATE connectors SET last_tested_at = '2026-02-03T04:05:06.789999Z', created_at = '1969-12-31T23:59:59.999500Z' WHERE id = $1`,
+        [typed.id],
+      );
+      await repo.insert(connector(A, 'Plain'));
+      await repo.insert(connector(B, 'other tenant'));
+
+      const [entities, total] = await repo.page(A, {}, 1);
+      const json = await repo.pageJson(A, {}, 1);
+      expect(json.total).toBe(total);
+      expect(json.rows.map((r) => r.id)).toEqual(entities.map((e) => e.id));
+      json.rows.forEach((row, i) => {
+        const { authConfigured, authConfig, ...expected } = mapConnector(entities[i], {});
+        expect([authConfigured, authConfig]).toEqual([false, {}]);
+        expect(JSON.parse(row.json)).toStrictEqual(JSON.parse(JSON.stringify(expected)));
+        expect(row).toMatchObject({
+          tenantId: A,
+          authConfig: entities[i].authConfig,
+          createdAt: entities[i].createdAt.getTime(),
+        });
+      });
+      const typedRow = JSON.parse((await repo.pageJson(A, { q: 'typed' }, 10)).rows[0].json) as Record<string, unknown>;
+      expect(typedRow).toMatchObject({
+        lastTestedAt: '2026-02-03T04:05:06.789Z',
+        createdAt: '1969-12-31T23:59:59.999Z',
+        lastSyncRowCount: 12345678901,
+        lastUsedAt: null,
+        managed: true,
+      });
+    });
+
+    it('answers an empty tenant with no rows and a total of 0, and resumes after a cursor', async () => {
+      expect(await repo.pageJson(A, {}, 10)).toEqual({ rows: [], total: 0 });
+      const made = [];
+      for (let i = 0; i < 3; i++) made.push((await repo.insert(connector(A, `c${i}`))).id);
+      await spreadCreatedAt(scratch.db, 'connectors', made);
+      const first = await repo.pageJson(A, { type: 'postgresql' }, 1);
+      expect(first.rows.map((r) => r.id)).toEqual([made[2], made[1]]);
+      const cursor = { createdAt: new Date(first.rows[0].createdAt), id: first.rows[0].id };
+      const rest = await repo.pageJson(A, {}, 5, cursor);
+      expect(rest).toMatchObject({ total: 3 });
+      expect(rest.rows.map((r) => r.id)).toEqual([made[1], made[0]]);
     });
   });
 

@@ -11,6 +11,16 @@ import { hash } from 'node:crypto';
 // Entries of the masked-credentials cache: a few per connector of the busiest tenants.
 const MASKED_CACHE_SIZE = 10_000;
 
+/** Credentials as an answer shows them: each field masked, as an object and as JSON text. */
+export interface MaskedAuth {
+  readonly fields: Readonly<Record<string, string>>;
+  readonly json: string;
+  /** Whether any credential field is stored (authConfigured). */
+  readonly configured: boolean;
+}
+
+const NO_AUTH: MaskedAuth = Object.freeze({ fields: Object.freeze({}), json: '{}', configured: false });
+
 export interface OpenedConnector {
   registered: RegisteredPlugin;
   /** The plugin's typed configuration, secrets included: never leaves the server. */
@@ -24,8 +34,8 @@ export interface OpenedConnector {
 @Injectable()
 export class ConnectorRuntime {
   private readonly logger = new Logger('Connectors');
-  /** Masked credentials (field names only, no values) by tenant and sealed text. */
-  private readonly masked = new Map<string, Record<string, string>>();
+  /** Masked credentials (field names only, no values) by tenant and sealed text, with their JSON. */
+  private readonly masked = new Map<string, MaskedAuth>();
 
   constructor(
     private readonly registry: ConnectorRegistry,
@@ -65,14 +75,24 @@ export class ConnectorRuntime {
    * what it masks to is kept by that text; the cache holds no secret, only field names.
    */
   maskedAuth(entity: Pick<ConnectorRecord, 'tenantId' | 'authConfig'>): Record<string, string> {
-    if (!entity.authConfig) return {};
+    return this.maskedEntry(entity).fields;
+  }
+
+  /** The masked credentials as JSON text, and whether any are stored (a list writes them as is). */
+  maskedAuthJson(entity: Pick<ConnectorRecord, 'tenantId' | 'authConfig'>): MaskedAuth {
+    return this.maskedEntry(entity);
+  }
+
+  private maskedEntry(entity: Pick<ConnectorRecord, 'tenantId' | 'authConfig'>): MaskedAuth {
+    if (!entity.authConfig) return NO_AUTH;
     // The tenant is part of the key: a sealed text only opens in the tenant it was sealed for.
     // The text is keyed by its digest, so 10,000 entries of long sealed texts stay small; the
     // one-shot hash() spares a Hash object per row.
     const key = `${entity.tenantId}:${hash('sha256', entity.authConfig, 'base64url')}`;
     let masked = this.masked.get(key);
     if (!masked) {
-      masked = maskAuth(this.unseal(entity));
+      const fields = maskAuth(this.unseal(entity));
+      masked = { fields, json: JSON.stringify(fields), configured: Object.keys(fields).length > 0 };
       if (this.masked.size >= MASKED_CACHE_SIZE) this.masked.delete(this.masked.keys().next().value!);
       this.masked.set(key, masked);
     }

@@ -1,35 +1,18 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import { ForbiddenError, UnauthorizedError, EnvDto, IS_PUBLIC_KEY, SCRAPE_TOKEN_KEY } from '@sluice/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { ROLES_KEY } from '../decorators/authenticated.decorator';
 import { AuthContext, Role } from '../role';
 import { API_KEY_PREFIX } from '../services/api-key.service';
+import { JwtStrategy } from './jwt.strategy';
 import { RequestAuthenticator } from './request-authenticator';
 import { requestedTenant } from './tenant-header';
 
 const ADMINS: Role[] = ['admin'];
 
 export type AuthenticatedRequest = Request & { user?: AuthContext };
-
-/** Passport's JWT check with our error bodies instead of Passport's bare 401. */
-@Injectable()
-export class JwtAuthGuard extends PassportAuthGuard('jwt') {
-  override handleRequest<TUser>(err: unknown, user: TUser, info: unknown): TUser {
-    // An error thrown while checking the claims (say, the database went away) is not a bad token:
-    // it keeps its own meaning (a 503) instead of telling the client to sign in again.
-    if (err) throw err;
-    if (!user) {
-      const expired = (info as { name?: string } | undefined)?.name === 'TokenExpiredError';
-      throw expired
-        ? new UnauthorizedError('TOKEN_EXPIRED', 'Access token has expired; refresh it or sign in again')
-        : new UnauthorizedError('TOKEN_INVALID', 'Access token is missing or invalid');
-    }
-    return user;
-  }
-}
 
 /**
  * The one global guard: public routes pass; every other route needs a JWT or an API key and a
@@ -39,7 +22,7 @@ export class JwtAuthGuard extends PassportAuthGuard('jwt') {
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly jwt: JwtAuthGuard,
+    private readonly jwt: JwtStrategy,
     private readonly authenticator: RequestAuthenticator,
     private readonly env: EnvDto,
   ) {}
@@ -59,7 +42,7 @@ export class AuthGuard implements CanActivate {
     } else if (!req.header('authorization')) {
       throw new UnauthorizedError('UNAUTHORIZED', 'Send a bearer token (POST /api/v1/auth/login) or an API key');
     } else {
-      await this.jwt.canActivate(context);
+      req.user = await this.jwt.authenticate(req);
     }
     if (!req.user || !roles.includes(req.user.role)) {
       throw new ForbiddenError('FORBIDDEN', `This needs one of the roles: ${roles.join(', ')}`);

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, EDITORS, CurrentUser } from '@sluice/auth';
 import { CONNECTOR_ID_PARAM } from './connector-id.param';
 import type { AuthContext } from '@sluice/auth';
-import { ApiCreate, ApiDeleteById, ApiErrors, ApiPage, ApiReadById, ApiUpdateById, Page } from '@sluice/core';
+import { ApiCreate, ApiDeleteById, ApiErrors, ApiPage, ApiReadById, ApiUpdateById } from '@sluice/core';
 import { ConnectorService } from '../connector.service';
 import { ConnectorProbeService } from '../probes/connector-probe.service';
 import {
@@ -31,7 +31,9 @@ export class ConnectorController {
     description: 'Filters: type, status, role, q (name or description).',
   })
   @ApiPage(ConnectorPageDto)
-  list(@CurrentUser() auth: AuthContext, @Query() query: ListConnectorsQueryDto): Promise<Page<ConnectorResponseDto>> {
+  // The page comes as JSON text (a ConnectorPageDto), sent as it is.
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  list(@CurrentUser() auth: AuthContext, @Query() query: ListConnectorsQueryDto): Promise<string> {
     return this.connectors.list(auth, query);
   }
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { createPino, JsonLogger, scrubText } from './json-logger';
+import { createPino, JsonLogger, redactSecrets, scrubText } from './json-logger';
 
 /** A pino destination that keeps what was written, one entry per write. */
 function memoryDestination(): { write(chunk: string): void; lines: string[]; records(): Record<string, any>[] } {
@@ -117,6 +117,34 @@ describe('createPino', () => {
     const out = memoryDestination();
     createPino('info', out).info({ user: { email: 'ann@example.com', password: 'hunter2' } }, 'login');
     expect(out.records()[0].user).toEqual({ email: 'ann@example.com', password: '[REDACTED]' });
+  });
+
+  it('redacts in arrays, beside the logged fields, and leaves deeper or unlisted keys as they are', () => {
+    const out = memoryDestination();
+    const fields = {
+      users: [{ email: 'a@b.c', password: 'hunter2' }],
+      headers: { 'x-api-key': 'hunter2', accept: 'text/plain' },
+      deep: { a: { b: { note: 'kept' } } },
+      count: 3,
+    };
+    createPino('info', out).info(fields, 'x');
+    expect(out.records()[0]).toMatchObject({
+      users: [{ email: 'a@b.c', password: '[REDACTED]' }],
+      headers: { 'x-api-key': '[REDACTED]', accept: 'text/plain' },
+      deep: { a: { b: { note: 'kept' } } },
+      count: 3,
+    });
+    expect(fields.users[0].password).toBe('hunter2');
+    expect(fields.headers['x-api-key']).toBe('hunter2');
+  });
+
+  it('hands an object without secrets on as it is, without a copy', () => {
+    const fields = { requestId: 'r1', route: '/api/v1/connectors', status: 200, nested: { tables: [1, 2] } };
+    expect(redactSecrets(fields)).toBe(fields);
+    const withSecret = { nested: { token: 't' }, other: { x: 1 } };
+    const redacted = redactSecrets(withSecret);
+    expect(redacted).toEqual({ nested: { token: '[REDACTED]' }, other: { x: 1 } });
+    expect(redacted.other).toBe(withSecret.other);
   });
 
   it('does not change the object that was logged', () => {

@@ -21,11 +21,36 @@ const SECRET_KEYS = [
   'clientSecret',
 ];
 
-const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat([
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-]);
+// x-api-key is the header of the same name (req.headers["x-api-key"]).
+const SECRETS = new Set([...SECRET_KEYS, 'x-api-key']);
+const CENSOR = '[REDACTED]';
+/** How deep secret keys are looked for: at the top, and under one or two objects (`req.body.token`). */
+const REDACT_DEPTH = 3;
+
+/**
+ * The object with every value under a secret key replaced by the censor, down to REDACT_DEPTH
+ * levels; what holds no secret is returned as it is, and the logged object is never changed
+ * (only the objects on the way to a secret are copied). One walk over the keys: pino's own
+ * path-based redaction of the same keys cost ~10 times the rest of a log line.
+ */
+export function redactSecrets<T>(value: T, depth = 0): T {
+  if (depth >= REDACT_DEPTH || value === null || typeof value !== 'object') return value;
+  // An Error goes to its serializer, which keeps only name, message and stack; binary data
+  // holds no keys.
+  if (value instanceof Error || ArrayBuffer.isView(value)) return value;
+  const source = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const key in source) {
+    if (!Object.prototype.hasOwnProperty.call(source, key)) continue;
+    const current = source[key];
+    const next = current !== undefined && SECRETS.has(key) ? CENSOR : redactSecrets(current, depth + 1);
+    if (next !== current) {
+      copy ??= Array.isArray(source) ? ([...source] as unknown as Record<string, unknown>) : { ...source };
+      copy[key] = next;
+    }
+  }
+  return (copy ?? value) as T;
+}
 
 /** Credentials embedded in free text: URLs with a password, bearer tokens, API keys. */
 const TEXT_PATTERNS: Array<[RegExp, string]> = [
@@ -47,8 +72,7 @@ export function createPino(level: string, destination?: pino.DestinationStream):
       level,
       base: { service: 'sluice' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: (object) => redactSecrets(object) },
       hooks: {
         logMethod(args, method) {
           const scrubbed = args.map((a) => (typeof a === 'string' ? scrubText(a) : a));

@@ -7,7 +7,7 @@ import { EnvDto } from '../config/env.dto';
 import { TooManyRequestsError } from '../errors/domain-error';
 import { REDIS } from '../redis/redis';
 import { LOGIN_RATE_LIMITED_KEY } from './login-rate-limited.decorator';
-import { RedisThrottlerStorage } from './redis-throttler.storage';
+import { LeasingThrottlerStorage } from './leasing-throttler.storage';
 
 const isLoginRoute = (ctx: ExecutionContext): boolean =>
   Reflect.getMetadata(LOGIN_RATE_LIMITED_KEY, ctx.getHandler()) === true;
@@ -35,7 +35,7 @@ class AppThrottlerGuard extends ThrottlerGuard {
       useFactory: (env: EnvDto, redis: Redis) => {
         const loginWindow = env.LOGIN_RATE_LIMIT_WINDOW_SECONDS * 1000;
         return {
-          storage: new RedisThrottlerStorage(redis),
+          storage: new LeasingThrottlerStorage(redis),
           throttlers: [
             { name: 'default', ttl: 60_000, limit: env.RATE_LIMIT_PER_MINUTE },
             {
