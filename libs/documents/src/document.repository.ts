@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { DiscoveredItem } from '@sluice/connectors';
-import { newId, Keyset } from '@sluice/core';
+import { newIds, Keyset } from '@sluice/core';
 import { DataSource, EntityManager, In, Not, QueryDeepPartialEntity, Repository } from 'typeorm';
 import { DocumentEntity, DocumentStatus } from './document.entity';
 
@@ -85,8 +85,9 @@ export class DocumentRepository {
     const unique = [...new Map(items.map((i) => [i.externalId, i])).values()];
     if (unique.length === 0) return { created: 0, updated: 0, unchanged: 0 };
     const now = new Date();
-    const candidates = unique.map((item) => ({
-      id: newId('document'),
+    const newDocumentIds = newIds('document', unique.length);
+    const candidates = unique.map((item, i) => ({
+      id: newDocumentIds[i],
       externalId: item.externalId,
       fields: fieldsFromItem(item),
     }));
