@@ -75,23 +75,35 @@ export class FakeDocumentRepository implements Omit<DocumentRepository, 'trained
       : undefined;
   }
 
+  /** Like the database, a transaction that throws leaves no write of upsertBatch behind. */
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     this.transactions++;
-    return work({} as EntityManager);
+    const undo: Array<() => void> = [];
+    try {
+      return await work({ undo } as unknown as EntityManager);
+    } catch (error) {
+      for (const step of undo.reverse()) step();
+      throw error;
+    }
   }
 
   async upsertBatch(
-    _manager: EntityManager,
+    manager: EntityManager,
     ids: { tenantId: string; connectorId: string; runId: string },
     items: DiscoveredItem[],
     force: boolean,
   ): Promise<BatchCounts> {
     const counts = { created: 0, updated: 0, unchanged: 0 };
+    const undo = (manager as unknown as { undo?: Array<() => void> }).undo ?? [];
     const unique = [...new Map(items.map((i) => [i.externalId, i])).values()];
     for (const item of unique) {
       const found = this.ofConnector(ids.connectorId).find((d) => d.externalId === item.externalId);
+      if (found) {
+        const before = clone(found);
+        undo.push(() => this.rows.set(before.id, before));
+      }
       if (!found) {
-        this.add({
+        const added = this.add({
           tenantId: ids.tenantId,
           connectorId: ids.connectorId,
           externalId: item.externalId,
@@ -99,6 +111,7 @@ export class FakeDocumentRepository implements Omit<DocumentRepository, 'trained
           status: 'synced',
           lastSeenRunId: ids.runId,
         });
+        undo.push(() => this.rows.delete(added.id));
         counts.created++;
       } else if (!force && found.status === 'synced' && found.checksum === (item.checksum ?? null)) {
         found.lastSeenRunId = ids.runId;

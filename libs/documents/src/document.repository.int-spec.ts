@@ -144,6 +144,30 @@ describe('DocumentRepository (real PostgreSQL)', () => {
       expect((await byName(conA2)).get('orders')).toMatchObject({ status: 'synced', lastSeenRunId: 'run_1' });
     });
 
+    it('meets a key another transaction adds meanwhile by updating it, not by failing the batch', async () => {
+      // A document added by hand while a sync batch runs: the batch's insert waits for that
+      // transaction, skips the key once it commits, and takes the document over as changed.
+      const other = scratch.db.createQueryRunner();
+      await other.connect();
+      try {
+        await other.startTransaction();
+        await other.query(
+          `INSERT INTO documents (id, tenant_id, connector_id, external_id, kind, name, status, metadata)
+           VALUES ($1, $2, $3, 'public.orders', 'table', 'orders', 'pending', '{}')`,
+          [newId('document'), A, conA],
+        );
+        const running = batch('run_1', [item('orders'), item('customers')]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await other.commitTransaction();
+        expect(await running).toEqual({ created: 1, updated: 1, unchanged: 0 });
+      } finally {
+        await other.release();
+      }
+      const docs = await byName();
+      expect(docs.size).toBe(2);
+      expect(docs.get('orders')).toMatchObject({ status: 'synced', checksum: 'c-orders', lastSeenRunId: 'run_1' });
+    });
+
     it('writes nothing when the transaction fails', async () => {
       await expect(
         repo.transaction(async (m) => {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { DiscoveredItem } from '@sluice/connectors';
-import { newId, Keyset } from '@sluice/core';
+import { newIds, Keyset } from '@sluice/core';
 import { DataSource, EntityManager, In, Not, QueryDeepPartialEntity, Repository } from 'typeorm';
 import { DocumentEntity, DocumentStatus } from './document.entity';
 
@@ -67,9 +67,13 @@ export class DocumentRepository {
    * Upserts one batch by (connector, externalId) inside the caller's transaction: new items are
    * created, changed checksums (or `force`) updated, the rest only stamped as seen by this run.
    *
-   * Four statements whatever the batch size (read, insert, update, stamp), each passing its rows
-   * as arrays unnested by PostgreSQL: the ORM's insert of hundreds of rows, one bind parameter per
-   * cell, and one UPDATE per changed row made a 100,000-file sync spend minutes here.
+   * At most four statements whatever the batch size (insert, read, update, stamp), each passing
+   * its rows as arrays unnested by PostgreSQL: the ORM's insert of hundreds of rows, one bind
+   * parameter per cell, and one UPDATE per changed row made a 100,000-file sync spend minutes here.
+   *
+   * The insert comes first and skips the keys the connector already has (ON CONFLICT on the
+   * unique key, checked in its index whatever the statistics say), so a first sync writes each
+   * batch in one statement and reads nothing back; only the keys it skipped are read.
    */
   async upsertBatch(
     manager: EntityManager,
@@ -80,46 +84,50 @@ export class DocumentRepository {
   ): Promise<BatchCounts> {
     const unique = [...new Map(items.map((i) => [i.externalId, i])).values()];
     if (unique.length === 0) return { created: 0, updated: 0, unchanged: 0 };
-    const existing: Array<Pick<DocumentEntity, 'id' | 'checksum' | 'status' | 'metadata'> & { external_id: string }> =
-      await manager.query(
-        `SELECT id, external_id, checksum, status, metadata FROM documents
-          WHERE tenant_id = $1 AND connector_id = $2 AND external_id = ANY($3::text[])`,
-        [ids.tenantId, ids.connectorId, unique.map((i) => i.externalId)],
-      );
-    const byExternal = new Map(existing.map((d) => [d.external_id, d]));
     const now = new Date();
-    const fresh: Array<{ id: string; externalId: string; fields: Partial<DocumentEntity> }> = [];
+    const newDocumentIds = newIds('document', unique.length);
+    const candidates = unique.map((item, i) => ({
+      id: newDocumentIds[i],
+      externalId: item.externalId,
+      fields: fieldsFromItem(item),
+    }));
+    const inserted: Array<{ external_id: string }> = await manager.query(
+      `INSERT INTO documents (id, tenant_id, connector_id, external_id, kind, name, path, mime_type, size, checksum,
+                              status, error, metadata, synced_at, last_seen_run_id)
+       SELECT r.id, $1, $2, r.external_id, r.kind, r.name, r.path, r.mime_type, r.size::bigint, r.checksum,
+              'synced', NULL, r.metadata::jsonb, $3, $4
+         FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                     $12::text[], $13::text[])
+           AS r(id, external_id, kind, name, path, mime_type, size, checksum, metadata)
+       ON CONFLICT (connector_id, external_id) DO NOTHING
+       RETURNING external_id`,
+      [
+        ids.tenantId,
+        ids.connectorId,
+        now,
+        ids.runId,
+        candidates.map((row) => row.id),
+        candidates.map((row) => row.externalId),
+        ...fieldArrays(candidates),
+      ],
+    );
+    if (inserted.length === unique.length) return { created: inserted.length, updated: 0, unchanged: 0 };
+
+    const created = new Set(inserted.map((row) => row.external_id));
+    const known = unique.filter((item) => !created.has(item.externalId));
+    const existing = await this.findByExternalIds(manager, ids, known);
+    const byExternal = new Map(existing.map((d) => [d.external_id, d]));
     const changed: Array<{ id: string; fields: Partial<DocumentEntity> }> = [];
     const unchanged: string[] = [];
-    for (const item of unique) {
+    for (const item of known) {
+      // Skipped by the insert but not found: a document of this key that is not the tenant's.
       const found = byExternal.get(item.externalId);
-      if (!found) {
-        fresh.push({ id: newId('document'), externalId: item.externalId, fields: fieldsFromItem(item) });
-      } else if (!force && found.status === 'synced' && found.checksum === (item.checksum ?? null)) {
+      if (!found) continue;
+      if (!force && found.status === 'synced' && found.checksum === (item.checksum ?? null)) {
         unchanged.push(found.id);
       } else {
         changed.push({ id: found.id, fields: fieldsFromItem(item, found.metadata) });
       }
-    }
-    if (fresh.length) {
-      await manager.query(
-        `INSERT INTO documents (id, tenant_id, connector_id, external_id, kind, name, path, mime_type, size, checksum,
-                                status, error, metadata, synced_at, last_seen_run_id)
-         SELECT r.id, $1, $2, r.external_id, r.kind, r.name, r.path, r.mime_type, r.size::bigint, r.checksum,
-                'synced', NULL, r.metadata::jsonb, $3, $4
-           FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-                       $12::text[], $13::text[])
-             AS r(id, external_id, kind, name, path, mime_type, size, checksum, metadata)`,
-        [
-          ids.tenantId,
-          ids.connectorId,
-          now,
-          ids.runId,
-          fresh.map((row) => row.id),
-          fresh.map((row) => row.externalId),
-          ...fieldArrays(fresh),
-        ],
-      );
     }
     if (changed.length) {
       await manager.query(
@@ -140,7 +148,30 @@ export class DocumentRepository {
         [ids.tenantId, ids.runId, unchanged],
       );
     }
-    return { created: fresh.length, updated: changed.length, unchanged: unchanged.length };
+    return { created: inserted.length, updated: changed.length, unchanged: unchanged.length };
+  }
+
+  /**
+   * The connector's documents of these keys, one probe of the unique (connector, externalId)
+   * index per key. Asked as `external_id = ANY(...)` next to the tenant, the planner trusted
+   * statistics taken before the connector had documents (or none at all, on a new database) and
+   * read every document of the connector once per batch instead; the lateral subquery (kept
+   * apart by OFFSET 0, the tenant checked outside it) leaves the unique index as its only way in.
+   */
+  private findByExternalIds(
+    manager: EntityManager,
+    ids: { tenantId: string; connectorId: string },
+    items: DiscoveredItem[],
+  ): Promise<Array<Pick<DocumentEntity, 'id' | 'checksum' | 'status' | 'metadata'> & { external_id: string }>> {
+    return manager.query(
+      `SELECT d.id, d.external_id, d.checksum, d.status, d.metadata
+         FROM unnest($3::text[]) AS k(external_id)
+        CROSS JOIN LATERAL (
+              SELECT id, external_id, checksum, status, metadata, tenant_id FROM documents
+               WHERE connector_id = $2 AND external_id = k.external_id OFFSET 0) d
+        WHERE d.tenant_id = $1`,
+      [ids.tenantId, ids.connectorId, items.map((i) => i.externalId)],
+    );
   }
 
   /**

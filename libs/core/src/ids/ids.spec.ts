@@ -1,4 +1,4 @@
-import { ID_PREFIX, IdKind, isId, newId, randomAlphanumeric } from './ids';
+import { ID_PREFIX, IdKind, isId, newId, newIds, randomAlphanumeric } from './ids';
 
 const kinds = Object.keys(ID_PREFIX) as IdKind[];
 
@@ -56,5 +56,15 @@ describe('isId', () => {
     ['the empty string', 'user', ''],
   ])('refuses %s', (_label, kind, value) => {
     expect(isId(kind, value)).toBe(false);
+  });
+});
+
+describe('newIds', () => {
+  it('makes as many distinct ids of the kind as asked, each shaped like newId', () => {
+    const ids = newIds('document', 5000);
+    expect(ids).toHaveLength(5000);
+    expect(new Set(ids).size).toBe(5000);
+    for (const id of ids) expect(isId('document', id) && id.length === newId('document').length).toBe(true);
+    expect(newIds('run', 0)).toEqual([]);
   });
 });

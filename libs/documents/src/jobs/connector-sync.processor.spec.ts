@@ -152,6 +152,66 @@ describe('ConnectorSyncProcessor', () => {
     expect(schemaQueue.jobs).toHaveLength(0);
   });
 
+  describe('two batches of a snapshot source in flight', () => {
+    /** Holds the upsert of the batch whose first item has this name until released. */
+    function holdUpsert(name: string): { started: string[]; release: () => void } {
+      const upsert = documents.upsertBatch.bind(documents);
+      const started: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      documents.upsertBatch = async (manager, ids, items, force) => {
+        started.push(items[0].name);
+        if (items[0].name === name) await held;
+        return upsert(manager, ids, items, force);
+      };
+      return { started, release };
+    }
+    const settled = async (condition: () => boolean) => {
+      for (let turn = 0; turn < 100 && !condition(); turn++) await new Promise((r) => setImmediate(r));
+      return condition();
+    };
+
+    it('writes the next batch while the previous one is still stored, and commits them in order', async () => {
+      batches = [[table('orders')], [table('customers')], [table('items')]];
+      const { started, release } = holdUpsert('orders');
+      const { run, job } = queuedRun();
+      const handling = processor.handle(job.asJob());
+      expect(await settled(() => started.includes('customers'))).toBe(true);
+      // The second batch is written, but neither it nor the third commits before the first.
+      expect(started).toEqual(['orders', 'customers']);
+      expect(runs.stored(run.id).progress.processed).toBe(0);
+      release();
+      expect(await handling).toMatchObject({ processed: 3, created: 3, total: 3 });
+    });
+
+    it('rolls the second batch back when the first one fails', async () => {
+      batches = [[table('orders')], [table('customers')]];
+      const { started, release } = holdUpsert('orders');
+      const upsert = documents.upsertBatch;
+      documents.upsertBatch = async (manager, ids, items, force) => {
+        const counts = await upsert(manager, ids, items, force);
+        if (items[0].name === 'orders') throw new Error('connection reset');
+        return counts;
+      };
+      const { run, job } = queuedRun();
+      const handling = processor.handle(job.asJob());
+      expect(await settled(() => started.includes('customers'))).toBe(true);
+      release();
+      await expect(handling).rejects.toThrow('connection reset');
+      expect(documents.ofConnector(connectorId)).toEqual([]);
+      expect(runs.stored(run.id)).toMatchObject({ status: 'queued', progress: { processed: 0 } });
+    });
+
+    it('stores batches that list a key in common one after the other', async () => {
+      batches = [[table('orders')], [table('orders', 'new')]];
+      const { started, release } = holdUpsert('orders');
+      const handling = processor.handle(queuedRun().job.asJob());
+      expect(await settled(() => started.length === 2)).toBe(false);
+      release();
+      expect(await handling).toMatchObject({ processed: 2, created: 1, updated: 1 });
+    });
+  });
+
   it('leaves a run stopped while still queued alone, and ends one whose stop found no worker', async () => {
     const cancelled = queuedRun({ status: 'cancelled', cancelRequested: true });
     batches = [[table('orders')]];

@@ -23,6 +23,24 @@ import { DocumentRepository } from '../document.repository';
 import { EMPTY_PROGRESS, RunProgress, SyncRunEntity } from '../sync-run.entity';
 import { SyncRunRepository } from '../sync-run.repository';
 
+/** A batch being stored: resolves to the run's progress once committed, null when the run was cancelled. */
+interface StoringBatch {
+  batch: DiscoveredItem[];
+  done: Promise<RunProgress | null>;
+}
+
+/** Thrown inside a batch's transaction to roll its writes back when the run turned out cancelled. */
+class RunCancelled extends Error {}
+
+/**
+ * True when two batches list a key in common: their transactions would then wait on each other's
+ * rows, one of them on the database and the other in here, where no deadlock check sees it.
+ */
+function sharesKeys(a: DiscoveredItem[], b: DiscoveredItem[]): boolean {
+  const keys = new Set(a.map((item) => item.externalId));
+  return b.some((item) => keys.has(item.externalId));
+}
+
 // Discovery of a large source takes long; the signal only guards against a source that hangs.
 const SYNC_DEADLINE_MS = 6 * 60 * 60 * 1000;
 
@@ -69,15 +87,52 @@ export class ConnectorSyncProcessor {
       const ctx = this.runtime.context(tenantId, connectorId, parsed, SYNC_DEADLINE_MS);
       const csvRows = new CsvRowTally();
 
-      for await (const batch of discover.call(registered.plugin, ctx)) {
-        csvRows.note(batch);
-        const next = await this.storeBatch(run, batch, progress);
-        if (!next) return this.finish(job, 'cancelled', progress);
+      // A snapshot source's next batch is written while the previous one commits (see storeBatch);
+      // an append-mode source is acknowledged when asked for more, so its batches go one by one.
+      const overlap = registered.info.syncMode !== 'append';
+      let inFlight: StoringBatch | null = null;
+      /** Takes in the progress of a stored batch; false when the run was cancelled instead. */
+      const settle = async (storing: StoringBatch): Promise<boolean> => {
+        const next = await storing.done;
+        if (!next) return false;
         await this.countDocuments(job, progress, next);
         progress = next;
         await job.progress(progress.processed);
-        // The batch is committed: a worker asked to stop hands the rest of the walk over here.
-        if (workerStop.requested) throw new WorkerStoppingError();
+        return true;
+      };
+      try {
+        for await (const batch of discover.call(registered.plugin, ctx)) {
+          csvRows.note(batch);
+          let previous: StoringBatch | null = inFlight;
+          if (previous && sharesKeys(previous.batch, batch)) {
+            const storing: StoringBatch = previous;
+            inFlight = previous = null;
+            if (!(await settle(storing))) return this.finish(job, 'cancelled', progress);
+          }
+          inFlight = this.storeBatch(run, batch, previous?.done ?? null, progress);
+          if (previous && !(await settle(previous))) return this.finish(job, 'cancelled', progress);
+          if (!overlap || workerStop.requested) {
+            const storing = inFlight;
+            inFlight = null;
+            if (!(await settle(storing))) return this.finish(job, 'cancelled', progress);
+          }
+          // What was started is committed: a worker asked to stop hands the rest of the walk over here.
+          if (workerStop.requested) throw new WorkerStoppingError();
+        }
+        if (inFlight) {
+          const storing: StoringBatch = inFlight;
+          inFlight = null;
+          if (!(await settle(storing))) return this.finish(job, 'cancelled', progress);
+        }
+      } finally {
+        // After a failure, the batch still in flight ends first (it waits on the one before it,
+        // and rolls back when that one failed); if it committed, the run keeps its progress.
+        const left = inFlight as StoringBatch | null;
+        const next = left ? await left.done.catch(() => null) : null;
+        if (next) {
+          await this.countDocuments(job, progress, next);
+          progress = next;
+        }
       }
 
       // File sources stamp the data rows of their CSV files, counted while the run still shows
@@ -105,22 +160,56 @@ export class ConnectorSyncProcessor {
     }
   }
 
-  /** Upserts one batch and advances the run's progress, in one transaction; null once the run is cancelled. */
-  private storeBatch(run: SyncRunEntity, batch: DiscoveredItem[], progress: RunProgress): Promise<RunProgress | null> {
+  /**
+   * Upserts one batch and advances the run's progress, in one transaction; null once the run is
+   * cancelled.
+   *
+   * With `previous` (the batch before, still in flight), the documents are written first, at the
+   * same time as the previous batch's, and only then does this transaction wait for it, take the
+   * run's lock, check the stop flag and add to its progress: transactions still commit in order,
+   * each with the progress up to its batch, and one that finds the run stopped rolls back. Two
+   * batches in flight keep two database backends busy where one left the second core idle while
+   * it committed. Without `previous` the lock and the stop flag come first, as a lone batch has
+   * nothing to wait for.
+   */
+  private storeBatch(
+    run: SyncRunEntity,
+    batch: DiscoveredItem[],
+    previous: Promise<RunProgress | null> | null,
+    progress: RunProgress,
+  ): StoringBatch {
     const ids = { tenantId: run.tenantId, connectorId: run.connectorId, runId: run.id };
-    return this.documents.transaction(async (manager) => {
-      if (await this.runs.lockAndCheckCancel(manager, ids.tenantId, ids.runId)) return null;
-      const counts = await this.documents.upsertBatch(manager, ids, batch, run.force);
-      const advanced: RunProgress = {
-        ...progress,
-        processed: progress.processed + batch.length,
-        created: progress.created + counts.created,
-        updated: progress.updated + counts.updated,
-        unchanged: progress.unchanged + counts.unchanged,
-      };
-      await this.runs.update(ids.tenantId, ids.runId, { progress: advanced }, manager);
-      return advanced;
-    });
+    const done = this.documents
+      .transaction(async (manager) => {
+        let before = progress;
+        if (previous === null) {
+          if (await this.runs.lockAndCheckCancel(manager, ids.tenantId, ids.runId)) return null;
+        }
+        const counts = await this.documents.upsertBatch(manager, ids, batch, run.force);
+        if (previous !== null) {
+          const committed = await previous;
+          // The previous batch was cancelled, or the run is now: roll these writes back.
+          if (committed === null || (await this.runs.lockAndCheckCancel(manager, ids.tenantId, ids.runId))) {
+            throw new RunCancelled();
+          }
+          before = committed;
+        }
+        const advanced: RunProgress = {
+          ...before,
+          processed: before.processed + batch.length,
+          created: before.created + counts.created,
+          updated: before.updated + counts.updated,
+          unchanged: before.unchanged + counts.unchanged,
+        };
+        await this.runs.update(ids.tenantId, ids.runId, { progress: advanced }, manager);
+        return advanced;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof RunCancelled) return null;
+        throw error;
+      });
+    done.catch(() => undefined); // awaited by the caller; a failure must not also surface as unhandled
+    return { batch, done };
   }
 
   /**
