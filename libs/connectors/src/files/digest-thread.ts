@@ -105,7 +105,8 @@ class ThreadDigest implements UploadDigest {
         this.block = new Uint8Array(next);
       }
       const n = Math.min(chunk.length - at, DIGEST_BLOCK_BYTES - this.fill);
-      this.block.set(chunk.subarray(at, at + n), this.fill);
+      // A whole chunk (the usual case) is copied without a view of it made first.
+      this.block.set(n === chunk.length ? chunk : chunk.subarray(at, at + n), this.fill);
       this.fill += n;
       at += n;
       if (this.fill === DIGEST_BLOCK_BYTES) this.post();
