@@ -1,10 +1,11 @@
 import { EnvDto, BadRequestError, NotFoundError } from '@sluice/core';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { assertStorageKey, LocalFileStorage } from './file-storage';
+import { assertStorageKey, FileSink, LocalFileStorage } from './file-storage';
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -61,6 +62,36 @@ describe('LocalFileStorage', () => {
       },
     });
     await expect(storage.put('ten_a/conn_a/broken', body)).rejects.toThrow('source failed');
+    expect(filesUnder(join(root, 'store'))).toEqual([]);
+  });
+
+  it('writes chunks queued behind a write together and in order, flushing in the background', async () => {
+    const path = join(root, 'sink.bin');
+    const handle = await open(path, 'wx');
+    const flushes: number[] = [];
+    const datasync = handle.datasync.bind(handle);
+    handle.datasync = () => {
+      flushes.push(sink.bytesWritten);
+      return datasync();
+    };
+    const sink = new FileSink(handle, 100_000);
+    const chunks = Array.from({ length: 300 }, (_, i) => Buffer.alloc(1000 + (i % 7), i % 251));
+    // Written without waiting: all but the first queue up and go down as writev batches.
+    for (const chunk of chunks) sink.write(chunk);
+    sink.end();
+    await new Promise((resolve) => sink.once('finish', resolve));
+    await sink.finishAndSync();
+    expect(readFileSync(path).equals(Buffer.concat(chunks))).toBe(true);
+    expect(flushes.length).toBeGreaterThanOrEqual(1);
+    expect(flushes.every((at) => at >= 100_000)).toBe(true);
+    await sink.close();
+  });
+
+  it('leaves nothing when a large write is aborted during a background flush', async () => {
+    const writer = await storage.createWriter('ten_a/conn_a/flushing.bin');
+    for (let i = 0; i < 80; i++) writer.stream.write(Buffer.alloc(1024 * 1024, i));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await writer.abort();
     expect(filesUnder(join(root, 'store'))).toEqual([]);
   });
 

@@ -2,12 +2,10 @@ import { assertByteRange } from './byte-range';
 import { Injectable } from '@nestjs/common';
 import { BadRequestError, NotFoundError, EnvDto } from '@sluice/core';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** Size and modification time of one stored object. */
 export interface StoredObjectStat {
@@ -92,15 +90,6 @@ async function ignoreMissing(work: Promise<unknown>): Promise<void> {
   }
 }
 
-/**
- * Resolves once the stream has closed its file. Its error on the way is not rethrown: a write still
- * in flight when abort() destroys the stream fails with ERR_STREAM_DESTROYED, which is the abort's
- * own doing (and, with no listener, would be an unhandled 'error' event).
- */
-async function closed(stream: WriteStream): Promise<void> {
-  await finished(stream).catch(() => undefined);
-}
-
 /** A rename is only durable once the directory entry itself has reached the disk. */
 async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
@@ -111,28 +100,127 @@ async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Bytes a write stream holds before it asks for a pause. Chunks that arrive while a write is on
+ * the disk thread go down together in one writev: a 1 GiB upload in 64 KiB chunks was 16,384
+ * separate writes, each a thread-pool round trip on the event loop (about 0.6 s of it).
+ */
+export const WRITE_HIGH_WATER_MARK = 1024 * 1024;
+
+/**
+ * Once this much has been written since the last flush, a flush of the file starts behind the
+ * writes. The kernel starts writing back on its own only past a share of the machine's memory
+ * (gigabytes), so a large file would otherwise reach the disk all at once in the final fsync.
+ */
+export const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Appends to a file it owns. Chunks queued during a write go down in one writev; a flush
+ * (fdatasync) runs in the background every {@link FLUSH_EVERY_BYTES}, so the disk works while the
+ * body still arrives and {@link finishAndSync} only waits for the tail.
+ */
+export class FileSink extends Writable {
+  private position = 0;
+  private flushedAt = 0;
+  private flushing: Promise<void> | null = null;
+  private flushError: Error | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly flushEvery = FLUSH_EVERY_BYTES,
+  ) {
+    // Not destroyed on finish: the owner still syncs the file, then closes it (or aborts).
+    super({ highWaterMark: WRITE_HIGH_WATER_MARK, autoDestroy: false });
+  }
+
+  /** Bytes written so far. */
+  get bytesWritten(): number {
+    return this.position;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.append([chunk], callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.append(
+      chunks.map((c) => c.chunk),
+      callback,
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    // A background flush must not still be using the handle when its owner syncs and closes it.
+    (this.flushing ?? Promise.resolve()).then(() => callback(this.flushError), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.close().then(
+      () => callback(error),
+      (closeError: Error) => callback(error ?? closeError),
+    );
+  }
+
+  /** Once the stream has finished: the whole file on the disk (fsync), then the file closed. */
+  async finishAndSync(): Promise<void> {
+    if (!this.writableFinished) throw new Error('Cannot sync before the write stream has finished');
+    if (this.flushError) throw this.flushError;
+    await this.handle.sync();
+    await this.close();
+  }
+
+  /** Closes the file once; safe to call again, and after a failed write. */
+  close(): Promise<void> {
+    this.closing ??= (this.flushing ?? Promise.resolve()).then(() => this.handle.close());
+    return this.closing;
+  }
+
+  private append(buffers: Buffer[], callback: (error?: Error | null) => void): void {
+    if (this.flushError) return callback(this.flushError);
+    // At the file's own offset (the file is this sink's alone): on ext4 here, pwritev with an
+    // explicit position took five times the kernel time of writev for the same bytes.
+    const write = buffers.length === 1 ? this.handle.write(buffers[0]) : this.handle.writev(buffers);
+    write.then(({ bytesWritten }) => {
+      this.position += bytesWritten;
+      const expected = buffers.reduce((sum, b) => sum + b.length, 0);
+      // libuv writes the whole of each request unless the disk fails; never lose bytes quietly.
+      if (bytesWritten !== expected) return callback(new Error(`Short write: ${bytesWritten} of ${expected} bytes`));
+      this.flushInBackground();
+      callback();
+    }, callback);
+  }
+
+  private flushInBackground(): void {
+    if (this.flushing || this.position - this.flushedAt < this.flushEvery) return;
+    const upTo = this.position;
+    this.flushing = this.handle.datasync().then(
+      () => {
+        this.flushedAt = upTo;
+        this.flushing = null;
+      },
+      (error: Error) => {
+        // Reported by the next write or by the final sync: a flush failing is a write failing.
+        this.flushError = error;
+        this.flushing = null;
+      },
+    );
+  }
+}
+
 class LocalStorageWriter implements StorageWriter {
-  readonly stream: WriteStream;
   private state: 'open' | 'committed' | 'aborted' = 'open';
 
   constructor(
+    readonly stream: FileSink,
     private readonly temp: string,
     private readonly target: string,
-  ) {
-    // 'wx': the random temp name must not already exist; 0o600 keeps tenant files private.
-    this.stream = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
-  }
+  ) {}
 
   async commit(): Promise<StoredObjectStat> {
     if (this.state !== 'open') throw new Error(`Cannot commit a write that is ${this.state}`);
     if (!this.stream.writableFinished) throw new Error('Cannot commit before the write stream has finished');
-    await closed(this.stream);
-    const handle = await open(this.temp, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await this.stream.finishAndSync();
     await rename(this.temp, this.target);
     this.state = 'committed';
     await fsyncDirectory(dirname(this.target));
@@ -144,7 +232,7 @@ class LocalStorageWriter implements StorageWriter {
     if (this.state !== 'open') return;
     this.state = 'aborted';
     this.stream.destroy();
-    await closed(this.stream);
+    await this.stream.close().catch(() => undefined);
     await ignoreMissing(unlink(this.temp));
   }
 }
@@ -166,10 +254,9 @@ export class LocalFileStorage implements FileStorage {
     await mkdir(dirname(target), { recursive: true, mode: 0o700 });
     // Same directory as the target so the final rename never crosses a filesystem.
     const temp = join(dirname(target), `.upload-${randomBytes(8).toString('hex')}.tmp`);
-    const writer = new LocalStorageWriter(temp, target);
-    // An open error (e.g. EACCES) surfaces here rather than on the first write.
-    await once(writer.stream, 'open');
-    return writer;
+    // 'wx': the random temp name must not already exist; 0o600 keeps tenant files private.
+    const handle = await open(temp, 'wx', 0o600);
+    return new LocalStorageWriter(new FileSink(handle), temp, target);
   }
 
   async put(key: string, body: Readable | Uint8Array): Promise<StoredObjectStat> {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalFileStorage } from './file-storage';
 import { LineIndex } from './line-index';
-import { UploadService } from './upload.service';
+import { THREAD_DIGEST_MIN_BYTES, UploadService } from './upload.service';
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -38,7 +38,10 @@ describe('UploadService', () => {
     storeDir = join(root, 'store');
     setUp();
   });
-  afterEach(() => rmSync(root, { recursive: true, force: true }));
+  afterEach(async () => {
+    await service.onModuleDestroy();
+    rmSync(root, { recursive: true, force: true });
+  });
 
   it('stores a multi-MB upload with its size, SHA-256, line count and line index', async () => {
     const lines = Array.from({ length: 120_000 }, (_, i) => `${i},${randomBytes(8).toString('hex')},row number ${i}`);
@@ -61,6 +64,25 @@ describe('UploadService', () => {
     expect(index.offsets).toHaveLength(120);
     expect(bytes.subarray(index.offsets[7], index.offsets[7] + 5).toString()).toBe('7000,');
     expect(filesUnder(storeDir)).toHaveLength(2);
+  });
+
+  it('measures a large upload on the digest thread exactly as a small one on the event loop', async () => {
+    const lines = Array.from({ length: 200_000 }, (_, i) => `${i};${'v'.repeat(i % 97)}`);
+    const bytes = Buffer.from(lines.join('\n'));
+    expect(bytes.length).toBeGreaterThan(THREAD_DIGEST_MIN_BYTES);
+    setUp(bytes.length);
+    // Announced large: digested on the thread. Announced under the threshold (a client may lie
+    // about the length, here to steer the path): digested inline.
+    const threaded = await service.store('ten_a', 'conn_a', chunked(bytes), { contentLength: bytes.length });
+    const inline = await service.store('ten_a', 'conn_a', chunked(bytes), { contentLength: 1 });
+    for (const stored of [threaded, inline]) {
+      expect(stored.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(stored.lineCount).toBe(200_000);
+      expect(readFileSync(join(storeDir, stored.key)).equals(bytes)).toBe(true);
+    }
+    expect(readFileSync(join(storeDir, `${threaded.key}.lines`))).toEqual(
+      readFileSync(join(storeDir, `${inline.key}.lines`)),
+    );
   });
 
   it('gives two uploads of the same name different keys', async () => {

@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { EnvDto, BadRequestError, PayloadTooLargeError, randomAlphanumeric } from '@sluice/core';
 import * as mime from 'mime-types';
-import { createHash } from 'node:crypto';
 import { finished, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -14,9 +13,11 @@ import {
   parseContentType,
   SNIFF_BYTES,
 } from './content-sniffing';
-import type { FileStorage } from './file-storage';
+import type { FileStorage, StorageWriter } from './file-storage';
 import { FILE_STORAGE } from './file-storage.provider';
-import { lineIndexKey, LineIndexBuilder } from './line-index';
+import { DigestThread } from './digest-thread';
+import { lineIndexKey } from './line-index';
+import { InlineDigest, type UploadDigest } from './upload-digest';
 
 /** What the client said about an upload; everything else is measured. */
 export interface UploadOptions {
@@ -58,29 +59,50 @@ function tooLarge(maxBytes: number): PayloadTooLargeError {
   return new PayloadTooLargeError('FILE_TOO_LARGE', `File is larger than MAX_UPLOAD_BYTES (${maxBytes} bytes)`);
 }
 
+/**
+ * Uploads announced smaller than this are hashed and indexed on the event loop (a few
+ * milliseconds of work); larger ones, and those of unknown length, on the digest thread.
+ */
+export const THREAD_DIGEST_MIN_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Chunks the inspector holds on each side: a body read in 64 KiB chunks keeps flowing while the
+ * file write and the digest thread catch up, instead of pausing the socket at every chunk.
+ */
+const INSPECTOR_HIGH_WATER_MARK = 1024 * 1024;
+
 /** Everything the upload needs to know, measured in the one pass over the body. */
 class UploadInspector extends Transform {
-  readonly hash = createHash('sha256');
-  readonly lines = new LineIndexBuilder();
   private readonly sampleParts: Buffer[] = [];
   private sampled = 0;
+  private received = 0;
 
-  constructor(private readonly maxBytes: number) {
-    super();
+  constructor(
+    private readonly maxBytes: number,
+    readonly digest: UploadDigest,
+  ) {
+    super({ readableHighWaterMark: INSPECTOR_HIGH_WATER_MARK, writableHighWaterMark: INSPECTOR_HIGH_WATER_MARK });
   }
 
   override _transform(chunk: Buffer | string, _encoding: BufferEncoding, callback: TransformCallback): void {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     // Checked before the chunk is passed on, so not one byte past the limit reaches the disk.
-    if (this.lines.bytes + bytes.length > this.maxBytes) return callback(tooLarge(this.maxBytes));
-    this.hash.update(bytes);
-    this.lines.update(bytes);
+    if (this.received + bytes.length > this.maxBytes) return callback(tooLarge(this.maxBytes));
+    this.received += bytes.length;
     if (this.sampled < SNIFF_BYTES) {
       const part = Buffer.from(bytes.subarray(0, SNIFF_BYTES - this.sampled));
       this.sampleParts.push(part);
       this.sampled += part.length;
     }
-    callback(null, bytes);
+    let behind: void | Promise<void>;
+    try {
+      behind = this.digest.update(bytes);
+    } catch (error) {
+      return callback(error as Error);
+    }
+    // The chunk goes on as it is: the digest copies what it keeps, and storage gets no copy.
+    if (behind) behind.then(() => callback(null, bytes), callback);
+    else callback(null, bytes);
   }
 
   get sample(): Buffer {
@@ -125,11 +147,17 @@ function storageName(fileName: string): string {
  * connection; Node closes it after the answer since the rest of the body is unread.
  */
 @Injectable()
-export class UploadService {
+export class UploadService implements OnModuleDestroy {
+  private readonly digests = new DigestThread();
+
   constructor(
     private readonly env: EnvDto,
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
   ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.digests.close();
+  }
 
   async store(tenantId: string, connectorId: string, body: Readable, options: UploadOptions = {}): Promise<StoredFile> {
     for (const [name, value] of [
@@ -143,13 +171,20 @@ export class UploadService {
     if (options.contentLength !== undefined && options.contentLength > maxBytes) throw tooLarge(maxBytes);
 
     const key = `${tenantId}/${connectorId}/${storageName(displayName(options.fileName, options.contentType))}`;
-    const inspector = new UploadInspector(maxBytes);
+    const small = options.contentLength !== undefined && options.contentLength < THREAD_DIGEST_MIN_BYTES;
+    const inspector = new UploadInspector(maxBytes, small ? new InlineDigest() : this.digests.digest());
     // pipe() rather than pipeline() for the body: pipeline would destroy the request (and with it
     // the socket) on a size error. finished() still turns a client disconnect into an error here.
     finished(body, (error) => {
       if (error) inspector.destroy(error);
     });
-    const writer = await this.storage.createWriter(key);
+    let writer: StorageWriter;
+    try {
+      writer = await this.storage.createWriter(key);
+    } catch (error) {
+      inspector.digest.abort();
+      throw error;
+    }
     const indexKey = lineIndexKey(key);
     try {
       body.pipe(inspector);
@@ -160,15 +195,16 @@ export class UploadService {
       const text = isTextMimeType(mimeType);
       const encoding = text ? (declaredEncoding ?? detectEncoding(sample)) : BINARY_ENCODING;
       const fileName = displayName(options.fileName, mimeType);
-      const lineCount = inspector.lines.lineCount;
+      const { sha256, index } = await inspector.digest.finish();
+      const lineCount = index.lineCount;
 
-      await this.storage.put(indexKey, inspector.lines.finish().toBuffer());
+      await this.storage.put(indexKey, index.toBuffer());
       const stat = await writer.commit();
       return {
         key,
         fileName,
         size: stat.size,
-        sha256: inspector.hash.digest('hex'),
+        sha256,
         mimeType,
         encoding,
         lineCount,
@@ -180,6 +216,7 @@ export class UploadService {
       };
     } catch (error) {
       body.unpipe(inspector);
+      inspector.digest.abort();
       // A failed clean-up must not hide why the upload failed; the temp name is never served.
       await writer.abort().catch(() => undefined);
       await this.storage.delete(indexKey).catch(() => undefined);
