@@ -116,11 +116,10 @@ export interface ConstraintRow {
   ref_columns: string[] | null;
 }
 
-/** A relation being assembled: its table, its columns' attribute numbers, and its names by number. */
+/** A relation being assembled: its table, and the attribute number of each of its columns. */
 interface Assembly {
   table: CatalogTable;
   nums: number[];
-  names: Map<number, string>;
 }
 
 /**
@@ -175,10 +174,16 @@ export function assembleCatalog(
       materialized: r.relkind === 'm',
     };
     tables.push(table);
-    byOid.set(r.oid, { table, nums: [], names: new Map() });
+    byOid.set(r.oid, { table, nums: [] });
   }
+  // A relation's columns nearly always come one after the other: its lookup is reused meanwhile.
+  let lastOid: string | undefined;
+  let owner: Assembly | undefined;
   for (const [oid, num, name, type, notNull, defaultValue, comment] of columns) {
-    const owner = byOid.get(Number(oid));
+    if (oid !== lastOid) {
+      lastOid = oid;
+      owner = byOid.get(Number(oid));
+    }
     if (!owner) continue; // a relation created after the relations were read
     const column: ColumnInfo = {
       name,
@@ -188,19 +193,24 @@ export function assembleCatalog(
       primaryKey: false,
       comment,
     };
-    const attnum = Number(num);
     owner.table.columns.push(column);
-    owner.nums.push(attnum);
-    owner.names.set(attnum, name);
+    owner.nums.push(Number(num));
   }
-  for (const owner of byOid.values()) inAttributeOrder(owner);
-  const named = (owner: Assembly | undefined, nums: number[] | null): string[] =>
-    (nums ?? []).map((n) => owner?.names.get(n)).filter((n): n is string => n !== undefined);
+  for (const assembly of byOid.values()) inAttributeOrder(assembly);
+  // Keys name a few columns each: a scan of the relation's numbers beats a map per relation.
+  const named = (of: Assembly | undefined, nums: number[] | null): string[] => {
+    const names: string[] = [];
+    for (const num of nums ?? []) {
+      const at = of ? of.nums.indexOf(num) : -1;
+      if (at >= 0) names.push(of!.table.columns[at].name);
+    }
+    return names;
+  };
   for (const con of constraints) {
-    const owner = byOid.get(con.oid);
-    if (!owner) continue;
-    const { table } = owner;
-    const columnNames = named(owner, con.keys);
+    const of = byOid.get(con.oid);
+    if (!of) continue;
+    const { table } = of;
+    const columnNames = named(of, con.keys);
     if (con.type === 'p') {
       table.primaryKey = columnNames;
       const inKey = new Set(columnNames);
@@ -220,12 +230,14 @@ export function assembleCatalog(
 }
 
 /** Puts a relation's columns in attribute order, which they nearly always arrive in already. */
-function inAttributeOrder({ table, nums }: Assembly): void {
+function inAttributeOrder(assembly: Assembly): void {
+  const { table, nums } = assembly;
   let ordered = true;
   for (let i = 1; i < nums.length && ordered; i++) ordered = nums[i - 1] < nums[i];
   if (ordered) return;
   const order = nums.map((num, i) => ({ num, column: table.columns[i] })).sort((a, b) => a.num - b.num);
   table.columns = order.map((entry) => entry.column);
+  assembly.nums = order.map((entry) => entry.num);
 }
 
 export interface PostgresProbe {
