@@ -179,22 +179,24 @@ export function assembleCatalog(
   // A relation's columns nearly always come one after the other: its lookup is reused meanwhile.
   let lastOid: string | undefined;
   let owner: Assembly | undefined;
-  for (const [oid, num, name, type, notNull, defaultValue, comment] of columns) {
-    if (oid !== lastOid) {
-      lastOid = oid;
-      owner = byOid.get(Number(oid));
+  // Indexed rather than destructured: destructuring goes through the array iterator, per row.
+  for (let i = 0; i < columns.length; i++) {
+    const row = columns[i];
+    if (row[0] !== lastOid) {
+      lastOid = row[0];
+      owner = byOid.get(Number(lastOid));
     }
     if (!owner) continue; // a relation created after the relations were read
     const column: ColumnInfo = {
-      name,
-      type,
-      nullable: notNull !== 't',
-      default: defaultValue,
+      name: row[2],
+      type: row[3],
+      nullable: row[4] !== 't',
+      default: row[5],
       primaryKey: false,
-      comment,
+      comment: row[6],
     };
     owner.table.columns.push(column);
-    owner.nums.push(Number(num));
+    owner.nums.push(Number(row[1]));
   }
   for (const assembly of byOid.values()) inAttributeOrder(assembly);
   // Keys name a few columns each: a scan of the relation's numbers beats a map per relation.
