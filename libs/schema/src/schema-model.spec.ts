@@ -1,5 +1,4 @@
 import type { TableInfo } from '@sluice/connectors';
-import { createHash } from 'node:crypto';
 import {
   annotationTargetExists,
   decodeTableCursor,
@@ -67,16 +66,82 @@ describe('schema model', () => {
     expect(fingerprintOf([tables[0]])).not.toBe(fingerprintOf([table('public', 'album', ['album_id'])]));
   });
 
-  it('encodes tables sorted, as JSON that reads back to them, fingerprinted as their JSON without estimates', () => {
+  it('encodes tables sorted, as JSON that reads back to them', () => {
     const estimated = { ...tables[0], rowEstimate: 42, comment: 'Albums "quoted" \u00e9' };
     const encoded = encodeTables([tables[1], estimated, tables[2]]);
     const sorted = [tables[2], estimated, tables[1]];
     expect(encoded.tables).toEqual(sorted);
     expect(JSON.parse(encoded.json())).toEqual(sorted);
-    // The fingerprint's definition: SHA-256 of the sorted tables' JSON with the estimates left out.
-    const shapes = sorted.map(({ rowEstimate: _estimate, ...shape }) => shape);
-    expect(encoded.fingerprint).toBe(createHash('sha256').update(JSON.stringify(shapes)).digest('hex'));
     expect(encodeTables([]).json()).toBe('[]');
+  });
+
+  it('fingerprints every field of the shape', () => {
+    const base: TableInfo = {
+      ...table('public', 'track', ['track_id', 'album_id']),
+      comment: 'Tracks',
+      foreignKeys: [
+        {
+          name: 'fk_album',
+          columns: ['album_id'],
+          referencedSchema: 'public',
+          referencedTable: 'album',
+          referencedColumns: ['album_id'],
+        },
+      ],
+    };
+    const col = (changes: Partial<TableInfo['columns'][number]>) => ({
+      ...base,
+      columns: [{ ...base.columns[0], ...changes }, base.columns[1]],
+    });
+    const fk = (changes: Partial<TableInfo['foreignKeys'][number]>) => ({
+      ...base,
+      foreignKeys: [{ ...base.foreignKeys[0], ...changes }],
+    });
+    const variants: TableInfo[] = [
+      { ...base, schema: null },
+      { ...base, schema: 'sales' },
+      { ...base, name: 'tracks' },
+      { ...base, kind: 'view' },
+      { ...base, comment: null },
+      { ...base, comment: '' },
+      { ...base, comment: '-' },
+      { ...base, comment: '0:' },
+      { ...base, primaryKey: ['track_id', 'album_id'] },
+      { ...base, primaryKey: [] },
+      { ...base, columns: [base.columns[1], base.columns[0]] },
+      { ...base, columns: [base.columns[0]] },
+      col({ name: 'id' }),
+      col({ type: 'bigint' }),
+      col({ nullable: true }),
+      col({ primaryKey: true }),
+      col({ default: '0' }),
+      col({ default: '' }),
+      col({ comment: 'Identifier' }),
+      fk({ name: 'fk_album2' }),
+      fk({ columns: ['track_id'] }),
+      fk({ columns: ['album_id', 'track_id'] }),
+      fk({ referencedSchema: null }),
+      fk({ referencedTable: 'albums' }),
+      fk({ referencedColumns: ['id'] }),
+      { ...base, foreignKeys: [] },
+    ];
+    const prints = variants.map((variant) => fingerprintOf([variant]));
+    expect(new Set([fingerprintOf([base]), ...prints]).size).toBe(variants.length + 1);
+  });
+
+  it('does not let text move from one field into the next unseen', () => {
+    const pair = (name: string, type: string, comment: string | null) => ({
+      ...tables[0],
+      columns: [{ ...tables[0].columns[0], name, type, comment }],
+    });
+    expect(fingerprintOf([pair('ab', 'c', null)])).not.toBe(fingerprintOf([pair('a', 'bc', null)]));
+    expect(fingerprintOf([pair('a', '1:b', null)])).not.toBe(fingerprintOf([pair('a1:', 'b', null)]));
+    expect(fingerprintOf([pair('a', 'b', '-')])).not.toBe(fingerprintOf([pair('a', 'b', null)]));
+    expect(fingerprintOf([{ ...tables[0], schema: 'a.b', name: 'c' }])).not.toBe(
+      fingerprintOf([{ ...tables[0], schema: 'a', name: 'b.c' }]),
+    );
+    // Two strings that differ only in a lone surrogate, which UTF-8 would turn into the same bytes.
+    expect(fingerprintOf([pair('a', 'b', '\ud800')])).not.toBe(fingerprintOf([pair('a', 'b', '\ud801')]));
   });
 
   it('hashes the contents with the estimates: a revised estimate changes it, not the fingerprint', () => {

@@ -1,5 +1,10 @@
 import type { SqlDialect, TableInfo } from '@sluice/connectors';
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn, ValueTransformer } from 'typeorm';
+
+const TABLES_JSON: ValueTransformer = {
+  to: (tables: TableInfo[] | undefined) => (tables === undefined ? undefined : JSON.stringify(tables)),
+  from: (text: string | null) => (text === null ? text : (JSON.parse(text) as TableInfo[])),
+};
 
 /** The last introspection of one SQL connector: what schema reads are served from. */
 @Entity('schema_snapshots')
@@ -16,8 +21,11 @@ export class SchemaSnapshotEntity {
   @Column({ type: 'varchar', length: 255 })
   database: string;
 
-  /** json, not jsonb: stored and read whole, never queried inside (see the migration). */
-  @Column({ type: 'json' })
+  /**
+   * The JSON of the tables, as text: stored and read whole, never queried inside, so the server
+   * has no reason to parse it (see the migrations).
+   */
+  @Column({ type: 'text', transformer: TABLES_JSON })
   tables: TableInfo[];
 
   /** SHA-256 of the tables as introspected: equal fingerprints, equal schemas. */

@@ -103,6 +103,17 @@ describe('SchemaRepository (real PostgreSQL)', () => {
       expect(await repo.findSnapshot(A, conB)).toBeNull();
     });
 
+    it('stores a large snapshot compressed with lz4 and reads it back whole', async () => {
+      const many = Array.from({ length: 200 }, (_, i) => table(`t${i}`, ['id', 'name', 'created_at']));
+      await save(conA, A, many);
+      const [row] = await scratch.db.query(
+        'SELECT pg_column_compression(tables) AS method FROM schema_snapshots WHERE connector_id = $1',
+        [conA],
+      );
+      expect(row.method).toBe('lz4');
+      expect((await repo.findSnapshot(A, conA))!.tables).toEqual(many);
+    });
+
     it("refuses to overwrite another tenant's snapshot or annotation through its connector id", async () => {
       await save(conA, A, [table('orders', ['id'])]);
       const note = await annotate(conA, A, 'public.orders', null, 'mine');

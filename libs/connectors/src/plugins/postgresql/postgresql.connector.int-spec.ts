@@ -211,6 +211,41 @@ describe('PostgresqlConnector (real PostgreSQL with Chinook)', () => {
     expect(extra.tables.find((t) => t.name === 'recent')).toMatchObject({ kind: 'view', rowEstimate: null });
   });
 
+  it('prints defaults and generated columns without locking the tables it reads', async () => {
+    await run(`CREATE SCHEMA shapes;
+      CREATE TABLE shapes.line (id serial PRIMARY KEY, qty int NOT NULL, price numeric(10,2), gone text,
+        label text DEFAULT 'n/a');
+      ALTER TABLE shapes.line DROP COLUMN gone;
+      ALTER TABLE shapes.line ADD COLUMN note text;
+      ALTER TABLE shapes.line ALTER COLUMN qty SET DEFAULT 1;
+      CREATE TABLE shapes.priced (qty int, price numeric, total numeric GENERATED ALWAYS AS (qty * price) STORED)`);
+    // Another session holds the strongest lock on the table with defaults (as a long ALTER TABLE
+    // would): the catalog is read all the same, without waiting for it.
+    const locker = new Client({ connectionString: url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE shapes.line IN ACCESS EXCLUSIVE MODE');
+      const snapshot = await withinTime(5000, 'introspection beside a locked table', () =>
+        connector.sql.introspect(ctx({ schemas: ['shapes'] })),
+      );
+      const line = snapshot.tables.find((t) => t.name === 'line')!;
+      expect(line.columns.map((c) => [c.name, c.default])).toEqual([
+        ['id', "nextval('shapes.line_id_seq'::regclass)"],
+        ['qty', '1'],
+        ['price', null],
+        ['label', "'n/a'::text"],
+        ['note', null],
+      ]);
+      const priced = snapshot.tables.find((t) => t.name === 'priced')!;
+      expect(priced.columns[2]).toMatchObject({ name: 'total', default: '((qty)::numeric * price)' });
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+      await run('DROP SCHEMA shapes CASCADE');
+    }
+  });
+
   it('reads at most maxRows rows and says the result was cut', async () => {
     const result = await connector.sql.execute(ctx(), 'SELECT * FROM track ORDER BY track_id', {
       readOnly: true,

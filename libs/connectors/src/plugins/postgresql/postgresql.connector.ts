@@ -175,10 +175,14 @@ export class PostgresqlConnector implements ConnectorPluginContract<PostgresConf
   }
 
   private async readCatalog(ctx: ConnectorContext<PostgresConfig>): Promise<CatalogTable[]> {
-    return runLeased(ctx, this.leases, this.env.SQL_STATEMENT_TIMEOUT_MS, async (lease) => ({
-      value: await readPostgresCatalog(lease.conn, ctx.config.schemas),
-      cut: false,
-    }));
+    // Each connection is leased for its own share of the reading and given back when that is
+    // done; neither waits for the other while holding one, so a busy pool cannot deadlock here.
+    const onConnection = <T>(work: (client: ClientBase) => Promise<T>): Promise<T> =>
+      runLeased(ctx, this.leases, this.env.SQL_STATEMENT_TIMEOUT_MS, async (lease) => ({
+        value: await work(lease.conn),
+        cut: false,
+      }));
+    return readPostgresCatalog(onConnection, ctx.config.schemas);
   }
 
   private async execute(

@@ -12,6 +12,7 @@ import { ExamplesDialectCheck1764700000000 } from './1764700000000-examples-dial
 import { TenantScopedReferences1764750000000 } from './1764750000000-tenant-scoped-references';
 import { SchemaSnapshotWrites1764800000000 } from './1764800000000-schema-snapshot-writes';
 import { DocumentsSingleKeys1764850000000 } from './1764850000000-documents-single-keys';
+import { SchemaSnapshotText1764880000000 } from './1764880000000-schema-snapshot-text';
 
 /** Every migration, oldest first. Listed by hand so the build bundles them and nothing is globbed. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   TenantScopedReferences1764750000000,
   SchemaSnapshotWrites1764800000000,
   DocumentsSingleKeys1764850000000,
+  SchemaSnapshotText1764880000000,
 ];
