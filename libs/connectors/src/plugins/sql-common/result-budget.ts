@@ -77,15 +77,22 @@ export interface DeclaredSizes {
 }
 
 /**
- * The framing of PostgreSQL's protocol after start-up: each message is a type byte, then its
- * length as an int32 that counts itself but not the type byte. Must see the stream from a
- * message boundary on.
+ * Walks a stream of length-prefixed messages: each starts with a header of `headerSize` bytes
+ * from which `bodyLength` reads how many bytes follow it. Must see the stream from a message
+ * boundary on.
  */
-export class PgMessageSizes implements DeclaredSizes {
-  private readonly header = Buffer.alloc(5);
+abstract class HeaderSizes implements DeclaredSizes {
+  private readonly header: Buffer;
   private headerBytes = 0;
   /** Bytes of the current message's body still to come. */
   private remaining = 0;
+
+  constructor(private readonly headerSize: number) {
+    this.header = Buffer.alloc(headerSize);
+  }
+
+  /** The bytes that follow a message's header, read from that header. */
+  protected abstract bodyLength(header: Buffer): number;
 
   feed(chunk: Buffer): number {
     let largest = 0;
@@ -97,15 +104,14 @@ export class PgMessageSizes implements DeclaredSizes {
         this.remaining -= skip;
         continue;
       }
-      const take = Math.min(5 - this.headerBytes, chunk.length - at);
+      const take = Math.min(this.headerSize - this.headerBytes, chunk.length - at);
       chunk.copy(this.header, this.headerBytes, at, at + take);
       this.headerBytes += take;
       at += take;
-      if (this.headerBytes === 5) {
-        const length = this.header.readUInt32BE(1);
+      if (this.headerBytes === this.headerSize) {
         this.headerBytes = 0;
-        this.remaining = Math.max(0, length - 4);
-        largest = Math.max(largest, length + 1);
+        this.remaining = this.bodyLength(this.header);
+        largest = Math.max(largest, this.headerSize + this.remaining);
       }
     }
     return largest;
@@ -113,36 +119,31 @@ export class PgMessageSizes implements DeclaredSizes {
 }
 
 /**
+ * The framing of PostgreSQL's protocol after start-up: each message is a type byte, then its
+ * length as an int32 that counts itself but not the type byte.
+ */
+export class PgMessageSizes extends HeaderSizes {
+  constructor() {
+    super(5);
+  }
+
+  protected bodyLength(header: Buffer): number {
+    return Math.max(0, header.readUInt32BE(1) - 4);
+  }
+}
+
+/**
  * The framing of MySQL's protocol (uncompressed): each packet is its length as 3 bytes,
  * little-endian, then a sequence byte. A row of 16 MiB or more spans several packets, the first
- * of which declares 16 MiB. Must see the stream from a packet boundary on.
+ * of which declares 16 MiB.
  */
-export class MysqlPacketSizes implements DeclaredSizes {
-  private readonly header = Buffer.alloc(4);
-  private headerBytes = 0;
-  private remaining = 0;
+export class MysqlPacketSizes extends HeaderSizes {
+  constructor() {
+    super(4);
+  }
 
-  feed(chunk: Buffer): number {
-    let largest = 0;
-    let at = 0;
-    while (at < chunk.length) {
-      if (this.remaining > 0) {
-        const skip = Math.min(this.remaining, chunk.length - at);
-        at += skip;
-        this.remaining -= skip;
-        continue;
-      }
-      const take = Math.min(4 - this.headerBytes, chunk.length - at);
-      chunk.copy(this.header, this.headerBytes, at, at + take);
-      this.headerBytes += take;
-      at += take;
-      if (this.headerBytes === 4) {
-        this.remaining = this.header.readUIntLE(0, 3);
-        this.headerBytes = 0;
-        largest = Math.max(largest, this.remaining + 4);
-      }
-    }
-    return largest;
+  protected bodyLength(header: Buffer): number {
+    return header.readUIntLE(0, 3);
   }
 }
 
